@@ -1,0 +1,166 @@
+//! The command line: one file per subcommand, no business logic here.
+//!
+//! Each subcommand has `XxxArgs` (clap derive; the doc comment is its `--help`)
+//! and `fn run(&Global, XxxArgs) -> Result<Outcome>`. [`exit_code`] is the one
+//! place outcomes become exit codes: 0 success, 1 found something, 2 bad input
+//! or usage, 101 a bug.
+
+pub mod render;
+pub mod schema;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::diag::{Diagnostic, Error, ErrorKind};
+use crate::pipeline::Options;
+use crate::repo::Repo;
+use crate::source::{Fs, SourceInfo, WorkTreeSource};
+
+/// strata compiles a GitOps configuration repository (components × versions ×
+/// environments) into rendered, validated, apply-ordered Kubernetes manifests.
+#[derive(Debug, Parser)]
+#[command(name = "strata", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// The configuration repository's root directory.
+    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    pub repo: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Render(render::RenderArgs),
+    Schema(schema::SchemaArgs),
+}
+
+/// How a successful run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to report: exit 0.
+    Ok,
+    /// Found something (a difference, a failed check, a stale bundle): exit 1.
+    Found,
+}
+
+/// Values options shared by every command that renders.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ValuesArgs {
+    /// A values file applied above every target's parameters (repeatable, in order).
+    #[arg(long = "values", short = 'f', value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// Set a value, Helm's syntax: `a.b=c`, `list[0]=x`, `a=1,b=2` (repeatable).
+    #[arg(long, value_name = "EXPR")]
+    pub set: Vec<String>,
+    /// Set a value that stays a string (repeatable).
+    #[arg(long = "set-string", value_name = "EXPR")]
+    pub set_string: Vec<String>,
+    /// Treat parameters that no template reads as errors.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl ValuesArgs {
+    pub fn options(&self) -> Result<Options, Error> {
+        let mut values_files = Vec::new();
+        for p in &self.values {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                Diagnostic::error(format!("cannot read values file `{}`: {e}", p.display())).at(p.display().to_string())
+            })?;
+            values_files.push((p.display().to_string(), text));
+        }
+        Ok(Options {
+            values_files,
+            set: self.set.clone(),
+            set_string: self.set_string.clone(),
+            strict: self.strict,
+            ..Options::default()
+        })
+    }
+}
+
+/// Opens the repository at `--repo` as it is in the work tree.
+pub fn open_worktree(global: &Global) -> Result<Repo, Error> {
+    let root = &global.repo;
+    let meta = std::fs::metadata(root).map_err(|e| {
+        Diagnostic::error(format!("cannot open repository `{}`: {e}", root.display()))
+            .hint("pass the configuration repository's root with `--repo DIR`")
+    })?;
+    if !meta.is_dir() {
+        return Err(Diagnostic::error(format!("`{}` is not a directory", root.display())).into());
+    }
+    let info = worktree_info(root);
+    Repo::load(Fs::new(Arc::new(WorkTreeSource::new(root.clone(), info))))
+}
+
+/// Commit, ref and dirty flag of the git work tree holding `root`, if any.
+pub fn worktree_info(root: &Path) -> SourceInfo {
+    let Ok(repo) = gix::discover(root) else { return SourceInfo::default() };
+    let commit = repo.head_id().ok().map(|id| id.to_string());
+    let reference = repo.head_name().ok().flatten().map(|n| n.as_bstr().to_string());
+    // Dirty: anything uncommitted below the configuration root.
+    let dirty = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["status", "--porcelain", "--untracked-files=normal", "--", "."])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .is_some_and(|o| !o.stdout.is_empty());
+    SourceInfo { commit, reference, dirty }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome, Error> {
+    match cli.command {
+        Command::Render(args) => render::run(&cli.global, args),
+        Command::Schema(args) => schema::run(&cli.global, args),
+    }
+}
+
+/// Prints warnings to stderr.
+pub fn print_warnings(warnings: &[Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for w in warnings {
+        let _ = err.write_all(w.render().as_bytes());
+    }
+}
+
+/// Writes data to stdout; a closed pipe ends quietly.
+pub fn write_stdout(data: &[u8]) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(data).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Diagnostic::error(format!("cannot write to stdout: {e}")).into()),
+    }
+}
+
+/// Maps a result to the process exit code, printing errors on stderr.
+pub fn exit_code(result: Result<Outcome, Error>) -> i32 {
+    match result {
+        Ok(Outcome::Ok) => 0,
+        Ok(Outcome::Found) => 1,
+        Err(e) => {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(e.to_string().as_bytes());
+            let n = e.diagnostics.iter().filter(|d| d.severity == crate::diag::Severity::Error).count();
+            if n > 1 {
+                let _ = writeln!(err, "error: {n} problems found");
+            }
+            match e.kind {
+                ErrorKind::Input => 2,
+                ErrorKind::Bug => 101,
+            }
+        }
+    }
+}

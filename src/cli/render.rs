@@ -1,0 +1,73 @@
+//! `strata render`: print the selected targets' resources.
+
+use serde_json::Value;
+
+use super::{Global, Outcome, ValuesArgs};
+use crate::diag::Error;
+use crate::manifest::yaml;
+use crate::pipeline::{self, Compiled};
+
+/// Render targets to multi-document YAML (or JSON) on stdout.
+///
+/// Each document is preceded by `# Source:` (the template that produced it) and
+/// `# Target:` comments.
+///
+/// Examples:
+///   strata render --repo example-repo @eastus
+///   strata render frontend/staging --set replicas=3
+///   strata render '*/prod/*' --format json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct RenderArgs {
+    /// Targets to render: `component/environment`, `component`, `@environment`,
+    /// or a glob like `*/prod/*`. None means every target.
+    #[arg(value_name = "SELECTOR")]
+    pub selectors: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    pub format: Format,
+    #[command(flatten)]
+    pub values: ValuesArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+pub fn run(global: &Global, args: RenderArgs) -> Result<Outcome, Error> {
+    let repo = super::open_worktree(global)?;
+    let targets = repo.select(&args.selectors)?;
+    let opts = args.values.options()?;
+    let compiled = pipeline::compile(&repo, &targets, &opts)?;
+    super::print_warnings(&compiled.warnings);
+    let out = match args.format {
+        Format::Yaml => to_yaml(&compiled),
+        Format::Json => to_json(&compiled),
+    };
+    super::write_stdout(out.as_bytes())?;
+    Ok(Outcome::Ok)
+}
+
+/// Multi-document YAML with `# Source:` and `# Target:` comments.
+pub fn to_yaml(compiled: &Compiled) -> String {
+    let mut out = String::new();
+    for (t, r) in compiled.resources() {
+        out.push_str("---\n# Source: ");
+        out.push_str(&r.source.template);
+        out.push_str("\n# Target: ");
+        out.push_str(&t.target.address());
+        out.push('\n');
+        yaml::write_document(&mut out, &r.body);
+    }
+    out
+}
+
+/// A JSON array of every resource.
+pub fn to_json(compiled: &Compiled) -> String {
+    let all: Vec<&Value> = compiled.resources().map(|(_, r)| &r.body).collect();
+    let mut s = serde_json::to_string_pretty(&all).expect("JSON values serialize");
+    s.push('\n');
+    s
+}

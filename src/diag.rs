@@ -1,0 +1,270 @@
+//! Diagnostics: the one shape every user-facing problem takes.
+//!
+//! A [`Diagnostic`] names a repository-relative file, a line and column where
+//! known, a message, notes and hints. [`Error`] carries one or more of them and
+//! the exit code they map to. Only [`Diagnostic::render`] turns them into text,
+//! so every stage reports in the same style:
+//!
+//! ```text
+//! error: undefined value `Values.database.host`
+//!   --> api/v2/deployment.yaml:14:18
+//!    |
+//! 14 |   host: {{ Values.database.host }}
+//!    |            ^^^^^^^^^^^^^^^^^^^^ not set in any values layer
+//!    = note: rendering api/eastus (version v2)
+//! hint: set `database.host` in api/eastus/parameters.yaml or api/v2/values.yaml
+//! ```
+
+use std::fmt::{self, Write as _};
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A position in a file: 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+/// The source line shown under a diagnostic, with the underlined range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    /// The text of the line (no newline).
+    pub text: String,
+    /// 0-based character offset of the underline inside `text`.
+    pub start: usize,
+    /// Length of the underline in characters (at least 1).
+    pub len: usize,
+    /// Text after the carets.
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    /// Repository-relative path of the file to fix.
+    pub path: Option<String>,
+    pub pos: Option<Pos>,
+    pub snippet: Option<Snippet>,
+    pub notes: Vec<String>,
+    pub hints: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn error(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            path: None,
+            pos: None,
+            snippet: None,
+            notes: Vec::new(),
+            hints: Vec::new(),
+        }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message) }
+    }
+
+    pub fn at(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    pub fn at_pos(mut self, path: impl Into<String>, line: usize, col: usize) -> Self {
+        self.path = Some(path.into());
+        self.pos = Some(Pos { line: line.max(1), col: col.max(1) });
+        self
+    }
+
+    /// Sets the position and shows the line of `source` it points at, with
+    /// `len` characters underlined.
+    pub fn with_source_line(
+        mut self,
+        source: &str,
+        line: usize,
+        col: usize,
+        len: usize,
+        label: impl Into<String>,
+    ) -> Self {
+        if let Some(text) = source.lines().nth(line.saturating_sub(1)) {
+            let start = col.saturating_sub(1).min(text.chars().count());
+            self.snippet = Some(Snippet {
+                text: text.trim_end_matches('\r').to_string(),
+                start,
+                len: len.max(1),
+                label: label.into(),
+            });
+        }
+        if let Some(path) = self.path.clone() {
+            self = self.at_pos(path, line, col);
+        }
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// Renders the diagnostic as the multi-line text shown on stderr.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let head = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "{head}: {}", self.message);
+        if let Some(path) = &self.path {
+            match self.pos {
+                Some(p) => {
+                    let _ = writeln!(out, "  --> {path}:{}:{}", p.line, p.col);
+                }
+                None => {
+                    let _ = writeln!(out, "  --> {path}");
+                }
+            }
+        }
+        if let (Some(s), Some(p)) = (&self.snippet, self.pos) {
+            let num = p.line.to_string();
+            let pad = " ".repeat(num.len());
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{num} | {}", s.text);
+            let lead: String = s
+                .text
+                .chars()
+                .take(s.start)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let carets = "^".repeat(s.len);
+            if s.label.is_empty() {
+                let _ = writeln!(out, "{pad} | {lead}{carets}");
+            } else {
+                let _ = writeln!(out, "{pad} | {lead}{carets} {}", s.label);
+            }
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "   = note: {n}");
+        }
+        for h in &self.hints {
+            let _ = writeln!(out, "hint: {h}");
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+/// What an error means for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad input or usage: exit 2.
+    Input,
+    /// A bug in strata: exit 101.
+    Bug,
+}
+
+/// The error type of every stage: one or more diagnostics, reported together.
+#[derive(Debug, Clone)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Error {
+    pub fn many(diagnostics: Vec<Diagnostic>) -> Self {
+        Error { kind: ErrorKind::Input, diagnostics }
+    }
+
+    /// Adds a note to every diagnostic, as context on the way up.
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        let note = note.into();
+        for d in &mut self.diagnostics {
+            d.notes.push(note.clone());
+        }
+        self
+    }
+
+    /// The messages alone, one per line; handy in tests.
+    pub fn messages(&self) -> String {
+        self.diagnostics.iter().map(|d| d.message.as_str()).collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl From<Diagnostic> for Error {
+    fn from(d: Diagnostic) -> Self {
+        Error { kind: ErrorKind::Input, diagnostics: vec![d] }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.diagnostics {
+            f.write_str(&d.render())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Converts a byte offset in `source` into a 1-based line and column (in characters).
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..floor_char_boundary(source, offset)];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_caret_under_the_expression() {
+        let src = "a: 1\n  host: {{ Values.database.host }}\n";
+        let d = Diagnostic::error("undefined value `Values.database.host`")
+            .at("api/v2/deployment.yaml")
+            .with_source_line(src, 2, 12, 20, "not set in any values layer")
+            .hint("set `database.host`");
+        let text = d.render();
+        assert_eq!(
+            text,
+            "error: undefined value `Values.database.host`\n  --> api/v2/deployment.yaml:2:12\n  |\n2 |   host: {{ Values.database.host }}\n  |            ^^^^^^^^^^^^^^^^^^^^ not set in any values layer\nhint: set `database.host`\n"
+        );
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\ncé\nx", 0), (1, 1));
+        assert_eq!(line_col("ab\ncé\nx", 3), (2, 1));
+        assert_eq!(line_col("ab\ncé\nx", 7), (3, 1));
+        assert_eq!(line_col("ab\ncé\nx", 100), (3, 2));
+    }
+}

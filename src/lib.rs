@@ -1,0 +1,16 @@
+//! strata: a compiler for GitOps configuration repositories.
+//!
+//! The pipeline is `Source → Repo → Values → Rendered → Resources → Patched →
+//! Ordered → {Bundle | Diff | Check | Rollout}`; each stage is a module here.
+//! See ARCHITECTURE.md for the map.
+
+pub mod cli;
+pub mod diag;
+pub mod manifest;
+pub mod pipeline;
+pub mod render;
+pub mod repo;
+pub mod source;
+pub mod values;
+
+pub use diag::{Diagnostic, Error};

@@ -1,0 +1,296 @@
+//! Rendering: minijinja templates of one version, evaluated for one target.
+//!
+//! In: a version directory and a target's context (merged values, release,
+//! component, target, repo, capabilities). Out: [`Resource`]s, each remembering
+//! its template and document index. A [`VersionEnv`] is built once per version
+//! and shared by every target that uses it: templates are loaded, parsed and
+//! compiled once. Rendering is sandboxed (only `Files`, inside the version
+//! directory) and bounded (fuel and a recursion limit), with Jinja2's default
+//! whitespace rules, no auto-escaping, and strict undefined values.
+
+pub mod context;
+pub mod functions;
+
+use std::sync::Arc;
+
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Error, line_col};
+use crate::manifest::{Resource, SourceSpan, yaml};
+use crate::source::{self, Fs, SourceInfo};
+
+pub use context::ReadTracker;
+
+/// Names every template sees at the top level.
+pub const CONTEXT_NAMES: &[&str] = &["Values", "Release", "Component", "Target", "Repo", "Capabilities", "Files"];
+
+/// Bounds on one template render.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Instructions one template render may execute.
+    pub fuel: u64,
+    /// How deep macros, includes and imports may nest.
+    pub recursion: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { fuel: 50_000_000, recursion: 64 }
+    }
+}
+
+/// The files of a version that are templates: `*.yaml` / `*.yml`, except
+/// `values.yaml`, partials (`_*`) and everything under `files/`.
+pub fn is_template(rel: &str) -> bool {
+    let name = source::file_name(rel);
+    (name.ends_with(".yaml") || name.ends_with(".yml"))
+        && !name.starts_with('_')
+        && name != "values.yaml"
+        && name != "values.yml"
+        && !rel.starts_with("files/")
+        && !rel.split('/').any(|s| s.starts_with('_'))
+}
+
+/// One version directory, loaded once: its templates compiled, its defaults parsed.
+pub struct VersionEnv {
+    pub version_dir: String,
+    pub templates: Vec<String>,
+    pub defaults: Arc<Value>,
+    pub defaults_text: Option<Arc<str>>,
+    /// `values.schema.json` if present.
+    pub schema: Option<Arc<Value>>,
+    env: Environment<'static>,
+    fs: Fs,
+}
+
+impl std::fmt::Debug for VersionEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VersionEnv").field("version_dir", &self.version_dir).finish()
+    }
+}
+
+/// What a target passes to its templates.
+pub struct TargetContext<'a> {
+    pub values: Arc<Value>,
+    pub tracker: Arc<ReadTracker>,
+    pub release_name: &'a str,
+    pub namespace: &'a str,
+    pub component: &'a str,
+    pub version: &'a str,
+    pub target_name: &'a str,
+    pub environment: &'a str,
+    pub target_path: &'a str,
+    pub repo: &'a SourceInfo,
+    pub kube_version: &'a str,
+    /// For messages: `frontend/eastus (version v1)`.
+    pub address: &'a str,
+}
+
+impl VersionEnv {
+    pub fn load(fs: &Fs, version_dir: &str, limits: Limits) -> Result<VersionEnv, Error> {
+        let mut files = Vec::new();
+        context::walk_files(fs, version_dir, "", &mut files)?;
+        let templates: Vec<String> = files.into_iter().filter(|f| is_template(f)).collect();
+
+        let values_path = source::join(version_dir, "values.yaml");
+        let (defaults, defaults_text) = match fs.read_optional(&values_path)? {
+            Some(text) => (crate::values::parse_values_file(&text, &values_path)?, Some(Arc::from(text.as_str()))),
+            None => (Value::Object(Default::default()), None),
+        };
+        let schema_path = source::join(version_dir, "values.schema.json");
+        let schema = match fs.read_optional(&schema_path)? {
+            Some(text) => Some(Arc::new(serde_json::from_str::<Value>(&text).map_err(|e| {
+                Diagnostic::error(format!("invalid JSON in values schema: {e}"))
+                    .at(schema_path.clone())
+                    .with_source_line(&text, e.line(), e.column(), 1, "")
+            })?)),
+            None => None,
+        };
+
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_fuel(Some(limits.fuel));
+        env.set_recursion_limit(limits.recursion);
+        functions::register(&mut env);
+        let loader_fs = fs.clone();
+        let loader_dir = version_dir.to_string();
+        env.set_loader(move |name: &str| load_template(&loader_fs, &loader_dir, name));
+
+        let me = VersionEnv {
+            version_dir: version_dir.to_string(),
+            templates,
+            defaults: Arc::new(defaults),
+            defaults_text,
+            schema,
+            env,
+            fs: fs.clone(),
+        };
+        // Compile every template now, once, so syntax errors are reported once per version.
+        let mut diags = Vec::new();
+        for t in &me.templates {
+            if let Err(e) = me.env.get_template(t) {
+                diags.push(me.map_error(&e, None));
+            }
+        }
+        if !diags.is_empty() {
+            return Err(Error::many(diags));
+        }
+        Ok(me)
+    }
+
+    /// Renders every template for one target.
+    pub fn render(&self, cx: &TargetContext<'_>) -> Result<Vec<Resource>, Error> {
+        let kube = cx.kube_version.trim_start_matches('v');
+        let mut parts = kube.split('.');
+        let (major, minor) = (parts.next().unwrap_or("1"), parts.next().unwrap_or("0"));
+        let ctx = minijinja::context! {
+            Values => context::TrackedMap::root(cx.values.clone(), cx.tracker.clone()),
+            Release => minijinja::context! { Name => cx.release_name, Namespace => cx.namespace, Revision => 1 },
+            Component => minijinja::context! { Name => cx.component, Version => cx.version },
+            Target => minijinja::context! { Name => cx.target_name, Environment => cx.environment, Path => cx.target_path },
+            Repo => minijinja::context! {
+                Commit => cx.repo.commit.clone().unwrap_or_default(),
+                Ref => cx.repo.reference.clone().unwrap_or_default(),
+                Dirty => cx.repo.dirty,
+            },
+            Capabilities => minijinja::context! {
+                KubeVersion => minijinja::context! { Version => format!("v{kube}"), Major => major, Minor => minor },
+            },
+            Files => minijinja::Value::from_object(context::FilesObject { fs: self.fs.clone(), version_dir: self.version_dir.clone() }),
+        };
+        let mut out = Vec::new();
+        let mut diags = Vec::new();
+        for name in &self.templates {
+            let path: Arc<str> = Arc::from(source::join(&self.version_dir, name).as_str());
+            let rendered = self.env.get_template(name).and_then(|t| t.render(&ctx));
+            let text = match rendered {
+                Ok(t) => t,
+                Err(e) => {
+                    diags.push(self.map_error(&e, Some(cx)));
+                    continue;
+                }
+            };
+            match parse_rendered(&text, &path) {
+                Ok(rs) => out.extend(rs),
+                Err(d) => diags.push(d.note(format!("rendering {}", cx.address))),
+            }
+        }
+        if diags.is_empty() { Ok(out) } else { Err(Error::many(diags)) }
+    }
+
+    /// Turns a minijinja error into a diagnostic at the template, line and expression.
+    fn map_error(&self, e: &minijinja::Error, cx: Option<&TargetContext<'_>>) -> Diagnostic {
+        let name = e.name().unwrap_or("<template>");
+        let path = if name == "<string>" { self.version_dir.clone() } else { source::join(&self.version_dir, name) };
+        let text = self.fs.read_string(&path).ok();
+        let expr = match (&text, e.range()) {
+            (Some(t), Some(r)) if r.end <= t.len() => t.get(r.clone()).map(|s| s.trim().to_string()),
+            _ => None,
+        };
+        let detail = e.detail().map(str::to_string);
+        let (message, label) = match e.kind() {
+            ErrorKind::UndefinedError => match &expr {
+                Some(x) => (format!("undefined value `{x}`"), if x.starts_with("Values.") { "not set in any values layer" } else { "undefined" }),
+                None => ("undefined value".to_string(), "undefined"),
+            },
+            ErrorKind::SyntaxError => (format!("template syntax error: {}", detail.clone().unwrap_or_default()), "here"),
+            ErrorKind::OutOfFuel => (
+                "template does too much work: it ran out of fuel (a runaway loop or recursion?)".to_string(),
+                "while evaluating this",
+            ),
+            ErrorKind::TemplateNotFound => (format!("template not found: {}", detail.clone().unwrap_or_default()), "imported here"),
+            _ => (detail.clone().unwrap_or_else(|| e.to_string()), "here"),
+        };
+        let mut d = Diagnostic::error(message).at(path.clone());
+        match (&text, e.range(), e.line()) {
+            (Some(t), Some(r), _) if r.start <= t.len() => {
+                let (line, col) = line_col(t, r.start);
+                let len = t.get(r.clone()).map(|s| s.lines().next().unwrap_or("").chars().count()).unwrap_or(1);
+                d = d.with_source_line(t, line, col, len, label);
+            }
+            (Some(t), None, Some(line)) => {
+                d = d.with_source_line(t, line, 1, 1, label);
+            }
+            (None, _, Some(line)) => d = d.at_pos(path, line, 1),
+            _ => {}
+        }
+        if let Some(cx) = cx {
+            d = d.note(format!("rendering {}", cx.address));
+        }
+        if let (ErrorKind::UndefinedError, Some(x)) = (e.kind(), &expr) {
+            if let Some(rest) = x.strip_prefix("Values.") {
+                let rest = rest.split(['|', ' ']).next().unwrap_or(rest);
+                d = d.hint(format!(
+                    "set `{rest}` in the target's parameters.yaml or in {}/values.yaml, or write `{x} | default(...)`",
+                    self.version_dir
+                ));
+            }
+        }
+        if e.kind() == ErrorKind::OutOfFuel {
+            d = d.note("each template may execute 50 million instructions");
+        }
+        d
+    }
+}
+
+fn load_template(fs: &Fs, version_dir: &str, name: &str) -> Result<Option<String>, minijinja::Error> {
+    let mut parts = Vec::new();
+    for seg in name.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(minijinja::Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("template `{name}` is outside the version directory"),
+                    ));
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    let path = source::join(version_dir, &parts.join("/"));
+    fs.read_optional(&path).map_err(|d| minijinja::Error::new(ErrorKind::InvalidOperation, d.message))
+}
+
+/// Splits a template's output into resources; empty documents are dropped.
+pub fn parse_rendered(text: &str, template: &Arc<str>) -> Result<Vec<Resource>, Diagnostic> {
+    let docs = yaml::parse_documents(text).map_err(|e| {
+        let mut d = Diagnostic::error(format!("template rendered invalid YAML: {}", e.message)).at(template.to_string());
+        if let Some(line) = e.line {
+            let shown = text.lines().nth(line - 1).unwrap_or("");
+            d = d.note(format!("line {line} of the rendered output: `{shown}`"));
+        }
+        d.hint("check the indentation the template produces, e.g. `toYaml | nindent(N)`")
+    })?;
+    let mut out = Vec::new();
+    for (i, doc) in docs.into_iter().enumerate() {
+        if doc.is_null() || doc.as_object().is_some_and(|m| m.is_empty()) {
+            continue;
+        }
+        out.push(Resource::new(doc, SourceSpan { template: template.clone(), doc: i })?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_files_are_templates() {
+        for (f, yes) in [
+            ("deployment.yaml", true),
+            ("sub/svc.yml", true),
+            ("values.yaml", false),
+            ("_helpers.yaml", false),
+            ("files/nginx.yaml", false),
+            ("_partials/x.yaml", false),
+            ("notes.txt", false),
+        ] {
+            assert_eq!(is_template(f), yes, "{f}");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! `strata.yaml` and `component.yaml`: the typed configuration files.
+//!
+//! Both are read with unknown fields rejected, so a typo is an error naming the
+//! file and line rather than a setting silently ignored. Their JSON Schemas in
+//! `schemas/` are generated from these types (`strata schema`).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::diag::Diagnostic;
+use crate::manifest::yaml;
+
+/// `strata.yaml`: repository-wide settings. Every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "strata.yaml", description = "Repository-wide settings of a strata configuration repository")]
+pub struct RepoConfig {
+    /// Values shared by every target (layer 2 of 5, above each version's `values.yaml`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Value>,
+    /// Settings per environment, keyed by environment path (`eastus`, `prod/westus`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<String, EnvironmentConfig>,
+    /// Rollout waves: groups of environments deployed one after another.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollout: Vec<RolloutWave>,
+    /// The Kubernetes version templates see as `Capabilities.KubeVersion` (default `1.33.0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_version: Option<String>,
+    /// Label every rendered object with its target, so that `diff --live` can find
+    /// objects a render no longer contains (off by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<TrackingConfig>,
+    /// Fields to ignore when comparing with a live cluster, in the spirit of
+    /// Argo CD's `ignoreDifferences`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_differences: Vec<IgnoreRule>,
+}
+
+/// Settings of one environment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvironmentConfig {
+    /// Values shared by every component in this environment (layer 3 of 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Value>,
+}
+
+/// One wave of a rollout.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RolloutWave {
+    /// Name of the wave (`canary`, `wave-1`).
+    pub name: String,
+    /// Environments in this wave; globs allowed (`prod/*`).
+    pub environments: Vec<String>,
+}
+
+/// Object tracking for pruning.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TrackingConfig {
+    /// Whether to add the tracking label.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Label key (default `strata.dev/target`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// Fields ignored in live diffs for matching objects.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IgnoreRule {
+    /// API group (empty for the core group); omitted means any group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Kind; omitted means any kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Object name; omitted means any name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Namespace; omitted means any namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// JSON pointers (RFC 6901) of the fields to ignore, like `/spec/replicas`.
+    #[serde(default)]
+    pub json_pointers: Vec<String>,
+}
+
+/// `component.yaml`: settings of one component. Every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "component.yaml", description = "Settings of one strata component")]
+pub struct ComponentConfig {
+    /// Namespace of the component's objects (`Release.Namespace`); a target's
+    /// `parameters.yaml` may override it with a top-level `namespace:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Components this one applies after.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// Who to ask about this component.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<String>,
+    /// A line about what the component is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Parses a typed configuration file, naming `path` and the position in errors.
+pub fn parse_config<T: serde::de::DeserializeOwned + Default>(text: &str, path: &str) -> Result<T, Diagnostic> {
+    let value = yaml::parse_file(text, path)?;
+    if value.is_null() {
+        return Ok(T::default());
+    }
+    // Deserialize from the YAML text again to keep serde_yaml's positions for
+    // type errors and unknown fields.
+    serde_yaml::from_str::<T>(text).map_err(|e| {
+        let loc = e.location();
+        let mut msg = e.to_string();
+        if let Some(i) = msg.find(" at line ") {
+            msg.truncate(i);
+        }
+        let d = Diagnostic::error(format!("invalid {}: {msg}", crate::source::file_name(path))).at(path.to_string());
+        let d = match loc {
+            Some(l) => d.with_source_line(text, l.line(), l.column(), 1, ""),
+            None => d,
+        };
+        d.hint(format!("see schemas/{}.schema.json for the fields it takes", schema_name(path)))
+    })
+}
+
+fn schema_name(path: &str) -> &'static str {
+    if path.ends_with("component.yaml") { "component" } else { "strata" }
+}
+
+/// The JSON Schemas of the configuration files, as written to `schemas/`.
+pub fn schemas() -> Vec<(&'static str, String)> {
+    let strata = schemars::schema_for!(RepoConfig);
+    let component = schemars::schema_for!(ComponentConfig);
+    let pretty = |s: &schemars::Schema| serde_json::to_string_pretty(s).expect("schemas serialize") + "\n";
+    vec![("strata.schema.json", pretty(&strata)), ("component.schema.json", pretty(&component))]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_errors_with_positions() {
+        let e = parse_config::<ComponentConfig>("namespace: shop\ndependson: [db]\n", "api/component.yaml").unwrap_err();
+        assert!(e.message.contains("unknown field `dependson`"), "{}", e.message);
+        assert_eq!(e.pos.map(|p| p.line), Some(2));
+        assert_eq!(e.path.as_deref(), Some("api/component.yaml"));
+    }
+
+    #[test]
+    fn reads_a_full_component() {
+        let c: ComponentConfig = parse_config("namespace: shop\ndependsOn: [db]\nowners: [a@b]\n", "c.yaml").unwrap();
+        assert_eq!(c.namespace.as_deref(), Some("shop"));
+        assert_eq!(c.depends_on, vec!["db"]);
+        let e: ComponentConfig = parse_config("# nothing\n", "c.yaml").unwrap();
+        assert_eq!(e, ComponentConfig::default());
+    }
+}

@@ -1,0 +1,368 @@
+//! The repository model: components, versions, targets and environments.
+//!
+//! In: an [`Fs`]. Out: a [`Repo`] listing every component and its targets, each
+//! target resolved to its version directory through its `templates` link (a
+//! relative symlink, or a one-line file holding the relative path). Invariants:
+//! components are sorted by name, targets by environment path, every version
+//! directory is inside the repository, and selection keeps that order.
+
+pub mod config;
+
+use globset::{GlobBuilder, GlobMatcher};
+
+pub use config::{ComponentConfig, RepoConfig};
+
+use crate::diag::{Diagnostic, Error};
+use crate::source::{self, EntryKind, Fs};
+
+pub const REPO_CONFIG: &str = "strata.yaml";
+pub const COMPONENT_CONFIG: &str = "component.yaml";
+pub const TEMPLATES_LINK: &str = "templates";
+pub const PARAMETERS: &str = "parameters.yaml";
+pub const KUSTOMIZATION: &str = "kustomization.yaml";
+
+#[derive(Debug, Clone)]
+pub struct Repo {
+    pub fs: Fs,
+    pub config: RepoConfig,
+    pub components: Vec<Component>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Component {
+    pub name: String,
+    pub config: ComponentConfig,
+    pub targets: Vec<Target>,
+}
+
+/// One component in one environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub component: String,
+    /// The target's path inside its component: `eastus`, `prod/westus`.
+    pub environment: String,
+    /// Repository-relative directory of the target.
+    pub dir: String,
+    /// Repository-relative directory of the version its `templates` points at.
+    pub version_dir: String,
+    /// The version's name: its path relative to the component (`v2`).
+    pub version: String,
+}
+
+impl Target {
+    /// `component/environment`, the target's address in selectors and reports.
+    pub fn address(&self) -> String {
+        format!("{}/{}", self.component, self.environment)
+    }
+}
+
+impl Repo {
+    /// Discovers the repository behind `fs`; reports every broken target at once.
+    pub fn load(fs: Fs) -> Result<Repo, Error> {
+        let config = match fs.read_optional(REPO_CONFIG)? {
+            Some(text) => config::parse_config::<RepoConfig>(&text, REPO_CONFIG)?,
+            None => RepoConfig::default(),
+        };
+        let mut diags = Vec::new();
+        let mut components = Vec::new();
+        for entry in fs.read_dir("")? {
+            if entry.kind != EntryKind::Dir || entry.name.starts_with('.') || entry.name.starts_with('_') {
+                continue;
+            }
+            let name = entry.name;
+            let config_path = source::join(&name, COMPONENT_CONFIG);
+            let config = match fs.read_optional(&config_path) {
+                Ok(Some(text)) => match config::parse_config::<ComponentConfig>(&text, &config_path) {
+                    Ok(c) => c,
+                    Err(d) => {
+                        diags.push(d);
+                        continue;
+                    }
+                },
+                Ok(None) => ComponentConfig::default(),
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            };
+            let mut targets = Vec::new();
+            find_targets(&fs, &name, &name, &mut targets, &mut diags);
+            if !targets.is_empty() {
+                components.push(Component { name, config, targets });
+            }
+        }
+        check_depends_on(&components, &mut diags);
+        if !diags.is_empty() {
+            return Err(Error::many(diags));
+        }
+        Ok(Repo { fs, config, components })
+    }
+
+    pub fn targets(&self) -> impl Iterator<Item = &Target> {
+        self.components.iter().flat_map(|c| c.targets.iter())
+    }
+
+    pub fn component(&self, name: &str) -> Option<&Component> {
+        self.components.iter().find(|c| c.name == name)
+    }
+
+    /// The targets matched by any of `selectors` (all targets when empty), in repository order.
+    /// A selector matching nothing is an error.
+    pub fn select(&self, selectors: &[String]) -> Result<Vec<&Target>, Error> {
+        if selectors.is_empty() {
+            return Ok(self.targets().collect());
+        }
+        let parsed = selectors.iter().map(|s| Selector::parse(s)).collect::<Result<Vec<_>, _>>()?;
+        let mut diags = Vec::new();
+        for sel in &parsed {
+            if !self.targets().any(|t| sel.matches(t)) {
+                let known: Vec<String> = self.targets().take(8).map(Target::address).collect();
+                diags.push(
+                    Diagnostic::error(format!("selector `{}` matches no target", sel.text))
+                        .note(format!("targets include: {}", known.join(", ")))
+                        .hint("use `component/environment`, `component`, `@environment`, or a glob like `*/prod/*`"),
+                );
+            }
+        }
+        if !diags.is_empty() {
+            return Err(Error::many(diags));
+        }
+        Ok(self.targets().filter(|t| parsed.iter().any(|s| s.matches(t))).collect())
+    }
+}
+
+/// Walks a component's directories; a directory with a `templates` link or
+/// link file is a target. Links to directories are not walked into.
+fn find_targets(fs: &Fs, component: &str, dir: &str, out: &mut Vec<Target>, diags: &mut Vec<Diagnostic>) {
+    let entries = match fs.read_dir(dir) {
+        Ok(e) => e,
+        Err(d) => {
+            diags.push(d);
+            return;
+        }
+    };
+    if let Some(t) = entries.iter().find(|e| e.name == TEMPLATES_LINK && e.kind != EntryKind::Dir) {
+        match resolve_target(fs, component, dir, t.kind) {
+            Ok(target) => out.push(target),
+            Err(d) => diags.push(d),
+        }
+    }
+    for e in &entries {
+        if e.kind == EntryKind::Dir && !e.name.starts_with('.') {
+            find_targets(fs, component, &source::join(dir, &e.name), out, diags);
+        }
+    }
+}
+
+fn resolve_target(fs: &Fs, component: &str, dir: &str, kind: EntryKind) -> Result<Target, Diagnostic> {
+    let link_path = source::join(dir, TEMPLATES_LINK);
+    let version_dir = if kind == EntryKind::Link {
+        let (resolved, kind) = fs.resolve_existing(&link_path)?;
+        if kind != EntryKind::Dir {
+            return Err(Diagnostic::error(format!("`{link_path}` must point at a version directory, not a file"))
+                .at(link_path.clone()));
+        }
+        resolved
+    } else {
+        let text = fs.read_string(&link_path)?;
+        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let [rel] = lines.as_slice() else {
+            return Err(Diagnostic::error(format!(
+                "`{link_path}` is a link file and must hold exactly one line, the relative path of a version"
+            ))
+            .at(link_path.clone())
+            .hint("write e.g. `../v2`, or make it a symbolic link"));
+        };
+        if rel.starts_with('/') || rel.contains('\\') {
+            return Err(Diagnostic::error(format!("`{link_path}` must hold a relative path with `/`, found `{rel}`"))
+                .at_pos(link_path.clone(), 1, 1));
+        }
+        let joined = source::join(dir, rel);
+        let resolved = fs.resolve(&joined).map_err(|d| {
+            if d.message.contains("leaves the repository root") {
+                Diagnostic::error(format!("link file `{link_path}` points outside the repository (`{rel}`)"))
+                    .at_pos(link_path.clone(), 1, 1)
+                    .note("strata never reads outside the repository root")
+            } else {
+                d
+            }
+        })?;
+        match fs.entry_kind(&resolved)? {
+            Some(EntryKind::Dir) => resolved,
+            Some(_) => {
+                return Err(Diagnostic::error(format!("`{link_path}` must point at a version directory, not a file"))
+                    .at_pos(link_path.clone(), 1, 1));
+            }
+            None => {
+                return Err(Diagnostic::error(format!(
+                    "dangling link: `{link_path}` points at `{rel}`, which does not exist"
+                ))
+                .at_pos(link_path.clone(), 1, 1)
+                .hint("create the version directory or fix the path"));
+            }
+        }
+    };
+    let inside = version_dir.strip_prefix(component).and_then(|r| r.strip_prefix('/'));
+    let version = inside.map(str::to_string).unwrap_or_else(|| version_dir.clone());
+    let environment = dir.strip_prefix(component).and_then(|r| r.strip_prefix('/')).unwrap_or(dir).to_string();
+    if environment.is_empty() {
+        return Err(Diagnostic::error(format!("the component directory `{component}` itself has a `templates` entry"))
+            .at(link_path)
+            .hint("targets are subdirectories of a component, like `frontend/staging/templates`"));
+    }
+    if version_dir == dir || dir.starts_with(&format!("{version_dir}/")) {
+        return Err(Diagnostic::error(format!("`{link_path}` points at its own target or an ancestor of it"))
+            .at(link_path));
+    }
+    Ok(Target {
+        component: component.to_string(),
+        environment,
+        dir: dir.to_string(),
+        version_dir,
+        version,
+    })
+}
+
+fn check_depends_on(components: &[Component], diags: &mut Vec<Diagnostic>) {
+    for c in components {
+        for dep in &c.config.depends_on {
+            if dep == &c.name || !components.iter().any(|o| &o.name == dep) {
+                let path = source::join(&c.name, COMPONENT_CONFIG);
+                let msg = if dep == &c.name {
+                    format!("component `{}` depends on itself", c.name)
+                } else {
+                    format!("component `{}` depends on unknown component `{dep}`", c.name)
+                };
+                let known: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
+                diags.push(Diagnostic::error(msg).at(path).note(format!("components: {}", known.join(", "))));
+            }
+        }
+    }
+}
+
+/// A command-line target selector.
+#[derive(Debug)]
+pub struct Selector {
+    text: String,
+    kind: SelectorKind,
+}
+
+#[derive(Debug)]
+enum SelectorKind {
+    Address(GlobMatcher),
+    Component(String),
+    Environment(GlobMatcher),
+}
+
+impl Selector {
+    pub fn parse(text: &str) -> Result<Selector, Diagnostic> {
+        let glob = |pattern: &str| {
+            GlobBuilder::new(pattern).literal_separator(true).build().map(|g| g.compile_matcher()).map_err(|e| {
+                Diagnostic::error(format!("invalid selector `{text}`: {e}"))
+                    .hint("use `component/environment`, `component`, `@environment`, or a glob like `*/prod/*`")
+            })
+        };
+        let kind = if let Some(env) = text.strip_prefix('@') {
+            SelectorKind::Environment(glob(env)?)
+        } else if text.contains('/') || text.contains(['*', '?', '[', '{']) {
+            SelectorKind::Address(glob(text.trim_end_matches('/'))?)
+        } else {
+            SelectorKind::Component(text.to_string())
+        };
+        Ok(Selector { text: text.to_string(), kind })
+    }
+
+    pub fn matches(&self, t: &Target) -> bool {
+        match &self.kind {
+            SelectorKind::Address(g) => g.is_match(t.address()),
+            SelectorKind::Component(c) => &t.component == c,
+            SelectorKind::Environment(g) => g.is_match(&t.environment),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemorySource;
+    use std::sync::Arc;
+
+    fn repo(entries: &[(&str, &str)]) -> Result<Repo, Error> {
+        let mut m = MemorySource::new();
+        for (p, c) in entries {
+            match c.strip_prefix("-> ") {
+                Some(t) => m.link(p, t),
+                None => m.file(p, c),
+            };
+        }
+        Repo::load(Fs::new(Arc::new(m)))
+    }
+
+    fn sample() -> Repo {
+        repo(&[
+            ("frontend/v1/d.yaml", ""),
+            ("frontend/v2/d.yaml", ""),
+            ("frontend/eastus/templates", "-> ../v1"),
+            ("frontend/prod/westus/templates", "-> ../../v2"),
+            ("frontend/staging/templates", "../v2\n"),
+            ("api/v1/d.yaml", ""),
+            ("api/eastus/templates", "-> ../v1"),
+            ("_shared/x.yaml", ""),
+            (".git/config", ""),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn discovers_targets_links_and_link_files() {
+        let r = sample();
+        let addrs: Vec<String> = r.targets().map(Target::address).collect();
+        assert_eq!(addrs, ["api/eastus", "frontend/eastus", "frontend/prod/westus", "frontend/staging"]);
+        let west = r.targets().find(|t| t.environment == "prod/westus").unwrap();
+        assert_eq!(west.version, "v2");
+        assert_eq!(west.version_dir, "frontend/v2");
+        let staging = r.targets().find(|t| t.environment == "staging").unwrap();
+        assert_eq!(staging.version_dir, "frontend/v2");
+    }
+
+    #[test]
+    fn selectors() {
+        let r = sample();
+        let sel = |s: &[&str]| -> Vec<String> {
+            let s: Vec<String> = s.iter().map(|x| x.to_string()).collect();
+            r.select(&s).unwrap().into_iter().map(Target::address).collect()
+        };
+        assert_eq!(sel(&["frontend/eastus"]), ["frontend/eastus"]);
+        assert_eq!(sel(&["frontend"]), ["frontend/eastus", "frontend/prod/westus", "frontend/staging"]);
+        assert_eq!(sel(&["@eastus"]), ["api/eastus", "frontend/eastus"]);
+        assert_eq!(sel(&["*/prod/*"]), ["frontend/prod/westus"]);
+        assert_eq!(sel(&["@prod/*", "api"]), ["api/eastus", "frontend/prod/westus"]);
+        let e = r.select(&["nope".to_string()]).unwrap_err();
+        assert!(e.messages().contains("selector `nope` matches no target"));
+    }
+
+    #[test]
+    fn broken_links_are_reported_together() {
+        let e = repo(&[
+            ("a/v1/x.yaml", ""),
+            ("a/east/templates", "-> ../../../outside"),
+            ("a/west/templates", "-> ../v9"),
+            ("a/north/templates", "-> loop"),
+            ("a/north/loop", "-> templates"),
+            ("a/south/templates", "../../../etc\n"),
+        ])
+        .unwrap_err();
+        let m = e.messages();
+        assert!(m.contains("points outside the repository"), "{m}");
+        assert!(m.contains("dangling link"), "{m}");
+        assert!(m.contains("link cycle"), "{m}");
+        assert!(m.contains("link file `a/south/templates` points outside"), "{m}");
+    }
+
+    #[test]
+    fn unknown_dependency_is_an_error() {
+        let e = repo(&[("a/v1/x.yaml", ""), ("a/e/templates", "-> ../v1"), ("a/component.yaml", "dependsOn: [db]\n")])
+            .unwrap_err();
+        assert!(e.messages().contains("depends on unknown component `db`"));
+    }
+}

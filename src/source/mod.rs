@@ -1,0 +1,311 @@
+//! Sources: where a configuration repository's bytes come from.
+//!
+//! In: a [`Source`] implementation (the work tree, a git revision, or memory in tests).
+//! Out: [`Fs`], which every later stage reads through. `Fs` resolves symbolic links
+//! itself, one path component at a time, so that a link can never lead outside the
+//! repository root, a cycle ends with an error naming it, and a dangling link names
+//! the link. Paths are repository-relative, `/`-separated, with no `.` or `..`.
+
+mod memory;
+mod worktree;
+
+pub use memory::MemorySource;
+pub use worktree::WorkTreeSource;
+
+use std::collections::HashSet;
+use std::io;
+use std::sync::Arc;
+
+use crate::diag::Diagnostic;
+
+/// What a path names, without following a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+    Link,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    pub name: String,
+    pub kind: EntryKind,
+}
+
+/// Where the rendered bytes came from; exposed to templates as `Repo` and
+/// written into bundle indexes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceInfo {
+    /// The commit the files belong to (for a work tree: `HEAD`), if any.
+    pub commit: Option<String>,
+    /// The symbolic ref (`refs/heads/main`) or the revision asked for.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    /// True when the files differ from `commit` (uncommitted work-tree changes).
+    pub dirty: bool,
+}
+
+/// Raw access to a tree of files. Paths are physical (already resolved) and
+/// repository-relative; `""` is the root. Implementations never follow links.
+pub trait Source: Send + Sync {
+    /// The kind of entry at `path`, or `None` when nothing is there.
+    fn entry_kind(&self, path: &str) -> io::Result<Option<EntryKind>>;
+    /// The entries of a directory, sorted by name.
+    fn read_dir(&self, path: &str) -> io::Result<Vec<DirEntry>>;
+    /// The target of a symbolic link, as written in the link.
+    fn read_link(&self, path: &str) -> io::Result<String>;
+    /// The bytes of a regular file.
+    fn read_file(&self, path: &str) -> io::Result<Arc<[u8]>>;
+    /// Commit, ref and dirty flag of this tree.
+    fn info(&self) -> SourceInfo;
+}
+
+/// Joins two repository-relative paths.
+pub fn join(base: &str, rel: &str) -> String {
+    match (base.is_empty(), rel.is_empty()) {
+        (true, _) => rel.to_string(),
+        (_, true) => base.to_string(),
+        _ => format!("{base}/{rel}"),
+    }
+}
+
+/// The parent directory of a repository-relative path (`""` for a top-level entry).
+pub fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map(|(p, _)| p).unwrap_or("")
+}
+
+/// The last component of a path.
+pub fn file_name(path: &str) -> &str {
+    path.rsplit_once('/').map(|(_, n)| n).unwrap_or(path)
+}
+
+/// `path` relative to `base`, with `..` where needed (both repository-relative).
+pub fn relative_to(path: &str, base: &str) -> String {
+    let p: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let b: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out: Vec<&str> = vec![".."; b.len() - common];
+    out.extend(&p[common..]);
+    out.join("/")
+}
+
+/// The file system every stage reads through: link resolution confined to the
+/// repository root, and errors that name the path.
+#[derive(Clone)]
+pub struct Fs {
+    source: Arc<dyn Source>,
+}
+
+impl std::fmt::Debug for Fs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fs")
+    }
+}
+
+/// The most links followed while resolving one path.
+const MAX_LINK_HOPS: usize = 40;
+
+impl Fs {
+    pub fn new(source: Arc<dyn Source>) -> Self {
+        Fs { source }
+    }
+
+    pub fn source(&self) -> &Arc<dyn Source> {
+        &self.source
+    }
+
+    pub fn info(&self) -> SourceInfo {
+        self.source.info()
+    }
+
+    /// Resolves every link in `path`, staying inside the repository. The result
+    /// may name something that does not exist; see [`Fs::resolve_existing`].
+    pub fn resolve(&self, path: &str) -> Result<String, Diagnostic> {
+        // Pending components, each with the link that introduced it (for errors).
+        let mut pending: std::collections::VecDeque<(String, Option<Arc<str>>)> =
+            path.split('/').filter(|s| !s.is_empty()).map(|s| (s.to_string(), None)).collect();
+        let mut resolved: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut chain: Vec<String> = Vec::new();
+        while let Some((part, origin)) = pending.pop_front() {
+            match part.as_str() {
+                "." => continue,
+                ".." => {
+                    if resolved.pop().is_none() {
+                        return Err(escape_error(path, origin.as_deref(), self));
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            resolved.push(part);
+            let candidate = resolved.join("/");
+            let kind = self.source.entry_kind(&candidate).map_err(|e| io_error(&candidate, &e))?;
+            if kind != Some(EntryKind::Link) {
+                if kind.is_none() {
+                    // Nothing below a missing entry can exist: keep the rest lexically.
+                    for (rest, _) in pending.drain(..) {
+                        resolved.push(rest);
+                    }
+                }
+                continue;
+            }
+            chain.push(candidate.clone());
+            if !seen.insert(candidate.clone()) || chain.len() > MAX_LINK_HOPS {
+                return Err(Diagnostic::error(format!("link cycle while resolving `{path}`"))
+                    .at(candidate)
+                    .note(format!("links followed: {}", chain.join(" -> ")))
+                    .hint("make one of these links point at a directory or file instead"));
+            }
+            let target = self.source.read_link(&candidate).map_err(|e| io_error(&candidate, &e))?;
+            let target = target.replace('\\', "/");
+            if target.starts_with('/') || target.get(1..3) == Some(":/") {
+                return Err(Diagnostic::error(format!(
+                    "link `{candidate}` is absolute (`{target}`); links must be relative and stay inside the repository"
+                ))
+                .at(candidate.clone())
+                .hint(format!("point it at a path relative to `{}`", parent(&candidate))));
+            }
+            resolved.pop();
+            let origin: Arc<str> = Arc::from(candidate.as_str());
+            for (i, t) in target.split('/').filter(|s| !s.is_empty()).enumerate() {
+                pending.insert(i, (t.to_string(), Some(origin.clone())));
+            }
+        }
+        Ok(resolved.join("/"))
+    }
+
+    /// Resolves `path` and fails with a clear error when nothing is there,
+    /// naming the dangling link when one was followed.
+    pub fn resolve_existing(&self, path: &str) -> Result<(String, EntryKind), Diagnostic> {
+        let resolved = self.resolve(path)?;
+        match self.source.entry_kind(&resolved).map_err(|e| io_error(&resolved, &e))? {
+            Some(kind) => Ok((resolved, kind)),
+            None if resolved != path => Err(Diagnostic::error(format!(
+                "dangling link: `{path}` resolves to `{resolved}`, which does not exist"
+            ))
+            .at(path.to_string())
+            .hint("create the target or point the link at an existing path")),
+            None => Err(Diagnostic::error(format!("`{path}` does not exist")).at(path.to_string())),
+        }
+    }
+
+    /// The kind of what `path` names after resolving links; `None` when missing.
+    pub fn kind(&self, path: &str) -> Result<Option<EntryKind>, Diagnostic> {
+        let resolved = self.resolve(path)?;
+        self.source.entry_kind(&resolved).map_err(|e| io_error(&resolved, &e))
+    }
+
+    /// The raw kind at `path` without following a final link.
+    pub fn entry_kind(&self, path: &str) -> Result<Option<EntryKind>, Diagnostic> {
+        self.source.entry_kind(path).map_err(|e| io_error(path, &e))
+    }
+
+    pub fn read_link(&self, path: &str) -> Result<String, Diagnostic> {
+        self.source.read_link(path).map_err(|e| io_error(path, &e))
+    }
+
+    /// Lists a directory (links inside it are reported as links).
+    pub fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, Diagnostic> {
+        let resolved = self.resolve(path)?;
+        self.source.read_dir(&resolved).map_err(|e| io_error(path, &e))
+    }
+
+    /// Reads a file, following links inside the repository.
+    pub fn read(&self, path: &str) -> Result<Arc<[u8]>, Diagnostic> {
+        let (resolved, kind) = self.resolve_existing(path)?;
+        if kind == EntryKind::Dir {
+            return Err(Diagnostic::error(format!("expected a file, found a directory: `{path}`")).at(path));
+        }
+        self.source.read_file(&resolved).map_err(|e| io_error(path, &e))
+    }
+
+    /// Reads a UTF-8 text file.
+    pub fn read_string(&self, path: &str) -> Result<String, Diagnostic> {
+        let bytes = self.read(path)?;
+        String::from_utf8(bytes.to_vec()).map_err(|e| {
+            Diagnostic::error(format!("`{path}` is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+                .at(path)
+                .hint("save the file as UTF-8")
+        })
+    }
+
+    /// Reads a file if it exists (`None` when nothing is at `path`).
+    pub fn read_optional(&self, path: &str) -> Result<Option<String>, Diagnostic> {
+        match self.kind(path)? {
+            None => Ok(None),
+            Some(_) => self.read_string(path).map(Some),
+        }
+    }
+}
+
+fn escape_error(path: &str, origin: Option<&str>, fs: &Fs) -> Diagnostic {
+    match origin {
+        Some(link) => {
+            let target = fs.source.read_link(link).unwrap_or_default();
+            Diagnostic::error(format!("link `{link}` points outside the repository (`{target}`)"))
+                .at(link.to_string())
+                .note("strata never reads outside the repository root")
+                .hint("point the link at a directory inside the repository")
+        }
+        None => Diagnostic::error(format!("path `{path}` leaves the repository root"))
+            .note("strata never reads outside the repository root"),
+    }
+}
+
+pub(crate) fn io_error(path: &str, e: &io::Error) -> Diagnostic {
+    Diagnostic::error(format!("cannot read `{path}`: {e}")).at(path.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fs(entries: &[(&str, &str)]) -> Fs {
+        let mut m = MemorySource::new();
+        for (p, c) in entries {
+            if let Some(t) = c.strip_prefix("-> ") {
+                m.link(p, t);
+            } else {
+                m.file(p, c);
+            }
+        }
+        Fs::new(Arc::new(m))
+    }
+
+    #[test]
+    fn resolves_relative_links_inside_the_root() {
+        let f = fs(&[("app/v1/a.yaml", "x"), ("app/prod/west/templates", "-> ../../v1")]);
+        assert_eq!(f.resolve("app/prod/west/templates").unwrap(), "app/v1");
+        assert_eq!(f.resolve("app/prod/west/templates/a.yaml").unwrap(), "app/v1/a.yaml");
+        assert_eq!(f.read_string("app/prod/west/templates/a.yaml").unwrap(), "x");
+    }
+
+    #[test]
+    fn rejects_links_that_escape() {
+        let f = fs(&[("app/east/templates", "-> ../../../etc")]);
+        let e = f.resolve("app/east/templates").unwrap_err();
+        assert!(e.message.contains("points outside the repository"), "{}", e.message);
+        assert_eq!(e.path.as_deref(), Some("app/east/templates"));
+        let f = fs(&[("app/east/templates", "-> /etc")]);
+        assert!(f.resolve("app/east/templates").unwrap_err().message.contains("absolute"));
+    }
+
+    #[test]
+    fn reports_cycles_and_dangling_links() {
+        let f = fs(&[("a/x", "-> y"), ("a/y", "-> x")]);
+        let e = f.resolve("a/x").unwrap_err();
+        assert!(e.message.contains("link cycle"), "{}", e.message);
+        let f = fs(&[("a/templates", "-> ../v9"), ("a/v1/x", "")]);
+        let e = f.resolve_existing("a/templates").unwrap_err();
+        assert!(e.message.contains("dangling link"), "{}", e.message);
+        assert!(e.message.contains("`v9`") || e.message.contains("v9"), "{}", e.message);
+    }
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(relative_to("a/v1", "a"), "v1");
+        assert_eq!(relative_to("a/v1", "a/prod/west"), "../../v1");
+        assert_eq!(relative_to("b/v1", "a"), "../b/v1");
+    }
+}

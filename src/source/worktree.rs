@@ -1,0 +1,75 @@
+//! The work tree: files as they are on disk under the repository root.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{DirEntry, EntryKind, Source, SourceInfo};
+
+pub struct WorkTreeSource {
+    root: PathBuf,
+    info: SourceInfo,
+}
+
+impl WorkTreeSource {
+    /// A source rooted at `root`; `info` describes the commit it is based on.
+    pub fn new(root: impl Into<PathBuf>, info: SourceInfo) -> Self {
+        WorkTreeSource { root: root.into(), info }
+    }
+
+    fn full(&self, path: &str) -> PathBuf {
+        if path.is_empty() { self.root.clone() } else { self.root.join(path) }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+impl Source for WorkTreeSource {
+    fn entry_kind(&self, path: &str) -> io::Result<Option<EntryKind>> {
+        match std::fs::symlink_metadata(self.full(path)) {
+            Ok(m) if m.file_type().is_symlink() => Ok(Some(EntryKind::Link)),
+            Ok(m) if m.is_dir() => Ok(Some(EntryKind::Dir)),
+            Ok(_) => Ok(Some(EntryKind::File)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn read_dir(&self, path: &str) -> io::Result<Vec<DirEntry>> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(self.full(path))? {
+            let entry = entry?;
+            let ft = entry.file_type()?;
+            let kind = if ft.is_symlink() {
+                EntryKind::Link
+            } else if ft.is_dir() {
+                EntryKind::Dir
+            } else {
+                EntryKind::File
+            };
+            let Ok(name) = entry.file_name().into_string() else { continue };
+            out.push(DirEntry { name, kind });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    fn read_link(&self, path: &str) -> io::Result<String> {
+        let target = std::fs::read_link(self.full(path))?;
+        target
+            .into_os_string()
+            .into_string()
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "link target is not UTF-8"))
+    }
+
+    fn read_file(&self, path: &str) -> io::Result<Arc<[u8]>> {
+        Ok(Arc::from(std::fs::read(self.full(path))?))
+    }
+
+    fn info(&self) -> SourceInfo {
+        self.info.clone()
+    }
+}

@@ -1,0 +1,230 @@
+//! `--set` and `--set-string` in Helm's syntax: `a.b=c`, `list[0]=x`,
+//! `a=x,b=y`, `tags={a,b}`, backslash escapes for `,` `.` `=` `[`.
+//! `--set` types values as Helm does (`true`, `false`, `null`, integers without a
+//! leading zero); `--set-string` keeps every value a string.
+
+use serde_json::{Map, Value};
+
+use crate::diag::Diagnostic;
+
+/// Parses one `--set` argument into a values tree.
+pub fn parse(expr: &str, typed: bool) -> Result<Value, Diagnostic> {
+    let flag = if typed { "--set" } else { "--set-string" };
+    let err = |msg: String| {
+        Diagnostic::error(format!("invalid `{flag} {expr}`: {msg}"))
+            .hint("use Helm's syntax: `a.b=c`, `list[0]=x`, `a=1,b=2`, `tags={x,y}`; escape `,` `.` `=` with `\\`")
+    };
+    let mut root = Value::Object(Map::new());
+    for assignment in split_unescaped(expr, ',', true) {
+        if assignment.is_empty() {
+            continue;
+        }
+        let Some((key, raw)) = split_once_unescaped(&assignment, '=') else {
+            return Err(err(format!("`{assignment}` has no `=`")));
+        };
+        let path = parse_key(&key).map_err(err)?;
+        let value = if raw.starts_with('{') && raw.ends_with('}') && raw.len() >= 2 {
+            let inner = &raw[1..raw.len() - 1];
+            Value::Array(
+                split_unescaped(inner, ',', false)
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| typed_value(&unescape(&s), typed))
+                    .collect(),
+            )
+        } else {
+            typed_value(&unescape(&raw), typed)
+        };
+        insert(&mut root, &path, value).map_err(err)?;
+    }
+    Ok(root)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn parse_key(key: &str) -> Result<Vec<Seg>, String> {
+    let mut out = Vec::new();
+    for part in split_unescaped(key, '.', false) {
+        let mut rest = part.as_str();
+        let name_end = find_unescaped(rest, '[').unwrap_or(rest.len());
+        let name = unescape(&rest[..name_end]);
+        if name.is_empty() {
+            return Err(format!("empty key in `{key}`"));
+        }
+        out.push(Seg::Key(name));
+        rest = &rest[name_end..];
+        while let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']').ok_or_else(|| format!("unclosed `[` in `{key}`"))?;
+            let idx: usize = r[..end].parse().map_err(|_| format!("`[{}]` is not a list index", &r[..end]))?;
+            if idx > 65_536 {
+                return Err(format!("list index {idx} is too large"));
+            }
+            out.push(Seg::Index(idx));
+            rest = &r[end + 1..];
+        }
+        if !rest.is_empty() {
+            return Err(format!("unexpected `{rest}` in `{key}`"));
+        }
+    }
+    Ok(out)
+}
+
+fn insert(root: &mut Value, path: &[Seg], value: Value) -> Result<(), String> {
+    let mut cur = root;
+    for (i, seg) in path.iter().enumerate() {
+        let last = i + 1 == path.len();
+        let next_is_index = matches!(path.get(i + 1), Some(Seg::Index(_)));
+        let empty = || if next_is_index { Value::Array(vec![]) } else { Value::Object(Map::new()) };
+        match seg {
+            Seg::Key(k) => {
+                if !cur.is_object() {
+                    *cur = Value::Object(Map::new());
+                }
+                let m = cur.as_object_mut().ok_or("expected a map")?;
+                if last {
+                    m.insert(k.clone(), value);
+                    return Ok(());
+                }
+                let slot = m.entry(k.clone()).or_insert_with(empty);
+                if next_is_index && !slot.is_array() || !next_is_index && !slot.is_object() {
+                    *slot = empty();
+                }
+                cur = slot;
+            }
+            Seg::Index(idx) => {
+                let a = cur.as_array_mut().ok_or("expected a list")?;
+                while a.len() <= *idx {
+                    a.push(Value::Null);
+                }
+                if last {
+                    a[*idx] = value;
+                    return Ok(());
+                }
+                if next_is_index && !a[*idx].is_array() || !next_is_index && !a[*idx].is_object() {
+                    a[*idx] = empty();
+                }
+                cur = &mut a[*idx];
+            }
+        }
+    }
+    Ok(())
+}
+
+fn typed_value(s: &str, typed: bool) -> Value {
+    if !typed {
+        return Value::String(s.to_string());
+    }
+    match s {
+        "true" => return Value::Bool(true),
+        "false" => return Value::Bool(false),
+        "null" => return Value::Null,
+        _ => {}
+    }
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0')) {
+        if let Ok(n) = s.parse::<i64>() {
+            return Value::Number(n.into());
+        }
+    }
+    Value::String(s.to_string())
+}
+
+/// Splits on `sep` not preceded by a backslash (and, with `braces`, not inside `{}`);
+/// escapes are kept for the next step.
+fn split_unescaped(s: &str, sep: char, braces: bool) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut depth = 0usize;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let cur = out.last_mut().expect("never empty");
+                cur.push('\\');
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            '{' if braces => {
+                depth += 1;
+                out.last_mut().expect("never empty").push(c);
+            }
+            '}' if braces => {
+                depth = depth.saturating_sub(1);
+                out.last_mut().expect("never empty").push(c);
+            }
+            c if c == sep && depth == 0 => out.push(String::new()),
+            c => out.last_mut().expect("never empty").push(c),
+        }
+    }
+    out
+}
+
+fn find_unescaped(s: &str, c: char) -> Option<usize> {
+    let mut escaped = false;
+    for (i, ch) in s.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if ch == '\\' {
+            escaped = true;
+        } else if ch == c {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn split_once_unescaped(s: &str, c: char) -> Option<(String, String)> {
+    let i = find_unescaped(s, c)?;
+    Some((s[..i].to_string(), s[i + c.len_utf8()..].to_string()))
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn helm_set_syntax() {
+        let cases: &[(&str, bool, Value)] = &[
+            ("a.b=c", true, json!({"a": {"b": "c"}})),
+            ("a=1,b=true,c=null,d=012,e=-3", true, json!({"a": 1, "b": true, "c": null, "d": "012", "e": -3})),
+            ("a=1,b=true", false, json!({"a": "1", "b": "true"})),
+            ("list[1]=x", true, json!({"list": [null, "x"]})),
+            ("list[0].name=web,list[0].port=80", true, json!({"list": [{"name": "web", "port": 80}]})),
+            ("tags={a,b,3}", true, json!({"tags": ["a", "b", 3]})),
+            (r"a\.b=c\,d", true, json!({"a.b": "c,d"})),
+            ("anno.kubernetes\\.io/x=y", true, json!({"anno": {"kubernetes.io/x": "y"}})),
+            ("a==b", true, json!({"a": "=b"})),
+        ];
+        for (expr, typed, want) in cases {
+            assert_eq!(&parse(expr, *typed).unwrap(), want, "{expr}");
+        }
+    }
+
+    #[test]
+    fn bad_set_expressions() {
+        for bad in ["novalue", "a[x]=1", "a[1=2", ".a=1"] {
+            let e = parse(bad, true).unwrap_err();
+            assert!(e.message.starts_with("invalid `--set"), "{bad}: {}", e.message);
+        }
+    }
+}
