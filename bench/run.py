@@ -1,0 +1,450 @@
+#!/usr/bin/env python3
+"""Benchmarks strata against `kubectl kustomize` on generated repositories.
+
+For each size (see bench/gen.py) it generates the repository twice (strata's
+layout and plain kustomize overlays, same objects), then times, as the median
+of several runs with the peak resident memory of the largest process:
+
+  strata bundle --out DIR        the whole repository (when the command exists)
+  strata render                  every target to stdout
+  strata render TARGET           one target
+  strata diff --from REV --to REV  two commits differing in one component's
+                                 version in one environment / in all environments
+  kubectl kustomize              every environment's bundle, two at a time (the CI loop)
+  kubectl kustomize OVERLAY      one component in one environment
+  floor                          reading, parsing and writing strata's output with
+                                 yaml_serde, single-threaded (benches/yaml_floor.rs)
+
+and checks on a sample of environments that strata's objects and kustomize's
+are the same (parsed, compared as JSON). Commands strata does not have yet
+print "not available yet". Figures go to stdout and WORK/results-SIZE.json.
+
+Usage: python3 bench/run.py [--sizes small,medium,large] [--runs 5] [--work DIR]
+Needs: cargo (builds strata and yaml_floor in release mode unless --no-build),
+kubectl, git, /usr/bin/time. Python 3.11, standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+from collections import Counter
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CRATE = HERE.parent
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Building
+
+def target_dir() -> Path:
+    return Path(os.environ.get("CARGO_TARGET_DIR", CRATE / "target"))
+
+
+def build(no_build: bool) -> tuple[Path, Path]:
+    """The release `strata` binary and the `yaml_floor` bench binary."""
+    strata = target_dir() / "release" / "strata"
+    if not no_build:
+        log("building strata (release) ...")
+        subprocess.run(["cargo", "build", "--release", "--bin", "strata"], cwd=CRATE, check=True)
+    floor = None
+    cmd = ["cargo", "bench", "--bench", "yaml_floor", "--no-run", "--message-format=json"]
+    if no_build:
+        cmd.insert(2, "--offline")
+    log("building yaml_floor (bench profile) ...")
+    out = subprocess.run(cmd, cwd=CRATE, check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        msg = json.loads(line)
+        if msg.get("reason") == "compiler-artifact" and msg.get("target", {}).get("name") == "yaml_floor" \
+                and msg.get("executable"):
+            floor = Path(msg["executable"])
+    if floor is None or not strata.exists():
+        sys.exit("error: could not find the strata or yaml_floor binaries")
+    return strata, floor
+
+
+# ---------------------------------------------------------------------------
+# Timing
+
+class Result:
+    def __init__(self, name: str):
+        self.name = name
+        self.times: list[float] = []
+        self.rss_kb: list[int] = []
+        self.error: str | None = None
+        self.unavailable = False
+        self.resources = 0
+        self.bytes = 0
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.times) if self.times else None
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "median_s": self.median, "runs": len(self.times), "times_s": self.times,
+                "peak_rss_kb": max(self.rss_kb) if self.rss_kb else None, "resources": self.resources,
+                "bytes": self.bytes, "error": self.error, "unavailable": self.unavailable}
+
+
+def measure(name: str, cmd: list[str], runs: int, budget: float, *, cwd: Path | None = None,
+            stdout: Path | None = None, ok: tuple[int, ...] = (0,), before=None, warmup: bool = True) -> Result:
+    """Runs `cmd` up to `runs` times (after one warm-up run when it is quick) and
+    keeps wall times and peak RSS. A run longer than `budget` seconds ends the series."""
+    r = Result(name)
+    with tempfile.NamedTemporaryFile(prefix="bench-rss-", delete=False) as f:
+        rss_file = f.name
+    try:
+        i = 0
+        total = runs + (1 if warmup else 0)
+        while i < total:
+            if before:
+                before()
+            out = open(stdout, "wb") if stdout else subprocess.DEVNULL
+            t0 = time.perf_counter()
+            p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, *cmd], cwd=cwd, stdout=out,
+                               stderr=subprocess.PIPE)
+            dt = time.perf_counter() - t0
+            if stdout:
+                out.close()
+            if p.returncode not in ok:
+                r.error = f"exit {p.returncode}: " + p.stderr.decode(errors="replace").strip()[-2000:]
+                return r
+            is_warmup = warmup and i == 0
+            if is_warmup and dt > budget / 4:
+                # Slow enough that the warm-up is a measurement.
+                is_warmup = False
+                total -= 1
+            if not is_warmup:
+                r.times.append(dt)
+                try:
+                    r.rss_kb.append(int(Path(rss_file).read_text().split()[-1]))
+                except (ValueError, IndexError):
+                    pass
+            i += 1
+            if dt > budget:
+                break
+    finally:
+        os.unlink(rss_file)
+    return r
+
+
+# ---------------------------------------------------------------------------
+# Comparing objects
+
+def identity(o: dict) -> tuple:
+    api = o.get("apiVersion", "")
+    meta = o.get("metadata") or {}
+    return (api.rsplit("/", 1)[0] if "/" in api else "", o.get("kind"), meta.get("namespace"), meta.get("name"))
+
+
+def first_difference(a, b, path: str = "") -> tuple[str, str]:
+    """The first path where two objects differ, and what each side has there."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            if a.get(k, "<absent>") != b.get(k, "<absent>"):
+                return first_difference(a.get(k, "<absent>"), b.get(k, "<absent>"), f"{path}/{k}")
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return first_difference(x, y, f"{path}/{i}")
+    return path or "/", f"strata {json.dumps(a)[:100]} vs kustomize {json.dumps(b)[:100]}"
+
+
+def compare(strata_objs: list[dict], kustomize_objs: list[dict]) -> list[tuple[str, str, str]]:
+    """Differences as (object, where, what)."""
+    s = {identity(o): o for o in strata_objs}
+    k = {identity(o): o for o in kustomize_objs}
+    problems = []
+    if len(s) != len(strata_objs):
+        problems.append(("", "duplicates", f"strata output has {len(strata_objs) - len(s)} duplicate identities"))
+    for key in sorted(set(s) | set(k), key=str):
+        name = "/".join(x for x in key if x)
+        if key not in k:
+            problems.append((name, "only in strata", ""))
+        elif key not in s:
+            problems.append((name, "only in kustomize", ""))
+        elif s[key] != k[key]:
+            problems.append((name, *first_difference(s[key], k[key])))
+    return problems
+
+
+def yaml_to_json(floor: Path, path: Path) -> list[dict]:
+    out = subprocess.run([str(floor), "to-json", str(path)], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+# ---------------------------------------------------------------------------
+# One size
+
+def has_command(strata: Path, name: str) -> bool:
+    p = subprocess.run([str(strata), name, "--help"], capture_output=True)
+    return p.returncode == 0
+
+
+def fmt_time(s: float | None) -> str:
+    if s is None:
+        return "—"
+    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def fmt_int(n: float) -> str:
+    return f"{n:,.0f}"
+
+
+def run_size(size: str, a, strata: Path, floor: Path) -> dict:
+    work = a.work / size
+    meta_path = work / "meta.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    if a.regenerate or meta.get("seed") != a.seed or not meta.get("history") or meta.get("patches") != a.patches:
+        log(f"[{size}] generating ...")
+        cmd = [sys.executable, str(HERE / "gen.py"), "--size", size, "--seed", str(a.seed), "--out", str(work), "--git"]
+        if not a.patches:
+            cmd.append("--no-patches")
+        subprocess.run(cmd, check=True)
+        meta = json.loads(meta_path.read_text())
+    repo = work / "strata"
+    kust = work / "kustomize"
+    scratch = work / "scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    # The benchmarked tree is the base commit; the diff compares tagged commits.
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "bench-base"], check=True)
+    envs: list[str] = meta["environments"]
+    comps: list[str] = meta["components"]
+    one_target = f"{comps[len(comps) // 2]}/{envs[-1]}"
+    results: dict[str, Result] = {}
+    runs, budget = a.runs, a.budget
+    S = str(strata)
+
+    # strata render, everything: also the floor's input and the check's strata side.
+    log(f"[{size}] strata render (everything) ...")
+    render_out = scratch / "render-all.yaml"
+    r = measure("strata render (everything, to a file)", [S, "render", "--repo", str(repo)], runs, budget,
+                stdout=render_out)
+    r.resources = meta["resources"]
+    r.bytes = render_out.stat().st_size if render_out.exists() else 0
+    total_bytes = r.bytes
+    results["render_all"] = r
+
+    if has_command(strata, "bundle"):
+        log(f"[{size}] strata bundle ...")
+        out_dir = scratch / "bundle"
+        r = measure("strata bundle --out DIR (everything)", [S, "bundle", "--repo", str(repo), "--out", str(out_dir)],
+                    runs, budget, before=lambda: shutil.rmtree(out_dir, ignore_errors=True))
+        r.resources = meta["resources"]
+        r.bytes = sum(f.stat().st_size for f in out_dir.rglob("*.yaml")) if out_dir.exists() else 0
+    else:
+        r = Result("strata bundle --out DIR (everything)")
+        r.unavailable = True
+    results["bundle"] = r
+
+    log(f"[{size}] strata render {one_target} ...")
+    one_out = scratch / "render-one.yaml"
+    r = measure(f"strata render {one_target}", [S, "render", "--repo", str(repo), one_target], runs, budget,
+                stdout=one_out)
+    r.resources = 5
+    r.bytes = one_out.stat().st_size if one_out.exists() else 0
+    results["render_one"] = r
+
+    for key, to in (("diff_one", "bench-one"), ("diff_all", "bench-all")):
+        label = {"diff_one": "1 target", "diff_all": "1 component, all envs"}[key]
+        name = f"strata diff --from bench-base --to {to} ({label})"
+        if has_command(strata, "diff"):
+            log(f"[{size}] {name} ...")
+            r = measure(name, [S, "diff", "--repo", str(repo), "--from", "bench-base", "--to", to], runs, budget,
+                        ok=(0, 1))
+        else:
+            r = Result(name)
+            r.unavailable = True
+        results[key] = r
+
+    # kubectl kustomize: every environment's bundle, two at a time.
+    log(f"[{size}] kubectl kustomize, {len(envs)} environment bundles, {a.jobs} at a time ...")
+    kout = scratch / "kustomize"
+    kout.mkdir()
+    jobs = scratch / "kustomize-jobs.txt"
+    jobs.write_text("".join(f"{kust / 'envs' / e} {kout / (e.replace('/', '_') + '.yaml')}\n" for e in envs))
+    loop = ["sh", "-c", f"xargs -P{a.jobs} -n2 sh -c 'kubectl kustomize \"$0\" > \"$1\"' < {jobs}"]
+    r = measure(f"kubectl kustomize, {len(envs)} environment bundles, {a.jobs} at a time", loop,
+                a.kustomize_runs or runs, budget)
+    r.resources = meta["resources"]
+    r.bytes = sum(f.stat().st_size for f in kout.glob("*.yaml"))
+    results["kustomize_all"] = r
+
+    env_one, comp_one = one_target.split("/", 1)[1], one_target.split("/", 1)[0]
+    r = measure(f"kubectl kustomize {one_target} (one overlay)",
+                ["kubectl", "kustomize", str(kust / "overlays" / env_one / comp_one)], runs, budget)
+    r.resources = 5
+    results["kustomize_one"] = r
+
+    # The floor: yaml_serde parse + emit of strata's output, one thread.
+    log(f"[{size}] floor ...")
+    floor_in = [str(p) for p in sorted((scratch / "bundle").rglob("*.yaml"))] if results["bundle"].times else []
+    if not floor_in:
+        floor_in = [str(render_out)]
+    r = measure("floor: yaml_serde parse+emit of the same output, 1 thread",
+                [str(floor), "parse-emit", "--out", str(scratch / "floor.yaml"), *floor_in], runs, budget)
+    r.resources = meta["resources"]
+    r.bytes = sum(Path(p).stat().st_size for p in floor_in)
+    results["floor"] = r
+
+    # Same objects? A sample of environments: first, middle, last.
+    sample = sorted({envs[0], envs[len(envs) // 2], envs[-1]}, key=envs.index)
+    check = {"environments": sample, "targets": len(sample) * len(comps), "problems": []}
+    log(f"[{size}] checking strata against kustomize on {', '.join(sample)} ...")
+    for e in sample:
+        p = subprocess.run([S, "render", "--repo", str(repo), f"@{e}", "--format", "json"], capture_output=True, text=True)
+        if p.returncode != 0:
+            check["problems"].append((f"@{e}", "strata render failed", p.stderr.strip()[-500:]))
+            continue
+        kfile = kout / (e.replace("/", "_") + ".yaml")
+        if not kfile.exists() or kfile.stat().st_size == 0:
+            check["problems"].append((f"@{e}", "no kustomize output", ""))
+            continue
+        check["problems"] += [(f"@{e} {o}", w, x) for o, w, x in compare(json.loads(p.stdout), yaml_to_json(floor, kfile))]
+        if results["bundle"].times:
+            # The bundle's files for this environment hold the same objects.
+            files = sorted((scratch / "bundle").glob(f"{e}/**/*.yaml")) or sorted((scratch / "bundle").glob(f"{e}*.yaml"))
+            objs = [o for f in files for o in yaml_to_json(floor, f)]
+            check["problems"] += [(f"@{e} (bundle) {o}", w, x) for o, w, x in compare(objs, yaml_to_json(floor, kfile))]
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "main"], check=True)
+    return {"size": size, "meta": meta, "one_target": one_target, "total_bytes": total_bytes,
+            "results": {k: v.as_json() for k, v in results.items()}, "check": check}
+
+
+# ---------------------------------------------------------------------------
+# Report
+
+ROWS = ["bundle", "render_all", "render_one", "diff_one", "diff_all", "kustomize_all", "kustomize_one", "floor"]
+
+
+def report(res: dict) -> str:
+    m = res["meta"]
+    R = res["results"]
+    lines = [f"## {res['size']}: {len(m['components'])} components × {len(m['environments'])} environments = "
+             f"{m['targets']:,} targets, {m['resources']:,} resources, {res['total_bytes'] / 1e6:.1f} MB of YAML",
+             ""]
+    w = 66
+    lines.append(f"{'':<{w}} {'median':>10} {'runs':>4} {'peak RSS':>9} {'resources/s':>12} {'MB/s':>7}")
+    for key in ROWS:
+        r = R[key]
+        if r["unavailable"]:
+            lines.append(f"{r['name']:<{w}} not available yet")
+            continue
+        if r["error"]:
+            lines.append(f"{r['name']:<{w}} FAILED: {r['error'].splitlines()[-1] if r['error'] else ''}")
+            continue
+        t = r["median_s"]
+        rss = f"{r['peak_rss_kb'] / 1024:.0f} MB" if r["peak_rss_kb"] else "—"
+        rps = fmt_int(r["resources"] / t) if r["resources"] and t else "—"
+        mbs = f"{r['bytes'] / 1e6 / t:.1f}" if r["bytes"] and t else "—"
+        lines.append(f"{r['name']:<{w}} {fmt_time(t):>10} {r['runs']:>4} {rss:>9} {rps:>12} {mbs:>7}")
+    lines.append("")
+
+    def t(key):
+        r = R[key]
+        return r["median_s"] if not r["unavailable"] and not r["error"] else None
+
+    whole = t("bundle") or t("render_all")
+    whole_name = "bundle" if t("bundle") else "render (everything; bundle not available yet)"
+    goals = []
+    if whole and t("floor"):
+        goals.append((f"strata {whole_name} ≤ floor", whole <= t("floor"), f"{whole / t('floor'):.2f}× the floor"))
+    if whole and t("kustomize_all"):
+        x = t("kustomize_all") / whole
+        goals.append((f"strata {whole_name} ≥ 50× faster than kubectl kustomize (per-environment bundles, 2 at a time)",
+                      x >= 50, f"{x:.0f}×"))
+    if t("diff_one") and t("bundle"):
+        x = t("diff_one") / t("bundle")
+        goals.append(("strata diff (one target changed) ≤ 1/4 of a full bundle", x <= 0.25, f"{x:.2f} of a bundle"))
+    else:
+        goals.append(("strata diff (one target changed) ≤ 1/4 of a full bundle", None, "not available yet"))
+    if t("render_one") and t("kustomize_one"):
+        x = t("kustomize_one") / t("render_one")
+        goals.append(("strata render of one target ≥ 10× faster than kubectl kustomize of one overlay", x >= 10,
+                      f"{x:.1f}×"))
+    for name, ok, detail in goals:
+        mark = {True: "met", False: "NOT met", None: "—"}[ok]
+        lines.append(f"  [{mark:>7}] {name}: {detail}")
+    c = res["check"]
+    lines.append("")
+    if c["problems"]:
+        lines.append(f"  check: strata and kustomize DIFFER on {len(c['problems'])} objects "
+                     f"(environments {', '.join(c['environments'])}); where, how often, an example:")
+        where = Counter(w for _, w, _ in c["problems"])
+        for w, n in where.most_common(8):
+            obj, _, what = next(p for p in c["problems"] if p[1] == w)
+            lines.append(f"    {w} ×{n}  e.g. {obj}: {what}")
+    else:
+        lines.append(f"  check: same objects from strata and kustomize for {c['targets']} targets "
+                     f"(environments {', '.join(c['environments'])})")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    kubectl = subprocess.run(["kubectl", "version", "--client"], capture_output=True, text=True).stdout
+    kz = next((l.split(":", 1)[1].strip() for l in kubectl.splitlines() if l.startswith("Kustomize")), "?")
+    commit = subprocess.run(["git", "-C", str(CRATE), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    return (f"machine: {cpu or platform.processor()}, {os.cpu_count()} cores, {platform.system()}; "
+            f"strata {commit}; kustomize {kz}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="small,medium,large")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=5, help="measured runs per command (median reported)")
+    ap.add_argument("--kustomize-runs", type=int, default=0, help="runs of the kustomize loop (default: --runs)")
+    ap.add_argument("--budget", type=float, default=60.0, help="a run longer than this (seconds) ends its series")
+    ap.add_argument("--jobs", type=int, default=2, help="kubectl kustomize processes at a time")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "strata-bench")
+    ap.add_argument("--no-build", action="store_true", help="use the release binaries already built")
+    ap.add_argument("--regenerate", action="store_true", help="generate the repositories even if present")
+    ap.add_argument("--no-patches", dest="patches", action="store_false",
+                    help="generate repositories without kustomization.yaml patches")
+    a = ap.parse_args()
+    for tool in ("kubectl", "git"):
+        if not shutil.which(tool):
+            sys.exit(f"error: `{tool}` is needed")
+    if not Path("/usr/bin/time").exists():
+        sys.exit("error: /usr/bin/time (GNU time) is needed for peak memory")
+    strata, floor = build(a.no_build)
+    a.work.mkdir(parents=True, exist_ok=True)
+    print(machine())
+    print(f"command: python3 bench/run.py --sizes {a.sizes} --seed {a.seed} --runs {a.runs}"
+          + (f" --kustomize-runs {a.kustomize_runs}" if a.kustomize_runs else "")
+          + ("" if a.patches else " --no-patches"))
+    print()
+    for size in a.sizes.split(","):
+        res = run_size(size, a, strata, floor)
+        res["machine"] = machine()
+        (a.work / f"results-{size}.json").write_text(json.dumps(res, indent=1) + "\n")
+        print(report(res))
+        print(flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
