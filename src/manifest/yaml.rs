@@ -48,9 +48,14 @@ impl fmt::Display for YamlError {
 fn convert_error(e: serde_yaml::Error) -> YamlError {
     let loc = e.location();
     let mut message = e.to_string();
-    // yaml_serde appends " at line L column C"; the position is reported separately.
-    if let Some(i) = message.find(" at line ") {
-        message.truncate(i);
+    // yaml_serde puts " at line L column C" after the problem; the position is
+    // reported separately, but the context after it ("while parsing a flow
+    // sequence at line 2 column 8") is worth keeping.
+    if let Some(loc) = &loc {
+        let at = format!(" at line {} column {}", loc.line(), loc.column());
+        if let Some(i) = message.find(&at) {
+            message.replace_range(i..i + at.len(), "");
+        }
     }
     YamlError { message, line: loc.as_ref().map(|l| l.line()), col: loc.as_ref().map(|l| l.column()) }
 }
