@@ -101,8 +101,8 @@ pub enum Reason {
     Component { component: String, on: Vec<String> },
     /// Kind order: `before` kinds apply before `kind`.
     Kind { before: String, kind: String, rank: KindRank, before_rank: KindRank },
-    /// Same kind: by group, namespace and name.
-    Name,
+    /// Same kind: by group, then namespace, then name; says which one differed.
+    Name { by: &'static str },
 }
 
 /// One object in its place.
@@ -141,7 +141,7 @@ impl Placed<'_> {
                 };
                 format!("kind order: {before} before {kind}{tier}")
             }
-            Reason::Name => "same kind: by group, namespace and name".to_string(),
+            Reason::Name { by } => format!("same kind, by {by}"),
         }
     }
 }
@@ -479,7 +479,14 @@ fn reason_for(
     if (a.rank, a.kind) != (b.rank, b.kind) {
         return Reason::Kind { before: a.kind.to_string(), kind: b.kind.to_string(), rank: b.rank, before_rank: a.rank };
     }
-    Reason::Name
+    let by = if a.group != b.group {
+        "group"
+    } else if a.namespace != b.namespace {
+        "namespace"
+    } else {
+        "name"
+    };
+    Reason::Name { by }
 }
 
 /// Across waves, a custom resource must not apply before its CRD, nor a namespaced

@@ -84,8 +84,8 @@ fn kind_order_and_ties() {
     let got = c.plan(&ComponentGraph::default()).unwrap();
     let want = [
         ("wave-0-resources", "ConfigMap/other/a", "first in wave 0 (default)"),
-        ("wave-0-resources", "ConfigMap/shop/a", "same kind: by group, namespace and name"),
-        ("wave-0-resources", "ConfigMap/shop/b", "same kind: by group, namespace and name"),
+        ("wave-0-resources", "ConfigMap/shop/a", "same kind, by namespace"),
+        ("wave-0-resources", "ConfigMap/shop/b", "same kind, by name"),
         ("wave-0-resources", "Service/shop/web", "kind order: ConfigMap before Service"),
         ("wave-0-resources", "apps/Deployment/shop/web", "kind order: Service before Deployment"),
         (
