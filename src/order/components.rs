@@ -31,7 +31,7 @@ impl ComponentGraph {
             // Point at the line naming the next member, when the file says it plainly.
             let text = repo.fs.read_optional(&path).ok().flatten();
             match text.as_deref().and_then(|t| dependency_line(t, &cycle[1]).map(|(l, c)| (t, l, c))) {
-                Some((t, l, c)) => d.with_source_line(t, l, c, cycle[1].chars().count(), "closes the cycle").into(),
+                Some((t, l, c)) => d.with_source_line(t, l, c, cycle[1].chars().count(), "part of the cycle").into(),
                 None => d.into(),
             }
         })
@@ -150,7 +150,7 @@ fn cycle_diagnostic(cycle: &[String]) -> Diagnostic {
     for pair in cycle.windows(2) {
         d = d.note(format!("{} says `dependsOn: [{}]`", source::join(&pair[0], COMPONENT_CONFIG), pair[1]));
     }
-    d.hint("components must form a tree of dependencies; remove one `dependsOn` entry of the cycle")
+    d.hint("components may not depend on each other in a circle; remove one `dependsOn` entry of the cycle")
 }
 
 /// The 1-based line and column where `dep` is listed under `dependsOn`, if the
