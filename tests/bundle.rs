@@ -172,8 +172,19 @@ fn check_reports_stale_bundles_and_writes_nothing() {
     assert!(out.stdout.is_empty());
     assert!(text(&out.stderr).contains("is up to date"), "{}", text(&out.stderr));
 
-    // Change one file, delete another, add a stray one.
+    // A bundle built at another commit with the same content is fresh: the source
+    // in index.json is provenance (a committed bundle cannot record its own commit).
     let fresh = tree(&dir);
+    let mut index: Value = serde_json::from_slice(&fresh["index.json"]).unwrap();
+    index["source"] = serde_json::json!({"commit": "0000000000000000000000000000000000000000", "ref": "refs/heads/old", "dirty": false});
+    std::fs::write(dir.join("index.json"), serde_json::to_string_pretty(&index).unwrap() + "\n").unwrap();
+    let out = check();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("refs/heads/old"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("the source is not compared"), "{}", text(&out.stderr));
+    std::fs::write(dir.join("index.json"), &fresh["index.json"]).unwrap();
+
+    // Change one file, delete another, add a stray one.
     std::fs::write(dir.join("staging/02-wave-0-resources.yaml"), "---\n").unwrap();
     std::fs::remove_file(dir.join("prod/eastus/00-wave-0-crds.yaml")).unwrap();
     std::fs::write(dir.join("prod/eastus/99-extra.yaml"), "x").unwrap();
@@ -320,5 +331,40 @@ fn example_repo_applies_in_dependency_order() {
         let mut app: Vec<_> = plan.objects.iter().map(|o| &o.resource.id).collect();
         app.reverse();
         assert_eq!(del, app);
+    }
+}
+
+/// kubectl must read every phase file as strata wrote it: same objects, same order
+/// (`kubectl kustomize` with `sortOptions: fifo` over the files, in name order).
+#[test]
+fn kubectl_reads_the_bundle_files_in_order() {
+    let kubectl_missing = Command::new("kubectl").arg("version").arg("--client").output().is_err();
+    if kubectl_missing {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "kubectl is required when CI=true");
+        eprintln!("skipped: kubectl is not installed (set CI=true to make this a failure)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let out = strata(&["bundle", "--repo", FIXTURE, "--out", arg(&dir)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for env in ["staging", "prod/eastus"] {
+        let env_dir = dir.join(env);
+        let files = names_in(&env_dir);
+        let mut k = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nsortOptions:\n  order: fifo\nresources:\n");
+        for f in &files {
+            k.push_str(&format!("- {f}\n"));
+        }
+        std::fs::write(env_dir.join("kustomization.yaml"), k).unwrap();
+        let built = Command::new("kubectl").arg("kustomize").arg(&env_dir).output().unwrap();
+        assert!(built.status.success(), "{}", text(&built.stderr));
+        let theirs = strata::manifest::yaml::parse_documents(&text(&built.stdout)).unwrap();
+        let ours: Vec<Value> = files
+            .iter()
+            .flat_map(|f| strata::manifest::yaml::parse_documents(&std::fs::read_to_string(env_dir.join(f)).unwrap()).unwrap())
+            .filter(|v| !v.is_null())
+            .collect();
+        assert_eq!(ours.len(), theirs.len(), "{env}");
+        assert_eq!(ours, theirs, "{env}");
     }
 }

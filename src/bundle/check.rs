@@ -3,11 +3,18 @@
 //! In: a freshly rendered [`Bundle`] (in memory) and an existing directory. Out:
 //! the [`Staleness`] — files the fresh bundle adds, files the directory has that
 //! it would remove, files whose bytes differ. Nothing is written.
+//!
+//! The `source` of `index.json` (commit, ref, dirty flag) is provenance, not
+//! content: a bundle committed to the repository it was built from can never
+//! record the commit that contains it. It is compared for information only
+//! ([`Staleness::provenance`]); every other byte counts.
 
 use std::io;
 use std::path::Path;
 
-use super::Bundle;
+use serde_json::Value;
+
+use super::{Bundle, INDEX};
 use crate::diag::{Diagnostic, Error};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,6 +25,8 @@ pub struct Staleness {
     pub removed: Vec<String>,
     /// In both, with different bytes.
     pub changed: Vec<String>,
+    /// `index.json` differs only in its `source`: (recorded, fresh).
+    pub provenance: Option<(Value, Value)>,
 }
 
 impl Staleness {
@@ -57,14 +66,32 @@ pub fn compare(dir: &Path, bundle: &Bundle) -> Result<Staleness, Error> {
             Some(fresh) => {
                 let path = dir.join(rel);
                 let old = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
-                if &old != fresh {
-                    s.changed.push(rel.clone());
+                if &old == fresh {
+                    continue;
+                }
+                match (rel == INDEX).then(|| provenance_only(&old, fresh)).flatten() {
+                    Some(p) => s.provenance = Some(p),
+                    None => s.changed.push(rel.clone()),
                 }
             }
         }
     }
     s.added = bundle.files.keys().filter(|p| on_disk.binary_search(p).is_err()).cloned().collect();
     Ok(s)
+}
+
+/// When two `index.json` texts differ only in `source`, the two sources: the
+/// recorded index with the fresh source put in must give the fresh bytes exactly.
+fn provenance_only(old_bytes: &[u8], fresh: &[u8]) -> Option<(Value, Value)> {
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).ok().map(|s| s + "\n");
+    let mut old: Value = serde_json::from_slice(old_bytes).ok()?;
+    // The recorded index must be exactly as strata writes it (not reformatted by hand).
+    if pretty(&old)?.as_bytes() != old_bytes {
+        return None;
+    }
+    let fresh_source = serde_json::from_slice::<Value>(fresh).ok()?.get("source")?.clone();
+    let recorded = old.as_object_mut()?.insert("source".to_string(), fresh_source.clone())?;
+    (pretty(&old)?.as_bytes() == fresh).then_some((recorded, fresh_source))
 }
 
 /// Every file under `dir`, as `/`-separated paths relative to the bundle root.
@@ -122,5 +149,26 @@ mod tests {
         let b2 = Bundle { files: [("index.json".to_string(), b"old".to_vec())].into() };
         std::fs::remove_dir_all(dir.join("east")).unwrap();
         assert!(compare(&dir, &b2).unwrap().is_fresh());
+    }
+
+    #[test]
+    fn index_provenance_is_not_content() {
+        let root = tempfile::tempdir().unwrap();
+        let index = |commit: &str, n: u32| {
+            let mut s = serde_json::to_string_pretty(&serde_json::json!({"format": 1, "source": {"commit": commit}, "environments": {"e": n}})).unwrap();
+            s.push('\n');
+            s
+        };
+        std::fs::write(root.path().join("index.json"), index("aaa", 1)).unwrap();
+        let fresh = |commit: &str, n: u32| Bundle { files: [("index.json".to_string(), index(commit, n).into_bytes())].into() };
+        let s = compare(root.path(), &fresh("bbb", 1)).unwrap();
+        assert!(s.is_fresh(), "{s:?}");
+        let (old, new) = s.provenance.unwrap();
+        assert_eq!((old["commit"].as_str(), new["commit"].as_str()), (Some("aaa"), Some("bbb")));
+        let s = compare(root.path(), &fresh("bbb", 2)).unwrap();
+        assert_eq!(s.changed, ["index.json"]);
+        // Reformatted by hand: bytes count.
+        std::fs::write(root.path().join("index.json"), index("aaa", 1).replace("\n", "\r\n")).unwrap();
+        assert_eq!(compare(root.path(), &fresh("bbb", 1)).unwrap().changed, ["index.json"]);
     }
 }

@@ -40,7 +40,8 @@ pub struct BundleArgs {
     #[arg(long, value_name = "DIR", required_unless_present = "explain")]
     pub out: Option<PathBuf>,
     /// Compare DIR with a fresh render instead of writing: list added, removed
-    /// and changed files and exit 1 when it is stale.
+    /// and changed files and exit 1 when it is stale. The `source` recorded in
+    /// `index.json` (commit, ref, dirty) is reported but not compared.
     #[arg(long, requires = "out")]
     pub check: bool,
     /// Print, per environment and phase file, every object with the rule that
@@ -67,6 +68,9 @@ pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
     let Some(dir) = args.out else { return Ok(Outcome::Ok) };
     if args.check {
         let staleness = check::compare(&dir, &built)?;
+        if let Some((recorded, fresh)) = &staleness.provenance {
+            eprintln!("note: `index.json` records source {recorded}, this checkout is {fresh}; the source is not compared");
+        }
         if staleness.is_fresh() {
             eprintln!("bundle `{}` is up to date", dir.display());
             return Ok(Outcome::Ok);
