@@ -3,7 +3,7 @@
 //! a CRD, Namespaces, component `dependsOn`, a `depends-on` annotation).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
@@ -294,7 +294,7 @@ fn render_prints_what_the_bundle_files_hold_in_the_same_order() {
 
 fn load(root: &str) -> Repo {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(root);
-    Repo::load(Fs::new(Arc::new(WorkTreeSource::new(PathBuf::from(root), SourceInfo::default())))).unwrap()
+    Repo::load(Fs::new(Arc::new(WorkTreeSource::new(root, SourceInfo::default())))).unwrap()
 }
 
 #[test]

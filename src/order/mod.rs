@@ -320,8 +320,11 @@ fn sorted(mut diags: Vec<Diagnostic>) -> Error {
     Error::many(diags)
 }
 
-/// Sorts one phase's objects (indexes into `items`); on a cycle, returns it as
-/// (node description, what it waits for) steps.
+/// A cycle of constraints: each node, and how it waits for the next.
+type Cycle = Vec<(Node, Wait)>;
+
+/// Sorts one phase's objects (indexes into `items`), each with its [`Reason`]; on
+/// a cycle, returns it.
 fn sort_phase(
     members: &[usize],
     items: &[(&Target, &Resource)],
@@ -329,7 +332,7 @@ fn sort_phase(
     annotation_preds: &[Vec<usize>],
     graph: &ComponentGraph,
     depths: &BTreeMap<String, usize>,
-) -> Result<Vec<(usize, Reason)>, Vec<(Node, Wait)>> {
+) -> Result<Vec<(usize, Reason)>, Cycle> {
     // Nodes: the phase's objects, then one barrier per component that another
     // component of this phase depends on.
     let n = members.len();
@@ -380,10 +383,8 @@ fn sort_phase(
 
     let mut heap: BinaryHeap<Reverse<(&Key<'_>, usize)>> = BinaryHeap::new();
     let mut ready_barriers: Vec<usize> = Vec::new();
-    for node in 0..total {
-        if waiting[node] == 0 {
-            if node < n { heap.push(Reverse((key(node), node))) } else { ready_barriers.push(node) }
-        }
+    for (node, _) in waiting.iter().enumerate().filter(|(_, w)| **w == 0) {
+        if node < n { heap.push(Reverse((key(node), node))) } else { ready_barriers.push(node) }
     }
     // When each node was released: the number of objects emitted by then.
     let mut done_at: Vec<Option<usize>> = vec![None; total];

@@ -376,13 +376,12 @@ fn gen_graph() -> impl Strategy<Value = ComponentGraph> {
     // Edges only towards lower-numbered components: never a cycle.
     prop::collection::vec(any::<bool>(), 6).prop_map(|bits| {
         let mut deps: Vec<(String, Vec<String>)> = COMPONENTS.iter().map(|c| (c.to_string(), Vec::new())).collect();
-        let mut k = 0;
-        for a in 1..COMPONENTS.len() {
-            for b in 0..a {
-                if bits[k] {
-                    deps[a].1.push(COMPONENTS[b].to_string());
+        let mut bit = bits.into_iter();
+        for (a, (_, d)) in deps.iter_mut().enumerate() {
+            for b in COMPONENTS.iter().take(a) {
+                if bit.next().unwrap_or(false) {
+                    d.push(b.to_string());
                 }
-                k += 1;
             }
         }
         ComponentGraph::new(deps).unwrap()
