@@ -50,30 +50,31 @@ def log(msg: str) -> None:
 # ---------------------------------------------------------------------------
 # Building
 
-def target_dir() -> Path:
-    return Path(os.environ.get("CARGO_TARGET_DIR", CRATE / "target"))
-
-
-def build(no_build: bool) -> tuple[Path, Path]:
-    """The release `strata` binary and the `yaml_floor` bench binary."""
-    strata = target_dir() / "release" / "strata"
-    if not no_build:
-        log("building strata (release) ...")
-        subprocess.run(["cargo", "build", "--release", "--bin", "strata"], cwd=CRATE, check=True)
-    floor = None
-    cmd = ["cargo", "bench", "--bench", "yaml_floor", "--no-run", "--message-format=json"]
-    if no_build:
-        cmd.insert(2, "--offline")
-    log("building yaml_floor (bench profile) ...")
-    out = subprocess.run(cmd, cwd=CRATE, check=True, capture_output=True, text=True).stdout
+def cargo_executable(cmd: list[str], name: str) -> Path:
+    """Builds with cargo and returns the executable of target `name`."""
+    out = subprocess.run(cmd + ["--message-format=json"], cwd=CRATE, check=True, stdout=subprocess.PIPE,
+                         text=True).stdout
+    exe = None
     for line in out.splitlines():
         msg = json.loads(line)
-        if msg.get("reason") == "compiler-artifact" and msg.get("target", {}).get("name") == "yaml_floor" \
+        if msg.get("reason") == "compiler-artifact" and msg.get("target", {}).get("name") == name \
                 and msg.get("executable"):
-            floor = Path(msg["executable"])
-    if floor is None or not strata.exists():
-        sys.exit("error: could not find the strata or yaml_floor binaries")
-    return strata, floor
+            exe = Path(msg["executable"])
+    if exe is None:
+        sys.exit(f"error: cargo did not report an executable for `{name}`")
+    return exe
+
+
+def build(bin_dir: Path) -> tuple[Path, Path]:
+    """Release builds of `strata` and the `yaml_floor` bench, copied to `bin_dir`
+    at once: the target directory may be shared with other checkouts."""
+    log("building strata and yaml_floor (release) ...")
+    strata = cargo_executable(["cargo", "build", "--release", "--bin", "strata"], "strata")
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(strata, bin_dir / "strata")
+    floor = cargo_executable(["cargo", "bench", "--bench", "yaml_floor", "--no-run"], "yaml_floor")
+    shutil.copy2(floor, bin_dir / "yaml_floor")
+    return bin_dir / "strata", bin_dir / "yaml_floor"
 
 
 # ---------------------------------------------------------------------------
@@ -420,7 +421,7 @@ def main() -> int:
     ap.add_argument("--budget", type=float, default=60.0, help="a run longer than this (seconds) ends its series")
     ap.add_argument("--jobs", type=int, default=2, help="kubectl kustomize processes at a time")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "strata-bench")
-    ap.add_argument("--no-build", action="store_true", help="use the release binaries already built")
+    ap.add_argument("--no-build", action="store_true", help="use the binaries of the last run (WORK/bin)")
     ap.add_argument("--regenerate", action="store_true", help="generate the repositories even if present")
     ap.add_argument("--no-patches", dest="patches", action="store_false",
                     help="generate repositories without kustomization.yaml patches")
@@ -430,8 +431,13 @@ def main() -> int:
             sys.exit(f"error: `{tool}` is needed")
     if not Path("/usr/bin/time").exists():
         sys.exit("error: /usr/bin/time (GNU time) is needed for peak memory")
-    strata, floor = build(a.no_build)
     a.work.mkdir(parents=True, exist_ok=True)
+    if a.no_build:
+        strata, floor = a.work / "bin" / "strata", a.work / "bin" / "yaml_floor"
+        if not (strata.exists() and floor.exists()):
+            sys.exit(f"error: no binaries in {a.work / 'bin'}; run once without --no-build")
+    else:
+        strata, floor = build(a.work / "bin")
     print(machine())
     print(f"command: python3 bench/run.py --sizes {a.sizes} --seed {a.seed} --runs {a.runs}"
           + (f" --kustomize-runs {a.kustomize_runs}" if a.kustomize_runs else "")
