@@ -5,6 +5,7 @@
 //! template and document index that produced it). [`yaml`] parses and emits YAML
 //! deterministically, quoting every string a YAML 1.1 reader would misread.
 
+pub mod block;
 pub mod yaml;
 
 use std::fmt;
