@@ -85,6 +85,7 @@ class Result:
         self.name = name
         self.times: list[float] = []
         self.rss_kb: list[int] = []
+        self.cpu: list[float] = []
         self.error: str | None = None
         self.unavailable = False
         self.resources = 0
@@ -96,6 +97,7 @@ class Result:
 
     def as_json(self) -> dict:
         return {"name": self.name, "median_s": self.median, "runs": len(self.times), "times_s": self.times,
+                "cpu_s": statistics.median(self.cpu) if self.cpu else None,
                 "peak_rss_kb": max(self.rss_kb) if self.rss_kb else None, "resources": self.resources,
                 "bytes": self.bytes, "error": self.error, "unavailable": self.unavailable}
 
@@ -115,7 +117,7 @@ def measure(name: str, cmd: list[str], runs: int, budget: float, *, cwd: Path | 
                 before()
             out = open(stdout, "wb") if stdout else subprocess.DEVNULL
             t0 = time.perf_counter()
-            p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, *cmd], cwd=cwd, stdout=out,
+            p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", rss_file, *cmd], cwd=cwd, stdout=out,
                                stderr=subprocess.PIPE)
             dt = time.perf_counter() - t0
             if stdout:
@@ -131,8 +133,10 @@ def measure(name: str, cmd: list[str], runs: int, budget: float, *, cwd: Path | 
             if not is_warmup:
                 r.times.append(dt)
                 try:
-                    r.rss_kb.append(int(Path(rss_file).read_text().split()[-1]))
-                except (ValueError, IndexError):
+                    rss, user, system = Path(rss_file).read_text().split()[-3:]
+                    r.rss_kb.append(int(rss))
+                    r.cpu.append(float(user) + float(system))
+                except ValueError:
                     pass
             i += 1
             if dt > budget:
@@ -206,6 +210,7 @@ def fmt_int(n: float) -> str:
 
 
 def run_size(size: str, a, strata: Path, floor: Path) -> dict:
+    load_before = os.getloadavg()[0]
     work = a.work / size
     meta_path = work / "meta.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
@@ -323,6 +328,7 @@ def run_size(size: str, a, strata: Path, floor: Path) -> dict:
             check["problems"] += [(f"@{e} (bundle) {o}", w, x) for o, w, x in compare(objs, yaml_to_json(floor, kfile))]
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "main"], check=True)
     return {"size": size, "meta": meta, "one_target": one_target, "total_bytes": total_bytes,
+            "load": [load_before, os.getloadavg()[0]],
             "results": {k: v.as_json() for k, v in results.items()}, "check": check}
 
 
@@ -339,7 +345,7 @@ def report(res: dict) -> str:
              f"{m['targets']:,} targets, {m['resources']:,} resources, {res['total_bytes'] / 1e6:.1f} MB of YAML",
              ""]
     w = 66
-    lines.append(f"{'':<{w}} {'median':>10} {'runs':>4} {'peak RSS':>9} {'resources/s':>12} {'MB/s':>7}")
+    lines.append(f"{'':<{w}} {'median':>10} {'CPU':>9} {'runs':>4} {'peak RSS':>9} {'resources/s':>12} {'MB/s':>7}")
     for key in ROWS:
         r = R[key]
         if r["unavailable"]:
@@ -352,7 +358,9 @@ def report(res: dict) -> str:
         rss = f"{r['peak_rss_kb'] / 1024:.0f} MB" if r["peak_rss_kb"] else "—"
         rps = fmt_int(r["resources"] / t) if r["resources"] and t else "—"
         mbs = f"{r['bytes'] / 1e6 / t:.1f}" if r["bytes"] and t else "—"
-        lines.append(f"{r['name']:<{w}} {fmt_time(t):>10} {r['runs']:>4} {rss:>9} {rps:>12} {mbs:>7}")
+        lines.append(f"{r['name']:<{w}} {fmt_time(t):>10} {fmt_time(r['cpu_s']):>9} {r['runs']:>4} {rss:>9} {rps:>12} {mbs:>7}")
+    lines.append(f"(median wall time, median CPU time user+sys, peak RSS of the largest process; load average "
+                 f"{res['load'][0]:.1f} before, {res['load'][1]:.1f} after: above 0.5 other work shared the cores)")
     lines.append("")
 
     def t(key):

@@ -22,6 +22,7 @@ pub mod write;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -120,19 +121,33 @@ pub fn build(compiled: &Compiled, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
     let mut files = BTreeMap::new();
     let mut environments = BTreeMap::new();
     let targets = compiled.environments();
-    for (env, phase_files) in layout(plans) {
+    let layout = layout(plans);
+    // Writing the documents is most of the work: every phase file in parallel.
+    let texts: Vec<Vec<(String, String)>> = layout
+        .par_iter()
+        .map(|(_, phase_files)| {
+            phase_files
+                .par_iter()
+                .map(|f| {
+                    let mut text = String::with_capacity(f.objects.len() * 1024);
+                    for o in f.objects {
+                        write_document(&mut text, o);
+                    }
+                    let sha = sha256_hex(text.as_bytes());
+                    (text, sha)
+                })
+                .collect()
+        })
+        .collect();
+    for ((env, phase_files), texts) in layout.into_iter().zip(texts) {
         let mut index_files = Vec::new();
-        for f in &phase_files {
-            let mut text = String::new();
-            for o in f.objects {
-                write_document(&mut text, o);
-            }
+        for (f, (text, sha256)) in phase_files.iter().zip(texts) {
             index_files.push(FileIndex {
                 path: f.path.clone(),
                 phase: f.phase.kind,
                 wave: f.phase.wave,
                 resources: f.objects.len(),
-                sha256: sha256_hex(text.as_bytes()),
+                sha256,
             });
             files.insert(f.path.clone(), text.into_bytes());
         }

@@ -99,5 +99,7 @@ pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
         built.files.len(),
         if built.files.len() == 1 { "" } else { "s" },
     );
+    super::leave_to_exit((built, plans));
+    super::leave_to_exit(compiled);
     Ok(Outcome::Ok)
 }

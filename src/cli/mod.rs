@@ -130,6 +130,13 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     }
 }
 
+/// Keeps a command's large results until the process ends instead of freeing
+/// them: the operating system reclaims the memory at once, while dropping a
+/// compiled repository object by object costs about 5% of a `bundle` run.
+pub fn leave_to_exit<T>(results: T) {
+    std::mem::forget(results);
+}
+
 /// Prints warnings to stderr.
 pub fn print_warnings(warnings: &[Diagnostic]) {
     let mut err = std::io::stderr().lock();

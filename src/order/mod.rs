@@ -33,6 +33,7 @@ pub mod kinds;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Error};
@@ -176,12 +177,20 @@ impl<'a> Plan<'a> {
 /// Orders every environment of `compiled` (sorted by environment); reports the
 /// problems of all environments together.
 pub fn plan<'a>(graph: &ComponentGraph, compiled: &'a Compiled) -> Result<Vec<Plan<'a>>, Error> {
+    // Environments are independent: ordered in parallel, reported in order.
+    let environments: Vec<_> = compiled.environments().into_iter().collect();
+    let results: Vec<Result<Plan<'a>, Error>> = environments
+        .par_iter()
+        .map(|(env, targets)| {
+            let items: Vec<(&'a Target, &'a Resource)> =
+                targets.iter().flat_map(|t| t.resources.iter().map(move |r| (&t.target, r))).collect();
+            plan_environment(env, &items, graph)
+        })
+        .collect();
     let mut plans = Vec::new();
     let mut diags = Vec::new();
-    for (env, targets) in compiled.environments() {
-        let items: Vec<(&'a Target, &'a Resource)> =
-            targets.iter().flat_map(|t| t.resources.iter().map(move |r| (&t.target, r))).collect();
-        match plan_environment(env, &items, graph) {
+    for r in results {
+        match r {
             Ok(p) => plans.push(p),
             Err(e) => diags.extend(e.diagnostics),
         }
