@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::prelude::*;
 use serde_json::Value;
 
+use crate::cluster::tracking;
 use crate::diag::{Diagnostic, Error};
 use crate::manifest::{self, Resource};
 use crate::render::{Limits, ReadTracker, TargetContext, VersionEnv};
@@ -297,6 +298,11 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     let mut resources = version.render(&cx)?;
     if let Some(ns) = &namespace {
         set_default_namespace(&mut resources, ns);
+    }
+    // Tracking (`strata.yaml` `tracking:`): label every object with its target,
+    // so that `diff --live` can find objects this target no longer renders.
+    if let Some(key) = tracking::label_key(repo.config.tracking.as_ref())? {
+        tracking::label_resources(&mut resources, &key, &tracking::label_value(&t.address()));
     }
     Ok(Rendered { resources, tracker, parameter_layers })
 }
