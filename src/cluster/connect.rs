@@ -181,19 +181,24 @@ impl Cluster {
     /// or per-group discovery of `groups` on servers that do not offer it.
     pub async fn discover(&self, groups: &[&str]) -> Result<Catalog, Error> {
         match kube::Discovery::new(self.client.clone()).run_aggregated().await {
-            Ok(d) => Ok(Catalog::from_discovery(&d)),
-            // An older server answers the aggregated request with a plain
-            // APIGroupList, which does not parse: fall back.
-            Err(e) if is_unsupported_aggregated(&e) => {
-                let d = kube::Discovery::new(self.client.clone())
-                    .filter(groups)
-                    .run()
-                    .await
-                    .map_err(|e| self.request_error("GET /apis (API discovery)", e))?;
-                Ok(Catalog::from_discovery(&d))
-            }
+            // A server without aggregated discovery answers with plain
+            // APIVersions / APIGroupList documents, which read as empty
+            // discovery lists (every server serves the core group) or do not
+            // parse at all: fall back to per-group discovery.
+            Ok(d) if d.has_group("") => Ok(Catalog::from_discovery(&d)),
+            Ok(_) => self.discover_per_group(groups).await,
+            Err(e) if is_unsupported_aggregated(&e) => self.discover_per_group(groups).await,
             Err(e) => Err(self.request_error("GET /apis (aggregated API discovery)", e)),
         }
+    }
+
+    async fn discover_per_group(&self, groups: &[&str]) -> Result<Catalog, Error> {
+        let d = kube::Discovery::new(self.client.clone())
+            .filter(groups)
+            .run()
+            .await
+            .map_err(|e| self.request_error("GET /apis (API discovery)", e))?;
+        Ok(Catalog::from_discovery(&d))
     }
 
     /// `GET` one object; `None` when it does not exist.
