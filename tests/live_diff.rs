@@ -258,3 +258,32 @@ fn a_forbidden_list_fails_the_whole_diff() {
     assert!(d.message.starts_with("the API server of context `scripted` forbids the request (403 Forbidden): configmaps is forbidden"), "{}", d.message);
     assert!(d.notes.contains(&"request: GET /api/v1/namespaces/shop/configmaps?&labelSelector=strata.dev%2Ftarget%3Dshop.eastus".to_string()), "{:?}", d.notes);
 }
+
+#[test]
+fn a_first_deploy_creates_everything_in_the_new_namespace() {
+    let server = ApiServer::start(Scenario { namespace_exists: false, ..Scenario::default() });
+    let r = diff(&server, &compile(false), &opts()).unwrap();
+    let env = &r.environments[0];
+    assert_eq!(env.count(Status::Create), 10, "{:?}", changes(&r));
+    assert_eq!(env.count(Status::Unchanged), 1, "the cluster-scoped CRD exists already");
+    let cm = env.entries.iter().find(|e| e.id.name == "shop-config").unwrap();
+    assert_eq!(cm.note.as_deref(), Some("namespace `shop` does not exist yet (this bundle creates it), so it was not dry-run"));
+    let ns = env.entries.iter().find(|e| e.id.kind == "Namespace").unwrap();
+    assert_eq!((ns.status, ns.note.as_deref()), (Status::Create, None), "the namespace itself is dry-run");
+    // Masked even though it was never sent through the server.
+    let secret = env.entries.iter().find(|e| e.id.kind == "Secret").unwrap();
+    assert!(secret.diff.as_deref().unwrap().contains("+  password: '***'"), "{:?}", secret.diff);
+    assert!(!secret.diff.as_deref().unwrap().contains("old-password"));
+}
+
+#[test]
+fn a_missing_namespace_the_bundle_does_not_create_is_an_error() {
+    let server = ApiServer::start(Scenario { namespace_exists: false, ..Scenario::default() });
+    let mut c = compile(false);
+    for t in &mut c.targets {
+        t.resources.retain(|r| r.id.kind != "Namespace");
+    }
+    let e = diff(&server, &c, &opts()).unwrap_err();
+    assert_eq!(e.diagnostics[0].message, "namespace `shop` of `ConfigMap/shop/shop-config` does not exist on the cluster");
+    assert_eq!(e.diagnostics[0].path.as_deref(), Some("shop/v1/10-configmap.yaml"));
+}

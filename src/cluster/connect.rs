@@ -218,15 +218,18 @@ impl Cluster {
         let what = request::describe(&req);
         let list: Value = self.client.request(req).await.map_err(|e| self.request_error(&what, e))?;
         let items = list.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-        // List items come without apiVersion and kind; give them back.
+        // List items come without apiVersion and kind; give them back, first.
         Ok(items
             .into_iter()
-            .map(|mut item| {
-                if let Some(m) = item.as_object_mut() {
-                    m.entry("apiVersion").or_insert_with(|| Value::String(kind.api_version()));
-                    m.entry("kind").or_insert_with(|| Value::String(kind.kind.clone()));
+            .map(|item| match item {
+                Value::Object(fields) => {
+                    let mut m = serde_json::Map::new();
+                    m.insert("apiVersion".into(), Value::String(kind.api_version()));
+                    m.insert("kind".into(), Value::String(kind.kind.clone()));
+                    m.extend(fields);
+                    Value::Object(m)
                 }
-                item
+                other => other,
             })
             .collect())
     }

@@ -364,4 +364,49 @@ mod tests {
         mask_secret_pair(&id("ConfigMap", "c"), Some(&mut cm), None);
         assert_eq!(cm["data"]["password"], "plain");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// JSON objects whose keys often are the ones normalization looks at.
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::from), any::<i64>().prop_map(Value::from), "[a-z]{0,6}".prop_map(Value::from)];
+            leaf.prop_recursive(4, 48, 5, |inner| {
+                let key = prop_oneof![
+                    "[a-z]{1,5}",
+                    Just("status".to_string()),
+                    Just("metadata".to_string()),
+                    Just("managedFields".to_string()),
+                    Just("resourceVersion".to_string()),
+                    Just("annotations".to_string()),
+                    Just("deployment.kubernetes.io/revision".to_string()),
+                ];
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                    prop::collection::btree_map(key, inner, 0..5).prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn normalize_is_idempotent(v in json_value()) {
+                let mut once = v.clone();
+                normalize(&mut once);
+                let mut twice = once.clone();
+                normalize(&mut twice);
+                prop_assert_eq!(once, twice);
+            }
+
+            #[test]
+            fn a_secret_against_itself_shows_no_change(data in prop::collection::btree_map("[a-z]{1,5}", "[A-Za-z0-9+/]{0,8}", 0..5)) {
+                let secret = json!({"kind": "Secret", "data": data});
+                let (mut a, mut b) = (secret.clone(), secret);
+                mask_secret_pair(&id("Secret", "s"), Some(&mut a), Some(&mut b));
+                prop_assert_eq!(&a, &b);
+                prop_assert!(!a.to_string().contains("(before)"));
+            }
+        }
+    }
 }

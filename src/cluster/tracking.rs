@@ -177,6 +177,12 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_holds() {
+        // README.md, "Live diff": `shop/west us` → `shop.west-us-2fc1f34c`.
+        assert_eq!(label_value("shop/west us"), "shop.west-us-2fc1f34c");
+    }
+
+    #[test]
     fn addresses_that_would_collide_get_different_values() {
         // The same text after `/` → `.`, told apart by the hash.
         let pairs = [("shop.x/eastus", "shop/x.eastus"), ("shop/west us", "shop/west-us"), ("a/b c", "a/b_c")];

@@ -33,6 +33,9 @@ pub struct Scenario {
     pub crd_installed: bool,
     /// `/api` and `/apis` answer aggregated discovery when asked for it.
     pub aggregated_discovery: bool,
+    /// The namespace `shop` exists (else it and everything in it are absent, and a
+    /// dry-run into it answers `namespaces "shop" not found`, as a first deploy sees).
+    pub namespace_exists: bool,
     /// Requests need `Authorization: Bearer <token>`; others get 401.
     pub token: Option<String>,
     /// Requests whose `METHOD path` starts with the first string get this status.
@@ -47,6 +50,7 @@ impl Default for Scenario {
             ops_owns_target_port: false,
             crd_installed: true,
             aggregated_discovery: true,
+            namespace_exists: true,
             token: None,
             fail: None,
         }
@@ -165,6 +169,9 @@ impl State {
         if !scenario.crd_installed {
             live.retain(|p, _| !p.contains("configwatchers"));
         }
+        if !scenario.namespace_exists {
+            live.retain(|p, _| !p.contains("/namespaces/shop"));
+        }
         State { scenario, live }
     }
 
@@ -179,7 +186,7 @@ impl State {
         if let Some((prefix, code)) = &s.fail {
             if format!("{} {}", req.method, req.target).starts_with(prefix.as_str()) {
                 let msg = match code {
-                    403 => format!("configmaps is forbidden: User \"dev\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"shop\""),
+                    403 => "configmaps is forbidden: User \"dev\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"shop\"".to_string(),
                     _ => format!("scripted failure of {prefix}"),
                 };
                 return status(*code, if *code == 403 { "Forbidden" } else { "InternalError" }, &msg, json!(null));
@@ -234,7 +241,7 @@ impl State {
         let selector = query
             .split('&')
             .find_map(|p| p.strip_prefix("labelSelector="))
-            .map(|s| percent_decode(s))
+            .map(percent_decode)
             .unwrap_or_default();
         let matches = |obj: &Value| label_selector_matches(&selector, &obj["metadata"]["labels"]);
         // Object paths under this collection: `<path>/<name>` (namespaced lists) or
@@ -272,6 +279,9 @@ impl State {
         }
         let kind = sent["kind"].as_str().unwrap().to_lowercase();
         let name = sent["metadata"]["name"].as_str().unwrap();
+        if !self.scenario.namespace_exists && path.contains("/namespaces/shop/") {
+            return status(404, "NotFound", "namespaces \"shop\" not found", json!({"name": "shop", "kind": "namespaces"}));
+        }
         if self.scenario.ops_owns_target_port && kind == "service" {
             let (code, body) = read_http("errors/ssa-conflict.http").unwrap();
             return (code, body);
