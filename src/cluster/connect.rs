@@ -358,6 +358,28 @@ mod tests {
     }
 
     #[test]
+    fn the_client_stack_refuses_writes_before_the_network() {
+        // Nothing listens there: a request that got past the guard would fail
+        // with a connection error instead.
+        let config = kube::Config::new("http://127.0.0.1:9".parse().unwrap());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let cluster = Cluster::from_config(config, "test".into()).unwrap();
+            for req in [
+                http::Request::delete("/api/v1/namespaces/shop").body(Vec::new()).unwrap(),
+                http::Request::patch("/api/v1/namespaces/shop/configmaps/c?fieldManager=strata").body(Vec::new()).unwrap(),
+                http::Request::post("/api/v1/namespaces").body(Vec::new()).unwrap(),
+            ] {
+                let what = request::describe(&req);
+                let e = cluster.client.request_text(req).await.unwrap_err();
+                let mapped = cluster.request_error(&what, e);
+                assert_eq!(mapped.kind, ErrorKind::Bug, "{mapped}");
+                assert!(mapped.diagnostics[0].message.starts_with(&format!("refused to send `{what}`")), "{mapped}");
+            }
+        });
+    }
+
+    #[test]
     fn conflicts_name_the_owning_manager() {
         let c = parse_conflict(&status("errors/ssa-conflict.http"));
         assert_eq!(c.managers, vec!["ops"]);
