@@ -5,6 +5,7 @@
 //! place outcomes become exit codes: 0 success, 1 found something, 2 bad input
 //! or usage, 101 a bug.
 
+pub mod bundle;
 pub mod live;
 pub mod render;
 pub mod schema;
@@ -41,6 +42,7 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Render(render::RenderArgs),
+    Bundle(bundle::BundleArgs),
     Diff(live::DiffArgs),
     Schema(schema::SchemaArgs),
 }
@@ -125,6 +127,7 @@ pub fn worktree_info(root: &Path) -> SourceInfo {
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Render(args) => render::run(&cli.global, args),
+        Command::Bundle(args) => bundle::run(&cli.global, args),
         Command::Diff(args) => live::run_diff(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),
     }

@@ -109,6 +109,13 @@ impl VersionEnv {
         };
 
         let mut env = Environment::new();
+        // Jinja2's default whitespace rules, except that a template's trailing newline is kept.
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .keep_trailing_newline(true)
+                .build()
+                .expect("the default delimiters are valid"),
+        );
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_fuel(Some(limits.fuel));
@@ -226,6 +233,10 @@ impl VersionEnv {
                 "while evaluating this",
             ),
             ErrorKind::TemplateNotFound => (format!("template not found: {}", detail.clone().unwrap_or_default()), "imported here"),
+            _ if detail.as_deref() == Some("recursion limit exceeded") => (
+                "template recursion is too deep: a macro, include or import calls itself without end?".to_string(),
+                "while evaluating this",
+            ),
             _ => (detail.clone().unwrap_or_else(|| e.to_string()), "here"),
         };
         let mut d = Diagnostic::error(message).at(path.clone());
@@ -257,6 +268,9 @@ impl VersionEnv {
                     self.version_dir
                 ));
             }
+        }
+        if detail.as_deref() == Some("recursion limit exceeded") {
+            d = d.note("calls may nest 64 deep");
         }
         if e.kind() == ErrorKind::OutOfFuel {
             d = d.note("each template may execute 50 million instructions");
