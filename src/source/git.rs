@@ -200,6 +200,32 @@ impl GitRepo {
     }
 }
 
+/// Commit, ref and dirty flag of the git work tree holding `root`; the default
+/// (nothing known) outside git. Dirty means anything uncommitted below `root`:
+/// staged or unstaged changes and untracked files that are not ignored, as
+/// `git status -- root` would list them. Read-only: the index is not refreshed.
+pub fn worktree_info(root: &Path) -> SourceInfo {
+    let Ok(git) = GitRepo::discover(root) else { return SourceInfo::default() };
+    let repo = git.objects.lock_repo();
+    let commit = repo.head_id().ok().map(|id| id.to_string());
+    let reference = repo.head_name().ok().flatten().map(|n| n.as_bstr().to_string());
+    // If the status cannot be computed, say dirty: a bundle must not claim to be a clean commit.
+    let dirty = dirty_below(&repo, &git.prefix).unwrap_or(true);
+    SourceInfo { commit, reference, dirty }
+}
+
+fn dirty_below(repo: &gix::Repository, prefix: &str) -> gix::Result<bool> {
+    // `:(top,literal)` anchors the path at the work tree's top whatever the current directory is.
+    let patterns: Vec<gix::bstr::BString> =
+        if prefix.is_empty() { Vec::new() } else { vec![format!(":(top,literal){prefix}").into()] };
+    let mut changes = repo
+        .status(gix::progress::Discard)?
+        .untracked_files(gix::status::UntrackedFiles::Collapsed)
+        .index_worktree_rewrites(None)
+        .into_iter(patterns)?;
+    Ok(changes.next().transpose()?.is_some())
+}
+
 /// The nearest existing ancestor of `path` (canonical) and the components below it that do not exist.
 fn existing_ancestor(path: &Path) -> io::Result<(PathBuf, Vec<PathBuf>)> {
     let absolute = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir()?.join(path) };
@@ -467,5 +493,48 @@ mod tests {
         assert_eq!(g.prefix(), "conf");
         let fs = Fs::new(Arc::new(g.source(&g.resolve("v1").unwrap()).unwrap()));
         assert_eq!(fs.read_string("app/v1/cm.yaml").unwrap(), "v: 1\n");
+    }
+
+    #[test]
+    fn worktree_dirty_flag_looks_below_the_root_only() {
+        let dir = fixture();
+        let root = dir.path();
+        let index = root.join(".git/index");
+        let mtime = || std::fs::metadata(&index).unwrap().modified().unwrap();
+        let before = mtime();
+        let head = git(root, &["rev-parse", "HEAD"]);
+        // The fixture leaves `conf/app/east/parameters.yaml` modified.
+        let info = worktree_info(&root.join("conf"));
+        assert_eq!(info, SourceInfo { commit: Some(head.clone()), reference: Some("refs/heads/main".into()), dirty: true });
+        git(root, &["checkout", "-q", "--", "conf"]);
+        let cases: [(&str, fn(&Path), bool); 6] = [
+            ("clean", |_| {}, false),
+            ("change outside the root", |r| write(r, "README", "changed\n"), false),
+            ("untracked outside the root", |r| write(r, "notes/x.txt", "x"), false),
+            ("ignored below the root", |r| {
+                write(r, ".gitignore", "*.bak\n");
+                write(r, "conf/app/x.bak", "x");
+            }, false),
+            ("untracked below the root", |r| write(r, "conf/app/v3/new.yaml", "x"), true),
+            ("staged below the root", |r| {
+                std::fs::remove_dir_all(r.join("conf/app/v3")).unwrap();
+                write(r, "conf/app/v1/cm.yaml", "v: staged\n");
+                git(r, &["add", "conf/app/v1/cm.yaml"]);
+                write(r, "conf/app/v1/cm.yaml", "v: 1\n");
+            }, true),
+        ];
+        for (what, change, dirty) in cases {
+            change(root);
+            assert_eq!(worktree_info(&root.join("conf")).dirty, dirty, "{what}");
+        }
+        assert!(worktree_info(root).dirty, "the whole work tree has changes");
+        assert_eq!(git(root, &["rev-parse", "HEAD"]), head);
+        // Only `git add` above touched the index; status itself never writes it.
+        let after_add = mtime();
+        assert!(after_add >= before);
+        worktree_info(&root.join("conf"));
+        assert_eq!(mtime(), after_add, "computing the dirty flag leaves the index alone");
+        let outside = tempfile::tempdir().unwrap();
+        assert_eq!(worktree_info(outside.path()), SourceInfo::default());
     }
 }
