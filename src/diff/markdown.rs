@@ -54,9 +54,8 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
     }
     let _ = writeln!(
         head,
-        "**{} of {} environments differ**: {}.\n",
-        touched.len(),
-        report.environments.len(),
+        "**{}**: {}.\n",
+        super::environments_differ(touched.len(), report.environments.len()),
         report.counts().describe(words)
     );
 

@@ -260,6 +260,13 @@ impl Report {
     }
 }
 
+/// `2 of 4 environments differ`, `1 of 4 environments differs`, `0 of 1 environment differ`.
+pub fn environments_differ(touched: usize, total: usize) -> String {
+    let noun = if total == 1 { "environment" } else { "environments" };
+    let verb = if touched == 1 { "differs" } else { "differ" };
+    format!("{touched} of {total} {noun} {verb}")
+}
+
 /// Knobs of a comparison.
 #[derive(Debug, Clone, Default)]
 pub struct CompareOptions {

@@ -201,7 +201,7 @@ fn text_report_lists_environments_targets_and_diffs() {
         "    ~ changed apps/Deployment/shop/web  (web/v2/t.yaml)\n",
         "-  replicas: 1\n+  replicas: 2\n",
         "environment west: 1 unchanged\n",
-        "1 of 2 environments differ: 1 added, 1 changed, 1 unchanged\n",
+        "1 of 2 environments differs: 1 added, 1 changed, 1 unchanged\n",
     ] {
         assert!(t.contains(want), "missing {want:?} in:\n{t}");
     }
@@ -245,7 +245,7 @@ fn markdown_has_a_table_and_a_block_per_target() {
     );
     let m = markdown::render(&r, &MarkdownOptions::default());
     for want in [
-        "**1 of 2 environments differ**: 1 changed, 1 unchanged.",
+        "**1 of 2 environments differs**: 1 changed, 1 unchanged.",
         "| Environment | Target | Version | Added | Removed | Changed | Unchanged |",
         "| east | web/east | v1 → v2 | 0 | 0 | 1 | 0 |",
         "1 environment without differences.",

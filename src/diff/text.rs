@@ -92,11 +92,7 @@ pub fn render(report: &Report, opts: TextOptions) -> String {
     let _ = writeln!(
         out,
         "{}",
-        p.bold(&format!(
-            "{touched} of {} environments differ: {}",
-            report.environments.len(),
-            report.counts().describe(words)
-        ))
+        p.bold(&format!("{}: {}", super::environments_differ(touched, report.environments.len()), report.counts().describe(words)))
     );
     out
 }

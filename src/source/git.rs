@@ -507,7 +507,8 @@ mod tests {
         let info = worktree_info(&root.join("conf"));
         assert_eq!(info, SourceInfo { commit: Some(head.clone()), reference: Some("refs/heads/main".into()), dirty: true });
         git(root, &["checkout", "-q", "--", "conf"]);
-        let cases: [(&str, fn(&Path), bool); 6] = [
+        type Case = (&'static str, fn(&Path), bool);
+        let cases: [Case; 6] = [
             ("clean", |_| {}, false),
             ("change outside the root", |r| write(r, "README", "changed\n"), false),
             ("untracked outside the root", |r| write(r, "notes/x.txt", "x"), false),
