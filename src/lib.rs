@@ -4,10 +4,12 @@
 //! Ordered → {Bundle | Diff | Check | Rollout}`; each stage is a module here.
 //! See ARCHITECTURE.md for the map.
 
+pub mod bundle;
 pub mod cli;
 pub mod diag;
 pub mod diff;
 pub mod manifest;
+pub mod order;
 pub mod pipeline;
 pub mod render;
 pub mod repo;

@@ -5,6 +5,7 @@
 //! place outcomes become exit codes: 0 success, 1 found something, 2 bad input
 //! or usage, 101 a bug.
 
+pub mod bundle;
 pub mod diff;
 pub mod render;
 pub mod schema;
@@ -41,6 +42,7 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Render(render::RenderArgs),
+    Bundle(bundle::BundleArgs),
     Diff(diff::DiffArgs),
     Schema(schema::SchemaArgs),
 }
@@ -136,6 +138,7 @@ pub fn worktree_info(root: &Path) -> SourceInfo {
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Render(args) => render::run(&cli.global, args),
+        Command::Bundle(args) => bundle::run(&cli.global, args),
         Command::Diff(args) => diff::run(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),
     }
