@@ -426,6 +426,38 @@ fn render_ref_reads_revisions_like_a_checkout_would() {
         let plain = p.strata(&["--repo", extracted.path().join("config").to_str().unwrap(), "render"]);
         assert_eq!(plain.status.code(), Some(0), "{rev}: {}", stderr(&plain));
         assert_eq!(stdout(&from_git), stdout(&plain), "{rev}");
+
+        // `bundle --ref` writes the same files as bundling the extracted tree;
+        // only index.json's source (commit, ref) differs.
+        let out = tempfile::tempdir().unwrap();
+        let (a, b) = (out.path().join("a"), out.path().join("b"));
+        let bundled = p.strata(&["--repo", "config", "bundle", "--ref", rev, "--out", a.to_str().unwrap()]);
+        assert_eq!(bundled.status.code(), Some(0), "{rev}: {}", stderr(&bundled));
+        let plain_dir = extracted.path().join("config");
+        let bundled_plain = p.strata(&["--repo", plain_dir.to_str().unwrap(), "bundle", "--out", b.to_str().unwrap()]);
+        assert_eq!(bundled_plain.status.code(), Some(0), "{rev}: {}", stderr(&bundled_plain));
+        let files = |d: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+            let mut v = Vec::new();
+            let mut stack = vec![d.to_path_buf()];
+            while let Some(dir) = stack.pop() {
+                for e in std::fs::read_dir(&dir).unwrap() {
+                    let e = e.unwrap().path();
+                    if e.is_dir() {
+                        stack.push(e);
+                    } else if e.file_name().unwrap() != "index.json" {
+                        v.push((e.strip_prefix(d).unwrap().display().to_string(), std::fs::read(&e).unwrap()));
+                    }
+                }
+            }
+            v.sort();
+            v
+        };
+        let (fa, fb) = (files(&a), files(&b));
+        assert!(!fa.is_empty());
+        assert_eq!(fa, fb, "{rev}: bundle --ref differs from the bundle of the extracted tree");
+        let index: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("index.json")).unwrap()).unwrap();
+        assert_eq!(index["source"]["dirty"], false);
+        assert_eq!(index["source"]["commit"].as_str().map(str::len), Some(40), "{index}");
     }
     // The link change between the tags, through `render --ref`.
     let v1 = stdout(&p.strata(&["--repo", "config", "render", "--ref", "v1", "frontend/eastus"]));
