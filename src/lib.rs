@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod cli;
 pub mod cluster;
 pub mod diag;
+pub mod diff;
 pub mod manifest;
 pub mod order;
 pub mod pipeline;

@@ -33,9 +33,19 @@ fn strata(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
+/// A copy of the fixture repository outside any git work tree, so that the
+/// report's heading says `work tree` whatever the project's own git state.
+fn repo_copy(home: &Path) -> PathBuf {
+    let repo = home.join("repo");
+    if !repo.exists() {
+        copy_tree(&live_dir().join("repo"), &repo);
+    }
+    repo
+}
+
 fn diff_live(server: &ApiServer, home: &Path, extra: &[&str]) -> Run {
     let kubeconfig = server.kubeconfig(home, "test-token");
-    let repo = live_dir().join("repo");
+    let repo = repo_copy(home);
     let mut args = vec!["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap()];
     args.extend_from_slice(extra);
     strata(home, &args, &[])
@@ -68,7 +78,7 @@ fn no_difference_exits_0() {
     let server = ApiServer::start(Scenario::default());
     let r = diff_live(&server, home.path(), &[]);
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
-    assert!(r.stdout.starts_with("environment eastus (context scripted): 11 unchanged\n"), "{}", r.stdout);
+    assert_eq!(r.stdout, "strata diff context scripted → work tree\n\nenvironment eastus: 11 unchanged\n\n0 of 1 environment differ: 11 unchanged\n");
 }
 
 #[test]
@@ -87,8 +97,10 @@ fn differences_exit_1_in_every_format() {
     let json = diff_live(&server, home.path(), &["-f", &values, "--format", "json"]);
     assert_eq!(json.code, 1);
     let j: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(j["context"], "scripted");
-    assert_eq!(j["environments"][0]["summary"], serde_json::json!({"create": 1, "update": 3, "unchanged": 8, "prune": 1, "conflict": 0}));
+    assert_eq!(j["from"]["label"], "context scripted");
+    assert_eq!(j["environments"][0]["counts"], serde_json::json!({"create": 1, "update": 3, "unchanged": 8, "prune": 1, "conflict": 0}));
+    let legacy = &j["environments"][0]["targets"][0]["resources"].as_array().unwrap().iter().find(|r| r["name"] == "shop-legacy").unwrap();
+    assert_eq!(legacy["status"], "prune");
     for leak in ["old-password", "new-password", "b2xk", "bmV3"] {
         assert!(!text.stdout.contains(leak) && !md.stdout.contains(leak) && !json.stdout.contains(leak), "{leak}");
     }
@@ -100,7 +112,7 @@ fn a_conflict_exits_1_naming_the_manager() {
     let server = ApiServer::start(Scenario { ops_owns_target_port: true, ..Scenario::default() });
     let r = diff_live(&server, home.path(), &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stdout.contains("  conflict  Service shop/shop  (shop/eastus, shop/v1/20-service.yaml)\n            owned by `ops`: .spec.ports[port=80,protocol=\"TCP\"].targetPort\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("    ! conflict Service/shop/shop  (shop/v1/20-service.yaml)\n      owned by `ops`: .spec.ports[port=80,protocol=\"TCP\"].targetPort\n"), "{}", r.stdout);
 }
 
 #[test]
@@ -108,7 +120,7 @@ fn kubeconfig_comes_from_the_environment_and_context_can_be_chosen() {
     let home = tempfile::tempdir().unwrap();
     let server = ApiServer::start(Scenario::default());
     let kubeconfig = server.kubeconfig(home.path(), "t");
-    let repo = live_dir().join("repo");
+    let repo = repo_copy(home.path());
     let repo = repo.to_str().unwrap();
     let r = strata(home.path(), &["diff", "--live", "--repo", repo, "--context", "scripted"], &[("KUBECONFIG", kubeconfig.to_str().unwrap())]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -128,7 +140,7 @@ fn kubeconfig_comes_from_the_environment_and_context_can_be_chosen() {
 #[test]
 fn no_kubeconfig_is_an_error_with_a_hint() {
     let home = tempfile::tempdir().unwrap();
-    let repo = live_dir().join("repo");
+    let repo = repo_copy(home.path());
     let r = strata(home.path(), &["diff", "--live", "--repo", repo.to_str().unwrap()], &[]);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert!(r.stderr.starts_with("error: no kubeconfig found\nhint: pass `--kubeconfig FILE`"), "{}", r.stderr);
@@ -145,7 +157,7 @@ fn an_unreachable_server_exits_2_naming_context_and_request() {
         format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: gone\n  context:\n    cluster: c\n    user: u\ncurrent-context: gone\nusers:\n- name: u\n  user: {{}}\n"),
     )
     .unwrap();
-    let repo = live_dir().join("repo");
+    let repo = repo_copy(home.path());
     let r = strata(home.path(), &["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap()], &[]);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert!(r.stderr.starts_with("error: cannot reach the API server of context `gone`\n"), "{}", r.stderr);
@@ -164,7 +176,7 @@ fn a_tls_failure_exits_2() {
         format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:{}\ncontexts:\n- name: tls\n  context:\n    cluster: c\n    user: u\ncurrent-context: tls\nusers:\n- name: u\n  user:\n    token: t\n", server.port),
     )
     .unwrap();
-    let repo = live_dir().join("repo");
+    let repo = repo_copy(home.path());
     let r = strata(home.path(), &["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap()], &[]);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert!(r.stderr.starts_with("error: TLS failure talking to the API server of context `tls`\n"), "{}", r.stderr);
@@ -209,7 +221,7 @@ fn ignore_rules_come_from_strata_yaml() {
     let args = ["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap(), "-f", &values];
     let r = strata(home.path(), &args, &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stdout.contains("+          image: registry.example.com/shop:1.1.0"), "{}", r.stdout);
+    assert!(r.stdout.contains("+        - image: registry.example.com/shop:1.1.0"), "{}", r.stdout);
     assert!(!r.stdout.contains("replicas"), "{}", r.stdout);
 
     std::fs::write(repo.join("strata.yaml"), "ignoreDifferences:\n- kind: Deployment\n  jsonPointers: [spec/replicas]\n").unwrap();
@@ -230,9 +242,12 @@ fn a_bad_tracking_label_is_an_error_naming_strata_yaml() {
 }
 
 #[test]
-fn diff_without_live_says_what_to_do() {
+fn live_flags_need_live_and_exclude_revisions() {
     let home = tempfile::tempdir().unwrap();
     let r = strata(home.path(), &["diff", "--kubeconfig", "x"], &[]);
     assert_eq!(r.code, 2, "clap rejects --kubeconfig without --live: {}", r.stderr);
     assert!(r.stderr.contains("the following required arguments were not provided:\n  --live"), "{}", r.stderr);
+    let r = strata(home.path(), &["diff", "--live", "--from", "HEAD"], &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("the argument '--live' cannot be used with '--from <REV>'"), "{}", r.stderr);
 }

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use strata::cluster::live::{self, LiveOptions};
-use strata::cluster::{Cluster, LiveReport, Status};
+use strata::cluster::{Cluster, LiveReport};
+use strata::diff::{Status, Vocabulary};
 use strata::manifest::{ResId, yaml};
 use strata::pipeline::{self, Compiled, Options};
 use strata::repo::Repo;
@@ -70,7 +71,7 @@ fn changes(r: &LiveReport) -> Vec<String> {
         .entries
         .iter()
         .filter(|e| e.status != Status::Unchanged)
-        .map(|e| format!("{} {}", e.status.as_str(), e.id))
+        .map(|e| format!("{} {}", Vocabulary::Cluster.word(e.status), e.id))
         .collect()
 }
 
@@ -139,7 +140,7 @@ fn a_changed_render_shows_exactly_what_changes() {
     assert_eq!(r.environments[0].count(Status::Unchanged), 8);
     assert_eq!(
         changed_lines(&r, "apps/Deployment/shop/shop"),
-        vec!["-  replicas: 3", "+  replicas: 5", "-          image: registry.example.com/shop:1.0.0", "+          image: registry.example.com/shop:1.1.0"]
+        vec!["-  replicas: 3", "+  replicas: 5", "-        - image: registry.example.com/shop:1.0.0", "+        - image: registry.example.com/shop:1.1.0"]
     );
     assert_eq!(changed_lines(&r, "ConfigMap/shop/shop-config"), vec!["-  mode: prod", "+  mode: canary"]);
     assert_eq!(changed_lines(&r, "Secret/shop/shop-db"), vec!["-  password: '*** (before)'", "+  password: '*** (after)'"]);
@@ -151,7 +152,14 @@ fn a_changed_render_shows_exactly_what_changes() {
     assert!(changed_lines(&r, "ConfigMap/shop/shop-legacy").contains(&"-  old: 'true'".to_string()));
 
     // No Secret value in any form, anywhere in the report.
-    let all = format!("{}{}", strata::cluster::report::to_json(&r), strata::cluster::report::to_text(&r, false));
+    let printed = r.to_diff_report(&Default::default());
+    let all = format!(
+        "{}{}{}{}",
+        serde_json::to_string(&r).unwrap(),
+        strata::diff::text::render(&printed, Default::default()),
+        strata::diff::markdown::render(&printed, &Default::default()),
+        strata::diff::json::render(&printed, false)
+    );
     for leak in ["old-password", "new-password", "b2xkLXBhc3N3b3Jk", "bmV3LXBhc3N3b3Jk"] {
         assert!(!all.contains(leak), "{leak} leaked");
     }
@@ -186,7 +194,7 @@ fn ignore_rules_hide_the_fields_they_name() {
     let r = diff(&server, &compile(true), &LiveOptions { ignore: vec![rule, cm_rule], ..opts() }).unwrap();
     assert_eq!(
         changed_lines(&r, "apps/Deployment/shop/shop"),
-        vec!["-          image: registry.example.com/shop:1.0.0", "+          image: registry.example.com/shop:1.1.0"]
+        vec!["-        - image: registry.example.com/shop:1.0.0", "+        - image: registry.example.com/shop:1.1.0"]
     );
     let cm = r.environments[0].entries.iter().find(|e| e.id.name == "shop-config").unwrap();
     assert_eq!(cm.status, Status::Unchanged);
@@ -201,7 +209,8 @@ fn a_conflict_names_the_owning_manager() {
     let c = e.conflict.as_ref().unwrap();
     assert_eq!(c.managers, vec!["ops"]);
     assert_eq!(c.fields, vec![".spec.ports[port=80,protocol=\"TCP\"].targetPort"]);
-    assert!(strata::cluster::report::to_text(&r, false).contains("conflict  Service shop/shop  (shop/eastus, shop/v1/20-service.yaml)\n            owned by `ops`: .spec.ports"));
+    let text = strata::diff::text::render(&r.to_diff_report(&Default::default()), Default::default());
+    assert!(text.contains("    ! conflict Service/shop/shop  (shop/v1/20-service.yaml)\n      owned by `ops`: .spec.ports"), "{text}");
 }
 
 #[test]
@@ -264,12 +273,12 @@ fn a_first_deploy_creates_everything_in_the_new_namespace() {
     let server = ApiServer::start(Scenario { namespace_exists: false, ..Scenario::default() });
     let r = diff(&server, &compile(false), &opts()).unwrap();
     let env = &r.environments[0];
-    assert_eq!(env.count(Status::Create), 10, "{:?}", changes(&r));
+    assert_eq!(env.count(Status::Added), 10, "{:?}", changes(&r));
     assert_eq!(env.count(Status::Unchanged), 1, "the cluster-scoped CRD exists already");
     let cm = env.entries.iter().find(|e| e.id.name == "shop-config").unwrap();
     assert_eq!(cm.note.as_deref(), Some("namespace `shop` does not exist yet (this bundle creates it), so it was not dry-run"));
     let ns = env.entries.iter().find(|e| e.id.kind == "Namespace").unwrap();
-    assert_eq!((ns.status, ns.note.as_deref()), (Status::Create, None), "the namespace itself is dry-run");
+    assert_eq!((ns.status, ns.note.as_deref()), (Status::Added, None), "the namespace itself is dry-run");
     // Masked even though it was never sent through the server.
     let secret = env.entries.iter().find(|e| e.id.kind == "Secret").unwrap();
     assert!(secret.diff.as_deref().unwrap().contains("+  password: '***'"), "{:?}", secret.diff);

@@ -23,10 +23,11 @@ use serde_json::Value;
 use super::connect::{Cluster, DryRun, KubeOptions};
 use super::discovery::{self, ApiKind, Catalog, Resolution};
 use super::normalize;
-use super::report::{Entry, EnvironmentReport, LiveReport, Status};
+use super::report::{Entry, EnvironmentReport, LiveReport, TargetInfo};
 use super::tracking;
 use crate::diag::{Diagnostic, Error, ErrorKind};
-use crate::manifest::{ResId, Resource, yaml};
+use crate::diff::{self, Status};
+use crate::manifest::{ResId, Resource};
 use crate::pipeline::{Compiled, CompiledTarget};
 use crate::repo::config::IgnoreRule;
 
@@ -247,7 +248,7 @@ fn assemble(
     let mut fetched = objects.iter();
     for p in planned {
         let base = Entry {
-            status: Status::Create,
+            status: Status::Added,
             id: p.id.clone(),
             api_version: p.resource.api_version().to_string(),
             target: p.target.clone(),
@@ -315,18 +316,27 @@ fn assemble(
             let diff = object_diff(&id, Some(item.clone()), None, opts);
             prunes.insert(
                 id.clone(),
-                Entry { status: Status::Prune, id, api_version, target, template: None, note: None, conflict: None, diff: Some(diff) },
+                Entry { status: Status::Removed, id, api_version, target, template: None, note: None, conflict: None, diff: Some(diff) },
             );
         }
     }
     entries.extend(prunes.into_values());
-    if diags.is_empty() { Ok(EnvironmentReport { environment: env.to_string(), entries }) } else { Err(diags) }
+    let targets = targets
+        .iter()
+        .map(|t| TargetInfo {
+            address: t.target.address(),
+            component: t.target.component.clone(),
+            environment: t.target.environment.clone(),
+            version: t.target.version.clone(),
+        })
+        .collect();
+    if diags.is_empty() { Ok(EnvironmentReport { environment: env.to_string(), targets, entries }) } else { Err(diags) }
 }
 
 /// Compares the live object with the dry-run result.
 fn compare(base: Entry, live: Option<Value>, after: Value, opts: &LiveOptions) -> Entry {
     let Some(live) = live else {
-        return Entry { status: Status::Create, diff: Some(object_diff(&base.id, None, Some(after), opts)), ..base };
+        return Entry { status: Status::Added, diff: Some(object_diff(&base.id, None, Some(after), opts)), ..base };
     };
     let (mut a, mut b) = (live, after);
     prepare(&mut a, &base.id, opts);
@@ -334,7 +344,7 @@ fn compare(base: Entry, live: Option<Value>, after: Value, opts: &LiveOptions) -
     if a == b {
         return Entry { status: Status::Unchanged, ..base };
     }
-    Entry { status: Status::Update, diff: Some(render_diff(&base.id, Some(a), Some(b), opts)), ..base }
+    Entry { status: Status::Changed, diff: Some(render_diff(&base.id, Some(a), Some(b), opts)), ..base }
 }
 
 /// Normalization and ignore rules, the same on both sides.
@@ -356,16 +366,10 @@ fn object_diff(id: &ResId, before: Option<Value>, after: Option<Value>, opts: &L
     render_diff(id, before, after, opts)
 }
 
-/// Masks Secrets (unless asked not to) and renders a unified diff of the YAML.
-fn render_diff(id: &ResId, mut before: Option<Value>, mut after: Option<Value>, opts: &LiveOptions) -> String {
-    if !opts.show_secrets {
-        normalize::mask_secret_pair(id, before.as_mut(), after.as_mut());
-    }
-    let text = |v: &Option<Value>| v.as_ref().map(yaml::to_string).unwrap_or_default();
-    let (a, b) = (text(&before), text(&after));
-    let old = if before.is_some() { format!("{id} (live)") } else { "/dev/null".to_string() };
-    let new = if after.is_some() { format!("{id} (after apply)") } else { "/dev/null".to_string() };
-    similar::TextDiff::from_lines(&a, &b).unified_diff().context_radius(3).header(&old, &new).to_string()
+/// The unified diff of the normalized sides, through `strata diff`'s own
+/// renderer: canonical key order, Secret values masked unless `--show-secrets`.
+fn render_diff(id: &ResId, before: Option<Value>, after: Option<Value>, opts: &LiveOptions) -> String {
+    diff::unified_diff(id, before.as_ref(), after.as_ref(), opts.show_secrets)
 }
 
 /// Runs `tasks` with at most `limit` in flight; results keep the tasks' order.

@@ -20,4 +20,4 @@ pub mod tracking;
 
 pub use connect::{Cluster, KubeOptions};
 pub use live::LiveOptions;
-pub use report::{LiveReport, Status};
+pub use report::LiveReport;

@@ -4,7 +4,8 @@
 //! apply dry-run), plus the `ignoreDifferences` rules of `strata.yaml`. Out:
 //! the same object without the fields that change on every write or belong to
 //! the server, so that two objects compare equal exactly when applying the
-//! render would change nothing a user wrote. Secrets have their values masked.
+//! render would change nothing a user wrote. (Secret values are masked later,
+//! when the diff text is made, by [`crate::diff::unified_diff`].)
 //!
 //! Invariants: every function here is pure and idempotent (normalizing twice
 //! equals normalizing once), and normalizing two equal objects gives equal
@@ -147,60 +148,6 @@ pub fn remove_pointer(obj: &mut Value, pointer: &str) -> bool {
     }
 }
 
-/// The marker shown for a Secret value that is the same on both sides or exists on one side only.
-pub const MASK: &str = "***";
-/// The markers shown for a Secret value that changed.
-pub const MASK_BEFORE: &str = "*** (before)";
-pub const MASK_AFTER: &str = "*** (after)";
-
-/// Masks the values of a Secret's `data` and `stringData` on both sides of a
-/// comparison: a key whose value differs shows `*** (before)` / `*** (after)`,
-/// any other key `***`. Never a value, never a hash of one. Objects that are not
-/// core `Secret`s are left alone.
-pub fn mask_secret_pair(id: &ResId, before: Option<&mut Value>, after: Option<&mut Value>) {
-    if !(id.group.is_empty() && id.kind == "Secret") {
-        return;
-    }
-    let mut before = before;
-    let mut after = after;
-    for field in ["data", "stringData"] {
-        let b = before.as_deref().and_then(|v| v.get(field)).and_then(Value::as_object).cloned();
-        let a = after.as_deref().and_then(|v| v.get(field)).and_then(Value::as_object).cloned();
-        if let (Some(side), Some(map)) = (before.as_deref_mut(), &b) {
-            side[field] = masked(map, a.as_ref(), field, MASK_BEFORE);
-        }
-        if let (Some(side), Some(map)) = (after.as_deref_mut(), &a) {
-            side[field] = masked(map, b.as_ref(), field, MASK_AFTER);
-        }
-    }
-}
-
-fn masked(mine: &serde_json::Map<String, Value>, other: Option<&serde_json::Map<String, Value>>, field: &str, changed: &str) -> Value {
-    let mut out = serde_json::Map::new();
-    for (k, v) in mine {
-        let differs = other.and_then(|o| o.get(k)).is_some_and(|o| !same_secret_value(field, v, o));
-        out.insert(k.clone(), Value::String(if differs { changed } else { MASK }.to_string()));
-    }
-    Value::Object(out)
-}
-
-/// `data` values compare by their decoded bytes (base64 may be wrapped or padded differently).
-fn same_secret_value(field: &str, a: &Value, b: &Value) -> bool {
-    use base64::Engine as _;
-    if field == "data" {
-        let decode = |v: &Value| {
-            v.as_str().and_then(|s| {
-                let clean: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-                base64::engine::general_purpose::STANDARD.decode(clean).ok()
-            })
-        };
-        if let (Some(x), Some(y)) = (decode(a), decode(b)) {
-            return x == y;
-        }
-    }
-    a == b
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,10 +159,6 @@ mod tests {
         // `.http` fixtures end with a `HTTP <status>` line.
         let body = text.rsplit_once("\nHTTP ").map(|(b, _)| b).unwrap_or(&text);
         serde_json::from_str(body).unwrap()
-    }
-
-    fn id(kind: &str, name: &str) -> ResId {
-        ResId { group: String::new(), kind: kind.into(), namespace: Some("shop".into()), name: name.into() }
     }
 
     #[test]
@@ -341,30 +284,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn secrets_are_masked_on_both_sides() {
-        let secret = id("Secret", "db");
-        let mut before = json!({"kind": "Secret", "data": {"password": "b2xkLXBhc3N3b3Jk", "user": "YWRtaW4=", "gone": "eA=="}});
-        let mut after = json!({"kind": "Secret", "data": {"password": "bmV3LXBhc3N3b3Jk", "user": "YWRt\naW4=", "new": "eQ=="}});
-        mask_secret_pair(&secret, Some(&mut before), Some(&mut after));
-        assert_eq!(before["data"], json!({"password": "*** (before)", "user": "***", "gone": "***"}));
-        assert_eq!(after["data"], json!({"password": "*** (after)", "user": "***", "new": "***"}));
-        let text = format!("{before}{after}");
-        for secret_text in ["b2xk", "bmV3", "YWRt", "old-password", "new-password"] {
-            assert!(!text.contains(secret_text), "{text}");
-        }
-
-        // One side only (a creation or a prune), and stringData.
-        let mut created = json!({"kind": "Secret", "stringData": {"password": "new-password"}});
-        mask_secret_pair(&secret, None, Some(&mut created));
-        assert_eq!(created["stringData"], json!({"password": "***"}));
-
-        // Not a Secret: untouched.
-        let mut cm = json!({"data": {"password": "plain"}});
-        mask_secret_pair(&id("ConfigMap", "c"), Some(&mut cm), None);
-        assert_eq!(cm["data"]["password"], "plain");
-    }
-
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -397,15 +316,6 @@ mod tests {
                 let mut twice = once.clone();
                 normalize(&mut twice);
                 prop_assert_eq!(once, twice);
-            }
-
-            #[test]
-            fn a_secret_against_itself_shows_no_change(data in prop::collection::btree_map("[a-z]{1,5}", "[A-Za-z0-9+/]{0,8}", 0..5)) {
-                let secret = json!({"kind": "Secret", "data": data});
-                let (mut a, mut b) = (secret.clone(), secret);
-                mask_secret_pair(&id("Secret", "s"), Some(&mut a), Some(&mut b));
-                prop_assert_eq!(&a, &b);
-                prop_assert!(!a.to_string().contains("(before)"));
             }
         }
     }
