@@ -183,14 +183,14 @@ impl State {
                 return status(401, "Unauthorized", "Unauthorized", json!(null));
             }
         }
-        if let Some((prefix, code)) = &s.fail {
-            if format!("{} {}", req.method, req.target).starts_with(prefix.as_str()) {
-                let msg = match code {
-                    403 => "configmaps is forbidden: User \"dev\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"shop\"".to_string(),
-                    _ => format!("scripted failure of {prefix}"),
-                };
-                return status(*code, if *code == 403 { "Forbidden" } else { "InternalError" }, &msg, json!(null));
-            }
+        if let Some((prefix, code)) = &s.fail
+            && format!("{} {}", req.method, req.target).starts_with(prefix.as_str())
+        {
+            let msg = match code {
+                403 => "configmaps is forbidden: User \"dev\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"shop\"".to_string(),
+                _ => format!("scripted failure of {prefix}"),
+            };
+            return status(*code, if *code == 403 { "Forbidden" } else { "InternalError" }, &msg, json!(null));
         }
         let path = req.path();
         let aggregated = s.aggregated_discovery && req.headers.get("accept").is_some_and(|a| a.contains("as=APIGroupDiscoveryList"));
