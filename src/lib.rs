@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod diag;
 pub mod manifest;
+pub mod patch;
 pub mod pipeline;
 pub mod render;
 pub mod repo;
