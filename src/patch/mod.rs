@@ -195,6 +195,13 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
 
     let mut out = Vec::with_capacity(items.len());
     for mut item in items {
+        // Kustomize rewrites every object's annotations (it keeps its own bookkeeping
+        // there), which drops an empty `metadata.annotations`; so does strata.
+        if let Some(meta) = item.res.body.get_mut("metadata").and_then(Value::as_object_mut)
+            && meta.get("annotations").and_then(Value::as_object).is_some_and(|a| a.is_empty())
+        {
+            meta.shift_remove("annotations");
+        }
         item.res.refresh_id()?;
         out.push(item.res);
     }

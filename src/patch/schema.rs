@@ -212,7 +212,7 @@ impl Schema {
 fn generate(openapi: &serde_json::Value) -> String {
     use std::collections::{BTreeMap, BTreeSet};
 
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     let defs = openapi.get("definitions").unwrap_or(openapi).as_object().expect("definitions is an object");
     let short = |r: &str| -> String {
@@ -223,6 +223,10 @@ fn generate(openapi: &serde_json::Value) -> String {
 
     // Every field that is a typed object, list or map, or carries a strategy.
     let mut all: BTreeMap<String, BTreeMap<String, FieldEntry>> = BTreeMap::new();
+    // Built-in types only: the server also publishes its custom resources
+    // (`com.example.v1.Widget`), which kustomize and strategic merge treat as unknown.
+    let defs: Map<String, Value> = defs.iter().filter(|(k, _)| k.starts_with("io.k8s.")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let defs = &defs;
     for (name, def) in defs {
         let mut fields = BTreeMap::new();
         for (fname, p) in def.get("properties").and_then(Value::as_object).into_iter().flatten() {
