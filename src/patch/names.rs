@@ -85,10 +85,10 @@ pub fn add_prefix_suffix(items: &mut [Item], prefix: &str, suffix: &str) {
             if affix.is_empty() {
                 continue;
             }
+            item.remember();
             let name = item.ident().name;
             let new = if is_prefix { format!("{affix}{name}") } else { format!("{name}{affix}") };
             set_string(&mut item.res.body, &["metadata", "name"], &new);
-            item.remember();
         }
     }
 }
