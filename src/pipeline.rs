@@ -298,6 +298,11 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     if let Some(ns) = &namespace {
         set_default_namespace(&mut resources, ns);
     }
+    // Patched: the target's kustomization.yaml, if any (section 4 of the contract).
+    if let Some(k) = crate::patch::load(&repo.fs, &t.dir)? {
+        let opts = crate::patch::ApplyOptions { default_namespace: namespace.clone() };
+        resources = crate::patch::apply(resources, &k, &opts).map_err(|e| e.note(format!("applying {} to {address}", k.path)))?;
+    }
     Ok(Rendered { resources, tracker, parameter_layers })
 }
 
