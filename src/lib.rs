@@ -4,9 +4,11 @@
 //! Ordered → {Bundle | Diff | Check | Rollout}`; each stage is a module here.
 //! See ARCHITECTURE.md for the map.
 
+pub mod bundle;
 pub mod cli;
 pub mod diag;
 pub mod manifest;
+pub mod order;
 pub mod patch;
 pub mod pipeline;
 pub mod render;

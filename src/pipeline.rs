@@ -219,11 +219,7 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
         prefix: vec![],
         data: version.defaults.clone(),
     }];
-    let strata_text = if repo.config.values.is_some() || repo.config.environments.contains_key(&t.environment) {
-        repo.fs.read_optional(repo::REPO_CONFIG)?.map(|s| Arc::<str>::from(s.as_str()))
-    } else {
-        None
-    };
+    let strata_text = repo.config_text.clone();
     if let Some(v) = &repo.config.values {
         layers.push(Layer {
             kind: LayerKind::Repo,

@@ -5,6 +5,7 @@
 //! place outcomes become exit codes: 0 success, 1 found something, 2 bad input
 //! or usage, 101 a bug.
 
+pub mod bundle;
 pub mod render;
 pub mod schema;
 
@@ -40,6 +41,7 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Render(render::RenderArgs),
+    Bundle(bundle::BundleArgs),
     Schema(schema::SchemaArgs),
 }
 
@@ -123,6 +125,7 @@ pub fn worktree_info(root: &Path) -> SourceInfo {
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Render(args) => render::run(&cli.global, args),
+        Command::Bundle(args) => bundle::run(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),
     }
 }

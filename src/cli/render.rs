@@ -3,14 +3,17 @@
 use serde_json::Value;
 
 use super::{Global, Outcome, ValuesArgs};
+use crate::bundle;
 use crate::diag::Error;
-use crate::manifest::yaml;
-use crate::pipeline::{self, Compiled};
+use crate::order::{self, ComponentGraph, Plan};
+use crate::pipeline;
 
 /// Render targets to multi-document YAML (or JSON) on stdout.
 ///
-/// Each document is preceded by `# Source:` (the template that produced it) and
-/// `# Target:` comments.
+/// Output is grouped by environment (sorted) and in apply order inside each
+/// (waves, CRDs and Namespaces, component `dependsOn`, kind order; see
+/// `strata bundle --explain`). Each document is preceded by `# Source:` (the
+/// template that produced it) and `# Target:` comments.
 ///
 /// Examples:
 ///   strata render --repo example-repo @eastus
@@ -42,31 +45,29 @@ pub fn run(global: &Global, args: RenderArgs) -> Result<Outcome, Error> {
     let opts = args.values.options()?;
     let compiled = pipeline::compile(&repo, &targets, &opts)?;
     super::print_warnings(&compiled.warnings);
+    let graph = ComponentGraph::from_repo(&repo)?;
+    let plans = order::plan(&graph, &compiled)?;
     let out = match args.format {
-        Format::Yaml => to_yaml(&compiled),
-        Format::Json => to_json(&compiled),
+        Format::Yaml => to_yaml(&plans),
+        Format::Json => to_json(&plans),
     };
     super::write_stdout(out.as_bytes())?;
     Ok(Outcome::Ok)
 }
 
-/// Multi-document YAML with `# Source:` and `# Target:` comments.
-pub fn to_yaml(compiled: &Compiled) -> String {
+/// Multi-document YAML with `# Source:` and `# Target:` comments, environment
+/// by environment, in apply order.
+pub fn to_yaml(plans: &[Plan<'_>]) -> String {
     let mut out = String::new();
-    for (t, r) in compiled.resources() {
-        out.push_str("---\n# Source: ");
-        out.push_str(&r.source.template);
-        out.push_str("\n# Target: ");
-        out.push_str(&t.target.address());
-        out.push('\n');
-        yaml::write_document(&mut out, &r.body);
+    for o in plans.iter().flat_map(|p| p.objects.iter()) {
+        bundle::write_document(&mut out, o);
     }
     out
 }
 
-/// A JSON array of every resource.
-pub fn to_json(compiled: &Compiled) -> String {
-    let all: Vec<&Value> = compiled.resources().map(|(_, r)| &r.body).collect();
+/// A JSON array of every resource, in the same order as the YAML.
+pub fn to_json(plans: &[Plan<'_>]) -> String {
+    let all: Vec<&Value> = plans.iter().flat_map(|p| p.objects.iter()).map(|o| &o.resource.body).collect();
     let mut s = serde_json::to_string_pretty(&all).expect("JSON values serialize");
     s.push('\n');
     s

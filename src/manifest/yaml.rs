@@ -48,9 +48,14 @@ impl fmt::Display for YamlError {
 fn convert_error(e: serde_yaml::Error) -> YamlError {
     let loc = e.location();
     let mut message = e.to_string();
-    // yaml_serde appends " at line L column C"; the position is reported separately.
-    if let Some(i) = message.find(" at line ") {
-        message.truncate(i);
+    // yaml_serde puts " at line L column C" after the problem; the position is
+    // reported separately, but the context after it ("while parsing a flow
+    // sequence at line 2 column 8") is worth keeping.
+    if let Some(loc) = &loc {
+        let at = format!(" at line {} column {}", loc.line(), loc.column());
+        if let Some(i) = message.find(&at) {
+            message.replace_range(i..i + at.len(), "");
+        }
     }
     YamlError { message, line: loc.as_ref().map(|l| l.line()), col: loc.as_ref().map(|l| l.column()) }
 }
@@ -189,7 +194,8 @@ pub fn write_document(out: &mut String, v: &Value) {
         Value::Object(m) if !m.is_empty() => write_map(out, m, 0, false),
         Value::Array(a) if !a.is_empty() => write_seq(out, a, 0, false),
         other => {
-            write_scalar(out, other, 0);
+            // A literal block at the top level still needs indented lines.
+            write_scalar(out, other, 2);
             out.push('\n');
         }
     }
@@ -285,7 +291,7 @@ fn can_be_literal_block(s: &str) -> bool {
         && !s.trim_end_matches('\n').is_empty()
         && !s.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || is_special_space(c))
         // A line of only spaces before the content would change the detected indentation.
-        && !s.lines().next().is_some_and(|l| l.trim().is_empty())
+        && !s.lines().next().is_some_and(|l| l.trim().is_empty() || l.starts_with('\t'))
 }
 
 fn write_literal_block(out: &mut String, s: &str, ind: usize) {

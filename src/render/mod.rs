@@ -109,6 +109,13 @@ impl VersionEnv {
         };
 
         let mut env = Environment::new();
+        // Jinja2's default whitespace rules, except that a template's trailing newline is kept.
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .keep_trailing_newline(true)
+                .build()
+                .expect("the default delimiters are valid"),
+        );
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_fuel(Some(limits.fuel));
@@ -185,10 +192,35 @@ impl VersionEnv {
         let name = e.name().unwrap_or("<template>");
         let path = if name == "<string>" { self.version_dir.clone() } else { source::join(&self.version_dir, name) };
         let text = self.fs.read_string(&path).ok();
-        let expr = match (&text, e.range()) {
+        // An attribute lookup's range starts at the `.`; widen it over the
+        // object it is looked up on (`Values.database.host`).
+        let range = match (&text, e.range()) {
+            (Some(t), Some(r)) if r.end <= t.len() && t.is_char_boundary(r.start) => {
+                let b = t.as_bytes();
+                let mut start = r.start;
+                if b.get(start) == Some(&b'.') {
+                    while start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_' || b[start - 1] == b'.') {
+                        start -= 1;
+                    }
+                }
+                Some(start..r.end)
+            }
+            _ => e.range(),
+        };
+        let expr = match (&text, &range) {
             (Some(t), Some(r)) if r.end <= t.len() => t.get(r.clone()).map(|s| s.trim().to_string()),
             _ => None,
         };
+        // Narrow an undefined error to the `Values.…` path that is not set, when
+        // the failing expression is larger (a filter call with it as argument).
+        let mut narrowed: Option<(usize, String)> = None;
+        if let (ErrorKind::UndefinedError, Some(x), Some(cx), Some(r)) = (e.kind(), &expr, cx, range.clone()) {
+            if let Some((off, path)) = first_missing_values_path(x, &cx.values) {
+                let lead = text.as_deref().and_then(|t| t.get(r.clone())).map(|s| s.len() - s.trim_start().len()).unwrap_or(0);
+                narrowed = Some((r.start + lead + off, path));
+            }
+        }
+        let expr = narrowed.as_ref().map(|(_, p)| p.clone()).or(expr);
         let detail = e.detail().map(str::to_string);
         let (message, label) = match e.kind() {
             ErrorKind::UndefinedError => match &expr {
@@ -201,13 +233,22 @@ impl VersionEnv {
                 "while evaluating this",
             ),
             ErrorKind::TemplateNotFound => (format!("template not found: {}", detail.clone().unwrap_or_default()), "imported here"),
+            _ if detail.as_deref() == Some("recursion limit exceeded") => (
+                "template recursion is too deep: a macro, include or import calls itself without end?".to_string(),
+                "while evaluating this",
+            ),
             _ => (detail.clone().unwrap_or_else(|| e.to_string()), "here"),
         };
         let mut d = Diagnostic::error(message).at(path.clone());
-        match (&text, e.range(), e.line()) {
+        match (&text, range, e.line()) {
+            (Some(t), Some(_), _) if narrowed.is_some() => {
+                let (start, p) = narrowed.as_ref().expect("checked");
+                let (line, col) = line_col(t, *start);
+                d = d.with_source_line(t, line, col, p.chars().count(), label);
+            }
             (Some(t), Some(r), _) if r.start <= t.len() => {
                 let (line, col) = line_col(t, r.start);
-                let len = t.get(r.clone()).map(|s| s.lines().next().unwrap_or("").chars().count()).unwrap_or(1);
+                let len = t.get(r).map(|s| s.lines().next().unwrap_or("").chars().count()).unwrap_or(1);
                 d = d.with_source_line(t, line, col, len, label);
             }
             (Some(t), None, Some(line)) => {
@@ -228,11 +269,48 @@ impl VersionEnv {
                 ));
             }
         }
+        if detail.as_deref() == Some("recursion limit exceeded") {
+            d = d.note("calls may nest 64 deep");
+        }
         if e.kind() == ErrorKind::OutOfFuel {
             d = d.note("each template may execute 50 million instructions");
         }
         d
     }
+}
+
+/// The first `Values.a.b` path in `expr` that the merged values do not set, with
+/// its byte offset in `expr`.
+fn first_missing_values_path(expr: &str, values: &Value) -> Option<(usize, String)> {
+    let bytes = expr.as_bytes();
+    let mut i = 0;
+    while let Some(found) = expr[i..].find("Values.") {
+        let start = i + found;
+        let boundary = start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_' || bytes[start - 1] == b'.');
+        let mut end = start + "Values.".len();
+        while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_' || bytes[end] == b'.') {
+            end += 1;
+        }
+        let path = expr[start..end].trim_end_matches('.');
+        if boundary {
+            let mut cur = Some(values);
+            let mut missing = None;
+            let mut len = "Values".len();
+            for seg in path.split('.').skip(1) {
+                len += 1 + seg.len();
+                cur = cur.and_then(|v| v.get(seg));
+                if cur.is_none() {
+                    missing = Some(len);
+                    break;
+                }
+            }
+            if let Some(len) = missing {
+                return Some((start, path[..len].to_string()));
+            }
+        }
+        i = end.max(start + 1);
+    }
+    None
 }
 
 fn load_template(fs: &Fs, version_dir: &str, name: &str) -> Result<Option<String>, minijinja::Error> {
@@ -260,8 +338,15 @@ pub fn parse_rendered(text: &str, template: &Arc<str>) -> Result<Vec<Resource>, 
     let docs = yaml::parse_documents(text).map_err(|e| {
         let mut d = Diagnostic::error(format!("template rendered invalid YAML: {}", e.message)).at(template.to_string());
         if let Some(line) = e.line {
-            let shown = text.lines().nth(line - 1).unwrap_or("");
-            d = d.note(format!("line {line} of the rendered output: `{shown}`"));
+            // The parser often stops at the next line (or the end); show the
+            // nearest line with content at or before it.
+            let lines: Vec<&str> = text.lines().collect();
+            let mut n = line.min(lines.len());
+            while n > 1 && lines.get(n - 1).is_none_or(|l| l.trim().is_empty()) {
+                n -= 1;
+            }
+            let shown = lines.get(n.saturating_sub(1)).copied().unwrap_or("");
+            d = d.note(format!("line {n} of the rendered output: `{shown}`"));
         }
         d.hint("check the indentation the template produces, e.g. `toYaml | nindent(N)`")
     })?;
@@ -278,6 +363,15 @@ pub fn parse_rendered(text: &str, template: &Arc<str>) -> Result<Vec<Resource>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn narrows_undefined_to_the_missing_values_path() {
+        let v = serde_json::json!({"a": {"b": 1}, "apiUrl": "x"});
+        assert_eq!(first_missing_values_path("replace('X', Values.apiUrll)", &v), Some((13, "Values.apiUrll".into())));
+        assert_eq!(first_missing_values_path("Values.a.b + Values.a.c.d", &v), Some((13, "Values.a.c".into())));
+        assert_eq!(first_missing_values_path("Values.a.b", &v), None);
+        assert_eq!(first_missing_values_path("MyValues.zz", &v), None);
+    }
 
     #[test]
     fn which_files_are_templates() {

@@ -25,6 +25,8 @@ pub const KUSTOMIZATION: &str = "kustomization.yaml";
 pub struct Repo {
     pub fs: Fs,
     pub config: RepoConfig,
+    /// The text of `strata.yaml`, to point at lines in messages.
+    pub config_text: Option<std::sync::Arc<str>>,
     pub components: Vec<Component>,
 }
 
@@ -59,10 +61,12 @@ impl Target {
 impl Repo {
     /// Discovers the repository behind `fs`; reports every broken target at once.
     pub fn load(fs: Fs) -> Result<Repo, Error> {
-        let config = match fs.read_optional(REPO_CONFIG)? {
-            Some(text) => config::parse_config::<RepoConfig>(&text, REPO_CONFIG)?,
+        let config_text = fs.read_optional(REPO_CONFIG)?;
+        let config = match &config_text {
+            Some(text) => config::parse_config::<RepoConfig>(text, REPO_CONFIG)?,
             None => RepoConfig::default(),
         };
+        let config_text = config_text.map(|t| std::sync::Arc::from(t.as_str()));
         let mut diags = Vec::new();
         let mut components = Vec::new();
         for entry in fs.read_dir("")? {
@@ -95,7 +99,7 @@ impl Repo {
         if !diags.is_empty() {
             return Err(Error::many(diags));
         }
-        Ok(Repo { fs, config, components })
+        Ok(Repo { fs, config, config_text, components })
     }
 
     pub fn targets(&self) -> impl Iterator<Item = &Target> {

@@ -1,0 +1,223 @@
+//! Bundles: per-environment, apply-ordered, byte-stable output for CI.
+//!
+//! In: the [`Compiled`] targets and their [`Plan`]s. Out: a [`Bundle`], every file
+//! in memory (repository-relative paths with `/`, bytes), written with
+//! [`write::replace`] or compared with [`check::compare`]. Layout:
+//!
+//! ```text
+//! DIR/index.json                          source, strata version, per environment: files, counts, components
+//! DIR/<environment>/NN-wave-W-<phase>.yaml  one multi-document file per apply phase
+//! ```
+//!
+//! An environment path such as `prod/westus` becomes nested directories. Phases
+//! are numbered in apply order (`00-`, `01-`, ...; wider when there are more than
+//! 100), so applying the files in name order applies the objects in order.
+//! Invariants: the same inputs give the same bytes (no timestamps, maps with
+//! sorted keys, arrays in apply order), and every document is preceded by the
+//! `# Source:` / `# Target:` comments `strata render` prints.
+
+pub mod check;
+pub mod write;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::diag::{Diagnostic, Error};
+use crate::manifest::yaml;
+use crate::order::{Phase, PhaseKind, Placed, Plan};
+use crate::pipeline::Compiled;
+use crate::source::SourceInfo;
+
+pub const INDEX: &str = "index.json";
+/// Bumped when the layout or `index.json` changes incompatibly.
+pub const FORMAT: u32 = 1;
+
+/// Every file of a bundle, by path relative to the bundle directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bundle {
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+/// One apply phase's file.
+#[derive(Debug, Clone)]
+pub struct PhaseFile<'p, 'a> {
+    /// `00-wave-0-crds.yaml`.
+    pub name: String,
+    /// Relative to the bundle directory: `prod/westus/00-wave-0-crds.yaml`.
+    pub path: String,
+    pub phase: Phase,
+    pub objects: &'p [Placed<'a>],
+}
+
+/// The files of each environment, environments sorted, phases in apply order.
+pub fn layout<'p, 'a>(plans: &'p [Plan<'a>]) -> Vec<(&'p str, Vec<PhaseFile<'p, 'a>>)> {
+    plans
+        .iter()
+        .map(|plan| {
+            let phases = plan.phases();
+            let width = phases.len().saturating_sub(1).to_string().len().max(2);
+            let files = phases
+                .into_iter()
+                .enumerate()
+                .map(|(i, (phase, objects))| {
+                    let name = format!("{i:0width$}-{}.yaml", phase.slug());
+                    PhaseFile { path: format!("{}/{name}", plan.environment), name, phase, objects }
+                })
+                .collect();
+            (plan.environment.as_str(), files)
+        })
+        .collect()
+}
+
+/// Appends one object as a YAML document with its `# Source:` and `# Target:` comments.
+pub fn write_document(out: &mut String, placed: &Placed<'_>) {
+    out.push_str("---\n# Source: ");
+    out.push_str(&placed.resource.source.template);
+    out.push_str("\n# Target: ");
+    out.push_str(&placed.target.address());
+    out.push('\n');
+    yaml::write_document(out, &placed.resource.body);
+}
+
+#[derive(Serialize)]
+struct Index<'a> {
+    format: u32,
+    strata: &'static str,
+    source: &'a SourceInfo,
+    environments: BTreeMap<&'a str, EnvIndex<'a>>,
+}
+
+#[derive(Serialize)]
+struct EnvIndex<'a> {
+    /// The environment's directory, relative to the bundle directory.
+    dir: &'a str,
+    resources: usize,
+    components: BTreeMap<&'a str, ComponentIndex<'a>>,
+    /// In apply order.
+    files: Vec<FileIndex>,
+}
+
+#[derive(Serialize)]
+struct ComponentIndex<'a> {
+    version: &'a str,
+    resources: usize,
+}
+
+#[derive(Serialize)]
+struct FileIndex {
+    path: String,
+    phase: PhaseKind,
+    wave: i64,
+    resources: usize,
+    sha256: String,
+}
+
+/// Renders the bundle in memory.
+pub fn build(compiled: &Compiled, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
+    let mut files = BTreeMap::new();
+    let mut environments = BTreeMap::new();
+    let targets = compiled.environments();
+    for (env, phase_files) in layout(plans) {
+        let mut index_files = Vec::new();
+        for f in &phase_files {
+            let mut text = String::new();
+            for o in f.objects {
+                write_document(&mut text, o);
+            }
+            index_files.push(FileIndex {
+                path: f.path.clone(),
+                phase: f.phase.kind,
+                wave: f.phase.wave,
+                resources: f.objects.len(),
+                sha256: sha256_hex(text.as_bytes()),
+            });
+            files.insert(f.path.clone(), text.into_bytes());
+        }
+        let components = targets
+            .get(env)
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                let c = ComponentIndex { version: &t.target.version, resources: t.resources.len() };
+                (t.target.component.as_str(), c)
+            })
+            .collect();
+        let resources = phase_files.iter().map(|f| f.objects.len()).sum();
+        environments.insert(env, EnvIndex { dir: env, resources, components, files: index_files });
+    }
+    let index = Index { format: FORMAT, strata: env!("CARGO_PKG_VERSION"), source: &compiled.info, environments };
+    let mut json = serde_json::to_string_pretty(&index).map_err(|e| Error {
+        kind: crate::diag::ErrorKind::Bug,
+        diagnostics: vec![Diagnostic::error(format!("cannot serialize {INDEX}: {e}"))],
+    })?;
+    json.push('\n');
+    check_collisions(&files)?;
+    files.insert(INDEX.to_string(), json.into_bytes());
+    Ok(Bundle { files })
+}
+
+/// An environment whose path runs into another file (an environment named
+/// `index.json`, or one nested under a phase file's name) cannot be laid out.
+fn check_collisions(files: &BTreeMap<String, Vec<u8>>) -> Result<(), Error> {
+    let mut dirs = BTreeSet::new();
+    for path in files.keys() {
+        let mut at = path.as_str();
+        while let Some((parent, _)) = at.rsplit_once('/') {
+            dirs.insert(parent);
+            at = parent;
+        }
+    }
+    let clashes: Vec<Diagnostic> = files
+        .keys()
+        .map(String::as_str)
+        .chain([INDEX])
+        .filter(|p| dirs.contains(p))
+        .map(|p| {
+            Diagnostic::error(format!("bundle path `{p}` would be both a file and an environment directory"))
+                .hint("rename the environment directory so that it does not clash with bundle file names")
+        })
+        .collect();
+    if clashes.is_empty() { Ok(()) } else { Err(Error::many(clashes)) }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest.iter() {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Per environment and phase file, each object with the rule that put it there.
+pub fn explain(plans: &[Plan<'_>]) -> String {
+    let mut out = String::new();
+    for (env, files) in layout(plans) {
+        let _ = writeln!(out, "environment `{env}`");
+        if files.is_empty() {
+            out.push_str("  (no objects)\n");
+        }
+        let objects = files.iter().flat_map(|f| f.objects.iter());
+        let id_width = objects.clone().map(|o| o.resource.id.to_string().chars().count()).max().unwrap_or(0);
+        let target_width = objects.map(|o| o.target.address().chars().count()).max().unwrap_or(0);
+        for f in &files {
+            let _ = writeln!(out, "  {}  ({})", f.name, f.phase.describe());
+            for o in f.objects {
+                let id = o.resource.id.to_string();
+                let _ = writeln!(
+                    out,
+                    "    {id:<id_width$}  {:<target_width$}  {}",
+                    o.target.address(),
+                    o.explain(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

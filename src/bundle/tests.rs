@@ -1,0 +1,130 @@
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::*;
+use crate::order::{self, ComponentGraph};
+use crate::pipeline::{self, Options};
+use crate::repo::Repo;
+use crate::source::{Fs, MemorySource};
+
+fn repo() -> Repo {
+    let mut m = MemorySource::new();
+    m.with_info(SourceInfo { commit: Some("0123abcd".into()), reference: Some("refs/heads/main".into()), dirty: false });
+    m.file("db/component.yaml", "namespace: data\n")
+        .file("db/v1/values.yaml", "replicas: 1\n")
+        .file(
+            "db/v1/db.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: data\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  replicas: {{ Values.replicas }}\n",
+        )
+        .link("db/east/templates", "../v1")
+        .link("db/prod/west/templates", "../../v1")
+        .file("api/component.yaml", "namespace: data\ndependsOn: [db]\n")
+        .file(
+            "api/v2/api.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api\ndata:\n  mode: \"on\"\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  annotations:\n    strata.dev/wave: \"1\"\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n  names:\n    kind: Widget\n    plural: widgets\n",
+        )
+        .link("api/east/templates", "../v2");
+    Repo::load(Fs::new(Arc::new(m))).unwrap()
+}
+
+fn bundle_of(repo: &Repo) -> (Bundle, String) {
+    let targets = repo.select(&[]).unwrap();
+    let compiled = pipeline::compile(repo, &targets, &Options::default()).unwrap();
+    let graph = ComponentGraph::from_repo(repo).unwrap();
+    let plans = order::plan(&graph, &compiled).unwrap();
+    (build(&compiled, &plans).unwrap(), explain(&plans))
+}
+
+#[test]
+fn lays_out_phases_per_environment() {
+    let (b, _) = bundle_of(&repo());
+    let paths: Vec<&str> = b.files.keys().map(String::as_str).collect();
+    assert_eq!(
+        paths,
+        [
+            "east/00-wave-0-crds.yaml",
+            "east/01-wave-0-namespaces.yaml",
+            "east/02-wave-0-resources.yaml",
+            "east/03-wave-1-resources.yaml",
+            "index.json",
+            "prod/west/00-wave-0-namespaces.yaml",
+            "prod/west/01-wave-0-resources.yaml",
+        ]
+    );
+    let resources = String::from_utf8(b.files["east/02-wave-0-resources.yaml"].clone()).unwrap();
+    // db (no dependencies) before api; inside api, kind order.
+    let kinds: Vec<&str> = resources.lines().filter_map(|l| l.strip_prefix("kind: ")).collect();
+    assert_eq!(kinds, ["StatefulSet", "ConfigMap", "Deployment"]);
+    assert!(resources.starts_with("---\n# Source: db/v1/db.yaml\n# Target: db/east\napiVersion: apps/v1\n"), "{resources}");
+    // YAML 1.1 readers must not see a boolean.
+    assert!(resources.contains("mode: 'on'"), "{resources}");
+}
+
+#[test]
+fn index_describes_the_bundle() {
+    let (b, _) = bundle_of(&repo());
+    let index: Value = serde_json::from_slice(&b.files["index.json"]).unwrap();
+    assert_eq!(index["format"], 1);
+    assert_eq!(index["strata"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(index["source"], serde_json::json!({"commit": "0123abcd", "ref": "refs/heads/main", "dirty": false}));
+    let envs: Vec<&String> = index["environments"].as_object().unwrap().keys().collect();
+    assert_eq!(envs, ["east", "prod/west"]);
+    let east = &index["environments"]["east"];
+    assert_eq!(east["dir"], "east");
+    assert_eq!(east["resources"], 6);
+    assert_eq!(east["components"], serde_json::json!({"api": {"version": "v2", "resources": 4}, "db": {"version": "v1", "resources": 2}}));
+    let files = east["files"].as_array().unwrap();
+    assert_eq!(files.len(), 4);
+    for f in files {
+        let path = f["path"].as_str().unwrap();
+        assert_eq!(f["sha256"].as_str().unwrap(), sha256_hex(&b.files[path]), "{path}");
+    }
+    assert_eq!(files[0]["phase"], "crds");
+    assert_eq!(files[3]["wave"], 1);
+    assert_eq!(files[3]["resources"], 1);
+}
+
+#[test]
+fn same_inputs_same_bytes() {
+    let (a, ea) = bundle_of(&repo());
+    let (b, eb) = bundle_of(&repo());
+    assert_eq!(a, b);
+    assert_eq!(ea, eb);
+}
+
+#[test]
+fn explains_each_object() {
+    let (_, text) = bundle_of(&repo());
+    let want = "\
+environment `east`
+  00-wave-0-crds.yaml  (wave 0: CustomResourceDefinitions)
+    apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com  api/east  CustomResourceDefinitions apply first in wave 0 (default), so their kinds exist
+  01-wave-0-namespaces.yaml  (wave 0: Namespaces)
+    Namespace/data                                                     db/east   Namespaces apply before the objects in them, in wave 0 (default)
+  02-wave-0-resources.yaml  (wave 0: resources)
+    apps/StatefulSet/data/db                                           db/east   first in wave 0 (default)
+    ConfigMap/data/api                                                 api/east  component `api` depends on `db`
+    apps/Deployment/data/api                                           api/east  kind order: ConfigMap before Deployment
+  03-wave-1-resources.yaml  (wave 1: resources)
+    example.com/Widget/data/w                                          api/east  first in wave 1 (`strata.dev/wave`)
+environment `prod/west`
+  00-wave-0-namespaces.yaml  (wave 0: Namespaces)
+    Namespace/data            db/prod/west  Namespaces apply before the objects in them, in wave 0 (default)
+  01-wave-0-resources.yaml  (wave 0: resources)
+    apps/StatefulSet/data/db  db/prod/west  first in wave 0 (default)
+";
+    assert_eq!(text, want);
+}
+
+#[test]
+fn environment_clashing_with_a_file_is_an_error() {
+    let mut files = BTreeMap::new();
+    files.insert("index.json/00-wave-0-resources.yaml".to_string(), Vec::new());
+    let e = check_collisions(&files).unwrap_err();
+    assert!(e.messages().contains("bundle path `index.json` would be both a file and an environment directory"));
+    files.clear();
+    files.insert("a/00-wave-0-resources.yaml".to_string(), Vec::new());
+    files.insert("a/00-wave-0-resources.yaml/b/00-wave-0-resources.yaml".to_string(), Vec::new());
+    assert!(check_collisions(&files).is_err());
+}

@@ -1,0 +1,200 @@
+//! Writing a bundle atomically.
+//!
+//! In: a [`Bundle`] already rendered in memory and the target directory. Out: the
+//! directory holding exactly the bundle's files. Nothing is written into place
+//! until everything is ready: files go into a temporary directory beside the
+//! target, which is then renamed into place. An existing bundle is renamed aside
+//! first, the new one renamed in, the old one removed; if the second rename fails
+//! the old bundle is put back. A directory that is not a strata bundle (no
+//! `index.json` written by strata) is never replaced.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{Bundle, INDEX};
+use crate::diag::{Diagnostic, Error};
+
+/// Replaces `dir` with `bundle`; returns warnings (an old bundle that could not be removed).
+pub fn replace(dir: &Path, bundle: &Bundle) -> Result<Vec<Diagnostic>, Error> {
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+        .ok_or_else(|| {
+            Diagnostic::error(format!("cannot use `{}` as the bundle directory", dir.display()))
+                .hint("name a directory, like `--out dist/bundles`")
+        })?;
+    let existing = existing_bundle(dir)?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| io_error("create directory", &parent, e))?;
+
+    let prefix = format!(".{name}.tmp-");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    #[cfg(unix)]
+    {
+        // The finished directory should look like one made with `mkdir` (the umask
+        // applies), not like a private temporary directory.
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o777));
+    }
+    let tmp = builder.tempdir_in(&parent).map_err(|e| io_error("create a temporary directory in", &parent, e))?;
+    for (rel, bytes) in &bundle.files {
+        let path = tmp.path().join(rel);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(|e| io_error("create directory", p, e))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| io_error("write", &path, e))?;
+    }
+
+    if !existing {
+        std::fs::rename(tmp.path(), dir).map_err(|e| io_error("move the new bundle to", dir, e))?;
+        let _ = tmp.keep();
+        return Ok(Vec::new());
+    }
+    // Aside, in, remove: the old bundle stays whole until the new one is in place.
+    let suffix = tmp.path().file_name().and_then(|n| n.to_str()).and_then(|n| n.rsplit('-').next()).unwrap_or("old");
+    let aside = parent.join(format!(".{name}.old-{suffix}"));
+    std::fs::rename(dir, &aside).map_err(|e| io_error("move the old bundle aside from", dir, e))?;
+    if let Err(e) = std::fs::rename(tmp.path(), dir) {
+        let restored = std::fs::rename(&aside, dir);
+        let mut d = io_error("move the new bundle to", dir, e);
+        if let Err(r) = restored {
+            d = d.note(format!("the previous bundle is kept at `{}` ({r})", aside.display()));
+        }
+        return Err(d.into());
+    }
+    let _ = tmp.keep();
+    match std::fs::remove_dir_all(&aside) {
+        Ok(()) => Ok(Vec::new()),
+        Err(e) => Ok(vec![Diagnostic::warning(format!(
+            "the new bundle is in place, but the previous one could not be removed from `{}`: {e}",
+            aside.display()
+        ))]),
+    }
+}
+
+/// Whether `dir` holds a bundle to replace. Missing: no. An empty directory or a
+/// strata bundle: yes. Anything else is an error, so that `--out` can never
+/// delete a directory it did not write.
+fn existing_bundle(dir: &Path) -> Result<bool, Error> {
+    let meta = match std::fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(io_error("read", dir, e).into()),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(Diagnostic::error(format!("`{}` is a symbolic link; strata replaces bundle directories, not links", dir.display()))
+            .hint("pass the directory the link points at")
+            .into());
+    }
+    if !meta.is_dir() {
+        return Err(Diagnostic::error(format!("`{}` exists and is not a directory", dir.display()))
+            .hint("choose a new or empty directory for `--out`")
+            .into());
+    }
+    let mut entries = std::fs::read_dir(dir).map_err(|e| io_error("read", dir, e))?;
+    if entries.next().is_none() {
+        return Ok(true);
+    }
+    let index = dir.join(INDEX);
+    let is_bundle = std::fs::read(&index)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.get("strata").is_some() && v.get("environments").is_some());
+    if !is_bundle {
+        return Err(Diagnostic::error(format!(
+            "refusing to replace `{}`: it is not empty and holds no strata bundle (`{INDEX}`)",
+            dir.display()
+        ))
+        .hint("choose a new or empty directory for `--out`, or remove this one first")
+        .into());
+    }
+    Ok(true)
+}
+
+fn io_error(action: &str, path: &Path, e: io::Error) -> Diagnostic {
+    Diagnostic::error(format!("cannot {action} `{}`: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundle(files: &[(&str, &str)]) -> Bundle {
+        let mut b = Bundle::default();
+        for (p, c) in files {
+            b.files.insert(p.to_string(), c.as_bytes().to_vec());
+        }
+        b
+    }
+
+    fn tree(dir: &Path) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for e in walk(dir) {
+            out.push((e.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/"), std::fs::read_to_string(&e).unwrap()));
+        }
+        out.sort();
+        out
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+        }
+        out
+    }
+
+    #[test]
+    fn writes_new_and_replaces_old_leaving_nothing_behind() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("out/bundle");
+        replace(&dir, &bundle(&[("index.json", "{\"strata\":1,\"environments\":{}}"), ("a/00-x.yaml", "one")])).unwrap();
+        assert_eq!(tree(&dir), [("a/00-x.yaml".into(), "one".into()), ("index.json".into(), "{\"strata\":1,\"environments\":{}}".into())]);
+        replace(&dir, &bundle(&[("index.json", "{\"strata\":2,\"environments\":{}}"), ("b/c/00-y.yaml", "two")])).unwrap();
+        assert_eq!(tree(&dir), [("b/c/00-y.yaml".into(), "two".into()), ("index.json".into(), "{\"strata\":2,\"environments\":{}}".into())]);
+        // No temporary or old directory is left beside it.
+        let siblings: Vec<String> =
+            std::fs::read_dir(root.path().join("out")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(siblings, ["bundle"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+            assert_ne!(mode, 0o700, "the bundle directory must not keep the temporary directory's private mode");
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_bundle() {
+        let root = tempfile::tempdir().unwrap();
+        let file = root.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let notes = root.path().join("notes");
+        std::fs::create_dir(&notes).unwrap();
+        std::fs::write(notes.join("todo.txt"), "keep me").unwrap();
+        let empty = root.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        let b = bundle(&[("index.json", "{}")]);
+        let cases: &[(&Path, Option<&str>)] = &[
+            (&file, Some("exists and is not a directory")),
+            (&notes, Some("refusing to replace")),
+            (&empty, None),
+            (Path::new("."), Some("cannot use `.` as the bundle directory")),
+        ];
+        for (dir, want) in cases {
+            match (replace(dir, &b), want) {
+                (Ok(_), None) => {}
+                (Err(e), Some(w)) => assert!(e.messages().contains(w), "{}: {}", dir.display(), e.messages()),
+                (got, want) => panic!("{}: got {got:?}, want {want:?}", dir.display()),
+            }
+        }
+        assert_eq!(std::fs::read_to_string(notes.join("todo.txt")).unwrap(), "keep me");
+        assert_eq!(std::fs::read_to_string(empty.join("index.json")).unwrap(), "{}");
+    }
+}

@@ -1,0 +1,103 @@
+//! `strata bundle`: write per-environment, apply-ordered bundles.
+
+use std::path::PathBuf;
+
+use super::{Global, Outcome, ValuesArgs};
+use crate::bundle::{self, check, write};
+use crate::diag::Error;
+use crate::order::{self, ComponentGraph};
+use crate::pipeline;
+
+/// Write each environment's objects as numbered, apply-ordered YAML files plus
+/// an `index.json`, for CI to apply or hand to Argo CD / Flux.
+///
+/// Layout: `DIR/<environment>/NN-wave-W-<phase>.yaml`, one file per apply
+/// phase (CustomResourceDefinitions, then Namespaces, then everything else, per
+/// wave); applying the files in name order applies the objects in order. An
+/// environment path like `prod/westus` becomes nested directories. `DIR` is
+/// relative to the current directory, not to `--repo`.
+///
+/// Nothing is written unless everything renders: the bundle is built in memory,
+/// written beside DIR and renamed into place. An existing DIR is replaced only if
+/// it is empty or a strata bundle.
+///
+/// Exit codes: 0 written (or fresh with `--check`), 1 stale with `--check`,
+/// 2 bad input.
+///
+/// Examples:
+///   strata bundle --repo example-repo --out dist
+///   strata bundle --repo example-repo --out dist @prod/westus
+///   strata bundle --repo example-repo --out dist --check
+///   strata bundle --repo example-repo --explain @eastus
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct BundleArgs {
+    /// Targets to bundle: `component/environment`, `component`, `@environment`,
+    /// or a glob like `*/prod/*`. None means every target.
+    #[arg(value_name = "SELECTOR")]
+    pub selectors: Vec<String>,
+    /// The bundle directory to write (or compare with `--check`).
+    #[arg(long, value_name = "DIR", required_unless_present = "explain")]
+    pub out: Option<PathBuf>,
+    /// Compare DIR with a fresh render instead of writing: list added, removed
+    /// and changed files and exit 1 when it is stale. The `source` recorded in
+    /// `index.json` (commit, ref, dirty) is reported but not compared.
+    #[arg(long, requires = "out")]
+    pub check: bool,
+    /// Print, per environment and phase file, every object with the rule that
+    /// put it there (on stdout).
+    #[arg(long)]
+    pub explain: bool,
+    #[command(flatten)]
+    pub values: ValuesArgs,
+}
+
+pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
+    let repo = super::open_worktree(global)?;
+    let targets = repo.select(&args.selectors)?;
+    let opts = args.values.options()?;
+    let compiled = pipeline::compile(&repo, &targets, &opts)?;
+    super::print_warnings(&compiled.warnings);
+    let graph = ComponentGraph::from_repo(&repo)?;
+    let plans = order::plan(&graph, &compiled)?;
+    let built = bundle::build(&compiled, &plans)?;
+
+    if args.explain {
+        super::write_stdout(bundle::explain(&plans).as_bytes())?;
+    }
+    let Some(dir) = args.out else { return Ok(Outcome::Ok) };
+    if args.check {
+        let staleness = check::compare(&dir, &built)?;
+        if let Some((recorded, fresh)) = &staleness.provenance {
+            eprintln!("note: `index.json` records source {recorded}, this checkout is {fresh}; the source is not compared");
+        }
+        if staleness.is_fresh() {
+            eprintln!("bundle `{}` is up to date", dir.display());
+            return Ok(Outcome::Ok);
+        }
+        super::write_stdout(staleness.report().as_bytes())?;
+        eprintln!(
+            "bundle `{}` is stale: {} added, {} removed, {} changed; run `strata bundle --out {}` to update it",
+            dir.display(),
+            staleness.added.len(),
+            staleness.removed.len(),
+            staleness.changed.len(),
+            dir.display()
+        );
+        return Ok(Outcome::Found);
+    }
+    let warnings = write::replace(&dir, &built)?;
+    super::print_warnings(&warnings);
+    let objects: usize = plans.iter().map(|p| p.objects.len()).sum();
+    eprintln!(
+        "wrote `{}`: {} environment{}, {} object{}, {} file{}",
+        dir.display(),
+        plans.len(),
+        if plans.len() == 1 { "" } else { "s" },
+        objects,
+        if objects == 1 { "" } else { "s" },
+        built.files.len(),
+        if built.files.len() == 1 { "" } else { "s" },
+    );
+    Ok(Outcome::Ok)
+}
