@@ -219,3 +219,70 @@ fn every_case_has_its_files() {
         }
     }
 }
+
+/// Copies a tree, keeping symbolic links as links (targets link to versions).
+#[cfg(unix)]
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        let ft = e.file_type().unwrap();
+        if ft.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(e.path()).unwrap(), dest).unwrap();
+        } else if ft.is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn strata_render(repo: &Path, selector: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["render", "--repo"])
+        .arg(repo)
+        .arg(selector)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "strata render failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The example repository's kustomization (README's worked example): `strata render`
+/// of the target equals `kubectl kustomize` of the same kustomization over what the
+/// target renders without it.
+#[cfg(unix)]
+#[test]
+fn example_repo_kustomization_matches_kubectl_kustomize() {
+    if !kubectl_available() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "kubectl is required when CI=true");
+        eprintln!("skipped: kubectl is not installed");
+        return;
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("example-repo");
+    let target = "frontend/prod/westus";
+    let with = objects(parse_stream(&strata_render(&repo, target)));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = tmp.path().join("repo");
+    copy_tree(&repo, &bare);
+    let kdir = tmp.path().join("kustomize");
+    copy_tree(&repo.join(target), &kdir);
+    std::fs::remove_file(kdir.join("templates")).ok();
+    std::fs::remove_file(kdir.join("parameters.yaml")).ok();
+    std::fs::remove_file(bare.join(target).join("kustomization.yaml")).unwrap();
+    std::fs::write(kdir.join("resources.yaml"), strata_render(&bare, target)).unwrap();
+    let k = std::fs::read_to_string(kdir.join("kustomization.yaml")).unwrap();
+    std::fs::write(kdir.join("kustomization.yaml"), with_rendered_resources(&k)).unwrap();
+    let out = Command::new("kubectl").arg("kustomize").arg(&kdir).output().unwrap();
+    assert!(out.status.success(), "kubectl kustomize failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let want = objects(parse_stream(&String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(want.keys().collect::<Vec<_>>(), with.keys().collect::<Vec<_>>());
+    for (k, w) in &want {
+        assert_eq!(&with[k], w, "{k:?} differs:\n--- kubectl\n{}--- strata\n{}", show(w), show(&with[k]));
+    }
+    // The kustomization did something: the sidecar is there.
+    let d = &with[&("apps".to_string(), "Deployment".to_string(), "web".to_string(), "frontend".to_string())];
+    assert_eq!(d.pointer("/spec/template/spec/containers/1/name").and_then(Value::as_str), Some("exporter"));
+}
