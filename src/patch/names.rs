@@ -234,17 +234,17 @@ pub fn fix_references(items: &mut [Item], crds: &[crate::manifest::Resource]) ->
     if referrals.is_empty() {
         return Ok(());
     }
-    for i in 0..items.len() {
-        let org = items[i].original();
+    for item in items.iter_mut() {
+        let org = item.original();
         for rule in rules() {
             if !kind_matches(rule.referrer, &org.group, &org.kind) {
                 continue;
             }
-            let me = items[i].ident();
+            let me = item.ident();
             let me_cluster = manifest::is_cluster_scoped(&me.group, &me.kind, crds);
             let me_ns = effective_ns(&me.namespace, me_cluster);
             let binding_namespaces: Vec<String> = if me.kind == "RoleBinding" || me.kind == "ClusterRoleBinding" {
-                items[i]
+                item
                     .res
                     .body
                     .get("subjects")
@@ -260,7 +260,7 @@ pub fn fix_references(items: &mut [Item], crds: &[crate::manifest::Resource]) ->
                 && rule.path.len() == 2
                 && rule.path[0].name == "roleRef"
             {
-                let r = items[i].res.body.get("roleRef");
+                let r = item.res.body.get("roleRef");
                 let g = r.and_then(|r| r.get("apiGroup")).and_then(Value::as_str).unwrap_or("").to_string();
                 let k = r.and_then(|r| r.get("kind")).and_then(Value::as_str).unwrap_or("").to_string();
                 Some((g, k))
@@ -290,7 +290,7 @@ pub fn fix_references(items: &mut [Item], crds: &[crate::manifest::Resource]) ->
             if candidates.is_empty() {
                 continue;
             }
-            visit(&mut items[i].res.body, &rule.path, false, &mut |node| match node {
+            visit(&mut item.res.body, &rule.path, false, &mut |node| match node {
                 Value::String(_) => rewrite_scalar(node, &candidates),
                 Value::Object(_) => rewrite_mapping(node, &candidates),
                 _ => Ok(()),

@@ -219,7 +219,7 @@ fn generate(openapi: &serde_json::Value) -> String {
         let name = r.trim_start_matches("#/definitions/");
         name.strip_prefix("io.k8s.").unwrap_or(name).to_string()
     };
-    let ref_of = |v: Option<&Value>| v.and_then(|v| v.get("$ref")).and_then(Value::as_str).map(|r| short(r));
+    let ref_of = |v: Option<&Value>| v.and_then(|v| v.get("$ref")).and_then(Value::as_str).map(short);
 
     // Every field that is a typed object, list or map, or carries a strategy.
     let mut all: BTreeMap<String, BTreeMap<String, FieldEntry>> = BTreeMap::new();
