@@ -164,6 +164,7 @@ fn strata_builds_what_kubectl_kustomize_builds() {
     let only = std::env::var("STRATA_CASE").ok();
     let tmp = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
+    let (mut strata_time, mut kubectl_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         if only.as_deref().is_some_and(|o| o != name) {
@@ -171,11 +172,13 @@ fn strata_builds_what_kubectl_kustomize_builds() {
         }
         let oracle = std::fs::read_to_string(case.join("oracle")).unwrap_or_default();
         let work = tmp.path().join(&name);
+        let t = std::time::Instant::now();
         let want = if oracle.trim() == "apiserver" {
             run_kubectl_patch(case, &work)
         } else {
             run_kubectl_kustomize(case, &work)
         };
+        kubectl_time += t.elapsed();
         let want = match want {
             Ok(w) => w,
             Err(e) => {
@@ -183,7 +186,10 @@ fn strata_builds_what_kubectl_kustomize_builds() {
                 continue;
             }
         };
-        let got = match run_strata(case) {
+        let t = std::time::Instant::now();
+        let got = run_strata(case);
+        strata_time += t.elapsed();
+        let got = match got {
             Ok(g) => g,
             Err(e) => {
                 failures.push(format!("{name}: strata failed:\n{e}"));
@@ -205,6 +211,7 @@ fn strata_builds_what_kubectl_kustomize_builds() {
             failures.push(format!("{name}:\n{}", msgs.join("\n")));
         }
     }
+    eprintln!("{} cases: strata {strata_time:?} (library, debug build), kubectl {kubectl_time:?} (processes)", cases.len());
     assert!(failures.is_empty(), "{} of {} cases differ:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
     assert!(cases.len() >= 40, "the corpus has {} cases; it must keep at least 40", cases.len());
 }

@@ -292,16 +292,17 @@ pub fn split_image(image: &str) -> (&str, Option<&str>, Option<&str>) {
 
 /// Applies an image rule to every `image` of every `containers` / `initContainers`
 /// list anywhere in the object (kustomize looks everywhere, so custom resources
-/// embedding pod specs are covered), except in CustomResourceDefinitions.
-pub fn set_images(body: &mut Value, kind: &str, rule: &ImageRule) {
+/// embedding pod specs are covered), except in CustomResourceDefinitions. Returns
+/// whether some image matched the rule (even if it already had the new value).
+pub fn set_images(body: &mut Value, kind: &str, rule: &ImageRule) -> bool {
     if kind == "CustomResourceDefinition" {
-        return;
+        return false;
     }
-    fn walk(node: &mut Value, rule: &ImageRule) {
+    fn walk(node: &mut Value, rule: &ImageRule, matched: &mut bool) {
         match node {
             Value::Object(m) => {
                 for (k, v) in m.iter_mut() {
-                    walk(v, rule);
+                    walk(v, rule, matched);
                     if k == "containers" || k == "initContainers" {
                         if let Value::Array(items) = v {
                             for c in items {
@@ -309,17 +310,20 @@ pub fn set_images(body: &mut Value, kind: &str, rule: &ImageRule) {
                                     && rule.matches(img)
                                 {
                                     *img = rule.rewrite(img);
+                                    *matched = true;
                                 }
                             }
                         }
                     }
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, rule)),
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, rule, matched)),
             _ => {}
         }
     }
-    walk(body, rule);
+    let mut matched = false;
+    walk(body, rule, &mut matched);
+    matched
 }
 
 #[cfg(test)]

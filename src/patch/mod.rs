@@ -178,10 +178,8 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
     for (i, rule) in k.images.iter().enumerate() {
         let mut found = false;
         for item in &mut items {
-            let before = item.res.body.clone();
             let kind = item.res.id.kind.clone();
-            fields::set_images(&mut item.res.body, &kind, rule);
-            found |= before != item.res.body || image_present(&item.res.body, &rule.name);
+            found |= fields::set_images(&mut item.res.body, &kind, rule);
         }
         if !found {
             let at = k.images_span(i);
@@ -206,30 +204,6 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
         out.push(item.res);
     }
     Ok(out)
-}
-
-/// Whether some container already runs `name` (a rule that changes nothing still matched).
-fn image_present(body: &Value, name: &str) -> bool {
-    let probe = fields::ImageRule { name: name.to_string(), new_name: None, new_tag: None, digest: None };
-    let mut found = false;
-    fn walk(v: &Value, probe: &fields::ImageRule, found: &mut bool) {
-        match v {
-            Value::Object(m) => {
-                for (k, v) in m {
-                    if (k == "containers" || k == "initContainers")
-                        && let Some(items) = v.as_array()
-                    {
-                        *found |= items.iter().any(|c| c.get("image").and_then(Value::as_str).is_some_and(|i| probe.matches(i)));
-                    }
-                    walk(v, probe, found);
-                }
-            }
-            Value::Array(a) => a.iter().for_each(|v| walk(v, probe, found)),
-            _ => {}
-        }
-    }
-    walk(body, &probe, &mut found);
-    found
 }
 
 fn sorted(pairs: &[(String, String)]) -> Vec<(String, String)> {
