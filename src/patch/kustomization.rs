@@ -24,7 +24,7 @@ use crate::values::locate;
 
 pub const FILE_NAME: &str = "kustomization.yaml";
 
-/// The fields strata reads, in the order kustomize applies them.
+/// The fields strata reads (see [`super::apply`] for the order they apply in).
 const FIELDS: &[&str] = &[
     "apiVersion",
     "kind",
