@@ -236,38 +236,18 @@ pub fn fix_references(items: &mut [Item], crds: &[crate::manifest::Resource]) ->
     }
     for item in items.iter_mut() {
         let org = item.original();
-        for rule in rules() {
-            if !kind_matches(rule.referrer, &org.group, &org.kind) {
-                continue;
-            }
-            let me = item.ident();
-            let me_cluster = manifest::is_cluster_scoped(&me.group, &me.kind, crds);
-            let me_ns = effective_ns(&me.namespace, me_cluster);
-            let binding_namespaces: Vec<String> = if me.kind == "RoleBinding" || me.kind == "ClusterRoleBinding" {
-                item
-                    .res
-                    .body
-                    .get("subjects")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| s.get("namespace").and_then(Value::as_str).map(str::to_string))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let role_ref = if rule.path.last().is_some_and(|s| s.name == "name")
-                && rule.path.len() == 2
-                && rule.path[0].name == "roleRef"
-            {
+        let me = item.ident();
+        let me_cluster = manifest::is_cluster_scoped(&me.group, &me.kind, crds);
+        let me_ns = effective_ns(&me.namespace, me_cluster);
+        for rule in rules().iter().filter(|r| kind_matches(r.referrer, &org.group, &org.kind)) {
+            // A roleRef names a Role or a ClusterRole: only objects of the kind it says.
+            let role_ref = (rule.path.len() == 2 && rule.path[0].name == "roleRef").then(|| {
                 let r = item.res.body.get("roleRef");
-                let g = r.and_then(|r| r.get("apiGroup")).and_then(Value::as_str).unwrap_or("").to_string();
-                let k = r.and_then(|r| r.get("kind")).and_then(Value::as_str).unwrap_or("").to_string();
-                Some((g, k))
-            } else {
-                None
-            };
-            // The renamed objects of the rule's kind this referrer can see.
+                let s = |k: &str| r.and_then(|r| r.get(k)).and_then(Value::as_str).unwrap_or("").to_string();
+                (s("apiGroup"), s("kind"))
+            });
+            // The renamed objects of the rule's kind this referrer can see: in its
+            // namespace, cluster-scoped, or (as kustomize allows) any ServiceAccount.
             let candidates: Vec<&Referral> = referrals
                 .iter()
                 .filter(|r| r.prev.iter().any(|p| kind_matches(rule.referral, &p.group, &p.kind)))
@@ -276,15 +256,10 @@ pub fn fix_references(items: &mut [Item], crds: &[crate::manifest::Resource]) ->
                     None => true,
                 })
                 .filter(|r| {
-                    if me_cluster || r.cluster_scoped || r.cur.kind == "ServiceAccount" {
-                        return true;
-                    }
-                    let ns = effective_ns(&r.cur.namespace, false);
-                    ns == me_ns || binding_namespaces.iter().any(|b| effective_ns(b, false) == ns)
-                })
-                .filter(|r| {
-                    // Kustomize's second sieve: same namespace as the referrer, ServiceAccounts excepted.
-                    me_cluster || r.cluster_scoped || r.cur.kind == "ServiceAccount" || effective_ns(&r.cur.namespace, false) == me_ns
+                    me_cluster
+                        || r.cluster_scoped
+                        || r.cur.kind == "ServiceAccount"
+                        || effective_ns(&r.cur.namespace, false) == me_ns
                 })
                 .collect();
             if candidates.is_empty() {
