@@ -7,6 +7,7 @@
 pub mod bundle;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod manifest;
 pub mod order;
 pub mod patch;
