@@ -11,6 +11,7 @@ pub mod diag;
 pub mod diff;
 pub mod manifest;
 pub mod order;
+pub mod patch;
 pub mod pipeline;
 pub mod render;
 pub mod repo;
