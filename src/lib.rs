@@ -6,9 +6,12 @@
 
 pub mod bundle;
 pub mod cli;
+pub mod cluster;
 pub mod diag;
+pub mod diff;
 pub mod manifest;
 pub mod order;
+pub mod patch;
 pub mod pipeline;
 pub mod render;
 pub mod repo;

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::prelude::*;
 use serde_json::Value;
 
+use crate::cluster::tracking;
 use crate::diag::{Diagnostic, Error};
 use crate::manifest::{self, Resource};
 use crate::render::{Limits, ReadTracker, TargetContext, VersionEnv};
@@ -294,6 +295,17 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     if let Some(ns) = &namespace {
         set_default_namespace(&mut resources, ns);
     }
+    // Patched: the target's kustomization.yaml, if any (section 4 of the contract).
+    if let Some(k) = crate::patch::load(&repo.fs, &t.dir)? {
+        let opts = crate::patch::ApplyOptions { default_namespace: namespace.clone() };
+        resources = crate::patch::apply(resources, &k, &opts).map_err(|e| e.note(format!("applying {} to {address}", k.path)))?;
+    }
+    // Tracking (`strata.yaml` `tracking:`): label every object with its target,
+    // so that `diff --live` can find objects this target no longer renders.
+    // After patching, so objects a kustomization adds are labelled too.
+    if let Some(key) = tracking::label_key(repo.config.tracking.as_ref())? {
+        tracking::label_resources(&mut resources, &key, &tracking::label_value(&t.address()));
+    }
     Ok(Rendered { resources, tracker, parameter_layers })
 }
 
@@ -307,7 +319,10 @@ pub fn set_default_namespace(resources: &mut [Resource], namespace: &str) {
         .collect();
     for r in resources.iter_mut() {
         if r.id.namespace.is_none() && !manifest::is_cluster_scoped(&r.id.group, &r.id.kind, &crds) {
-            r.metadata_mut().insert("namespace".into(), Value::String(namespace.to_string()));
+            let meta = r.metadata_mut();
+            // Keep `namespace` next to `name`, where people look for it.
+            let at = meta.keys().position(|k| k == "name").map(|i| i + 1).unwrap_or(meta.len());
+            meta.shift_insert(at, "namespace".into(), Value::String(namespace.to_string()));
             r.id.namespace = Some(namespace.to_string());
         }
     }

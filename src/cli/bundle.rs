@@ -29,6 +29,7 @@ use crate::pipeline;
 ///   strata bundle --repo example-repo --out dist @prod/westus
 ///   strata bundle --repo example-repo --out dist --check
 ///   strata bundle --repo example-repo --explain @eastus
+///   strata bundle --repo example-repo --out dist --ref v1.4.0
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct BundleArgs {
@@ -48,12 +49,16 @@ pub struct BundleArgs {
     /// put it there (on stdout).
     #[arg(long)]
     pub explain: bool,
+    /// Bundle a git revision (tag, branch, commit, `HEAD~2`) instead of the work
+    /// tree, read straight from git objects: no checkout, the work tree is untouched.
+    #[arg(long = "ref", value_name = "REV")]
+    pub rev: Option<String>,
     #[command(flatten)]
     pub values: ValuesArgs,
 }
 
 pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
-    let repo = super::open_worktree(global)?;
+    let repo = super::open_repo(global, args.rev.as_deref())?;
     let targets = repo.select(&args.selectors)?;
     let opts = args.values.options()?;
     let compiled = pipeline::compile(&repo, &targets, &opts)?;

@@ -6,6 +6,8 @@
 //! or usage, 101 a bug.
 
 pub mod bundle;
+pub mod diff;
+pub mod live;
 pub mod render;
 pub mod schema;
 
@@ -18,7 +20,7 @@ use clap::{Parser, Subcommand};
 use crate::diag::{Diagnostic, Error, ErrorKind};
 use crate::pipeline::Options;
 use crate::repo::Repo;
-use crate::source::{Fs, SourceInfo, WorkTreeSource};
+use crate::source::{Fs, GitRepo, Revision, SourceInfo, WorkTreeSource};
 
 /// strata compiles a GitOps configuration repository (components × versions ×
 /// environments) into rendered, validated, apply-ordered Kubernetes manifests.
@@ -42,6 +44,7 @@ pub struct Global {
 pub enum Command {
     Render(render::RenderArgs),
     Bundle(bundle::BundleArgs),
+    Diff(diff::DiffArgs),
     Schema(schema::SchemaArgs),
 }
 
@@ -90,6 +93,19 @@ impl ValuesArgs {
     }
 }
 
+/// Opens the repository at `--repo`: as it is in the work tree, or at a git
+/// revision (`--ref`), read from git objects without a checkout.
+pub fn open_repo(global: &Global, rev: Option<&str>) -> Result<Repo, Error> {
+    match rev {
+        None => open_worktree(global),
+        Some(rev) => {
+            let git = open_git(global)?;
+            let rev = git.resolve(rev)?;
+            open_revision(&git, &rev)
+        }
+    }
+}
+
 /// Opens the repository at `--repo` as it is in the work tree.
 pub fn open_worktree(global: &Global) -> Result<Repo, Error> {
     let root = &global.repo;
@@ -104,21 +120,19 @@ pub fn open_worktree(global: &Global) -> Result<Repo, Error> {
     Repo::load(Fs::new(Arc::new(WorkTreeSource::new(root.clone(), info))))
 }
 
+/// The git repository holding `--repo`; revisions opened from one `GitRepo` share its object cache.
+pub fn open_git(global: &Global) -> Result<GitRepo, Error> {
+    Ok(GitRepo::discover(&global.repo)?)
+}
+
+/// The configuration repository at a resolved revision.
+pub fn open_revision(git: &GitRepo, rev: &Revision) -> Result<Repo, Error> {
+    Repo::load(Fs::new(Arc::new(git.source(rev)?)))
+}
+
 /// Commit, ref and dirty flag of the git work tree holding `root`, if any.
 pub fn worktree_info(root: &Path) -> SourceInfo {
-    let Ok(repo) = gix::discover(root) else { return SourceInfo::default() };
-    let commit = repo.head_id().ok().map(|id| id.to_string());
-    let reference = repo.head_name().ok().flatten().map(|n| n.as_bstr().to_string());
-    // Dirty: anything uncommitted below the configuration root.
-    let dirty = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["status", "--porcelain", "--untracked-files=normal", "--", "."])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .is_some_and(|o| !o.stdout.is_empty());
-    SourceInfo { commit, reference, dirty }
+    crate::source::worktree_info(root)
 }
 
 /// Runs a parsed command line.
@@ -126,6 +140,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Render(args) => render::run(&cli.global, args),
         Command::Bundle(args) => bundle::run(&cli.global, args),
+        Command::Diff(args) => diff::run(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),
     }
 }

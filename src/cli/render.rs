@@ -20,6 +20,7 @@ use crate::pipeline;
 ///   strata render --repo example-repo @eastus
 ///   strata render frontend/staging --set replicas=3
 ///   strata render '*/prod/*' --format json
+///   strata render --ref v1.4.0 @eastus
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct RenderArgs {
@@ -30,6 +31,10 @@ pub struct RenderArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Yaml)]
     pub format: Format,
+    /// Render a git revision (tag, branch, commit, `HEAD~2`) instead of the work
+    /// tree, read straight from git objects: no checkout, the work tree is untouched.
+    #[arg(long = "ref", value_name = "REV")]
+    pub rev: Option<String>,
     #[command(flatten)]
     pub values: ValuesArgs,
 }
@@ -41,7 +46,7 @@ pub enum Format {
 }
 
 pub fn run(global: &Global, args: RenderArgs) -> Result<Outcome, Error> {
-    let repo = super::open_worktree(global)?;
+    let repo = super::open_repo(global, args.rev.as_deref())?;
     let targets = repo.select(&args.selectors)?;
     let opts = args.values.options()?;
     let compiled = pipeline::compile(&repo, &targets, &opts)?;

@@ -403,13 +403,21 @@ fn is_yaml11_special(s: &str) -> bool {
     if unsigned == ".inf" || unsigned == ".nan" {
         return true;
     }
-    // Numbers in any base, with underscores or sexagesimal colons, and dates:
-    // anything starting like a number and made only of number characters.
+    // Numbers in any base (0x, 0o, 0b, leading-zero octal), with underscores,
+    // exponents or sexagesimal colons: anything that starts like a number and
+    // is made only of number characters.
     let b = s.as_bytes();
     let starts_numeric = b[0].is_ascii_digit()
         || (matches!(b[0], b'+' | b'-' | b'.') && b.get(1).is_some_and(|c| c.is_ascii_digit() || *c == b'.'));
-    if starts_numeric && s.bytes().all(|c| c.is_ascii_hexdigit() || b"_+-.:xXoO".contains(&c)) {
-        return true;
+    if starts_numeric {
+        let body = unsigned.as_bytes();
+        let prefixed = body.len() > 2 && body[0] == b'0' && matches!(body[1], b'x' | b'o' | b'b');
+        if prefixed && body[2..].iter().all(|c| c.is_ascii_hexdigit() || *c == b'_') {
+            return true;
+        }
+        if s.bytes().all(|c| c.is_ascii_digit() || b"_+-.:eE".contains(&c)) {
+            return true;
+        }
     }
     // Timestamps such as 2024-01-01T10:00:00Z or 2024-01-01 10:00:00.
     b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
@@ -442,10 +450,10 @@ mod tests {
 
     #[test]
     fn ordinary_strings_stay_plain() {
-        let v = json!({"image": "nginx:1.25.3", "url": "http://x:80/a#b", "args": ["--port=8080", "-v"], "name": "web-1", "k": ".dockerconfigjson", "v": "v1.2.3"});
+        let v = json!({"sha": "681b31bfc3fd581e907e", "image": "nginx:1.25.3", "url": "http://x:80/a#b", "args": ["--port=8080", "-v"], "name": "web-1", "k": ".dockerconfigjson", "v": "v1.2.3"});
         assert_eq!(
             to_string(&v),
-            "image: nginx:1.25.3\nurl: http://x:80/a#b\nargs:\n  - --port=8080\n  - -v\nname: web-1\nk: .dockerconfigjson\nv: v1.2.3\n"
+            "sha: 681b31bfc3fd581e907e\nimage: nginx:1.25.3\nurl: http://x:80/a#b\nargs:\n  - --port=8080\n  - -v\nname: web-1\nk: .dockerconfigjson\nv: v1.2.3\n"
         );
     }
 

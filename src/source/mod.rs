@@ -1,14 +1,16 @@
 //! Sources: where a configuration repository's bytes come from.
 //!
-//! In: a [`Source`] implementation (the work tree, a git revision, or memory in tests).
+//! In: a [`Source`] implementation (the work tree, a git revision read with gix, or memory in tests).
 //! Out: [`Fs`], which every later stage reads through. `Fs` resolves symbolic links
 //! itself, one path component at a time, so that a link can never lead outside the
 //! repository root, a cycle ends with an error naming it, and a dangling link names
 //! the link. Paths are repository-relative, `/`-separated, with no `.` or `..`.
 
+mod git;
 mod memory;
 mod worktree;
 
+pub use git::{GitRepo, GitSource, Revision, worktree_info};
 pub use memory::MemorySource;
 pub use worktree::WorkTreeSource;
 

@@ -32,7 +32,11 @@ pub fn locate(text: &str, path: &[String]) -> Option<(usize, usize)> {
                 i += 1;
                 continue;
             }
-            if (ind as isize) <= parent {
+            // A list may sit at its key's own indentation (`key:\n- item`).
+            let same_level_item = want_index.is_some()
+                && ind as isize == parent
+                && (content.starts_with("- ") || content == "-");
+            if (ind as isize) <= parent && !same_level_item {
                 break;
             }
             let lvl = *level.get_or_insert(ind);
@@ -108,6 +112,15 @@ mod tests {
         // The deepest ancestor when the leaf is in flow style.
         assert_eq!(loc("a:\n  b: {c: 1}\n", "a.b.c"), Some((2, 3)));
         assert_eq!(loc(t, "nope"), None);
+    }
+
+    #[test]
+    fn finds_items_of_lists_at_their_key_indentation() {
+        let t = "patches:\n- path: a.yaml\n- target:\n    kind: X\n  patch: |\n    y\nimages:\n- name: n\n";
+        assert_eq!(loc(t, "patches.1.target.kind"), Some((4, 5)));
+        assert_eq!(loc(t, "patches.1.patch"), Some((5, 3)));
+        assert_eq!(loc(t, "images.0.name"), Some((8, 3)));
+        assert_eq!(loc(t, "images.1"), Some((7, 1)));
     }
 
     #[test]

@@ -1,0 +1,411 @@
+//! The live diff: each environment's render against a running cluster.
+//!
+//! In: a [`Compiled`] render, a [`Cluster`] and [`LiveOptions`]. Out: a
+//! [`LiveReport`] saying, per environment and object, whether applying the
+//! bundle would create, update, leave unchanged, prune, or conflict.
+//!
+//! How: discovery resolves every object's kind; each object is read (`GET`)
+//! and applied as a server-side apply **dry-run**, so the desired side carries
+//! exactly the defaults the server would add; both sides are normalized
+//! ([`super::normalize`]) and compared. With tracking on, label-selected lists
+//! of the rendered kinds find objects a target no longer renders.
+//!
+//! Invariants: read-only (see [`super::request`]); all-or-nothing — any failed
+//! request fails the whole diff, so a report is never partial; byte-stable
+//! output for the same cluster state.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::Value;
+
+use super::connect::{Cluster, DryRun, KubeOptions};
+use super::discovery::{self, ApiKind, Catalog, Resolution};
+use super::normalize;
+use super::report::{Entry, EnvironmentReport, LiveReport, TargetInfo};
+use super::tracking;
+use crate::diag::{Diagnostic, Error, ErrorKind};
+use crate::diff::{self, Status};
+use crate::manifest::{ResId, Resource};
+use crate::pipeline::{Compiled, CompiledTarget};
+use crate::repo::config::IgnoreRule;
+
+/// Knobs of a live diff.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// `strata.yaml` `ignoreDifferences`.
+    pub ignore: Vec<IgnoreRule>,
+    /// `--show-secrets`: do not mask Secret values.
+    pub show_secrets: bool,
+    /// The tracking label key when `strata.yaml` turns tracking on; no prune
+    /// candidates are looked for without it.
+    pub tracking_label: Option<String>,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions { ignore: Vec::new(), show_secrets: false, tracking_label: None, concurrency: 8 }
+    }
+}
+
+/// Connects with `kube` and diffs `compiled` against the cluster, on a
+/// single-threaded runtime of its own.
+pub fn run(compiled: &Compiled, kube: &KubeOptions, opts: &LiveOptions) -> Result<LiveReport, Error> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error { kind: ErrorKind::Bug, diagnostics: vec![Diagnostic::error(format!("cannot start the async runtime: {e}"))] })?;
+    rt.block_on(async {
+        let cluster = Cluster::connect(kube).await?;
+        diff(&cluster, compiled, opts).await
+    })
+}
+
+/// One rendered object, placed on the cluster.
+struct Planned<'a> {
+    target: String,
+    resource: &'a Resource,
+    /// The identity on the cluster: namespace filled in for namespaced kinds, dropped for cluster-scoped ones.
+    id: ResId,
+    how: How,
+}
+
+enum How {
+    Served { kind: ApiKind, body: Value },
+    PendingCrd { crd: String },
+}
+
+/// What one request task brings back.
+enum Fetched {
+    Object { live: Option<Value>, dry: DryRun },
+    List(Vec<Value>),
+}
+
+type Task = Pin<Box<dyn Future<Output = Result<Fetched, Error>> + Send>>;
+
+/// Diffs every environment of `compiled` against `cluster`.
+pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) -> Result<LiveReport, Error> {
+    normalize::check_ignore_rules(&opts.ignore).map_err(Error::many)?;
+    let mut groups: Vec<&str> = compiled.resources().map(|(_, r)| r.id.group.as_str()).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let catalog = cluster.discover(&groups).await?;
+
+    // Plan every environment first: unknown kinds are input errors, reported together.
+    let envs = compiled.environments();
+    let mut plans = Vec::new();
+    let mut diags = Vec::new();
+    for (env, targets) in &envs {
+        match plan(cluster, &catalog, env, targets) {
+            Ok(p) => plans.push((*env, targets, p)),
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Error::many(diags));
+    }
+
+    // Every request of every environment, as one bounded batch.
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut layout = Vec::new();
+    for (env, targets, planned) in &plans {
+        let first_object = tasks.len();
+        for p in planned {
+            if let How::Served { kind, body } = &p.how {
+                let (c, k, ns, name, body) = (cluster.clone(), kind.clone(), p.id.namespace.clone(), p.id.name.clone(), body.clone());
+                tasks.push(Box::pin(async move {
+                    let live = c.get(&k, ns.as_deref(), &name).await?;
+                    let dry = c.dry_run_apply(&k, ns.as_deref(), &name, &body).await?;
+                    Ok(Fetched::Object { live, dry })
+                }));
+            }
+        }
+        let first_list = tasks.len();
+        let lists = prune_lists(planned, targets, opts.tracking_label.as_deref());
+        for (kind, ns, selector) in &lists {
+            let (c, k, ns, sel) = (cluster.clone(), kind.clone(), ns.clone(), selector.clone());
+            tasks.push(Box::pin(async move { Ok(Fetched::List(c.list(&k, ns.as_deref(), &sel).await?)) }));
+        }
+        layout.push((*env, first_object, first_list, tasks.len()));
+    }
+    let results = bounded(tasks, opts.concurrency.max(1)).await?;
+
+    let mut environments = Vec::new();
+    let mut diags = Vec::new();
+    for ((env, targets, planned), (_, first_object, first_list, end)) in plans.iter().zip(&layout) {
+        let objects = &results[*first_object..*first_list];
+        let listed = &results[*first_list..*end];
+        match assemble(env, targets, planned, objects, listed, opts) {
+            Ok(r) => environments.push(r),
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Error::many(diags));
+    }
+    Ok(LiveReport { context: cluster.context.clone(), server: cluster.server.clone(), environments })
+}
+
+/// Places every object of one environment on the cluster's API.
+fn plan<'a>(cluster: &Cluster, catalog: &Catalog, env: &str, targets: &[&'a CompiledTarget]) -> Result<Vec<Planned<'a>>, Vec<Diagnostic>> {
+    let crds: Vec<&Resource> = targets
+        .iter()
+        .flat_map(|t| t.resources.iter())
+        .filter(|r| r.id.group == "apiextensions.k8s.io" && r.id.kind == "CustomResourceDefinition")
+        .collect();
+    let mut out = Vec::new();
+    let mut diags = Vec::new();
+    for t in targets {
+        for r in &t.resources {
+            let place = |namespaced: bool| {
+                let mut id = r.id.clone();
+                id.namespace = if namespaced { Some(id.namespace.unwrap_or_else(|| cluster.default_namespace.clone())) } else { None };
+                id
+            };
+            match discovery::resolve(catalog, r, &crds) {
+                Resolution::Served(kind) => {
+                    let id = place(kind.namespaced);
+                    let mut body = r.body.clone();
+                    if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+                        match &id.namespace {
+                            Some(ns) => meta.insert("namespace".into(), Value::String(ns.clone())),
+                            None => meta.remove("namespace"),
+                        };
+                    }
+                    out.push(Planned { target: t.target.address(), resource: r, id, how: How::Served { kind, body } });
+                }
+                Resolution::PendingCrd { crd, namespaced } => {
+                    out.push(Planned { target: t.target.address(), resource: r, id: place(namespaced), how: How::PendingCrd { crd } });
+                }
+                Resolution::Unknown { served_versions } => {
+                    let what = format!("`{}` `{}`", r.api_version(), r.id.kind);
+                    let mut d = Diagnostic::error(format!("the cluster of context `{}` does not serve {what}", cluster.context))
+                        .at(r.source.template.to_string())
+                        .note(format!("object `{}` of {} in environment `{env}`", r.id, t.target.address()));
+                    d = if served_versions.is_empty() {
+                        d.hint("install the CustomResourceDefinition that defines it, or add it to this environment's bundle")
+                    } else {
+                        let vs = served_versions.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+                        d.hint(format!("the cluster serves `{}` as {vs}: update `apiVersion`", r.id.kind))
+                    };
+                    diags.push(d);
+                }
+            }
+        }
+    }
+    if diags.is_empty() { Ok(out) } else { Err(diags) }
+}
+
+/// The label-selected lists that find this environment's tracked objects: one
+/// per rendered, listable kind — in each namespace the environment renders into
+/// for namespaced kinds, cluster-wide for the others.
+fn prune_lists(planned: &[Planned<'_>], targets: &[&CompiledTarget], label: Option<&str>) -> Vec<(ApiKind, Option<String>, String)> {
+    let Some(key) = label else { return Vec::new() };
+    let values: BTreeSet<String> = targets.iter().map(|t| tracking::label_value(&t.target.address())).collect();
+    let selector = if values.len() == 1 {
+        format!("{key}={}", values.iter().next().map(String::as_str).unwrap_or_default())
+    } else {
+        format!("{key} in ({})", values.into_iter().collect::<Vec<_>>().join(","))
+    };
+    let namespaces: BTreeSet<&str> = planned.iter().filter_map(|p| p.id.namespace.as_deref()).collect();
+    let mut kinds: BTreeMap<(String, String, String), ApiKind> = BTreeMap::new();
+    for p in planned {
+        if let How::Served { kind, .. } = &p.how
+            && kind.supports("list")
+        {
+            kinds.entry((kind.group.clone(), kind.kind.clone(), kind.version.clone())).or_insert_with(|| kind.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for kind in kinds.into_values() {
+        if kind.namespaced {
+            for ns in &namespaces {
+                out.push((kind.clone(), Some(ns.to_string()), selector.clone()));
+            }
+        } else {
+            out.push((kind, None, selector.clone()));
+        }
+    }
+    out
+}
+
+/// Builds one environment's report from the fetched objects and lists.
+fn assemble(
+    env: &str,
+    targets: &[&CompiledTarget],
+    planned: &[Planned<'_>],
+    objects: &[Fetched],
+    listed: &[Fetched],
+    opts: &LiveOptions,
+) -> Result<EnvironmentReport, Vec<Diagnostic>> {
+    let mut entries = Vec::new();
+    let mut diags = Vec::new();
+    let rendered_namespaces: BTreeSet<&str> =
+        planned.iter().filter(|p| p.id.group.is_empty() && p.id.kind == "Namespace").map(|p| p.id.name.as_str()).collect();
+    let mut fetched = objects.iter();
+    for p in planned {
+        let base = Entry {
+            status: Status::Added,
+            id: p.id.clone(),
+            api_version: p.resource.api_version().to_string(),
+            target: p.target.clone(),
+            template: Some(p.resource.source.template.to_string()),
+            note: None,
+            conflict: None,
+            diff: None,
+        };
+        let entry = match &p.how {
+            How::PendingCrd { crd } => Entry {
+                note: Some(format!("not served yet: its CustomResourceDefinition `{crd}` is in this bundle, so it was not dry-run")),
+                diff: Some(object_diff(&p.id, None, Some(p.resource.body.clone()), opts)),
+                ..base
+            },
+            How::Served { body, .. } => match fetched.next() {
+                Some(Fetched::Object { dry: DryRun::Conflict(c), .. }) => Entry { status: Status::Conflict, conflict: Some(c.clone()), ..base },
+                Some(Fetched::Object { dry: DryRun::NamespaceMissing(ns), .. }) => {
+                    if rendered_namespaces.contains(ns.as_str()) {
+                        Entry {
+                            note: Some(format!("namespace `{ns}` does not exist yet (this bundle creates it), so it was not dry-run")),
+                            diff: Some(object_diff(&p.id, None, Some(body.clone()), opts)),
+                            ..base
+                        }
+                    } else {
+                        diags.push(
+                            Diagnostic::error(format!("namespace `{ns}` of `{}` does not exist on the cluster", p.id))
+                                .at(p.resource.source.template.to_string())
+                                .note(format!("no target of environment `{env}` renders it"))
+                                .hint(format!("create namespace `{ns}`, or render it (a `Namespace` object) in this environment")),
+                        );
+                        continue;
+                    }
+                }
+                Some(Fetched::Object { live, dry: DryRun::Applied(after) }) => compare(base, live.clone(), after.clone(), opts),
+                _ => unreachable!("one fetched object per served plan entry"),
+            },
+        };
+        entries.push(entry);
+    }
+
+    // Prunes: tracked objects of this environment's targets that it no longer renders.
+    let rendered: BTreeSet<&ResId> = planned.iter().map(|p| &p.id).collect();
+    let owner: BTreeMap<String, String> =
+        targets.iter().map(|t| (tracking::label_value(&t.target.address()), t.target.address())).collect();
+    let mut prunes: BTreeMap<ResId, Entry> = BTreeMap::new();
+    for f in listed {
+        let Fetched::List(items) = f else { unreachable!("lists come back as lists") };
+        for item in items {
+            let Ok(id) = ResId::of(item) else { continue };
+            // Controllers copy labels onto objects they own; the garbage
+            // collector deletes those with their owner.
+            let owned = item.pointer("/metadata/ownerReferences").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+            if owned || rendered.contains(&id) || prunes.contains_key(&id) {
+                continue;
+            }
+            let target = opts
+                .tracking_label
+                .as_deref()
+                .and_then(|k| item.pointer("/metadata/labels").and_then(|l| l.get(k)))
+                .and_then(Value::as_str)
+                .and_then(|v| owner.get(v))
+                .cloned()
+                .unwrap_or_default();
+            let api_version = item.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
+            let diff = object_diff(&id, Some(item.clone()), None, opts);
+            prunes.insert(
+                id.clone(),
+                Entry { status: Status::Removed, id, api_version, target, template: None, note: None, conflict: None, diff: Some(diff) },
+            );
+        }
+    }
+    entries.extend(prunes.into_values());
+    let targets = targets
+        .iter()
+        .map(|t| TargetInfo {
+            address: t.target.address(),
+            component: t.target.component.clone(),
+            environment: t.target.environment.clone(),
+            version: t.target.version.clone(),
+        })
+        .collect();
+    if diags.is_empty() { Ok(EnvironmentReport { environment: env.to_string(), targets, entries }) } else { Err(diags) }
+}
+
+/// Compares the live object with the dry-run result.
+fn compare(base: Entry, live: Option<Value>, after: Value, opts: &LiveOptions) -> Entry {
+    let Some(live) = live else {
+        return Entry { status: Status::Added, diff: Some(object_diff(&base.id, None, Some(after), opts)), ..base };
+    };
+    let (mut a, mut b) = (live, after);
+    prepare(&mut a, &base.id, opts);
+    prepare(&mut b, &base.id, opts);
+    if a == b {
+        return Entry { status: Status::Unchanged, ..base };
+    }
+    Entry { status: Status::Changed, diff: Some(render_diff(&base.id, Some(a), Some(b), opts)), ..base }
+}
+
+/// Normalization and ignore rules, the same on both sides.
+fn prepare(obj: &mut Value, id: &ResId, opts: &LiveOptions) {
+    normalize::normalize(obj);
+    normalize::apply_ignore_rules(obj, id, &opts.ignore);
+}
+
+/// A diff of one object whose one side is missing (create or prune).
+fn object_diff(id: &ResId, before: Option<Value>, after: Option<Value>, opts: &LiveOptions) -> String {
+    let before = before.map(|mut v| {
+        prepare(&mut v, id, opts);
+        v
+    });
+    let after = after.map(|mut v| {
+        prepare(&mut v, id, opts);
+        v
+    });
+    render_diff(id, before, after, opts)
+}
+
+/// The unified diff of the normalized sides, through `strata diff`'s own
+/// renderer: canonical key order, Secret values masked unless `--show-secrets`.
+fn render_diff(id: &ResId, before: Option<Value>, after: Option<Value>, opts: &LiveOptions) -> String {
+    diff::unified_diff(id, before.as_ref(), after.as_ref(), opts.show_secrets)
+}
+
+/// Runs `tasks` with at most `limit` in flight; results keep the tasks' order.
+/// Every task runs to its end; all their errors are reported together.
+async fn bounded(tasks: Vec<Task>, limit: usize) -> Result<Vec<Fetched>, Error> {
+    let n = tasks.len();
+    let mut out: Vec<Option<Fetched>> = (0..n).map(|_| None).collect();
+    let mut diags = Vec::new();
+    let mut bug = false;
+    let mut pending = tasks.into_iter().enumerate();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, t) in pending.by_ref().take(limit) {
+        set.spawn(async move { (i, t.await) });
+    }
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((i, Ok(f))) => out[i] = Some(f),
+            Ok((_, Err(e))) => {
+                bug |= e.kind == ErrorKind::Bug;
+                diags.extend(e.diagnostics);
+            }
+            Err(e) => {
+                bug = true;
+                diags.push(Diagnostic::error(format!("a cluster request task failed: {e}")));
+            }
+        }
+        if let Some((i, t)) = pending.next() {
+            set.spawn(async move { (i, t.await) });
+        }
+    }
+    if !diags.is_empty() {
+        // The same failure (an expired token, an unreachable server) hits every
+        // request: report each message once.
+        let mut seen = BTreeSet::new();
+        diags.retain(|d| seen.insert(d.message.clone()));
+        return Err(Error { kind: if bug { ErrorKind::Bug } else { ErrorKind::Input }, diagnostics: diags });
+    }
+    Ok(out.into_iter().map(|f| f.expect("every task finished")).collect())
+}

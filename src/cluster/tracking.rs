@@ -1,0 +1,229 @@
+//! Tracking: the label that ties every rendered object to its target.
+//!
+//! In: a target's address (`shop/eastus`), `strata.yaml` `tracking:` and the
+//! target's rendered resources. Out: the same resources, each labelled
+//! `<key>: <value>` where the value is [`label_value`] of the address. A live
+//! diff later lists objects carrying that label to find the ones a render no
+//! longer contains (would-be-pruned).
+//!
+//! Invariants: the value is always a valid Kubernetes label value; two
+//! different addresses never get the same value; the same address always gets
+//! the same value. CustomResourceDefinitions are never labelled, so they are
+//! never offered for pruning: deleting a CRD deletes every custom resource of
+//! its kind in the whole cluster (Helm never deletes CRDs for the same reason).
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::diag::Diagnostic;
+use crate::manifest::Resource;
+use crate::repo::config::TrackingConfig;
+
+/// The label key used when `tracking.label` is not set.
+pub const DEFAULT_LABEL: &str = "strata.dev/target";
+
+/// Kubernetes' limit on a label value and on the name part of a key.
+const MAX_NAME: usize = 63;
+/// Kubernetes' limit on a label key's prefix (a DNS subdomain).
+const MAX_PREFIX: usize = 253;
+/// Hex digits of the address hash appended to values that had to be changed.
+const HASH_LEN: usize = 8;
+
+/// The label key to use, when tracking is on; `None` when it is off.
+/// An invalid `tracking.label` is an error naming `strata.yaml`.
+pub fn label_key(config: Option<&TrackingConfig>) -> Result<Option<String>, Diagnostic> {
+    let Some(cfg) = config.filter(|c| c.enabled) else { return Ok(None) };
+    let key = cfg.label.clone().unwrap_or_else(|| DEFAULT_LABEL.to_string());
+    validate_key(&key).map_err(|why| {
+        Diagnostic::error(format!("invalid tracking label `{key}`: {why}"))
+            .at(crate::repo::REPO_CONFIG)
+            .hint("a label key is `prefix/name` or `name`: the name at most 63 characters of letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit; the prefix a DNS subdomain")
+            .hint(format!("or leave `tracking.label` out to use `{DEFAULT_LABEL}`"))
+    })?;
+    Ok(Some(key))
+}
+
+/// The label value of a target address.
+///
+/// The rule, in order:
+/// 1. an address made only of ASCII letters, digits, `-`, `_` and `/`, starting
+///    and ending with a letter or digit, at most 63 characters long, maps to
+///    itself with every `/` turned into `.`: `shop/eastus` → `shop.eastus`,
+///    `api/prod/westus` → `api.prod.westus`;
+/// 2. any other address (a `.` in it, characters a label cannot hold, or too
+///    long) is changed: `/` → `.`, every other character outside
+///    `[A-Za-z0-9._-]` → `-`, cut to 54 characters, leading and trailing
+///    non-alphanumerics trimmed, then `-` and the first 8 hex digits of the
+///    SHA-256 of the address appended (`shop/west us` → `shop.west-us-<hash>`).
+///
+/// Rule 1 values contain no `-`+8-hex suffix of a changed address and no two
+/// addresses share a rule 1 value (the `/` ↔ `.` swap is reversible because
+/// rule 1 addresses hold no `.`), so values never collide except through a
+/// SHA-256 prefix collision.
+pub fn label_value(address: &str) -> String {
+    let plain = address.len() <= MAX_NAME
+        && address.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'/')
+        && address.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && address.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
+    if plain {
+        return address.replace('/', ".");
+    }
+    let mapped: String = address
+        .chars()
+        .map(|c| match c {
+            '/' => '.',
+            c if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' => c,
+            _ => '-',
+        })
+        .collect();
+    let keep = MAX_NAME - HASH_LEN - 1;
+    let cut: String = mapped.chars().take(keep).collect();
+    let trimmed = cut.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let digest = Sha256::digest(address.as_bytes());
+    let hash: String = digest.iter().take(HASH_LEN / 2).map(|b| format!("{b:02x}")).collect();
+    if trimmed.is_empty() { hash } else { format!("{trimmed}-{hash}") }
+}
+
+/// Labels every resource but CustomResourceDefinitions with `key: value`,
+/// replacing a value a template may have set (strata owns the label).
+pub fn label_resources(resources: &mut [Resource], key: &str, value: &str) {
+    for r in resources.iter_mut() {
+        if r.id.group == "apiextensions.k8s.io" && r.id.kind == "CustomResourceDefinition" {
+            continue;
+        }
+        let meta = r.metadata_mut();
+        let labels = meta.entry("labels").or_insert_with(|| Value::Object(Map::new()));
+        if !labels.is_object() {
+            // `labels: null` or a scalar: the server would reject it anyway;
+            // a mapping with our label is what the user meant.
+            *labels = Value::Object(Map::new());
+        }
+        if let Some(map) = labels.as_object_mut() {
+            map.insert(key.to_string(), Value::String(value.to_string()));
+        }
+    }
+}
+
+/// Whether `value` is a valid label value (`(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?`, ≤ 63).
+pub fn is_valid_value(value: &str) -> bool {
+    value.is_empty() || is_valid_name(value)
+}
+
+fn is_valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_NAME
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && s.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
+}
+
+fn validate_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if !is_valid_name(name) {
+        return Err(format!("the name part `{name}` is not a valid label name"));
+    }
+    if let Some(p) = prefix {
+        let ok = !p.is_empty()
+            && p.len() <= MAX_PREFIX
+            && p.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= MAX_NAME
+                    && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            });
+        if !ok {
+            return Err(format!("the prefix `{p}` is not a lowercase DNS subdomain"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::SourceSpan;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    #[test]
+    fn label_values_follow_the_documented_rule() {
+        let long = format!("{}/eastus", "a".repeat(70));
+        let cases: &[(&str, &str)] = &[
+            ("shop/eastus", "shop.eastus"),
+            ("api/prod/westus", "api.prod.westus"),
+            ("my_app/staging-2", "my_app.staging-2"),
+            ("shop/west us", "shop.west-us-"),
+            ("shop.x/eastus", "shop.x.eastus-"),
+            ("shop/x.eastus", "shop.x.eastus-"),
+            ("-shop/eastus-", "shop.eastus-"),
+            ("shop/østus", "shop.-stus-"),
+            (&long, &"a".repeat(54)),
+        ];
+        for (address, expect) in cases {
+            let v = label_value(address);
+            assert!(is_valid_value(&v), "{address} → {v} is not a valid label value");
+            assert!(v.starts_with(expect), "{address} → {v}, expected it to start with {expect}");
+            let changed = expect.ends_with('-') || address.len() > 63;
+            if changed {
+                assert_eq!(v.len(), expect.trim_end_matches('-').len() + 1 + HASH_LEN, "{address} → {v}");
+            } else {
+                assert_eq!(&v, expect);
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_example_holds() {
+        // README.md, "Live diff": `shop/west us` → `shop.west-us-2fc1f34c`.
+        assert_eq!(label_value("shop/west us"), "shop.west-us-2fc1f34c");
+    }
+
+    #[test]
+    fn addresses_that_would_collide_get_different_values() {
+        // The same text after `/` → `.`, told apart by the hash.
+        let pairs = [("shop.x/eastus", "shop/x.eastus"), ("shop/west us", "shop/west-us"), ("a/b c", "a/b_c")];
+        for (a, b) in pairs {
+            assert_ne!(label_value(a), label_value(b), "{a} and {b}");
+        }
+        let long_a = format!("{}/a", "x".repeat(70));
+        let long_b = format!("{}/b", "x".repeat(70));
+        assert_ne!(label_value(&long_a), label_value(&long_b));
+        assert_eq!(label_value(&long_a), label_value(&long_a), "stable");
+    }
+
+    #[test]
+    fn label_keys_are_validated() {
+        let on = |label: Option<&str>| TrackingConfig { enabled: true, label: label.map(str::to_string) };
+        assert_eq!(label_key(None).unwrap(), None);
+        assert_eq!(label_key(Some(&TrackingConfig::default())).unwrap(), None);
+        assert_eq!(label_key(Some(&on(None))).unwrap().as_deref(), Some("strata.dev/target"));
+        assert_eq!(label_key(Some(&on(Some("example.com/owner")))).unwrap().as_deref(), Some("example.com/owner"));
+        assert_eq!(label_key(Some(&on(Some("owner")))).unwrap().as_deref(), Some("owner"));
+        for bad in ["", "Example.com/x", "a/b/c", "x/-y", "/name", "prefix/"] {
+            let d = label_key(Some(&on(Some(bad)))).unwrap_err();
+            assert!(d.message.starts_with(&format!("invalid tracking label `{bad}`")), "{}", d.message);
+            assert_eq!(d.path.as_deref(), Some("strata.yaml"));
+        }
+    }
+
+    #[test]
+    fn every_object_but_crds_is_labelled() {
+        let src = SourceSpan { template: Arc::from("shop/v1/x.yaml"), doc: 0 };
+        let mk = |v: Value| Resource::new(v, src.clone()).unwrap();
+        let mut rs = vec![
+            mk(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}})),
+            mk(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "labels": {"x": "1", "strata.dev/target": "forged"}}})),
+            mk(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": null}})),
+            mk(json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "ws.example.com"}})),
+        ];
+        label_resources(&mut rs, DEFAULT_LABEL, "shop.eastus");
+        assert_eq!(rs[0].body["metadata"]["labels"], json!({"strata.dev/target": "shop.eastus"}));
+        assert_eq!(rs[1].body["metadata"]["labels"], json!({"x": "1", "strata.dev/target": "shop.eastus"}));
+        assert_eq!(rs[2].body["metadata"]["labels"], json!({"strata.dev/target": "shop.eastus"}));
+        assert!(rs[3].body["metadata"].get("labels").is_none());
+    }
+}

@@ -1,0 +1,115 @@
+//! The machine-readable report. Its structure is documented in the README
+//! ("Diffs between revisions"); keep the two in step.
+//!
+//! ```json
+//! {
+//!   "from": {"label": "v1.0", "commit": "<40 hex>", "dirty": false},
+//!   "to": {"label": "work tree", "commit": "<40 hex>", "dirty": true},
+//!   "differs": true,
+//!   "counts": {"added": 1, "removed": 0, "changed": 2, "unchanged": 40},
+//!   "environments": [{
+//!     "environment": "eastus", "differs": true, "counts": {...},
+//!     "targets": [{
+//!       "address": "frontend/eastus", "component": "frontend", "environment": "eastus",
+//!       "from_version": "v1", "to_version": "v2", "status": "changed", "counts": {...},
+//!       "resources": [{
+//!         "status": "changed", "id": "apps/Deployment/shop/web",
+//!         "group": "apps", "kind": "Deployment", "namespace": "shop", "name": "web",
+//!         "source": "frontend/v2/deployment.yaml", "diff": "--- a/...\n+++ b/...\n@@ ..."
+//!       }]
+//!     }]
+//!   }]
+//! }
+//! ```
+//!
+//! Status words and count keys follow the report's [`Vocabulary`]; `diff` is
+//! left out with `--stat`; unchanged resources are counted, not listed.
+
+use serde_json::{Map, Value, json};
+
+use super::{Counts, Report, Side, Status, Vocabulary};
+
+/// Renders the report as pretty-printed JSON with a final newline.
+pub fn render(report: &Report, stat: bool) -> String {
+    let v = to_value(report, stat);
+    let mut s = serde_json::to_string_pretty(&v).expect("JSON values serialize");
+    s.push('\n');
+    s
+}
+
+pub fn to_value(report: &Report, stat: bool) -> Value {
+    let words = report.words;
+    let envs: Vec<Value> = report
+        .environments
+        .iter()
+        .map(|e| {
+            let targets: Vec<Value> = e
+                .targets
+                .iter()
+                .map(|t| {
+                    let status = t.presence().unwrap_or(if t.counts.differs() { Status::Changed } else { Status::Unchanged });
+                    let resources: Vec<Value> = t
+                        .changes
+                        .iter()
+                        .map(|c| {
+                            let mut r = Map::new();
+                            r.insert("status".into(), json!(words.word(c.status)));
+                            r.insert("id".into(), json!(c.id.to_string()));
+                            r.insert("group".into(), json!(c.id.group));
+                            r.insert("kind".into(), json!(c.id.kind));
+                            r.insert("namespace".into(), json!(c.id.namespace));
+                            r.insert("name".into(), json!(c.id.name));
+                            r.insert("source".into(), json!(c.source));
+                            if let Some(note) = &c.note {
+                                r.insert("note".into(), json!(note));
+                            }
+                            if !stat {
+                                r.insert("diff".into(), json!(c.diff));
+                            }
+                            Value::Object(r)
+                        })
+                        .collect();
+                    json!({
+                        "address": t.address,
+                        "component": t.component,
+                        "environment": t.environment,
+                        "from_version": t.before_version,
+                        "to_version": t.after_version,
+                        "status": words.word(status),
+                        "counts": counts(&t.counts, words),
+                        "resources": resources,
+                    })
+                })
+                .collect();
+            json!({
+                "environment": e.environment,
+                "differs": e.counts.differs(),
+                "counts": counts(&e.counts, words),
+                "targets": targets,
+            })
+        })
+        .collect();
+    json!({
+        "from": side(&report.before),
+        "to": side(&report.after),
+        "differs": report.differs(),
+        "counts": counts(&report.counts(), words),
+        "environments": envs,
+    })
+}
+
+fn side(s: &Side) -> Value {
+    json!({"label": s.label, "commit": s.commit, "dirty": s.dirty})
+}
+
+/// Counts keyed by the vocabulary's words; conflicts only where they can happen.
+fn counts(c: &Counts, words: Vocabulary) -> Value {
+    let mut m = Map::new();
+    for s in [Status::Added, Status::Removed, Status::Changed, Status::Conflict, Status::Unchanged] {
+        if s == Status::Conflict && words == Vocabulary::Revisions {
+            continue;
+        }
+        m.insert(words.word(s).into(), json!(c.get(s)));
+    }
+    Value::Object(m)
+}

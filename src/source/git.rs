@@ -1,0 +1,541 @@
+//! A git revision: the configuration repository as it is in a commit, read
+//! straight from git objects with gix. No checkout, no temporary work tree, and
+//! nothing in the work tree, the index or `HEAD` is touched.
+//!
+//! In: a directory inside a git work tree (the configuration root, possibly a
+//! subdirectory such as `example-repo/`) and a revision (`v1.0`, `main`,
+//! `HEAD~2`, a commit id). Out: a [`GitSource`] whose root is the tree at that
+//! directory's path in the revision. Symbolic links are tree entries with the
+//! link mode; their target is the blob content, and [`crate::source::Fs`]
+//! resolves them inside that tree exactly as it does on disk.
+//!
+//! Invariants: every tree and blob is read from the object database at most
+//! once per [`GitRepo`], keyed by object id, so two revisions opened from one
+//! `GitRepo` (the two sides of a diff) share identical files and directories
+//! instead of reading them twice.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use gix::ObjectId;
+
+use super::{DirEntry, EntryKind, Source, SourceInfo};
+use crate::diag::Diagnostic;
+
+/// An opened git repository and the place of the configuration root inside its work tree.
+/// Cheap to share: revisions opened from it share one object cache.
+pub struct GitRepo {
+    objects: Arc<Objects>,
+    /// The configuration root relative to the work tree, `/`-separated (`""` at the top).
+    prefix: String,
+    /// The work tree, when the repository has one (not for a bare repository).
+    workdir: Option<PathBuf>,
+}
+
+/// A revision resolved to a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// What the user asked for (`v1.0`), or a description for computed revisions.
+    pub spec: String,
+    pub commit: ObjectId,
+    /// The full reference name when `spec` names a reference (`refs/tags/v1.0`).
+    pub reference: Option<String>,
+}
+
+/// The object database behind a mutex (gix handles are not `Sync`), plus the
+/// caches that make each object read once. Decoded directory listings and
+/// blob bytes are kept by object id.
+struct Objects {
+    repo: Mutex<gix::Repository>,
+    trees: Mutex<HashMap<ObjectId, Arc<Listing>>>,
+    blobs: Mutex<HashMap<ObjectId, Arc<[u8]>>>,
+}
+
+/// One directory: entry name → kind and object id, sorted by name.
+type Listing = BTreeMap<String, (EntryKind, ObjectId)>;
+
+impl GitRepo {
+    /// Finds the git repository holding `root` (the `--repo` directory). `root` itself
+    /// need not exist in the work tree: a configuration root deleted since a revision
+    /// can still be read at that revision.
+    pub fn discover(root: &Path) -> Result<GitRepo, Diagnostic> {
+        let (existing, missing) = existing_ancestor(root).map_err(|e| {
+            Diagnostic::error(format!("cannot open `{}`: {e}", root.display()))
+                .hint("pass the configuration repository's root with `--repo DIR`")
+        })?;
+        let repo = gix::discover(&existing).map_err(|e| {
+            Diagnostic::error(format!("`{}` is not inside a git repository: {e}", root.display()))
+                .hint("reading a revision needs git history: run strata inside a clone, or pass `--repo` pointing into one")
+        })?;
+        let workdir = repo.workdir().map(Path::to_path_buf);
+        let prefix = match &workdir {
+            Some(wd) => {
+                let wd = wd.canonicalize().map_err(|e| {
+                    Diagnostic::error(format!("cannot open the git work tree `{}`: {e}", wd.display()))
+                })?;
+                let inside = existing.strip_prefix(&wd).map_err(|_| {
+                    Diagnostic::error(format!(
+                        "`{}` is inside the git directory, not the work tree of `{}`",
+                        root.display(),
+                        wd.display()
+                    ))
+                })?;
+                let mut parts: Vec<String> = Vec::new();
+                for c in inside.components().chain(missing.iter().map(|m| Component::Normal(m.as_os_str()))) {
+                    let Component::Normal(s) = c else { continue };
+                    let s = s.to_str().ok_or_else(|| {
+                        Diagnostic::error(format!("the path `{}` is not valid UTF-8", root.display()))
+                    })?;
+                    parts.push(s.to_string());
+                }
+                parts.join("/")
+            }
+            // A bare repository: its trees are the configuration root.
+            None => String::new(),
+        };
+        Ok(GitRepo {
+            objects: Arc::new(Objects {
+                repo: Mutex::new(repo),
+                trees: Mutex::new(HashMap::new()),
+                blobs: Mutex::new(HashMap::new()),
+            }),
+            prefix,
+            workdir,
+        })
+    }
+
+    /// The configuration root's path inside the work tree (`""` at the top).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn workdir(&self) -> Option<&Path> {
+        self.workdir.as_deref()
+    }
+
+    /// Resolves a revision (anything `git rev-parse` takes that names a commit, or a tag of one).
+    pub fn resolve(&self, spec: &str) -> Result<Revision, Diagnostic> {
+        let repo = self.objects.lock_repo();
+        let unknown = |detail: String| {
+            Diagnostic::error(format!("unknown revision `{spec}`"))
+                .note(detail)
+                .hint(format!(
+                    "name a branch, tag or commit that exists locally (`git log --oneline`, `git tag`); \
+                     in a shallow CI clone, fetch it first: `git fetch origin {spec}` or `git fetch --tags --unshallow`"
+                ))
+        };
+        let id = repo.rev_parse_single(spec).map_err(|e| unknown(e.to_string()))?;
+        let commit = id
+            .object()
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| unknown(format!("`{spec}` does not name a commit: {e}")))?;
+        // A name that is a reference is recorded by its full name; `HEAD` by the branch it is on.
+        let reference = match repo.try_find_reference(spec) {
+            Ok(Some(r)) if r.name().as_bstr() == "HEAD" => {
+                repo.head_name().ok().flatten().map(|n| n.as_bstr().to_string())
+            }
+            Ok(Some(r)) => Some(r.name().as_bstr().to_string()),
+            _ => None,
+        };
+        Ok(Revision { spec: spec.to_string(), commit: commit.id, reference })
+    }
+
+    /// The best common ancestor of two commits, as `git merge-base` finds it.
+    pub fn merge_base(&self, one: &Revision, two: &Revision) -> Result<Revision, Diagnostic> {
+        let repo = self.objects.lock_repo();
+        let base = repo
+            .merge_base(one.commit, two.commit)
+            .map_err(|e| Diagnostic::error(format!("cannot compute the merge base of `{}` and `{}`: {e}", one.spec, two.spec)))?
+            .ok_or_else(|| {
+                Diagnostic::error(format!("`{}` and `{}` have no common ancestor", one.spec, two.spec))
+                    .hint("in a shallow CI clone, fetch more history: `git fetch --unshallow` or a larger `fetch-depth`")
+            })?;
+        Ok(Revision {
+            spec: format!("merge-base({}, {})", one.spec, two.spec),
+            commit: base.detach(),
+            reference: None,
+        })
+    }
+
+    /// The configuration root as it is at `rev`.
+    pub fn source(&self, rev: &Revision) -> Result<GitSource, Diagnostic> {
+        let root = {
+            let repo = self.objects.lock_repo();
+            let commit = repo.find_commit(rev.commit).map_err(|e| {
+                Diagnostic::error(format!("cannot read commit {} of `{}`: {e}", rev.commit, rev.spec))
+            })?;
+            let tree = commit
+                .tree()
+                .map_err(|e| Diagnostic::error(format!("cannot read the tree of `{}`: {e}", rev.spec)))?;
+            if self.prefix.is_empty() {
+                tree.id
+            } else {
+                let entry = tree
+                    .lookup_entry_by_path(&self.prefix)
+                    .map_err(|e| Diagnostic::error(format!("cannot read `{}` at `{}`: {e}", self.prefix, rev.spec)))?;
+                match entry {
+                    Some(e) if e.mode().is_tree() => e.object_id(),
+                    _ => {
+                        return Err(Diagnostic::error(format!(
+                            "the configuration root `{}` does not exist at revision `{}`",
+                            self.prefix, rev.spec
+                        ))
+                        .note(format!("`{}` is commit {}", rev.spec, rev.commit))
+                        .hint("pick a revision that has this directory, or a different `--repo`"));
+                    }
+                }
+            }
+        };
+        Ok(GitSource {
+            objects: self.objects.clone(),
+            root,
+            info: SourceInfo {
+                commit: Some(rev.commit.to_string()),
+                reference: rev.reference.clone().or_else(|| Some(rev.spec.clone())),
+                dirty: false,
+            },
+        })
+    }
+}
+
+/// Commit, ref and dirty flag of the git work tree holding `root`; the default
+/// (nothing known) outside git. Dirty means anything uncommitted below `root`:
+/// staged or unstaged changes and untracked files that are not ignored, as
+/// `git status -- root` would list them. Read-only: the index is not refreshed.
+pub fn worktree_info(root: &Path) -> SourceInfo {
+    let Ok(git) = GitRepo::discover(root) else { return SourceInfo::default() };
+    let repo = git.objects.lock_repo();
+    let commit = repo.head_id().ok().map(|id| id.to_string());
+    let reference = repo.head_name().ok().flatten().map(|n| n.as_bstr().to_string());
+    // If the status cannot be computed, say dirty: a bundle must not claim to be a clean commit.
+    let dirty = dirty_below(&repo, &git.prefix).unwrap_or(true);
+    SourceInfo { commit, reference, dirty }
+}
+
+fn dirty_below(repo: &gix::Repository, prefix: &str) -> gix::Result<bool> {
+    // `:(top,literal)` anchors the path at the work tree's top whatever the current directory is.
+    let patterns: Vec<gix::bstr::BString> =
+        if prefix.is_empty() { Vec::new() } else { vec![format!(":(top,literal){prefix}").into()] };
+    let mut changes = repo
+        .status(gix::progress::Discard)?
+        .untracked_files(gix::status::UntrackedFiles::Collapsed)
+        .index_worktree_rewrites(None)
+        .into_iter(patterns)?;
+    Ok(changes.next().transpose()?.is_some())
+}
+
+/// The nearest existing ancestor of `path` (canonical) and the components below it that do not exist.
+fn existing_ancestor(path: &Path) -> io::Result<(PathBuf, Vec<PathBuf>)> {
+    let absolute = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir()?.join(path) };
+    let mut missing = Vec::new();
+    let mut cur = absolute.as_path();
+    loop {
+        match cur.canonicalize() {
+            Ok(c) => {
+                missing.reverse();
+                return Ok((c, missing));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let Some(parent) = cur.parent() else { return Err(e) };
+                if let Some(name) = cur.file_name() {
+                    missing.push(PathBuf::from(name));
+                }
+                cur = parent;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+impl Objects {
+    fn lock_repo(&self) -> std::sync::MutexGuard<'_, gix::Repository> {
+        self.repo.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn listing(&self, id: ObjectId) -> io::Result<Arc<Listing>> {
+        if let Some(l) = self.trees.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return Ok(l.clone());
+        }
+        let listing = {
+            let repo = self.lock_repo();
+            let tree = repo.find_tree(id).map_err(io::Error::other)?;
+            let mut out = Listing::new();
+            for entry in tree.iter() {
+                let entry = entry.map_err(io::Error::other)?;
+                let mode = entry.mode();
+                let kind = if mode.is_tree() {
+                    EntryKind::Dir
+                } else if mode.is_link() {
+                    EntryKind::Link
+                } else if mode.is_blob() {
+                    EntryKind::File
+                } else {
+                    // A submodule is a commit of another repository: nothing to read here.
+                    continue;
+                };
+                // Names that are not UTF-8 cannot be addressed by strata; the work tree skips them too.
+                let Ok(name) = std::str::from_utf8(entry.filename()) else { continue };
+                out.insert(name.to_string(), (kind, entry.object_id()));
+            }
+            Arc::new(out)
+        };
+        self.trees.lock().unwrap_or_else(|e| e.into_inner()).insert(id, listing.clone());
+        Ok(listing)
+    }
+
+    fn blob(&self, id: ObjectId) -> io::Result<Arc<[u8]>> {
+        if let Some(b) = self.blobs.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return Ok(b.clone());
+        }
+        let data: Arc<[u8]> = {
+            let repo = self.lock_repo();
+            let mut blob = repo.find_blob(id).map_err(io::Error::other)?;
+            Arc::from(blob.take_data())
+        };
+        self.blobs.lock().unwrap_or_else(|e| e.into_inner()).insert(id, data.clone());
+        Ok(data)
+    }
+}
+
+/// The configuration root at one revision.
+pub struct GitSource {
+    objects: Arc<Objects>,
+    /// The tree of the configuration root.
+    root: ObjectId,
+    info: SourceInfo,
+}
+
+impl GitSource {
+    /// The kind and object of what `path` names (without following a final link).
+    fn entry(&self, path: &str) -> io::Result<Option<(EntryKind, ObjectId)>> {
+        let mut cur = (EntryKind::Dir, self.root);
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            if cur.0 != EntryKind::Dir {
+                return Ok(None);
+            }
+            match self.objects.listing(cur.1)?.get(part) {
+                Some(e) => cur = *e,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(cur))
+    }
+
+    fn expect(&self, path: &str, kind: EntryKind) -> io::Result<ObjectId> {
+        match self.entry(path)? {
+            Some((k, id)) if k == kind => Ok(id),
+            Some((k, _)) => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("expected a {kind:?}, found a {k:?}"))),
+            None => Err(io::Error::new(io::ErrorKind::NotFound, "no such file or directory in this revision")),
+        }
+    }
+}
+
+impl Source for GitSource {
+    fn entry_kind(&self, path: &str) -> io::Result<Option<EntryKind>> {
+        Ok(self.entry(path)?.map(|(k, _)| k))
+    }
+
+    fn read_dir(&self, path: &str) -> io::Result<Vec<DirEntry>> {
+        let id = self.expect(path, EntryKind::Dir)?;
+        Ok(self.objects.listing(id)?.iter().map(|(name, (kind, _))| DirEntry { name: name.clone(), kind: *kind }).collect())
+    }
+
+    fn read_link(&self, path: &str) -> io::Result<String> {
+        let id = self.expect(path, EntryKind::Link)?;
+        let bytes = self.objects.blob(id)?;
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "link target is not UTF-8"))
+    }
+
+    fn read_file(&self, path: &str) -> io::Result<Arc<[u8]>> {
+        let id = self.expect(path, EntryKind::File)?;
+        self.objects.blob(id)
+    }
+
+    fn info(&self) -> SourceInfo {
+        self.info.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Fs;
+
+    /// Runs git in `dir` with a pinned identity and no user configuration.
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    fn write(root: &Path, path: &str, content: &str) {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+
+    fn link(root: &Path, path: &str, target: &str) {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&p);
+        std::os::unix::fs::symlink(target, p).unwrap();
+    }
+
+    /// A project with the configuration in `conf/`: commit 1 points `app/east` at v1,
+    /// commit 2 (tagged `v2`) at v2 and changes a file; the work tree then differs again.
+    fn fixture() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        write(root, "README", "not configuration\n");
+        write(root, "conf/app/v1/cm.yaml", "v: 1\n");
+        write(root, "conf/app/v2/cm.yaml", "v: 2\n");
+        link(root, "conf/app/east/templates", "../v1");
+        write(root, "conf/app/east/parameters.yaml", "a: 1\n");
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "one"]);
+        git(root, &["tag", "v1"]);
+        link(root, "conf/app/east/templates", "../v2");
+        write(root, "conf/app/east/parameters.yaml", "a: 2\n");
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "two"]);
+        git(root, &["tag", "-a", "-m", "annotated", "v2"]);
+        write(root, "conf/app/east/parameters.yaml", "a: work\n");
+        dir
+    }
+
+    #[test]
+    fn reads_a_subdirectory_at_each_revision() {
+        let dir = fixture();
+        let git_repo = GitRepo::discover(&dir.path().join("conf")).unwrap();
+        assert_eq!(git_repo.prefix(), "conf");
+        for (rev, version, param) in [("v1", "app/v1", "a: 1\n"), ("v2", "app/v2", "a: 2\n"), ("HEAD~1", "app/v1", "a: 1\n"), ("main", "app/v2", "a: 2\n")] {
+            let r = git_repo.resolve(rev).unwrap();
+            let fs = Fs::new(Arc::new(git_repo.source(&r).unwrap()));
+            assert_eq!(fs.resolve("app/east/templates").unwrap(), version, "{rev}");
+            assert_eq!(fs.read_string("app/east/parameters.yaml").unwrap(), param, "{rev}");
+            assert_eq!(fs.entry_kind("app/east/templates").unwrap(), Some(EntryKind::Link));
+            let names: Vec<String> = fs.read_dir("").unwrap().into_iter().map(|e| e.name).collect();
+            assert_eq!(names, ["app"], "{rev}: the root is `conf`, not the work tree");
+            assert_eq!(fs.kind("app/east/nothing").unwrap(), None);
+            assert_eq!(fs.kind("app/east/parameters.yaml/below").unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn records_commit_and_reference() {
+        let dir = fixture();
+        let g = GitRepo::discover(dir.path()).unwrap();
+        let head = git(dir.path(), &["rev-parse", "HEAD"]);
+        let tagged = g.resolve("v2").unwrap();
+        assert_eq!(tagged.commit.to_string(), head, "an annotated tag peels to its commit");
+        let info = g.source(&tagged).unwrap().info();
+        assert_eq!(info, SourceInfo { commit: Some(head.clone()), reference: Some("refs/tags/v2".into()), dirty: false });
+        assert_eq!(g.source(&g.resolve("HEAD").unwrap()).unwrap().info().reference.as_deref(), Some("refs/heads/main"));
+        assert_eq!(g.source(&g.resolve("HEAD~1").unwrap()).unwrap().info().reference.as_deref(), Some("HEAD~1"));
+        let base = g.merge_base(&g.resolve("v1").unwrap(), &g.resolve("HEAD").unwrap()).unwrap();
+        assert_eq!(base.commit.to_string(), git(dir.path(), &["rev-parse", "v1"]));
+    }
+
+    #[test]
+    fn identical_objects_are_read_once() {
+        let dir = fixture();
+        let g = GitRepo::discover(&dir.path().join("conf")).unwrap();
+        let one = Fs::new(Arc::new(g.source(&g.resolve("v1").unwrap()).unwrap()));
+        let two = Fs::new(Arc::new(g.source(&g.resolve("v2").unwrap()).unwrap()));
+        let a = one.read("app/v2/cm.yaml").unwrap();
+        let b = two.read("app/v2/cm.yaml").unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "the same blob is shared between revisions");
+        // `app/v1` and `app/v2` are unchanged subtrees: one listing each for both revisions.
+        one.read_dir("app/v1").unwrap();
+        two.read_dir("app/v1").unwrap();
+        let trees = g.objects.trees.lock().unwrap().len();
+        // Per side its own root and `app` (they changed); `app/v1` and `app/v2` once for both.
+        assert_eq!(trees, 2 + 2 + 2, "trees cached: {trees}");
+    }
+
+    #[test]
+    fn errors_name_the_revision() {
+        let dir = fixture();
+        let g = GitRepo::discover(&dir.path().join("conf")).unwrap();
+        let e = g.resolve("v9").unwrap_err();
+        assert!(e.message.contains("unknown revision `v9`"), "{}", e.render());
+        assert!(e.render().contains("git fetch"), "{}", e.render());
+        // A root missing at a revision, e.g. a directory added later.
+        write(dir.path(), "later/x/v1/a.yaml", "");
+        let g = GitRepo::discover(&dir.path().join("later")).unwrap();
+        let e = g.source(&g.resolve("v1").unwrap()).err().unwrap();
+        assert!(e.message.contains("`later` does not exist at revision `v1`"), "{}", e.render());
+        // Outside any repository.
+        let plain = tempfile::tempdir().unwrap();
+        let e = GitRepo::discover(plain.path()).err().unwrap();
+        assert!(e.message.contains("not inside a git repository"), "{}", e.render());
+    }
+
+    #[test]
+    fn a_root_deleted_from_the_work_tree_is_still_readable_at_a_revision() {
+        let dir = fixture();
+        std::fs::remove_dir_all(dir.path().join("conf")).unwrap();
+        let g = GitRepo::discover(&dir.path().join("conf")).unwrap();
+        assert_eq!(g.prefix(), "conf");
+        let fs = Fs::new(Arc::new(g.source(&g.resolve("v1").unwrap()).unwrap()));
+        assert_eq!(fs.read_string("app/v1/cm.yaml").unwrap(), "v: 1\n");
+    }
+
+    #[test]
+    fn worktree_dirty_flag_looks_below_the_root_only() {
+        let dir = fixture();
+        let root = dir.path();
+        let index = root.join(".git/index");
+        let mtime = || std::fs::metadata(&index).unwrap().modified().unwrap();
+        let before = mtime();
+        let head = git(root, &["rev-parse", "HEAD"]);
+        // The fixture leaves `conf/app/east/parameters.yaml` modified.
+        let info = worktree_info(&root.join("conf"));
+        assert_eq!(info, SourceInfo { commit: Some(head.clone()), reference: Some("refs/heads/main".into()), dirty: true });
+        git(root, &["checkout", "-q", "--", "conf"]);
+        type Case = (&'static str, fn(&Path), bool);
+        let cases: [Case; 6] = [
+            ("clean", |_| {}, false),
+            ("change outside the root", |r| write(r, "README", "changed\n"), false),
+            ("untracked outside the root", |r| write(r, "notes/x.txt", "x"), false),
+            ("ignored below the root", |r| {
+                write(r, ".gitignore", "*.bak\n");
+                write(r, "conf/app/x.bak", "x");
+            }, false),
+            ("untracked below the root", |r| write(r, "conf/app/v3/new.yaml", "x"), true),
+            ("staged below the root", |r| {
+                std::fs::remove_dir_all(r.join("conf/app/v3")).unwrap();
+                write(r, "conf/app/v1/cm.yaml", "v: staged\n");
+                git(r, &["add", "conf/app/v1/cm.yaml"]);
+                write(r, "conf/app/v1/cm.yaml", "v: 1\n");
+            }, true),
+        ];
+        for (what, change, dirty) in cases {
+            change(root);
+            assert_eq!(worktree_info(&root.join("conf")).dirty, dirty, "{what}");
+        }
+        assert!(worktree_info(root).dirty, "the whole work tree has changes");
+        assert_eq!(git(root, &["rev-parse", "HEAD"]), head);
+        // Only `git add` above touched the index; status itself never writes it.
+        let after_add = mtime();
+        assert!(after_add >= before);
+        worktree_info(&root.join("conf"));
+        assert_eq!(mtime(), after_add, "computing the dirty flag leaves the index alone");
+        let outside = tempfile::tempdir().unwrap();
+        assert_eq!(worktree_info(outside.path()), SourceInfo::default());
+    }
+}

@@ -1,0 +1,253 @@
+//! `strata diff --live` as users run it: the real binary, a kubeconfig, and the
+//! scripted API server; exit codes, reports and every class of failure.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::apiserver::{ApiServer, Scenario};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn live_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/live")
+}
+
+/// Runs strata with a pinned environment: no `KUBECONFIG`, `HOME` in `home`, no colour.
+fn strata(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
+    cmd.args(args).env_clear().env("HOME", home).env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// A copy of the fixture repository outside any git work tree, so that the
+/// report's heading says `work tree` whatever the project's own git state.
+fn repo_copy(home: &Path) -> PathBuf {
+    let repo = home.join("repo");
+    if !repo.exists() {
+        copy_tree(&live_dir().join("repo"), &repo);
+    }
+    repo
+}
+
+fn diff_live(server: &ApiServer, home: &Path, extra: &[&str]) -> Run {
+    let kubeconfig = server.kubeconfig(home, "test-token");
+    let repo = repo_copy(home);
+    let mut args = vec!["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    strata(home, &args, &[])
+}
+
+fn changed_values() -> String {
+    live_dir().join("changed-values.yaml").display().to_string()
+}
+
+/// Copies a directory tree, links included.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        let ft = e.file_type().unwrap();
+        if ft.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
+        } else if ft.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+#[test]
+fn no_difference_exits_0() {
+    let home = tempfile::tempdir().unwrap();
+    let server = ApiServer::start(Scenario::default());
+    let r = diff_live(&server, home.path(), &[]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    assert_eq!(r.stdout, "strata diff context scripted → work tree\n\nenvironment eastus: 11 unchanged\n\n0 of 1 environment differ: 11 unchanged\n");
+}
+
+#[test]
+fn differences_exit_1_in_every_format() {
+    let home = tempfile::tempdir().unwrap();
+    let server = ApiServer::start(Scenario { changed: true, legacy: true, ..Scenario::default() });
+    let values = changed_values();
+    let text = diff_live(&server, home.path(), &["-f", &values]);
+    assert_eq!((text.code, text.stderr.as_str()), (1, ""));
+    insta::assert_snapshot!("live_diff_text", text.stdout);
+
+    let md = diff_live(&server, home.path(), &["-f", &values, "--format", "markdown"]);
+    assert_eq!(md.code, 1);
+    insta::assert_snapshot!("live_diff_markdown", md.stdout);
+
+    let json = diff_live(&server, home.path(), &["-f", &values, "--format", "json"]);
+    assert_eq!(json.code, 1);
+    let j: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(j["from"]["label"], "context scripted");
+    assert_eq!(j["environments"][0]["counts"], serde_json::json!({"create": 1, "update": 3, "unchanged": 8, "prune": 1, "conflict": 0}));
+    let legacy = &j["environments"][0]["targets"][0]["resources"].as_array().unwrap().iter().find(|r| r["name"] == "shop-legacy").unwrap();
+    assert_eq!(legacy["status"], "prune");
+    for leak in ["old-password", "new-password", "b2xk", "bmV3"] {
+        assert!(!text.stdout.contains(leak) && !md.stdout.contains(leak) && !json.stdout.contains(leak), "{leak}");
+    }
+}
+
+#[test]
+fn a_conflict_exits_1_naming_the_manager() {
+    let home = tempfile::tempdir().unwrap();
+    let server = ApiServer::start(Scenario { ops_owns_target_port: true, ..Scenario::default() });
+    let r = diff_live(&server, home.path(), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("    ! conflict Service/shop/shop  (shop/v1/20-service.yaml)\n      owned by `ops`: .spec.ports[port=80,protocol=\"TCP\"].targetPort\n"), "{}", r.stdout);
+}
+
+#[test]
+fn kubeconfig_comes_from_the_environment_and_context_can_be_chosen() {
+    let home = tempfile::tempdir().unwrap();
+    let server = ApiServer::start(Scenario::default());
+    let kubeconfig = server.kubeconfig(home.path(), "t");
+    let repo = repo_copy(home.path());
+    let repo = repo.to_str().unwrap();
+    let r = strata(home.path(), &["diff", "--live", "--repo", repo, "--context", "scripted"], &[("KUBECONFIG", kubeconfig.to_str().unwrap())]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // ~/.kube/config when KUBECONFIG is unset.
+    std::fs::create_dir_all(home.path().join(".kube")).unwrap();
+    std::fs::copy(&kubeconfig, home.path().join(".kube/config")).unwrap();
+    let r = strata(home.path(), &["diff", "--live", "--repo", repo], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let r = strata(home.path(), &["diff", "--live", "--repo", repo, "--context", "nope"], &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.starts_with("error: context `nope` is not in kubeconfig `"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint: contexts there: `scripted`"), "{}", r.stderr);
+}
+
+#[test]
+fn no_kubeconfig_is_an_error_with_a_hint() {
+    let home = tempfile::tempdir().unwrap();
+    let repo = repo_copy(home.path());
+    let r = strata(home.path(), &["diff", "--live", "--repo", repo.to_str().unwrap()], &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(r.stderr.starts_with("error: no kubeconfig found\nhint: pass `--kubeconfig FILE`"), "{}", r.stderr);
+}
+
+#[test]
+fn an_unreachable_server_exits_2_naming_context_and_request() {
+    let home = tempfile::tempdir().unwrap();
+    // A port nothing listens on: bind, note the port, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: gone\n  context:\n    cluster: c\n    user: u\ncurrent-context: gone\nusers:\n- name: u\n  user: {{}}\n"),
+    )
+    .unwrap();
+    let repo = repo_copy(home.path());
+    let r = strata(home.path(), &["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap()], &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(r.stderr.starts_with("error: cannot reach the API server of context `gone`\n"), "{}", r.stderr);
+    assert!(r.stderr.contains("= note: request: GET /apis (aggregated API discovery)\n"), "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("= note: server: http://127.0.0.1:{port}\n")), "{}", r.stderr);
+}
+
+#[test]
+fn a_tls_failure_exits_2() {
+    let home = tempfile::tempdir().unwrap();
+    // The scripted server speaks plain HTTP; asking it for TLS fails the handshake.
+    let server = ApiServer::start(Scenario::default());
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:{}\ncontexts:\n- name: tls\n  context:\n    cluster: c\n    user: u\ncurrent-context: tls\nusers:\n- name: u\n  user:\n    token: t\n", server.port),
+    )
+    .unwrap();
+    let repo = repo_copy(home.path());
+    let r = strata(home.path(), &["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap()], &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(r.stderr.starts_with("error: TLS failure talking to the API server of context `tls`\n"), "{}", r.stderr);
+    assert!(r.stderr.contains("= note: request: GET /apis"), "{}", r.stderr);
+}
+
+#[test]
+fn expired_credentials_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    let server = ApiServer::start(Scenario { token: Some("fresh".into()), ..Scenario::default() });
+    let r = diff_live(&server, home.path(), &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(r.stderr.starts_with("error: the API server of context `scripted` did not accept the credentials (401 Unauthorized)\n"), "{}", r.stderr);
+    assert!(r.stderr.contains("= note: request: GET /apis"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint: the token or client certificate has probably expired"), "{}", r.stderr);
+    assert!(server.requests().iter().all(|r| r.headers.get("authorization").map(String::as_str) == Some("Bearer test-token")));
+}
+
+#[test]
+fn a_forbidden_request_exits_2_without_a_partial_report() {
+    let home = tempfile::tempdir().unwrap();
+    let server = ApiServer::start(Scenario { fail: Some(("GET /api/v1/namespaces/shop/configmaps?".into(), 403)), ..Scenario::default() });
+    let r = diff_live(&server, home.path(), &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(r.stderr.starts_with("error: the API server of context `scripted` forbids the request (403 Forbidden): configmaps is forbidden: User \"dev\" cannot list"), "{}", r.stderr);
+    assert!(r.stderr.contains("= note: request: GET /api/v1/namespaces/shop/configmaps?&labelSelector=strata.dev%2Ftarget%3Dshop.eastus\n"), "{}", r.stderr);
+}
+
+#[test]
+fn ignore_rules_come_from_strata_yaml() {
+    let home = tempfile::tempdir().unwrap();
+    let repo = home.path().join("repo");
+    copy_tree(&live_dir().join("repo"), &repo);
+    std::fs::write(
+        repo.join("strata.yaml"),
+        "tracking:\n  enabled: true\nignoreDifferences:\n- group: apps\n  kind: Deployment\n  jsonPointers: [/spec/replicas]\n",
+    )
+    .unwrap();
+    let server = ApiServer::start(Scenario { changed: true, ..Scenario::default() });
+    let kubeconfig = server.kubeconfig(home.path(), "t");
+    let values = changed_values();
+    let args = ["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap(), "-f", &values];
+    let r = strata(home.path(), &args, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("+        - image: registry.example.com/shop:1.1.0"), "{}", r.stdout);
+    assert!(!r.stdout.contains("replicas"), "{}", r.stdout);
+
+    std::fs::write(repo.join("strata.yaml"), "ignoreDifferences:\n- kind: Deployment\n  jsonPointers: [spec/replicas]\n").unwrap();
+    let r = strata(home.path(), &args, &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(r.stderr.starts_with("error: invalid JSON pointer `spec/replicas` in `ignoreDifferences[0]`: a JSON pointer starts with `/`\n  --> strata.yaml\n"), "{}", r.stderr);
+}
+
+#[test]
+fn a_bad_tracking_label_is_an_error_naming_strata_yaml() {
+    let home = tempfile::tempdir().unwrap();
+    let repo = home.path().join("repo");
+    copy_tree(&live_dir().join("repo"), &repo);
+    std::fs::write(repo.join("strata.yaml"), "tracking:\n  enabled: true\n  label: Strata.dev/target\n").unwrap();
+    let r = strata(home.path(), &["render", "--repo", repo.to_str().unwrap()], &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(r.stderr.starts_with("error: invalid tracking label `Strata.dev/target`: the prefix `Strata.dev` is not a lowercase DNS subdomain\n  --> strata.yaml\n"), "{}", r.stderr);
+}
+
+#[test]
+fn live_flags_need_live_and_exclude_revisions() {
+    let home = tempfile::tempdir().unwrap();
+    let r = strata(home.path(), &["diff", "--kubeconfig", "x"], &[]);
+    assert_eq!(r.code, 2, "clap rejects --kubeconfig without --live: {}", r.stderr);
+    assert!(r.stderr.contains("the following required arguments were not provided:\n  --live"), "{}", r.stderr);
+    let r = strata(home.path(), &["diff", "--live", "--from", "HEAD"], &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("the argument '--live' cannot be used with '--from <REV>'"), "{}", r.stderr);
+}
