@@ -88,8 +88,7 @@ fn strata_and_kustomize_build_the_same_objects() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    // Without the targets' kustomization.yaml patches until strata applies them (issue 3).
-    let out = generate(tmp.path(), &["--no-patches"]);
+    let out = generate(tmp.path(), &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     for env in ["dev", "prod/eastus"] {
         let render = Command::new(env!("CARGO_BIN_EXE_strata"))
