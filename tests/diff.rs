@@ -493,3 +493,39 @@ fn only_the_revisions_objects_are_read_not_the_work_tree() {
     let envs: BTreeSet<&str> = at_v1.keys().map(|(e, _, _)| e.as_str()).collect();
     assert_eq!(envs.len(), 4, "{envs:?}");
 }
+
+/// The work follows the change: targets whose inputs are identical on both sides
+/// are counted, not rendered. A template broken on both sides proves it: the
+/// diff of an unrelated change succeeds, while `--strict` renders everything.
+#[test]
+fn identical_targets_are_counted_not_rendered() {
+    let p = project();
+    p.write("database/v1/broken.yaml", "x: {{ Values.notSet }}\n");
+    p.commit("database broken");
+    p.git(&["tag", "broken-before"]);
+    p.link("frontend/eastus/templates", "../v1");
+    p.commit("frontend/eastus back to v1");
+    p.git(&["tag", "broken-after"]);
+
+    let out = p.strata(&["--repo", "config", "diff", "--from", "broken-before", "--to", "broken-after", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    let changed: BTreeSet<String> = statuses(&report).keys().map(|(_, address, _)| address.clone()).collect();
+    assert_eq!(changed, BTreeSet::from(["frontend/eastus".to_string()]));
+    let rendered: Vec<String> = report["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["targets"].as_array().unwrap().iter().map(|t| t["address"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(rendered.iter().all(|a| a.starts_with("frontend/")), "only the changed component renders: {rendered:?}");
+    let identical = report["identical_targets"].as_u64().unwrap();
+    assert!(identical > 0 && report["environments"].as_array().unwrap().iter().all(|e| e["identical_targets"].is_u64()));
+
+    let text = stdout(&p.strata(&["--repo", "config", "diff", "--from", "broken-before", "--to", "broken-after"]));
+    assert!(text.contains(&format!("; {identical} targets with identical inputs\n")), "{text}");
+
+    let strict = p.strata(&["--repo", "config", "diff", "--from", "broken-before", "--to", "broken-after", "--strict"]);
+    assert_eq!(strict.status.code(), Some(2), "--strict renders every target: {}", stderr(&strict));
+    assert!(stderr(&strict).contains("undefined value `Values.notSet`"), "{}", stderr(&strict));
+}

@@ -109,8 +109,15 @@ pub fn run(global: &Global, args: DiffArgs) -> Result<Outcome, Error> {
     }
     .map_err(|e| on_side(e, &to_side))?;
 
-    let (bt, at) = select_both(&before, &after, &args.selectors)?;
+    let (mut bt, mut at) = select_both(&before, &after, &args.selectors)?;
     let opts = args.values.options()?;
+    // Targets whose every input is identical on both sides render the same: they
+    // are counted, not rendered (`--strict` renders everything, to check it all).
+    let identical =
+        if opts.strict { Default::default() } else { diff::inputs::identical_targets(&before, &bt, &after, &at) };
+    let skipped: Vec<Target> = at.iter().filter(|t| identical.contains(&t.address())).map(|t| (*t).clone()).collect();
+    bt.retain(|t| !identical.contains(&t.address()));
+    at.retain(|t| !identical.contains(&t.address()));
     let (b, a) = rayon::join(|| pipeline::compile(&before, &bt, &opts), || pipeline::compile(&after, &at, &opts));
     let b: Compiled = b.map_err(|e| on_side(e, &from_side))?;
     let a: Compiled = a.map_err(|e| on_side(e, &to_side))?;
@@ -118,6 +125,7 @@ pub fn run(global: &Global, args: DiffArgs) -> Result<Outcome, Error> {
     super::print_warnings(&a.warnings);
 
     let mut report = diff::compare(&b, &a, &CompareOptions { show_secrets: args.show_secrets });
+    report.add_identical(&skipped);
     report.before = Side { label: from.spec.clone(), ..Side::from_info(&b.info) };
     report.after = Side {
         label: to.as_ref().map_or_else(|| "work tree".to_string(), |r| r.spec.clone()),

@@ -141,7 +141,7 @@ impl LiveReport {
                     counts.add(&t.counts);
                 }
                 targets.sort_by(|a, b| a.address.cmp(&b.address));
-                diff::EnvironmentReport { environment: env.environment.clone(), counts, targets }
+                diff::EnvironmentReport { environment: env.environment.clone(), counts, targets, identical: 0 }
             })
             .collect();
         diff::Report {

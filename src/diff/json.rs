@@ -85,6 +85,7 @@ pub fn to_value(report: &Report, stat: bool) -> Value {
                 "environment": e.environment,
                 "differs": e.counts.differs(),
                 "counts": counts(&e.counts, words),
+                "identical_targets": e.identical,
                 "targets": targets,
             })
         })
@@ -94,6 +95,7 @@ pub fn to_value(report: &Report, stat: bool) -> Value {
         "to": side(&report.after),
         "differs": report.differs(),
         "counts": counts(&report.counts(), words),
+        "identical_targets": report.identical(),
         "environments": envs,
     })
 }

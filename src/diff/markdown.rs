@@ -48,7 +48,7 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
             "No differences in the rendered output of {} environment{} ({}).",
             report.environments.len(),
             plural(report.environments.len()),
-            report.counts().describe(words)
+            report.describe()
         );
         return head;
     }
@@ -56,7 +56,7 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
         head,
         "**{}**: {}.\n",
         super::environments_differ(touched.len(), report.environments.len()),
-        report.counts().describe(words)
+        report.describe()
     );
 
     // The table: one row per target that differs.

@@ -17,6 +17,7 @@
 //! - The same inputs give the same report: environments, targets and resources are
 //!   sorted, and nothing depends on time or map iteration order.
 
+pub mod inputs;
 pub mod json;
 pub mod markdown;
 mod normalize;
@@ -196,6 +197,26 @@ pub struct EnvironmentReport {
     pub counts: Counts,
     /// Sorted by address.
     pub targets: Vec<TargetReport>,
+    /// Targets not rendered because every input is identical on both sides
+    /// ([`inputs::identical_targets`]); their resources are in no count.
+    pub identical: usize,
+}
+
+impl EnvironmentReport {
+    /// `1 changed, 4 unchanged; 49 targets with identical inputs`.
+    pub fn describe(&self, words: Vocabulary) -> String {
+        describe_with_identical(&self.counts, self.identical, words)
+    }
+}
+
+/// Resource counts, then the targets skipped for identical inputs, if any.
+pub fn describe_with_identical(counts: &Counts, identical: usize, words: Vocabulary) -> String {
+    let skipped = format!("{identical} target{} with identical inputs", if identical == 1 { "" } else { "s" });
+    match (counts.describe(words), identical) {
+        (_, 0) => counts.describe(words),
+        (c, _) if c == "no resources" => skipped,
+        (c, _) => format!("{c}; {skipped}"),
+    }
 }
 
 /// One side of a comparison, for headings.
@@ -249,6 +270,33 @@ impl Report {
         c
     }
 
+    /// Targets skipped for identical inputs, in all environments.
+    pub fn identical(&self) -> usize {
+        self.environments.iter().map(|e| e.identical).sum()
+    }
+
+    /// Every count of the report: resources, then skipped targets.
+    pub fn describe(&self) -> String {
+        describe_with_identical(&self.counts(), self.identical(), self.words)
+    }
+
+    /// Adds targets that were not rendered because their inputs are identical,
+    /// each to its environment (listed even when nothing else is in it).
+    pub fn add_identical<'t>(&mut self, targets: impl IntoIterator<Item = &'t crate::repo::Target>) {
+        for t in targets {
+            match self.environments.iter_mut().find(|e| e.environment == t.environment) {
+                Some(e) => e.identical += 1,
+                None => self.environments.push(EnvironmentReport {
+                    environment: t.environment.clone(),
+                    counts: Counts::default(),
+                    targets: Vec::new(),
+                    identical: 1,
+                }),
+            }
+        }
+        self.environments.sort_by(|a, b| a.environment.cmp(&b.environment));
+    }
+
     /// True when anything differs: the exit code 1 of `strata diff`.
     pub fn differs(&self) -> bool {
         self.environments.iter().any(|e| e.counts.differs())
@@ -291,6 +339,7 @@ pub fn compare(before: &Compiled, after: &Compiled, opts: &CompareOptions) -> Re
             environment: target.environment.clone(),
             counts: Counts::default(),
             targets: Vec::new(),
+            identical: 0,
         });
         env.counts.add(&report.counts);
         env.targets.push(report);

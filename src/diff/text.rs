@@ -65,7 +65,7 @@ pub fn render(report: &Report, opts: TextOptions) -> String {
     let _ = writeln!(out, "{}", p.bold(&format!("strata diff {} → {}", report.before.describe(), report.after.describe())));
     for env in &report.environments {
         out.push('\n');
-        let _ = writeln!(out, "{}", p.bold(&format!("environment {}: {}", env.environment, env.counts.describe(words))));
+        let _ = writeln!(out, "{}", p.bold(&format!("environment {}: {}", env.environment, env.describe(words))));
         if !env.counts.differs() {
             continue;
         }
@@ -92,7 +92,7 @@ pub fn render(report: &Report, opts: TextOptions) -> String {
     let _ = writeln!(
         out,
         "{}",
-        p.bold(&format!("{}: {}", super::environments_differ(touched, report.environments.len()), report.counts().describe(words)))
+        p.bold(&format!("{}: {}", super::environments_differ(touched, report.environments.len()), report.describe()))
     );
     out
 }
