@@ -128,14 +128,19 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
     if !k.name_prefix.is_empty() || !k.name_suffix.is_empty() {
         names::add_prefix_suffix(&mut items, &k.name_prefix, &k.name_suffix);
     }
-    let common_labels =
-        fields::union(FieldSpec::table(fields::COMMON_LABELS), FieldSpec::table(fields::TEMPLATE_LABELS));
+    // The field tables are built only for the transformers this kustomization uses.
+    let common_labels = if k.common_labels.is_empty() {
+        Vec::new()
+    } else {
+        fields::union(FieldSpec::table(fields::COMMON_LABELS), FieldSpec::table(fields::TEMPLATE_LABELS))
+    };
     let label_rules = k
         .labels
         .iter()
         .map(|l| (sorted(&l.pairs), &l.specs))
         .chain((!k.common_labels.is_empty()).then(|| (sorted(&k.common_labels), &common_labels)));
-    let annotation_specs = FieldSpec::table(fields::COMMON_ANNOTATIONS);
+    let annotation_specs =
+        if k.common_annotations.is_empty() { Vec::new() } else { FieldSpec::table(fields::COMMON_ANNOTATIONS) };
     let annotation_rule = (!k.common_annotations.is_empty()).then(|| (sorted(&k.common_annotations), &annotation_specs));
     for (pairs, specs) in label_rules.chain(annotation_rule) {
         for item in &mut items {
@@ -371,24 +376,18 @@ impl Cx<'_> {
             m.insert("apiVersion".into(), Value::String(item.res.api_version().to_string()));
         }
         let root = self.schema.root(item.res.api_version(), &before.kind);
+        // Taken, not cloned: a failed merge fails the whole kustomization, and the
+        // items are dropped with it.
         let body = std::mem::take(&mut item.res.body);
-        let merged = strategic::merge(body.clone(), &patch, root).map_err(|e| {
+        let merged = strategic::merge(body, &patch, root).map_err(|e| {
             let segs: Vec<String> = e.path.split('.').take_while(|s| !s.contains('[')).map(str::to_string).collect();
             p.text
                 .locate(&segs)
                 .diag(format!("strategic merge patch failed on `{before}`: {e}"), "")
                 .note(format!("patch `{}` of {}", p.entry, p.at.file))
         });
-        let merged = match merged {
-            Ok(m) => m,
-            Err(e) => {
-                item.res.body = body;
-                return Err(e.into());
-            }
-        };
-        let Some(mut merged) = merged else { return Ok(false) };
+        let Some(mut merged) = merged? else { return Ok(false) };
         if !merged.is_object() {
-            item.res.body = body;
             return Err(p.text.span(Some((doc.line, 1)), 1).diag("the patch does not leave a Kubernetes object", "").into());
         }
         {

@@ -28,17 +28,28 @@ pub struct Selector {
 #[derive(Debug, Clone)]
 pub struct Pattern {
     pub text: String,
-    re: Regex,
+    /// `None` for a pattern without regex syntax (most are a plain name): it matches
+    /// itself only, and compiling a regex for it would cost more than the patch.
+    re: Option<Regex>,
 }
 
 impl Pattern {
     pub fn new(text: &str) -> Result<Pattern, String> {
-        let re = Regex::new(&format!("^(?:{text})$")).map_err(|e| format!("invalid regular expression `{text}`: {e}"))?;
+        // Outside a class, only these characters are regex syntax.
+        let literal = !text.chars().any(|c| "\\.+*?()|[]{}^$".contains(c));
+        let re = if literal {
+            None
+        } else {
+            Some(Regex::new(&format!("^(?:{text})$")).map_err(|e| format!("invalid regular expression `{text}`: {e}"))?)
+        };
         Ok(Pattern { text: text.to_string(), re })
     }
 
     pub fn is_match(&self, s: &str) -> bool {
-        self.re.is_match(s)
+        match &self.re {
+            Some(re) => re.is_match(s),
+            None => self.text == s,
+        }
     }
 }
 
@@ -271,6 +282,10 @@ mod tests {
         assert!(!p.is_match("web-2"));
         assert!(Pattern::new("web-.*").unwrap().is_match("web-2"));
         assert!(Pattern::new("a|b").unwrap().is_match("b"));
+        // Literal names skip the regex engine and mean the same.
+        for (pat, s, hit) in [("checkout-web", "checkout-web", true), ("checkout-web", "checkout-webx", false), ("web.v1", "webxv1", true), ("", "", true), ("a", "", false)] {
+            assert_eq!(Pattern::new(pat).unwrap().is_match(s), hit, "{pat} ~ {s}");
+        }
         assert!(Pattern::new("(").is_err());
     }
 }
