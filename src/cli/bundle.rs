@@ -58,7 +58,7 @@ pub struct BundleArgs {
 }
 
 pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
-    let repo = super::open_repo(global, args.rev.as_deref())?;
+    let repo = super::open_repo(global, args.rev.as_deref(), &args.selectors)?;
     let targets = repo.select(&args.selectors)?;
     let opts = args.values.options()?;
     let compiled = pipeline::compile(&repo, &targets, &opts)?;

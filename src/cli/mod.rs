@@ -94,20 +94,26 @@ impl ValuesArgs {
 }
 
 /// Opens the repository at `--repo`: as it is in the work tree, or at a git
-/// revision (`--ref`), read from git objects without a checkout.
-pub fn open_repo(global: &Global, rev: Option<&str>) -> Result<Repo, Error> {
+/// revision (`--ref`), read from git objects without a checkout. Only the
+/// components `selectors` can match are discovered when they name them.
+pub fn open_repo(global: &Global, rev: Option<&str>, selectors: &[String]) -> Result<Repo, Error> {
     match rev {
-        None => open_worktree(global),
+        None => open_worktree_for(global, selectors),
         Some(rev) => {
             let git = open_git(global)?;
             let rev = git.resolve(rev)?;
-            open_revision(&git, &rev)
+            Repo::load_for(Fs::new(Arc::new(git.source(&rev)?)), selectors)
         }
     }
 }
 
 /// Opens the repository at `--repo` as it is in the work tree.
 pub fn open_worktree(global: &Global) -> Result<Repo, Error> {
+    open_worktree_for(global, &[])
+}
+
+/// Opens the work tree, discovering only what `selectors` need ([`Repo::load_for`]).
+pub fn open_worktree_for(global: &Global, selectors: &[String]) -> Result<Repo, Error> {
     let root = &global.repo;
     let meta = std::fs::metadata(root).map_err(|e| {
         Diagnostic::error(format!("cannot open repository `{}`: {e}", root.display()))
@@ -116,8 +122,16 @@ pub fn open_worktree(global: &Global) -> Result<Repo, Error> {
     if !meta.is_dir() {
         return Err(Diagnostic::error(format!("`{}` is not a directory", root.display())).into());
     }
-    let info = worktree_info(root);
-    Repo::load(Fs::new(Arc::new(WorkTreeSource::new(root.clone(), info))))
+    // The git status behind `Repo.Dirty` and discovering the repository each
+    // look at every file: one thread each.
+    let (info, repo) = std::thread::scope(|s| {
+        let info = s.spawn(|| worktree_info(root));
+        let repo = Repo::load_for(Fs::new(Arc::new(WorkTreeSource::new(root.clone(), SourceInfo::default()))), selectors);
+        (info.join(), repo)
+    });
+    let info = info.unwrap_or_else(|_| SourceInfo { dirty: true, ..SourceInfo::default() });
+    // The work-tree source keeps no state: the one that knows the commit replaces it.
+    Ok(Repo { fs: Fs::new(Arc::new(WorkTreeSource::new(root.clone(), info))), ..repo? })
 }
 
 /// The git repository holding `--repo`; revisions opened from one `GitRepo` share its object cache.

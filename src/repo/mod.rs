@@ -8,7 +8,10 @@
 
 pub mod config;
 
+use std::collections::BTreeSet;
+
 use globset::{GlobBuilder, GlobMatcher};
+use rayon::prelude::*;
 
 pub use config::{ComponentConfig, RepoConfig};
 
@@ -61,40 +64,73 @@ impl Target {
 impl Repo {
     /// Discovers the repository behind `fs`; reports every broken target at once.
     pub fn load(fs: Fs) -> Result<Repo, Error> {
+        Repo::load_components(fs, None)
+    }
+
+    /// Like [`Repo::load`], but when every selector names its component literally
+    /// (`frontend`, `frontend/eastus`, `frontend/prod/*`), only those components and
+    /// the ones they depend on are discovered: rendering one target of a large
+    /// repository does not walk all of it. Other selectors load everything.
+    pub fn load_for(fs: Fs, selectors: &[String]) -> Result<Repo, Error> {
+        let mut wanted = BTreeSet::new();
+        for s in selectors {
+            match Selector::parse(s)?.component() {
+                Some(c) => wanted.insert(c.to_string()),
+                None => return Repo::load(fs),
+            };
+        }
+        if wanted.is_empty() {
+            return Repo::load(fs);
+        }
+        let repo = Repo::load_components(fs.clone(), Some(wanted.clone()))?;
+        if wanted.iter().any(|w| repo.component(w).is_none()) {
+            // A selector for no component: the full repository names what exists.
+            return Repo::load(fs);
+        }
+        Ok(repo)
+    }
+
+    /// Loads the components named in `only` (and, transitively, those they depend
+    /// on), or all of them.
+    fn load_components(fs: Fs, only: Option<BTreeSet<String>>) -> Result<Repo, Error> {
         let config_text = fs.read_optional(REPO_CONFIG)?;
         let config = match &config_text {
             Some(text) => config::parse_config::<RepoConfig>(text, REPO_CONFIG)?,
             None => RepoConfig::default(),
         };
         let config_text = config_text.map(|t| std::sync::Arc::from(t.as_str()));
+        let names: Vec<String> = fs
+            .read_dir("")?
+            .into_iter()
+            .filter(|e| e.kind == EntryKind::Dir && !e.name.starts_with('.') && !e.name.starts_with('_'))
+            .map(|e| e.name)
+            .collect();
+        // Components are independent: discovered in parallel, kept in name order.
         let mut diags = Vec::new();
-        let mut components = Vec::new();
-        for entry in fs.read_dir("")? {
-            if entry.kind != EntryKind::Dir || entry.name.starts_with('.') || entry.name.starts_with('_') {
-                continue;
-            }
-            let name = entry.name;
-            let config_path = source::join(&name, COMPONENT_CONFIG);
-            let config = match fs.read_optional(&config_path) {
-                Ok(Some(text)) => match config::parse_config::<ComponentConfig>(&text, &config_path) {
-                    Ok(c) => c,
-                    Err(d) => {
-                        diags.push(d);
-                        continue;
+        let mut components: Vec<Component> = Vec::new();
+        let mut todo: Vec<String> = match &only {
+            None => names,
+            Some(only) => names.into_iter().filter(|n| only.contains(n)).collect(),
+        };
+        let mut seen: BTreeSet<String> = todo.iter().cloned().collect();
+        while !todo.is_empty() {
+            let found: Vec<(Option<Component>, Vec<Diagnostic>)> =
+                std::mem::take(&mut todo).into_par_iter().map(|name| load_component(&fs, name)).collect();
+            for (component, ds) in found {
+                diags.extend(ds);
+                if let Some(c) = component {
+                    // Dependencies must be known for checks and ordering; a name that is
+                    // not a directory stays unknown and is reported below.
+                    for dep in &c.config.depends_on {
+                        if seen.insert(dep.clone()) && matches!(fs.entry_kind(dep), Ok(Some(EntryKind::Dir))) {
+                            todo.push(dep.clone());
+                        }
                     }
-                },
-                Ok(None) => ComponentConfig::default(),
-                Err(d) => {
-                    diags.push(d);
-                    continue;
+                    components.push(c);
                 }
-            };
-            let mut targets = Vec::new();
-            find_targets(&fs, &name, &name, &mut targets, &mut diags);
-            if !targets.is_empty() {
-                components.push(Component { name, config, targets });
             }
         }
+        components.sort_by(|a, b| a.name.cmp(&b.name));
         check_depends_on(&components, &mut diags);
         if !diags.is_empty() {
             return Err(Error::many(diags));
@@ -133,6 +169,24 @@ impl Repo {
         }
         Ok(self.targets().filter(|t| parsed.iter().any(|s| s.matches(t))).collect())
     }
+}
+
+/// One top-level directory: its `component.yaml` and targets (`None` when it has none).
+fn load_component(fs: &Fs, name: String) -> (Option<Component>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let config_path = source::join(&name, COMPONENT_CONFIG);
+    let config = match fs.read_optional(&config_path) {
+        Ok(Some(text)) => match config::parse_config::<ComponentConfig>(&text, &config_path) {
+            Ok(c) => c,
+            Err(d) => return (None, vec![d]),
+        },
+        Ok(None) => ComponentConfig::default(),
+        Err(d) => return (None, vec![d]),
+    };
+    let mut targets = Vec::new();
+    find_targets(fs, &name, &name, &mut targets, &mut diags);
+    let component = (!targets.is_empty()).then_some(Component { name, config, targets });
+    (component, diags)
 }
 
 /// Walks a component's directories; a directory with a `templates` link or
@@ -276,6 +330,19 @@ impl Selector {
         Ok(Selector { text: text.to_string(), kind })
     }
 
+    /// The one component this selector can match, when it names it literally.
+    pub fn component(&self) -> Option<&str> {
+        let literal = |s: &str| !s.is_empty() && !s.contains(['*', '?', '[', ']', '{', '}', '\\']);
+        match &self.kind {
+            SelectorKind::Component(c) => Some(c.as_str()),
+            SelectorKind::Address(_) => {
+                let first = self.text.split('/').next().unwrap_or("");
+                literal(first).then_some(first)
+            }
+            SelectorKind::Environment(_) => None,
+        }
+    }
+
     pub fn matches(&self, t: &Target) -> bool {
         match &self.kind {
             SelectorKind::Address(g) => g.is_match(t.address()),
@@ -361,6 +428,41 @@ mod tests {
         assert!(m.contains("dangling link"), "{m}");
         assert!(m.contains("link cycle"), "{m}");
         assert!(m.contains("link file `a/south/templates` points outside"), "{m}");
+    }
+
+    #[test]
+    fn selectors_that_name_components_load_only_those_and_their_dependencies() {
+        let mut m = MemorySource::new();
+        for (p, c) in [
+            ("api/v1/d.yaml", ""),
+            ("api/east/templates", "-> ../v1"),
+            ("api/component.yaml", "dependsOn: [db]\n"),
+            ("db/v1/d.yaml", ""),
+            ("db/east/templates", "-> ../v1"),
+            ("web/v1/d.yaml", ""),
+            ("web/east/templates", "-> ../v1"),
+            ("broken/east/templates", "-> ../nowhere"),
+        ] {
+            match c.strip_prefix("-> ") {
+                Some(t) => m.link(p, t),
+                None => m.file(p, c),
+            };
+        }
+        let fs = Fs::new(Arc::new(m));
+        let names = |r: &Repo| r.components.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let sel = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        for (selectors, loaded) in [
+            (&["api/east"][..], &["api", "db"][..]),
+            (&["web"][..], &["web"][..]),
+            (&["web/*", "db"][..], &["db", "web"][..]),
+        ] {
+            assert_eq!(names(&Repo::load_for(fs.clone(), &sel(selectors)).unwrap()), loaded, "{selectors:?}");
+        }
+        // Selectors that may match any component load everything (and find what is broken).
+        for selectors in [&["@east"][..], &["*/east"][..], &[][..], &["nothing"][..]] {
+            let e = Repo::load_for(fs.clone(), &sel(selectors)).unwrap_err();
+            assert!(e.messages().contains("dangling link"), "{selectors:?}");
+        }
     }
 
     #[test]
