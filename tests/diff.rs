@@ -529,3 +529,23 @@ fn identical_targets_are_counted_not_rendered() {
     assert_eq!(strict.status.code(), Some(2), "--strict renders every target: {}", stderr(&strict));
     assert!(stderr(&strict).contains("undefined value `Values.notSet`"), "{}", stderr(&strict));
 }
+
+/// `strata render` of one component skips the work tree's git status only when
+/// nothing it renders can read `Repo`: a template that prints `Repo.Dirty` still
+/// sees uncommitted changes.
+#[test]
+fn render_of_one_target_still_sees_a_dirty_work_tree() {
+    let p = project();
+    p.write("frontend/v2/repo.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: repo\ndata:\n  dirty: '{{ Repo.Dirty }}'\n  commit: '{{ Repo.Commit }}'\n");
+    p.commit("a template that reads Repo");
+    let head = p.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let value = |out: &Output| -> Value {
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+        json(out).as_array().unwrap().iter().find(|o| o["metadata"]["name"] == "repo").unwrap()["data"].clone()
+    };
+    let clean = p.strata(&["--repo", "config", "render", "frontend/eastus", "--format", "json"]);
+    assert_eq!(value(&clean), serde_json::json!({"dirty": "False", "commit": head}));
+    p.write("api/v2/new.yaml", "# uncommitted, in another component\n");
+    let dirty = p.strata(&["--repo", "config", "render", "frontend/eastus", "--format", "json"]);
+    assert_eq!(value(&dirty), serde_json::json!({"dirty": "True", "commit": head}));
+}

@@ -107,6 +107,37 @@ pub fn open_repo(global: &Global, rev: Option<&str>, selectors: &[String]) -> Re
     }
 }
 
+/// [`open_repo`] for `strata render`: when the selectors name components and no
+/// file they use mentions `Repo`, the work tree's git status (`Repo.Dirty`, which
+/// nothing would print) is not computed, so that rendering one target of a large
+/// repository does not look at every file in it.
+pub fn open_repo_for_render(global: &Global, rev: Option<&str>, selectors: &[String]) -> Result<Repo, Error> {
+    if rev.is_some() || selectors.is_empty() {
+        return open_repo(global, rev, selectors);
+    }
+    let root = &global.repo;
+    check_root(root)?;
+    let repo = Repo::load_for(Fs::new(Arc::new(WorkTreeSource::new(root.clone(), SourceInfo::default()))), selectors)?;
+    // Each component's directory, and versions that lie outside their component.
+    let mut dirs: Vec<&str> = repo.components.iter().map(|c| c.name.as_str()).collect();
+    let outside: Vec<&str> =
+        repo.targets().map(|t| t.version_dir.as_str()).filter(|v| !dirs.iter().any(|c| v.starts_with(&format!("{c}/")))).collect();
+    dirs.extend(outside);
+    let info = if crate::diff::inputs::tree_mentions_repo(&repo.fs, &dirs) { worktree_info(root) } else { crate::source::head_info(root) };
+    Ok(Repo { fs: Fs::new(Arc::new(WorkTreeSource::new(root.clone(), info))), ..repo })
+}
+
+fn check_root(root: &Path) -> Result<(), Error> {
+    let meta = std::fs::metadata(root).map_err(|e| {
+        Diagnostic::error(format!("cannot open repository `{}`: {e}", root.display()))
+            .hint("pass the configuration repository's root with `--repo DIR`")
+    })?;
+    if !meta.is_dir() {
+        return Err(Diagnostic::error(format!("`{}` is not a directory", root.display())).into());
+    }
+    Ok(())
+}
+
 /// Opens the repository at `--repo` as it is in the work tree.
 pub fn open_worktree(global: &Global) -> Result<Repo, Error> {
     open_worktree_for(global, &[])
@@ -115,13 +146,7 @@ pub fn open_worktree(global: &Global) -> Result<Repo, Error> {
 /// Opens the work tree, discovering only what `selectors` need ([`Repo::load_for`]).
 pub fn open_worktree_for(global: &Global, selectors: &[String]) -> Result<Repo, Error> {
     let root = &global.repo;
-    let meta = std::fs::metadata(root).map_err(|e| {
-        Diagnostic::error(format!("cannot open repository `{}`: {e}", root.display()))
-            .hint("pass the configuration repository's root with `--repo DIR`")
-    })?;
-    if !meta.is_dir() {
-        return Err(Diagnostic::error(format!("`{}` is not a directory", root.display())).into());
-    }
+    check_root(root)?;
     // The git status behind `Repo.Dirty` and discovering the repository each
     // look at every file: one thread each.
     let (info, repo) = std::thread::scope(|s| {

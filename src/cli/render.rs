@@ -46,7 +46,7 @@ pub enum Format {
 }
 
 pub fn run(global: &Global, args: RenderArgs) -> Result<Outcome, Error> {
-    let repo = super::open_repo(global, args.rev.as_deref(), &args.selectors)?;
+    let repo = super::open_repo_for_render(global, args.rev.as_deref(), &args.selectors)?;
     let targets = repo.select(&args.selectors)?;
     let opts = args.values.options()?;
     let compiled = pipeline::compile(&repo, &targets, &opts)?;

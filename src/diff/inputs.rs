@@ -87,11 +87,39 @@ fn read(fs: &Fs, path: &str) -> Result<Option<std::sync::Arc<[u8]>>, ()> {
 
 /// `Repo.Commit`, `Repo.Ref`, `Repo.Dirty` differ between revisions: any use of
 /// the word `Repo` (not `Repository`), even in a comment, counts.
-fn mentions_repo(bytes: &[u8]) -> bool {
+pub fn mentions_repo(bytes: &[u8]) -> bool {
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     bytes.windows(4).enumerate().any(|(i, w)| {
         w == b"Repo" && (i == 0 || !word(bytes[i - 1])) && bytes.get(i + 4).is_none_or(|c| !word(*c))
     })
+}
+
+/// Whether any file below `dir` (links followed) or `strata.yaml` uses the word
+/// `Repo`: when none does, no template can read `Repo.Commit` or `Repo.Dirty`.
+pub fn tree_mentions_repo(fs: &Fs, dirs: &[&str]) -> bool {
+    fn walk(fs: &Fs, dir: &str) -> Result<bool, ()> {
+        for e in fs.read_dir(dir).map_err(|_| ())? {
+            let path = source::join(dir, &e.name);
+            let kind = match e.kind {
+                EntryKind::Link => fs.kind(&path).map_err(|_| ())?,
+                k => Some(k),
+            };
+            let hit = match kind {
+                Some(EntryKind::Dir) if e.kind == EntryKind::Dir => walk(fs, &path)?,
+                Some(EntryKind::Dir) => walk(fs, &fs.resolve(&path).map_err(|_| ())?)?,
+                Some(_) => mentions_repo(&fs.read(&path).map_err(|_| ())?),
+                None => false,
+            };
+            if hit {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+    // Unreadable means "maybe": the caller then does the full work.
+    matches!(read(fs, repo::REPO_CONFIG), Ok(Some(t)) if mentions_repo(&t))
+        || read(fs, repo::REPO_CONFIG).is_err()
+        || dirs.iter().any(|d| walk(fs, d).unwrap_or(true))
 }
 
 /// Compares `dir` on both sides, entry by entry, without following links out of it.

@@ -214,6 +214,16 @@ pub fn worktree_info(root: &Path) -> SourceInfo {
     SourceInfo { commit, reference, dirty }
 }
 
+/// Commit and ref of the git work tree holding `root`, without the status walk:
+/// for renders whose templates never read `Repo`, where `dirty` cannot show.
+pub fn head_info(root: &Path) -> SourceInfo {
+    let Ok(git) = GitRepo::discover(root) else { return SourceInfo::default() };
+    let repo = git.objects.lock_repo();
+    let commit = repo.head_id().ok().map(|id| id.to_string());
+    let reference = repo.head_name().ok().flatten().map(|n| n.as_bstr().to_string());
+    SourceInfo { commit, reference, dirty: false }
+}
+
 fn dirty_below(repo: &gix::Repository, prefix: &str) -> gix::Result<bool> {
     // `:(top,literal)` anchors the path at the work tree's top whatever the current directory is.
     let patterns: Vec<gix::bstr::BString> =

@@ -10,7 +10,7 @@ mod git;
 mod memory;
 mod worktree;
 
-pub use git::{GitRepo, GitSource, Revision, worktree_info};
+pub use git::{GitRepo, GitSource, Revision, head_info, worktree_info};
 pub use memory::MemorySource;
 pub use worktree::WorkTreeSource;
 
