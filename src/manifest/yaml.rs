@@ -398,6 +398,11 @@ fn is_yaml11_special(s: &str) -> bool {
     if WORDS.contains(&s) {
         return true;
     }
+    // Everything below starts with a digit, a sign or a dot: most strings do not,
+    // and this runs for every string emitted.
+    if !s.as_bytes().first().is_some_and(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.')) {
+        return false;
+    }
     let lower = s.to_ascii_lowercase();
     let unsigned = lower.trim_start_matches(['+', '-']);
     if unsigned == ".inf" || unsigned == ".nan" {
