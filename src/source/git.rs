@@ -49,6 +49,11 @@ pub struct Revision {
 /// blob bytes are kept by object id.
 struct Objects {
     repo: Mutex<gix::Repository>,
+    /// For reading objects from several threads at once: each thread gets its
+    /// own handle ([`Objects::with_local`]) instead of waiting for `repo`.
+    shared: gix::ThreadSafeRepository,
+    /// Tells this object database's per-thread handles from another's.
+    id: usize,
     trees: Mutex<HashMap<ObjectId, Arc<Listing>>>,
     blobs: Mutex<HashMap<ObjectId, Arc<[u8]>>>,
 }
@@ -97,6 +102,8 @@ impl GitRepo {
         };
         Ok(GitRepo {
             objects: Arc::new(Objects {
+                shared: repo.clone().into_sync(),
+                id: NEXT_OBJECTS_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 repo: Mutex::new(repo),
                 trees: Mutex::new(HashMap::new()),
                 blobs: Mutex::new(HashMap::new()),
@@ -259,17 +266,39 @@ fn existing_ancestor(path: &Path) -> io::Result<(PathBuf, Vec<PathBuf>)> {
     }
 }
 
+static NEXT_OBJECTS_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's handles, by [`Objects::id`].
+    static LOCAL_REPOS: std::cell::RefCell<Vec<(usize, gix::Repository)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Objects {
     fn lock_repo(&self) -> std::sync::MutexGuard<'_, gix::Repository> {
         self.repo.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` with this thread's handle on the object database: reading trees
+    /// and blobs in parallel (a diff compares whole components) needs no lock.
+    fn with_local<R>(&self, f: impl FnOnce(&gix::Repository) -> R) -> R {
+        LOCAL_REPOS.with(|cell| {
+            let mut local = cell.borrow_mut();
+            let at = match local.iter().position(|(id, _)| *id == self.id) {
+                Some(at) => at,
+                None => {
+                    local.push((self.id, self.shared.to_thread_local()));
+                    local.len() - 1
+                }
+            };
+            f(&local[at].1)
+        })
     }
 
     fn listing(&self, id: ObjectId) -> io::Result<Arc<Listing>> {
         if let Some(l) = self.trees.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
             return Ok(l.clone());
         }
-        let listing = {
-            let repo = self.lock_repo();
+        let listing = self.with_local(|repo| -> io::Result<Arc<Listing>> {
             let tree = repo.find_tree(id).map_err(io::Error::other)?;
             let mut out = Listing::new();
             for entry in tree.iter() {
@@ -289,8 +318,8 @@ impl Objects {
                 let Ok(name) = std::str::from_utf8(entry.filename()) else { continue };
                 out.insert(name.to_string(), (kind, entry.object_id()));
             }
-            Arc::new(out)
-        };
+            Ok(Arc::new(out))
+        })?;
         self.trees.lock().unwrap_or_else(|e| e.into_inner()).insert(id, listing.clone());
         Ok(listing)
     }
@@ -299,11 +328,10 @@ impl Objects {
         if let Some(b) = self.blobs.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
             return Ok(b.clone());
         }
-        let data: Arc<[u8]> = {
-            let repo = self.lock_repo();
+        let data: Arc<[u8]> = self.with_local(|repo| -> io::Result<Arc<[u8]>> {
             let mut blob = repo.find_blob(id).map_err(io::Error::other)?;
-            Arc::from(blob.take_data())
-        };
+            Ok(Arc::from(blob.take_data()))
+        })?;
         self.blobs.lock().unwrap_or_else(|e| e.into_inner()).insert(id, data.clone());
         Ok(data)
     }
