@@ -6,9 +6,10 @@
 //! median time per operation over several samples, and MB/s where the operation
 //! has a natural byte size.
 //!
-//! `cargo bench --bench hotpaths` measures (about 10 s); `cargo bench --bench
+//! `cargo bench --bench hotpaths` measures (about 15 s); `cargo bench --bench
 //! hotpaths -- FILTER` only the operations whose name contains FILTER. Without
-//! `--bench` (`cargo test --bench hotpaths`) every operation runs once as a smoke test.
+//! `--bench` (`cargo test --benches`, run by `.ci/run`) every operation runs once
+//! as a smoke test.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -125,6 +126,9 @@ fn main() {
         yaml::write_document(&mut stream, d);
     }
     println!("# {} documents, {} bytes of YAML per operation on streams", docs.len(), stream.len());
+    // The fast reader reads rendered output, and reads it as yaml_serde does.
+    assert!(strata::manifest::block::parse_stream(&stream).is_some(), "the block reader declined rendered output");
+    assert_eq!(yaml::parse_documents(&stream).expect("parses"), yaml::parse_documents_slow(&stream).expect("parses"));
 
     bench.run("yaml/parse (strata)", stream.len(), || yaml::parse_documents(&stream).expect("parses"));
     bench.run("yaml/emit (strata)", stream.len(), || {
@@ -182,6 +186,41 @@ fn main() {
         version.render(&cx).expect("renders")
     });
     bench.run("pipeline/compile one target", 0, || pipeline::compile(&repo, &targets, &opts).expect("compiles"));
+
+    // Patches: the target's kustomization.yaml (a strategic merge and a JSON 6902 patch).
+    let rendered = version.render(&TargetContext {
+        values: merged.clone(),
+        tracker: Arc::new(ReadTracker::default()),
+        release_name: &target.component,
+        namespace: "catalog",
+        component: &target.component,
+        version: &target.version,
+        target_name: "eastus",
+        environment: &target.environment,
+        target_path: &target.dir,
+        repo: &info,
+        kube_version: "1.33.0",
+        address: &address,
+    })
+    .expect("renders");
+    bench.run("patch/load kustomization", 0, || strata::patch::load(&fs, &target.dir).expect("loads"));
+    let k = strata::patch::load(&fs, &target.dir).expect("loads").expect("the fixture target has one");
+    let apply = strata::patch::ApplyOptions { default_namespace: Some("catalog".into()) };
+    bench.run("patch/apply kustomization", 0, || strata::patch::apply(rendered.clone(), &k, &apply).expect("applies"));
+
+    // Ordering: one environment of 200 objects (the fixture target, 40 times over).
+    let mut many = compiled.clone();
+    let one = many.targets[0].clone();
+    many.targets = (0..40)
+        .map(|i| {
+            let mut t = one.clone();
+            t.target.component = format!("c{i:02}");
+            t
+        })
+        .collect();
+    let graph = strata::order::ComponentGraph::new(many.targets.iter().map(|t| (t.target.component.clone(), Vec::new())))
+        .expect("no cycle");
+    bench.run("order/plan 200 objects", 0, || strata::order::plan(&graph, &many).expect("orders"));
 }
 
 fn layer(kind: LayerKind, data: Arc<Value>) -> Layer {
