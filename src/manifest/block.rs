@@ -680,10 +680,10 @@ pub fn resolve_plain(s: &str) -> Option<Value> {
             if matches!(u, ".inf" | ".Inf" | ".INF") || matches!(s, "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN") {
                 return None; // non-finite: an error in strata's visitor
             }
-            if let Ok(f) = u.parse::<f64>() {
-                if f.is_finite() {
-                    return Some(Value::Number(Number::from_f64(f)?));
-                }
+            if let Ok(f) = u.parse::<f64>()
+                && f.is_finite()
+            {
+                return Some(Value::Number(Number::from_f64(f)?));
             }
         }
     }
@@ -723,12 +723,11 @@ fn unsigned(s: &str) -> Option<u64> {
 }
 
 fn negative(s: &str) -> Option<i64> {
-    if let Some(rest) = s.strip_prefix('-') {
-        if let Some((r, digits)) = radix(rest) {
-            if let Ok(n) = i64::from_str_radix(&format!("-{digits}"), r) {
-                return Some(n);
-            }
-        }
+    if let Some(rest) = s.strip_prefix('-')
+        && let Some((r, digits)) = radix(rest)
+        && let Ok(n) = i64::from_str_radix(&format!("-{digits}"), r)
+    {
+        return Some(n);
     }
     if leading_zero_digits(s) {
         return None;
@@ -738,21 +737,21 @@ fn negative(s: &str) -> Option<i64> {
 
 fn unsigned_wide(s: &str) -> bool {
     let u = s.strip_prefix('+').unwrap_or(s);
-    if let Some((r, rest)) = radix(u) {
-        if !rest.starts_with(['+', '-']) && u128::from_str_radix(rest, r).is_ok() {
-            return true;
-        }
+    if let Some((r, rest)) = radix(u)
+        && !rest.starts_with(['+', '-'])
+        && u128::from_str_radix(rest, r).is_ok()
+    {
+        return true;
     }
     !u.starts_with(['+', '-']) && !leading_zero_digits(s) && u.parse::<u128>().is_ok()
 }
 
 fn negative_wide(s: &str) -> bool {
-    if let Some(rest) = s.strip_prefix('-') {
-        if let Some((r, digits)) = radix(rest) {
-            if i128::from_str_radix(&format!("-{digits}"), r).is_ok() {
-                return true;
-            }
-        }
+    if let Some(rest) = s.strip_prefix('-')
+        && let Some((r, digits)) = radix(rest)
+        && i128::from_str_radix(&format!("-{digits}"), r).is_ok()
+    {
+        return true;
     }
     !leading_zero_digits(s) && s.parse::<i128>().is_ok()
 }
