@@ -6,7 +6,6 @@ use super::{Global, Outcome, ValuesArgs};
 use crate::bundle::{self, check, write};
 use crate::diag::Error;
 use crate::order::{self, ComponentGraph};
-use crate::pipeline;
 
 /// Write each environment's objects as numbered, apply-ordered YAML files plus
 /// an `index.json`, for CI to apply or hand to Argo CD / Flux.
@@ -59,12 +58,8 @@ pub struct BundleArgs {
 
 pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
     let repo = super::open_repo(global, args.rev.as_deref(), &args.selectors)?;
-    let targets = repo.select(&args.selectors)?;
-    let opts = args.values.options()?;
-    let compiled = pipeline::compile(&repo, &targets, &opts)?;
-    super::print_warnings(&compiled.warnings);
-    let graph = ComponentGraph::from_repo(&repo)?;
-    let plans = order::plan(&graph, &compiled)?;
+    let compiled = super::compile_selected(&repo, &args.selectors, &args.values)?;
+    let plans = order::plan(&ComponentGraph::from_repo(&repo)?, &compiled)?;
     let built = bundle::build(&compiled, &plans)?;
 
     if args.explain {

@@ -191,6 +191,16 @@ pub fn leave_to_exit<T>(results: T) {
     std::mem::forget(results);
 }
 
+/// What `render` and `bundle` share: select the targets, compile them with the
+/// values options, and print the warnings.
+pub fn compile_selected(repo: &Repo, selectors: &[String], values: &ValuesArgs) -> Result<crate::pipeline::Compiled, Error> {
+    let targets = repo.select(selectors)?;
+    let opts = values.options()?;
+    let compiled = crate::pipeline::compile(repo, &targets, &opts)?;
+    print_warnings(&compiled.warnings);
+    Ok(compiled)
+}
+
 /// Prints warnings to stderr.
 pub fn print_warnings(warnings: &[Diagnostic]) {
     let mut err = std::io::stderr().lock();

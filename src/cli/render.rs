@@ -7,7 +7,6 @@ use super::{Global, Outcome, ValuesArgs};
 use crate::bundle;
 use crate::diag::Error;
 use crate::order::{self, ComponentGraph, Placed, Plan};
-use crate::pipeline;
 
 /// Render targets to multi-document YAML (or JSON) on stdout.
 ///
@@ -47,12 +46,8 @@ pub enum Format {
 
 pub fn run(global: &Global, args: RenderArgs) -> Result<Outcome, Error> {
     let repo = super::open_repo_for_render(global, args.rev.as_deref(), &args.selectors)?;
-    let targets = repo.select(&args.selectors)?;
-    let opts = args.values.options()?;
-    let compiled = pipeline::compile(&repo, &targets, &opts)?;
-    super::print_warnings(&compiled.warnings);
-    let graph = ComponentGraph::from_repo(&repo)?;
-    let plans = order::plan(&graph, &compiled)?;
+    let compiled = super::compile_selected(&repo, &args.selectors, &args.values)?;
+    let plans = order::plan(&ComponentGraph::from_repo(&repo)?, &compiled)?;
     let out = match args.format {
         Format::Yaml => to_yaml(&plans),
         Format::Json => to_json(&plans),
