@@ -2,6 +2,8 @@
 //! real processes over `example-repo/` and `tests/fixtures/bundle/repo/` (waves,
 //! a CRD, Namespaces, component `dependsOn`, a `depends-on` annotation).
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -56,26 +58,6 @@ fn names_in(dir: &Path) -> Vec<String> {
     v
 }
 
-/// Copies a fixture repository (links stay links) to a fresh place outside any git work tree.
-fn copy_repo(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        let (from, to) = (e.path(), dst.join(e.file_name()));
-        let kind = e.file_type().unwrap();
-        if kind.is_symlink() {
-            let target = std::fs::read_link(&from).unwrap();
-            #[cfg(unix)]
-            std::os::unix::fs::symlink(&target, &to).unwrap();
-            #[cfg(not(unix))]
-            std::fs::write(&to, target.to_string_lossy().replace('\\', "/")).unwrap();
-        } else if kind.is_dir() {
-            copy_repo(&from, &to);
-        } else {
-            std::fs::copy(&from, &to).unwrap();
-        }
-    }
-}
 
 #[test]
 fn bundling_twice_gives_identical_trees() {
@@ -208,7 +190,7 @@ fn check_reports_stale_bundles_and_writes_nothing() {
 fn an_error_leaves_the_bundle_directory_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    copy_repo(Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE).as_path(), &repo);
+    support::copy_tree(Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE).as_path(), &repo);
     let parent = tmp.path().join("dist");
     let dir = parent.join("bundle");
     let out = strata(&["bundle", "--repo", arg(&repo), "--out", arg(&dir)]);

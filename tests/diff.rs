@@ -4,6 +4,8 @@
 //! The product reads them with gix; these tests also check that it never touches
 //! the work tree, the index or HEAD.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -96,21 +98,6 @@ impl Project {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        let ft = entry.file_type().unwrap();
-        if ft.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
-        } else if ft.is_dir() {
-            copy_tree(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
 
 const SECRET_V1: &str = "staging-not-a-secret";
 const SECRET_V2: &str = "rotated-staging-value";
@@ -122,7 +109,7 @@ fn project() -> Project {
     let p = Project { dir: tempfile::tempdir().unwrap() };
     p.git(&["init", "-q", "-b", "main"]);
     std::fs::write(p.root().join("README.md"), "the project; its configuration is in config/\n").unwrap();
-    copy_tree(Path::new(EXAMPLE), &p.config());
+    support::copy_tree(Path::new(EXAMPLE), &p.config());
     let params = p.read("api/staging/parameters.yaml");
     assert!(params.contains(SECRET_V1), "example-repo's staging API secret changed; update this test");
     p.commit("config v1");

@@ -15,6 +15,8 @@
 //!
 //! Without kubectl the test is skipped with a message, unless `CI=true`, where it fails.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -227,23 +229,6 @@ fn every_case_has_its_files() {
     }
 }
 
-/// Copies a tree, keeping symbolic links as links (targets link to versions).
-#[cfg(unix)]
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        let ft = e.file_type().unwrap();
-        if ft.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(e.path()).unwrap(), dest).unwrap();
-        } else if ft.is_dir() {
-            copy_tree(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
 
 fn strata_render(repo: &Path, selector: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_strata"))
@@ -273,9 +258,9 @@ fn example_repo_kustomization_matches_kubectl_kustomize() {
 
     let tmp = tempfile::tempdir().unwrap();
     let bare = tmp.path().join("repo");
-    copy_tree(&repo, &bare);
+    support::copy_tree(&repo, &bare);
     let kdir = tmp.path().join("kustomize");
-    copy_tree(&repo.join(target), &kdir);
+    support::copy_tree(&repo.join(target), &kdir);
     std::fs::remove_file(kdir.join("templates")).ok();
     std::fs::remove_file(kdir.join("parameters.yaml")).ok();
     std::fs::remove_file(bare.join(target).join("kustomization.yaml")).unwrap();

@@ -38,7 +38,7 @@ fn strata(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 fn repo_copy(home: &Path) -> PathBuf {
     let repo = home.join("repo");
     if !repo.exists() {
-        copy_tree(&live_dir().join("repo"), &repo);
+        support::copy_tree(&live_dir().join("repo"), &repo);
     }
     repo
 }
@@ -55,22 +55,6 @@ fn changed_values() -> String {
     live_dir().join("changed-values.yaml").display().to_string()
 }
 
-/// Copies a directory tree, links included.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let (src, dst) = (e.path(), to.join(e.file_name()));
-        let ft = e.file_type().unwrap();
-        if ft.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
-        } else if ft.is_dir() {
-            copy_tree(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
 
 #[test]
 fn no_difference_exits_0() {
@@ -209,7 +193,7 @@ fn a_forbidden_request_exits_2_without_a_partial_report() {
 fn ignore_rules_come_from_strata_yaml() {
     let home = tempfile::tempdir().unwrap();
     let repo = home.path().join("repo");
-    copy_tree(&live_dir().join("repo"), &repo);
+    support::copy_tree(&live_dir().join("repo"), &repo);
     std::fs::write(
         repo.join("strata.yaml"),
         "tracking:\n  enabled: true\nignoreDifferences:\n- group: apps\n  kind: Deployment\n  jsonPointers: [/spec/replicas]\n",
@@ -234,7 +218,7 @@ fn ignore_rules_come_from_strata_yaml() {
 fn a_bad_tracking_label_is_an_error_naming_strata_yaml() {
     let home = tempfile::tempdir().unwrap();
     let repo = home.path().join("repo");
-    copy_tree(&live_dir().join("repo"), &repo);
+    support::copy_tree(&live_dir().join("repo"), &repo);
     std::fs::write(repo.join("strata.yaml"), "tracking:\n  enabled: true\n  label: Strata.dev/target\n").unwrap();
     let r = strata(home.path(), &["render", "--repo", repo.to_str().unwrap()], &[]);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
