@@ -10,13 +10,7 @@ use strata::repo::Repo;
 use strata::source::{Fs, MemorySource, SourceInfo};
 
 fn repo(files: &[(&str, &str)]) -> Repo {
-    let mut m = MemorySource::new();
-    for (p, c) in files {
-        match c.strip_prefix("-> ") {
-            Some(t) => m.link(p, t),
-            None => m.file(p, c),
-        };
-    }
+    let mut m = MemorySource::from_entries(files);
     m.with_info(SourceInfo { commit: Some("abc123".into()), reference: Some("refs/heads/main".into()), dirty: false });
     Repo::load(Fs::new(Arc::new(m))).unwrap()
 }

@@ -188,14 +188,7 @@ mod tests {
     use std::sync::Arc;
 
     fn repo(files: &[(&str, &str)]) -> Repo {
-        let mut m = MemorySource::new();
-        for (p, c) in files {
-            match c.strip_prefix("-> ") {
-                Some(t) => m.link(p, t),
-                None => m.file(p, c),
-            };
-        }
-        Repo::load(Fs::new(Arc::new(m))).unwrap()
+        Repo::load(Fs::new(Arc::new(MemorySource::from_entries(files)))).unwrap()
     }
 
     const BASE: &[(&str, &str)] = &[

@@ -359,14 +359,7 @@ mod tests {
     use std::sync::Arc;
 
     fn repo(entries: &[(&str, &str)]) -> Result<Repo, Error> {
-        let mut m = MemorySource::new();
-        for (p, c) in entries {
-            match c.strip_prefix("-> ") {
-                Some(t) => m.link(p, t),
-                None => m.file(p, c),
-            };
-        }
-        Repo::load(Fs::new(Arc::new(m)))
+        Repo::load(Fs::new(Arc::new(MemorySource::from_entries(entries))))
     }
 
     fn sample() -> Repo {
@@ -432,8 +425,7 @@ mod tests {
 
     #[test]
     fn selectors_that_name_components_load_only_those_and_their_dependencies() {
-        let mut m = MemorySource::new();
-        for (p, c) in [
+        let m = MemorySource::from_entries(&[
             ("api/v1/d.yaml", ""),
             ("api/east/templates", "-> ../v1"),
             ("api/component.yaml", "dependsOn: [db]\n"),
@@ -442,12 +434,7 @@ mod tests {
             ("web/v1/d.yaml", ""),
             ("web/east/templates", "-> ../v1"),
             ("broken/east/templates", "-> ../nowhere"),
-        ] {
-            match c.strip_prefix("-> ") {
-                Some(t) => m.link(p, t),
-                None => m.file(p, c),
-            };
-        }
+        ]);
         let fs = Fs::new(Arc::new(m));
         let names = |r: &Repo| r.components.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
         let sel = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();

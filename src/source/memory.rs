@@ -23,6 +23,19 @@ impl MemorySource {
         Self::default()
     }
 
+    /// A tree from `(path, content)` pairs; content `-> target` makes a link.
+    /// The shorthand every in-memory test repository is written in.
+    pub fn from_entries(entries: &[(&str, &str)]) -> Self {
+        let mut m = Self::new();
+        for (path, content) in entries {
+            match content.strip_prefix("-> ") {
+                Some(target) => m.link(path, target),
+                None => m.file(path, content),
+            };
+        }
+        m
+    }
+
     pub fn file(&mut self, path: &str, content: &str) -> &mut Self {
         self.entries.insert(path.to_string(), Entry::File(Arc::from(content.as_bytes())));
         self

@@ -264,15 +264,7 @@ mod tests {
     use super::*;
 
     fn fs(entries: &[(&str, &str)]) -> Fs {
-        let mut m = MemorySource::new();
-        for (p, c) in entries {
-            if let Some(t) = c.strip_prefix("-> ") {
-                m.link(p, t);
-            } else {
-                m.file(p, c);
-            }
-        }
-        Fs::new(Arc::new(m))
+        Fs::new(Arc::new(MemorySource::from_entries(entries)))
     }
 
     #[test]
