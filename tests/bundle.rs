@@ -6,7 +6,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -17,14 +17,7 @@ use strata::source::{Fs, SourceInfo, WorkTreeSource};
 
 const FIXTURE: &str = "tests/fixtures/bundle/repo";
 
-fn strata(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use support::strata;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

@@ -1,7 +1,8 @@
 //! Rendering end to end: the five values layers, the template context, and the
 //! `strata render` command on `example-repo/`.
 
-use std::process::Command;
+mod support;
+
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -102,14 +103,7 @@ fn unread_parameters_warn_unless_read_by_some_target() {
     assert!(pipeline::compile(&r, &targets, &strict).is_err());
 }
 
-fn strata(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use support::strata;
 
 #[test]
 fn render_example_repo_eastus() {
