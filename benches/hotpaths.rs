@@ -154,8 +154,15 @@ fn main() {
     // Values: the layers of the fixture target, merged.
     let version = VersionEnv::load(&fs, &target.version_dir, Limits::default()).expect("version loads");
     let mut layers = vec![layer(LayerKind::Defaults, version.defaults.clone())];
-    layers.push(layer(LayerKind::Repo, Arc::new(repo.config.environments["prod/eastus"].values.clone().expect("env values"))));
-    for p in ["checkout-web/parameters.yaml", "checkout-web/prod/parameters.yaml", "checkout-web/prod/eastus/parameters.yaml"] {
+    layers.push(layer(
+        LayerKind::Repo,
+        Arc::new(repo.config.environments["prod/eastus"].values.clone().expect("env values")),
+    ));
+    for p in [
+        "checkout-web/parameters.yaml",
+        "checkout-web/prod/parameters.yaml",
+        "checkout-web/prod/eastus/parameters.yaml",
+    ] {
         let text = fs.read_string(p).expect("parameters");
         layers.push(layer(LayerKind::Parameters, Arc::new(yaml::parse_one(&text).expect("parameters parse"))));
     }
@@ -164,7 +171,9 @@ fn main() {
     bench.run("values/parse values.yaml", values_text.len(), || yaml::parse_one(&values_text).expect("parses"));
 
     // Templates: compile a version once; render it for one target.
-    bench.run("render/load version", 0, || VersionEnv::load(&fs, &target.version_dir, Limits::default()).expect("loads"));
+    bench.run("render/load version", 0, || {
+        VersionEnv::load(&fs, &target.version_dir, Limits::default()).expect("loads")
+    });
     let merged = Arc::new(Values::merge(layers.clone()).merged);
     let info = SourceInfo::default();
     let address = format!("{TARGET} (version {})", target.version);
@@ -202,8 +211,9 @@ fn main() {
             t
         })
         .collect();
-    let graph = strata::order::ComponentGraph::new(many.targets.iter().map(|t| (t.target.component.clone(), Vec::new())))
-        .expect("no cycle");
+    let graph =
+        strata::order::ComponentGraph::new(many.targets.iter().map(|t| (t.target.component.clone(), Vec::new())))
+            .expect("no cycle");
     bench.run("order/plan 200 objects", 0, || strata::order::plan(&graph, &many).expect("orders"));
 }
 

@@ -25,7 +25,9 @@ fn main() {
         Some("parse-emit") => parse_emit(&args[1..]),
         Some("to-json") => to_json(&args[1..]),
         None => {
-            eprintln!("yaml_floor: nothing to do (bench/run.py drives it: `parse-emit --out FILE IN...` or `to-json IN`)");
+            eprintln!(
+                "yaml_floor: nothing to do (bench/run.py drives it: `parse-emit --out FILE IN...` or `to-json IN`)"
+            );
             Ok(())
         }
         Some(other) => Err(format!("unknown mode `{other}`; expected `parse-emit` or `to-json`")),

@@ -142,12 +142,7 @@ impl Diagnostic {
             let pad = " ".repeat(num.len());
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{num} | {}", s.text);
-            let lead: String = s
-                .text
-                .chars()
-                .take(s.start)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+            let lead: String = s.text.chars().take(s.start).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
             let carets = "^".repeat(s.len);
             if s.label.is_empty() {
                 let _ = writeln!(out, "{pad} | {lead}{carets}");

@@ -111,14 +111,7 @@ struct Rendered {
 /// Runs the pipeline over `targets` (all from `repo`).
 pub fn compile(repo: &Repo, targets: &[&Target], opts: &Options) -> Result<Compiled, Error> {
     let command_line = command_line_layers(opts)?;
-    let shared = Shared {
-        repo,
-        opts,
-        info: repo.fs.info(),
-        versions: Memo::new(),
-        files: Memo::new(),
-        command_line,
-    };
+    let shared = Shared { repo, opts, info: repo.fs.info(), versions: Memo::new(), files: Memo::new(), command_line };
     let results: Vec<Result<Rendered, Error>> = targets.par_iter().map(|t| render_target(&shared, t)).collect();
 
     let mut diags = Vec::new();
@@ -149,7 +142,10 @@ pub fn compile(repo: &Repo, targets: &[&Target], opts: &Options) -> Result<Compi
     // Duplicates: two objects with one identity in one environment.
     let mut dup = Vec::new();
     for (env, ts) in group_by_env(&out) {
-        dup.extend(manifest::check_duplicates(ts.iter().flat_map(|t| t.resources.iter()), &format!("environment `{env}`")));
+        dup.extend(manifest::check_duplicates(
+            ts.iter().flat_map(|t| t.resources.iter()),
+            &format!("environment `{env}`"),
+        ));
     }
     if !dup.is_empty() {
         return Err(Error::many(dup));
@@ -248,7 +244,13 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
         }
         let path = source::join(&dir, repo::PARAMETERS);
         if let Some((text, data)) = parse_cached(shared, &path)? {
-            let l = Layer { kind: LayerKind::Parameters, origin: Arc::from(path.as_str()), text: Some(text), prefix: vec![], data };
+            let l = Layer {
+                kind: LayerKind::Parameters,
+                origin: Arc::from(path.as_str()),
+                text: Some(text),
+                prefix: vec![],
+                data,
+            };
             parameter_layers.push(l.clone());
             layers.push(l);
         }
@@ -256,7 +258,9 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     layers.extend(shared.command_line.iter().cloned());
     for l in &layers {
         if !l.data.is_object() {
-            return Err(Diagnostic::error(format!("values in `{}` must be a mapping", l.origin)).at(l.origin.to_string()).into());
+            return Err(Diagnostic::error(format!("values in `{}` must be a mapping", l.origin))
+                .at(l.origin.to_string())
+                .into());
         }
     }
     let values = Values::merge(layers);
@@ -298,7 +302,8 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     // Patched: the target's kustomization.yaml, if any (section 4 of the contract).
     if let Some(k) = crate::patch::load(&repo.fs, &t.dir)? {
         let opts = crate::patch::ApplyOptions { default_namespace: namespace.clone() };
-        resources = crate::patch::apply(resources, &k, &opts).map_err(|e| e.note(format!("applying {} to {address}", k.path)))?;
+        resources = crate::patch::apply(resources, &k, &opts)
+            .map_err(|e| e.note(format!("applying {} to {address}", k.path)))?;
     }
     // Tracking (`strata.yaml` `tracking:`): label every object with its target,
     // so that `diff --live` can find objects this target no longer renders.
@@ -312,11 +317,7 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
 /// Gives namespaced objects without a namespace the target's namespace, as
 /// `kubectl apply -n` or an Argo CD destination would.
 pub fn set_default_namespace(resources: &mut [Resource], namespace: &str) {
-    let crds: Vec<Resource> = resources
-        .iter()
-        .filter(|r| r.id.kind == "CustomResourceDefinition")
-        .cloned()
-        .collect();
+    let crds: Vec<Resource> = resources.iter().filter(|r| r.id.kind == "CustomResourceDefinition").cloned().collect();
     for r in resources.iter_mut() {
         if r.id.namespace.is_none() && !manifest::is_cluster_scoped(&r.id.group, &r.id.kind, &crds) {
             let meta = r.metadata_mut();

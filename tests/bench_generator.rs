@@ -10,7 +10,9 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn python() -> Option<&'static str> {
-    ["python3", "python"].into_iter().find(|p| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success()))
+    ["python3", "python"]
+        .into_iter()
+        .find(|p| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success()))
 }
 
 fn generate(out: &Path, extra: &[&str]) -> Output {
@@ -102,10 +104,13 @@ fn strata_and_kustomize_build_the_same_objects() {
         assert_eq!(render.status.code(), Some(0), "{}", text(&render.stderr));
         assert_eq!(text(&render.stderr), "", "no warnings");
         let ours: Vec<Value> = serde_json::from_slice(&render.stdout).unwrap();
-        let built = Command::new("kubectl").arg("kustomize").arg(tmp.path().join("kustomize/envs").join(env)).output().unwrap();
+        let built =
+            Command::new("kubectl").arg("kustomize").arg(tmp.path().join("kustomize/envs").join(env)).output().unwrap();
         assert!(built.status.success(), "{}", text(&built.stderr));
         let theirs = strata::manifest::yaml::parse_documents(&text(&built.stdout)).unwrap();
-        let by_id = |v: Vec<Value>| v.into_iter().filter(|o| !o.is_null()).map(|o| (identity(&o), o)).collect::<BTreeMap<_, _>>();
+        let by_id = |v: Vec<Value>| {
+            v.into_iter().filter(|o| !o.is_null()).map(|o| (identity(&o), o)).collect::<BTreeMap<_, _>>()
+        };
         let (ours, theirs) = (by_id(ours), by_id(theirs));
         assert_eq!(ours.len(), 20 * 5, "{env}: 20 components × 5 objects");
         assert_eq!(ours.keys().collect::<Vec<_>>(), theirs.keys().collect::<Vec<_>>(), "{env}");

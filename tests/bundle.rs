@@ -46,11 +46,11 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn names_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     v.sort();
     v
 }
-
 
 #[test]
 fn bundling_twice_gives_identical_trees() {
@@ -106,8 +106,12 @@ fn index_lists_files_counts_and_component_versions() {
             .filter(|t| &t.environment == env)
             .map(|t| (t.component.as_str(), t.version.as_str()))
             .collect();
-        let got: BTreeMap<&str, &str> =
-            e["components"].as_object().unwrap().iter().map(|(c, v)| (c.as_str(), v["version"].as_str().unwrap())).collect();
+        let got: BTreeMap<&str, &str> = e["components"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(c, v)| (c.as_str(), v["version"].as_str().unwrap()))
+            .collect();
         assert_eq!(got, want, "{env}");
         let mut total = 0;
         for f in e["files"].as_array().unwrap() {
@@ -119,7 +123,8 @@ fn index_lists_files_counts_and_component_versions() {
             total += docs;
         }
         assert_eq!(e["resources"].as_u64().unwrap() as usize, total, "{env}");
-        let per_component: u64 = e["components"].as_object().unwrap().values().map(|c| c["resources"].as_u64().unwrap()).sum();
+        let per_component: u64 =
+            e["components"].as_object().unwrap().values().map(|c| c["resources"].as_u64().unwrap()).sum();
         assert_eq!(per_component as usize, total, "{env}");
     }
 }
@@ -193,7 +198,11 @@ fn an_error_leaves_the_bundle_directory_untouched() {
     assert_eq!(index["source"], serde_json::json!({"commit": null, "ref": null, "dirty": false}), "outside git");
 
     // A template error in one environment: nothing is replaced, nothing is left behind.
-    std::fs::write(repo.join("api/v2/configmap.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Values.missing.key }}\n").unwrap();
+    std::fs::write(
+        repo.join("api/v2/configmap.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Values.missing.key }}\n",
+    )
+    .unwrap();
     let out = strata(&["bundle", "--repo", arg(&repo), "--out", arg(&dir)]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("api/v2/configmap.yaml"), "{}", text(&out.stderr));
@@ -254,7 +263,10 @@ fn render_prints_what_the_bundle_files_hold_in_the_same_order() {
     // JSON holds the same objects in the same order.
     let json = strata(&["render", "--repo", FIXTURE, "--format", "json"]);
     let objects: Vec<Value> = serde_json::from_slice(&json.stdout).unwrap();
-    let from_json: Vec<String> = objects.iter().map(|o| format!("{}/{}", o["kind"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap())).collect();
+    let from_json: Vec<String> = objects
+        .iter()
+        .map(|o| format!("{}/{}", o["kind"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap()))
+        .collect();
     let from_yaml: Vec<String> = text(&rendered.stdout)
         .split("---\n")
         .filter(|d| !d.is_empty())
@@ -283,7 +295,8 @@ fn example_repo_applies_in_dependency_order() {
     assert_eq!(envs, ["eastus", "prod/westus", "staging", "westus"]);
     for plan in &plans {
         let env = &plan.environment;
-        let total: usize = compiled.targets.iter().filter(|t| &t.target.environment == env).map(|t| t.resources.len()).sum();
+        let total: usize =
+            compiled.targets.iter().filter(|t| &t.target.environment == env).map(|t| t.resources.len()).sum();
         assert_eq!(plan.objects.len(), total, "{env}: every object once");
         // Namespaces first, then the rest.
         let phases: Vec<PhaseKind> = plan.phases().iter().map(|(p, _)| p.kind).collect();
@@ -296,7 +309,8 @@ fn example_repo_applies_in_dependency_order() {
         assert_eq!(grouped, ["database", "api", "frontend"], "{env}: {components:?}");
         // Kind order inside each component: a Deployment or StatefulSet after its Service.
         for c in ["database", "api", "frontend"] {
-            let kinds: Vec<&str> = resources.iter().filter(|o| o.target.component == c).map(|o| o.resource.id.kind.as_str()).collect();
+            let kinds: Vec<&str> =
+                resources.iter().filter(|o| o.target.component == c).map(|o| o.resource.id.kind.as_str()).collect();
             let service = kinds.iter().position(|k| *k == "Service").unwrap();
             let workload = kinds.iter().position(|k| *k == "Deployment" || *k == "StatefulSet").unwrap();
             assert!(service < workload, "{env}/{c}: {kinds:?}");
@@ -326,7 +340,9 @@ fn kubectl_reads_the_bundle_files_in_order() {
     for env in ["staging", "prod/eastus"] {
         let env_dir = dir.join(env);
         let files = names_in(&env_dir);
-        let mut k = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nsortOptions:\n  order: fifo\nresources:\n");
+        let mut k = String::from(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nsortOptions:\n  order: fifo\nresources:\n",
+        );
         for f in &files {
             k.push_str(&format!("- {f}\n"));
         }
@@ -336,7 +352,9 @@ fn kubectl_reads_the_bundle_files_in_order() {
         let theirs = strata::manifest::yaml::parse_documents(&text(&built.stdout)).unwrap();
         let ours: Vec<Value> = files
             .iter()
-            .flat_map(|f| strata::manifest::yaml::parse_documents(&std::fs::read_to_string(env_dir.join(f)).unwrap()).unwrap())
+            .flat_map(|f| {
+                strata::manifest::yaml::parse_documents(&std::fs::read_to_string(env_dir.join(f)).unwrap()).unwrap()
+            })
             .filter(|v| !v.is_null())
             .collect();
         assert_eq!(ours.len(), theirs.len(), "{env}");

@@ -17,8 +17,12 @@ fn root() -> PathBuf {
 }
 
 fn render(case: &Path) -> Output {
-    let args: Vec<String> =
-        std::fs::read_to_string(case.join("args")).unwrap().lines().filter(|l| !l.is_empty()).map(String::from).collect();
+    let args: Vec<String> = std::fs::read_to_string(case.join("args"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
     Command::new(env!("CARGO_BIN_EXE_strata"))
         .arg("render")
         .arg("--repo")
@@ -36,7 +40,8 @@ fn check(file: &Path, got: &str, failures: &mut Vec<String>) {
         std::fs::write(file, got).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(file).unwrap_or_else(|_| panic!("{} missing; run with STRATA_BLESS=1", file.display()));
+    let want =
+        std::fs::read_to_string(file).unwrap_or_else(|_| panic!("{} missing; run with STRATA_BLESS=1", file.display()));
     if want != got {
         failures.push(format!("{} differs\n--- expected\n{want}--- got\n{got}", file.display()));
     }
@@ -72,7 +77,12 @@ fn bad_kustomizations_report_exactly() {
     for case in &cases {
         let out = render(case);
         if out.status.code() != Some(2) || !out.stdout.is_empty() {
-            failures.push(format!("{}: exit {:?}, stdout {:?}", case.display(), out.status.code(), String::from_utf8_lossy(&out.stdout)));
+            failures.push(format!(
+                "{}: exit {:?}, stdout {:?}",
+                case.display(),
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout)
+            ));
         }
         check(&case.join("stderr"), &String::from_utf8_lossy(&out.stderr), &mut failures);
     }

@@ -98,7 +98,6 @@ impl Project {
     }
 }
 
-
 const SECRET_V1: &str = "staging-not-a-secret";
 const SECRET_V2: &str = "rotated-staging-value";
 
@@ -231,7 +230,8 @@ fn secret_values_are_masked_in_every_format_unless_asked() {
         base64::engine::general_purpose::STANDARD.encode(s)
     };
     for format in ["text", "markdown", "json"] {
-        let out = p.strata(&["--repo", "config", "diff", "api/staging", "--from", "v1", "--to", "v2", "--format", format]);
+        let out =
+            p.strata(&["--repo", "config", "diff", "api/staging", "--from", "v1", "--to", "v2", "--format", format]);
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         let text = stdout(&out) + &stderr(&out);
         for leak in [SECRET_V1, SECRET_V2, &b64(SECRET_V1), &b64(SECRET_V2)] {
@@ -347,7 +347,10 @@ fn base_compares_from_the_merge_base_like_a_pull_request() {
     // Only the branch's own change, none of main's.
     assert_eq!(got.len(), 1, "{got:?}");
     let ((env, addr, id), status) = got.into_iter().next().unwrap();
-    assert_eq!((env.as_str(), addr.as_str(), id.as_str(), status.as_str()), ("eastus", "api/eastus", "apps/Deployment/shop/api", "changed"));
+    assert_eq!(
+        (env.as_str(), addr.as_str(), id.as_str(), status.as_str()),
+        ("eastus", "api/eastus", "apps/Deployment/shop/api", "changed")
+    );
 }
 
 #[test]
@@ -461,12 +464,17 @@ fn a_link_to_a_version_that_leaves_the_root_is_caught_at_a_revision_too() {
     let p = project();
     // Inside the git repository but outside the configuration root: still refused.
     std::fs::create_dir_all(p.root().join("elsewhere/v1")).unwrap();
-    std::fs::write(p.root().join("elsewhere/v1/cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n").unwrap();
+    std::fs::write(p.root().join("elsewhere/v1/cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+        .unwrap();
     p.link("frontend/eastus/templates", "../../../elsewhere/v1");
     p.commit("escape");
     let out = p.strata(&["--repo", "config", "render", "--ref", "HEAD"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("link `frontend/eastus/templates` points outside the repository"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("link `frontend/eastus/templates` points outside the repository"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -494,7 +502,8 @@ fn identical_targets_are_counted_not_rendered() {
     p.commit("frontend/eastus back to v1");
     p.git(&["tag", "broken-after"]);
 
-    let out = p.strata(&["--repo", "config", "diff", "--from", "broken-before", "--to", "broken-after", "--format", "json"]);
+    let out =
+        p.strata(&["--repo", "config", "diff", "--from", "broken-before", "--to", "broken-after", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report = json(&out);
     let changed: BTreeSet<String> = statuses(&report).keys().map(|(_, address, _)| address.clone()).collect();
@@ -507,7 +516,9 @@ fn identical_targets_are_counted_not_rendered() {
         .collect();
     assert!(rendered.iter().all(|a| a.starts_with("frontend/")), "only the changed component renders: {rendered:?}");
     let identical = report["identical_targets"].as_u64().unwrap();
-    assert!(identical > 0 && report["environments"].as_array().unwrap().iter().all(|e| e["identical_targets"].is_u64()));
+    assert!(
+        identical > 0 && report["environments"].as_array().unwrap().iter().all(|e| e["identical_targets"].is_u64())
+    );
 
     let text = stdout(&p.strata(&["--repo", "config", "diff", "--from", "broken-before", "--to", "broken-after"]));
     assert!(text.contains(&format!("; {identical} targets with identical inputs\n")), "{text}");

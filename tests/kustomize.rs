@@ -202,7 +202,9 @@ fn strata_builds_what_kubectl_kustomize_builds() {
         for (k, w) in &want {
             match got.get(k) {
                 None => msgs.push(format!("  missing in strata: {k:?}\n{}", show(w))),
-                Some(g) if g != w => msgs.push(format!("  differs: {k:?}\n--- kubectl\n{}--- strata\n{}", show(w), show(g))),
+                Some(g) if g != w => {
+                    msgs.push(format!("  differs: {k:?}\n--- kubectl\n{}--- strata\n{}", show(w), show(g)))
+                }
                 Some(_) => {}
             }
         }
@@ -213,7 +215,10 @@ fn strata_builds_what_kubectl_kustomize_builds() {
             failures.push(format!("{name}:\n{}", msgs.join("\n")));
         }
     }
-    eprintln!("{} cases: strata {strata_time:?} (library, debug build), kubectl {kubectl_time:?} (processes)", cases.len());
+    eprintln!(
+        "{} cases: strata {strata_time:?} (library, debug build), kubectl {kubectl_time:?} (processes)",
+        cases.len()
+    );
     assert!(failures.is_empty(), "{} of {} cases differ:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
     assert!(cases.len() >= 40, "the corpus has {} cases; it must keep at least 40", cases.len());
 }
@@ -229,14 +234,9 @@ fn every_case_has_its_files() {
     }
 }
 
-
 fn strata_render(repo: &Path, selector: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(["render", "--repo"])
-        .arg(repo)
-        .arg(selector)
-        .output()
-        .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_strata")).args(["render", "--repo"]).arg(repo).arg(selector).output().unwrap();
     assert!(out.status.success(), "strata render failed:\n{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }

@@ -21,7 +21,11 @@ fn live_dir() -> PathBuf {
 /// Runs strata with a pinned environment: no `KUBECONFIG`, `HOME` in `home`, no colour.
 fn strata(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
-    cmd.args(args).env_clear().env("HOME", home).env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("NO_COLOR", "1");
+    cmd.args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -46,7 +50,8 @@ fn repo_copy(home: &Path) -> PathBuf {
 fn diff_live(server: &ApiServer, home: &Path, extra: &[&str]) -> Run {
     let kubeconfig = server.kubeconfig(home, "test-token");
     let repo = repo_copy(home);
-    let mut args = vec!["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap()];
+    let mut args =
+        vec!["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap()];
     args.extend_from_slice(extra);
     strata(home, &args, &[])
 }
@@ -55,14 +60,16 @@ fn changed_values() -> String {
     live_dir().join("changed-values.yaml").display().to_string()
 }
 
-
 #[test]
 fn no_difference_exits_0() {
     let home = tempfile::tempdir().unwrap();
     let server = ApiServer::start(Scenario::default());
     let r = diff_live(&server, home.path(), &[]);
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
-    assert_eq!(r.stdout, "strata diff context scripted → work tree\n\nenvironment eastus: 11 unchanged\n\n0 of 1 environment differ: 11 unchanged\n");
+    assert_eq!(
+        r.stdout,
+        "strata diff context scripted → work tree\n\nenvironment eastus: 11 unchanged\n\n0 of 1 environment differ: 11 unchanged\n"
+    );
 }
 
 #[test]
@@ -82,8 +89,16 @@ fn differences_exit_1_in_every_format() {
     assert_eq!(json.code, 1);
     let j: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(j["from"]["label"], "context scripted");
-    assert_eq!(j["environments"][0]["counts"], serde_json::json!({"create": 1, "update": 3, "unchanged": 8, "prune": 1, "conflict": 0}));
-    let legacy = &j["environments"][0]["targets"][0]["resources"].as_array().unwrap().iter().find(|r| r["name"] == "shop-legacy").unwrap();
+    assert_eq!(
+        j["environments"][0]["counts"],
+        serde_json::json!({"create": 1, "update": 3, "unchanged": 8, "prune": 1, "conflict": 0})
+    );
+    let legacy = &j["environments"][0]["targets"][0]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "shop-legacy")
+        .unwrap();
     assert_eq!(legacy["status"], "prune");
     for leak in ["old-password", "new-password", "b2xk", "bmV3"] {
         assert!(!text.stdout.contains(leak) && !md.stdout.contains(leak) && !json.stdout.contains(leak), "{leak}");
@@ -106,7 +121,11 @@ fn kubeconfig_comes_from_the_environment_and_context_can_be_chosen() {
     let kubeconfig = server.kubeconfig(home.path(), "t");
     let repo = repo_copy(home.path());
     let repo = repo.to_str().unwrap();
-    let r = strata(home.path(), &["diff", "--live", "--repo", repo, "--context", "scripted"], &[("KUBECONFIG", kubeconfig.to_str().unwrap())]);
+    let r = strata(
+        home.path(),
+        &["diff", "--live", "--repo", repo, "--context", "scripted"],
+        &[("KUBECONFIG", kubeconfig.to_str().unwrap())],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
 
     // ~/.kube/config when KUBECONFIG is unset.
@@ -142,7 +161,11 @@ fn an_unreachable_server_exits_2_naming_context_and_request() {
     )
     .unwrap();
     let repo = repo_copy(home.path());
-    let r = strata(home.path(), &["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap()], &[]);
+    let r = strata(
+        home.path(),
+        &["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap()],
+        &[],
+    );
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert!(r.stderr.starts_with("error: cannot reach the API server of context `gone`\n"), "{}", r.stderr);
     assert!(r.stderr.contains("= note: request: GET /apis (aggregated API discovery)\n"), "{}", r.stderr);
@@ -161,7 +184,11 @@ fn a_tls_failure_exits_2() {
     )
     .unwrap();
     let repo = repo_copy(home.path());
-    let r = strata(home.path(), &["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap()], &[]);
+    let r = strata(
+        home.path(),
+        &["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap()],
+        &[],
+    );
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert!(r.stderr.starts_with("error: TLS failure talking to the API server of context `tls`\n"), "{}", r.stderr);
     assert!(r.stderr.contains("= note: request: GET /apis"), "{}", r.stderr);
@@ -173,20 +200,40 @@ fn expired_credentials_exit_2() {
     let server = ApiServer::start(Scenario { token: Some("fresh".into()), ..Scenario::default() });
     let r = diff_live(&server, home.path(), &[]);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
-    assert!(r.stderr.starts_with("error: the API server of context `scripted` did not accept the credentials (401 Unauthorized)\n"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with(
+            "error: the API server of context `scripted` did not accept the credentials (401 Unauthorized)\n"
+        ),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("= note: request: GET /apis"), "{}", r.stderr);
     assert!(r.stderr.contains("hint: the token or client certificate has probably expired"), "{}", r.stderr);
-    assert!(server.requests().iter().all(|r| r.headers.get("authorization").map(String::as_str) == Some("Bearer test-token")));
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.headers.get("authorization").map(String::as_str) == Some("Bearer test-token"))
+    );
 }
 
 #[test]
 fn a_forbidden_request_exits_2_without_a_partial_report() {
     let home = tempfile::tempdir().unwrap();
-    let server = ApiServer::start(Scenario { fail: Some(("GET /api/v1/namespaces/shop/configmaps?".into(), 403)), ..Scenario::default() });
+    let server = ApiServer::start(Scenario {
+        fail: Some(("GET /api/v1/namespaces/shop/configmaps?".into(), 403)),
+        ..Scenario::default()
+    });
     let r = diff_live(&server, home.path(), &[]);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert!(r.stderr.starts_with("error: the API server of context `scripted` forbids the request (403 Forbidden): configmaps is forbidden: User \"dev\" cannot list"), "{}", r.stderr);
-    assert!(r.stderr.contains("= note: request: GET /api/v1/namespaces/shop/configmaps?&labelSelector=strata.dev%2Ftarget%3Dshop.eastus\n"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "= note: request: GET /api/v1/namespaces/shop/configmaps?&labelSelector=strata.dev%2Ftarget%3Dshop.eastus\n"
+        ),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -202,13 +249,26 @@ fn ignore_rules_come_from_strata_yaml() {
     let server = ApiServer::start(Scenario { changed: true, ..Scenario::default() });
     let kubeconfig = server.kubeconfig(home.path(), "t");
     let values = changed_values();
-    let args = ["diff", "--live", "--repo", repo.to_str().unwrap(), "--kubeconfig", kubeconfig.to_str().unwrap(), "-f", &values];
+    let args = [
+        "diff",
+        "--live",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "-f",
+        &values,
+    ];
     let r = strata(home.path(), &args, &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stdout.contains("+        - image: registry.example.com/shop:1.1.0"), "{}", r.stdout);
     assert!(!r.stdout.contains("replicas"), "{}", r.stdout);
 
-    std::fs::write(repo.join("strata.yaml"), "ignoreDifferences:\n- kind: Deployment\n  jsonPointers: [spec/replicas]\n").unwrap();
+    std::fs::write(
+        repo.join("strata.yaml"),
+        "ignoreDifferences:\n- kind: Deployment\n  jsonPointers: [spec/replicas]\n",
+    )
+    .unwrap();
     let r = strata(home.path(), &args, &[]);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert!(r.stderr.starts_with("error: invalid JSON pointer `spec/replicas` in `ignoreDifferences[0]`: a JSON pointer starts with `/`\n  --> strata.yaml\n"), "{}", r.stderr);

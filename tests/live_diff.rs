@@ -116,9 +116,17 @@ fn an_unchanged_render_diffs_as_unchanged() {
         let sent: Value = serde_json::from_slice(&p.body).unwrap();
         assert_eq!(Some(&sent), desired.get(&ResId::of(&sent).unwrap()), "{}", p.target);
     }
-    assert!(reqs.iter().any(|r| r.path() == "/apis" && r.headers.get("accept").is_some_and(|a| a.contains("APIGroupDiscoveryList"))));
-    let lists: Vec<&str> = reqs.iter().filter(|r| r.query().contains("labelSelector")).map(|r| r.target.as_str()).collect();
-    assert!(lists.contains(&"/api/v1/namespaces/shop/configmaps?&labelSelector=strata.dev%2Ftarget%3Dshop.eastus"), "{lists:?}");
+    assert!(
+        reqs.iter().any(
+            |r| r.path() == "/apis" && r.headers.get("accept").is_some_and(|a| a.contains("APIGroupDiscoveryList"))
+        )
+    );
+    let lists: Vec<&str> =
+        reqs.iter().filter(|r| r.query().contains("labelSelector")).map(|r| r.target.as_str()).collect();
+    assert!(
+        lists.contains(&"/api/v1/namespaces/shop/configmaps?&labelSelector=strata.dev%2Ftarget%3Dshop.eastus"),
+        "{lists:?}"
+    );
     assert!(lists.contains(&"/api/v1/namespaces?&labelSelector=strata.dev%2Ftarget%3Dshop.eastus"), "{lists:?}");
     server.finish();
 }
@@ -140,10 +148,18 @@ fn a_changed_render_shows_exactly_what_changes() {
     assert_eq!(r.environments[0].count(Status::Unchanged), 8);
     assert_eq!(
         changed_lines(&r, "apps/Deployment/shop/shop"),
-        vec!["-  replicas: 3", "+  replicas: 5", "-        - image: registry.example.com/shop:1.0.0", "+        - image: registry.example.com/shop:1.1.0"]
+        vec![
+            "-  replicas: 3",
+            "+  replicas: 5",
+            "-        - image: registry.example.com/shop:1.0.0",
+            "+        - image: registry.example.com/shop:1.1.0"
+        ]
     );
     assert_eq!(changed_lines(&r, "ConfigMap/shop/shop-config"), vec!["-  mode: prod", "+  mode: canary"]);
-    assert_eq!(changed_lines(&r, "Secret/shop/shop-db"), vec!["-  password: '*** (before)'", "+  password: '*** (after)'"]);
+    assert_eq!(
+        changed_lines(&r, "Secret/shop/shop-db"),
+        vec!["-  password: '*** (before)'", "+  password: '*** (after)'"]
+    );
     let extra = changed_lines(&r, "ConfigMap/shop/shop-extra");
     assert!(extra.contains(&"+  feature: 'on'".to_string()), "{extra:?}");
     assert!(extra.iter().all(|l| l.starts_with('+')));
@@ -173,7 +189,10 @@ fn a_changed_render_shows_exactly_what_changes() {
 fn show_secrets_shows_them() {
     let server = ApiServer::start(Scenario { changed: true, ..Scenario::default() });
     let r = diff(&server, &compile(true), &LiveOptions { show_secrets: true, ..opts() }).unwrap();
-    assert_eq!(changed_lines(&r, "Secret/shop/shop-db"), vec!["-  password: b2xkLXBhc3N3b3Jk", "+  password: bmV3LXBhc3N3b3Jk"]);
+    assert_eq!(
+        changed_lines(&r, "Secret/shop/shop-db"),
+        vec!["-  password: b2xkLXBhc3N3b3Jk", "+  password: bmV3LXBhc3N3b3Jk"]
+    );
 }
 
 #[test]
@@ -210,7 +229,10 @@ fn a_conflict_names_the_owning_manager() {
     assert_eq!(c.managers, vec!["ops"]);
     assert_eq!(c.fields, vec![".spec.ports[port=80,protocol=\"TCP\"].targetPort"]);
     let text = strata::diff::text::render(&r.to_diff_report(&Default::default()), Default::default());
-    assert!(text.contains("    ! conflict Service/shop/shop  (shop/v1/20-service.yaml)\n      owned by `ops`: .spec.ports"), "{text}");
+    assert!(
+        text.contains("    ! conflict Service/shop/shop  (shop/v1/20-service.yaml)\n      owned by `ops`: .spec.ports"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -219,11 +241,22 @@ fn a_custom_resource_whose_crd_is_in_the_bundle_is_reported_as_not_served_yet() 
     let r = diff(&server, &compile(false), &opts()).unwrap();
     assert_eq!(
         changes(&r),
-        vec!["create apiextensions.k8s.io/CustomResourceDefinition/configwatchers.k8spatterns.io", "create k8spatterns.io/ConfigWatcher/shop/shop-watcher"]
+        vec![
+            "create apiextensions.k8s.io/CustomResourceDefinition/configwatchers.k8spatterns.io",
+            "create k8spatterns.io/ConfigWatcher/shop/shop-watcher"
+        ]
     );
     let cw = r.environments[0].entries.iter().find(|e| e.id.kind == "ConfigWatcher").unwrap();
-    assert!(cw.note.as_deref().unwrap().contains("not served yet: its CustomResourceDefinition `configwatchers.k8spatterns.io` is in this bundle"));
-    assert!(!server.requests().iter().any(|r| r.path().contains("configwatchers/")), "a kind that is not served is never requested");
+    assert!(
+        cw.note
+            .as_deref()
+            .unwrap()
+            .contains("not served yet: its CustomResourceDefinition `configwatchers.k8spatterns.io` is in this bundle")
+    );
+    assert!(
+        !server.requests().iter().any(|r| r.path().contains("configwatchers/")),
+        "a kind that is not served is never requested"
+    );
 }
 
 #[test]
@@ -240,7 +273,8 @@ fn a_custom_resource_without_its_crd_is_an_error() {
 
 #[test]
 fn servers_without_aggregated_discovery_work_the_same() {
-    let server = ApiServer::start(Scenario { aggregated_discovery: false, changed: true, legacy: true, ..Scenario::default() });
+    let server =
+        ApiServer::start(Scenario { aggregated_discovery: false, changed: true, legacy: true, ..Scenario::default() });
     let r = diff(&server, &compile(true), &opts()).unwrap();
     assert_eq!(changes(&r).len(), 5);
     assert!(server.requests().iter().any(|r| r.path() == "/apis/apps/v1"));
@@ -264,8 +298,21 @@ fn a_forbidden_list_fails_the_whole_diff() {
     let e = diff(&server, &compile(true), &opts()).unwrap_err();
     let d = &e.diagnostics[0];
     assert_eq!(e.diagnostics.len(), 1, "{e}");
-    assert!(d.message.starts_with("the API server of context `scripted` forbids the request (403 Forbidden): configmaps is forbidden"), "{}", d.message);
-    assert!(d.notes.contains(&"request: GET /api/v1/namespaces/shop/configmaps?&labelSelector=strata.dev%2Ftarget%3Dshop.eastus".to_string()), "{:?}", d.notes);
+    assert!(
+        d.message.starts_with(
+            "the API server of context `scripted` forbids the request (403 Forbidden): configmaps is forbidden"
+        ),
+        "{}",
+        d.message
+    );
+    assert!(
+        d.notes.contains(
+            &"request: GET /api/v1/namespaces/shop/configmaps?&labelSelector=strata.dev%2Ftarget%3Dshop.eastus"
+                .to_string()
+        ),
+        "{:?}",
+        d.notes
+    );
 }
 
 #[test]
@@ -276,7 +323,10 @@ fn a_first_deploy_creates_everything_in_the_new_namespace() {
     assert_eq!(env.count(Status::Added), 10, "{:?}", changes(&r));
     assert_eq!(env.count(Status::Unchanged), 1, "the cluster-scoped CRD exists already");
     let cm = env.entries.iter().find(|e| e.id.name == "shop-config").unwrap();
-    assert_eq!(cm.note.as_deref(), Some("namespace `shop` does not exist yet (this bundle creates it), so it was not dry-run"));
+    assert_eq!(
+        cm.note.as_deref(),
+        Some("namespace `shop` does not exist yet (this bundle creates it), so it was not dry-run")
+    );
     let ns = env.entries.iter().find(|e| e.id.kind == "Namespace").unwrap();
     assert_eq!((ns.status, ns.note.as_deref()), (Status::Added, None), "the namespace itself is dry-run");
     // Masked even though it was never sent through the server.
@@ -293,6 +343,9 @@ fn a_missing_namespace_the_bundle_does_not_create_is_an_error() {
         t.resources.retain(|r| r.id.kind != "Namespace");
     }
     let e = diff(&server, &c, &opts()).unwrap_err();
-    assert_eq!(e.diagnostics[0].message, "namespace `shop` of `ConfigMap/shop/shop-config` does not exist on the cluster");
+    assert_eq!(
+        e.diagnostics[0].message,
+        "namespace `shop` of `ConfigMap/shop/shop-config` does not exist on the cluster"
+    );
     assert_eq!(e.diagnostics[0].path.as_deref(), Some("shop/v1/10-configmap.yaml"));
 }

@@ -22,13 +22,20 @@ fn render(r: &Repo, selector: &str, opts: &Options) -> Vec<Value> {
     out.targets.iter().flat_map(|t| t.resources.iter().map(|r| r.body.clone())).collect()
 }
 
-const DUMP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dump\ndata:\n  values: {{ Values | toJson | quote }}\n";
+const DUMP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dump\ndata:\n  values: {{ Values | toJson | quote }}\n";
 
 #[test]
 fn five_layers_in_helm_precedence() {
     let r = repo(&[
-        ("strata.yaml", "values:\n  a: repo\n  b: repo\n  c: repo\n  d: repo\n  e: repo\nenvironments:\n  prod/west:\n    values:\n      b: env\n      c: env\n      d: env\n      e: env\n"),
-        ("app/v1/values.yaml", "a: default\nb: default\nc: default\nd: default\ne: default\nf: default\ngone: default\n"),
+        (
+            "strata.yaml",
+            "values:\n  a: repo\n  b: repo\n  c: repo\n  d: repo\n  e: repo\nenvironments:\n  prod/west:\n    values:\n      b: env\n      c: env\n      d: env\n      e: env\n",
+        ),
+        (
+            "app/v1/values.yaml",
+            "a: default\nb: default\nc: default\nd: default\ne: default\nf: default\ngone: default\n",
+        ),
         ("app/v1/cm.yaml", DUMP),
         ("app/parameters.yaml", "c: component-root\nd: component-root\ne: component-root\n"),
         ("app/prod/parameters.yaml", "d: prod\ne: prod\n"),
@@ -79,16 +86,25 @@ fn context_namespace_files_and_helpers() {
     assert_eq!(d["tpl"], "hello world");
     assert_eq!(d["files"], r#"{"files/a.conf":"A\n","files/b.conf":"B\n"}"#);
     let west = render(&r, "app/west", &Options::default());
-    assert_eq!(west[0]["metadata"]["namespace"], "shop-west", "a link file works like a link; parameters override the namespace");
+    assert_eq!(
+        west[0]["metadata"]["namespace"], "shop-west",
+        "a link file works like a link; parameters override the namespace"
+    );
 }
 
 #[test]
 fn unread_parameters_warn_unless_read_by_some_target() {
     let r = repo(&[
         ("app/v1/values.yaml", "replicas: 1\nimage: {tag: a}\n"),
-        ("app/v1/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  r: '{{ Values.replicas }}'\n"),
+        (
+            "app/v1/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  r: '{{ Values.replicas }}'\n",
+        ),
         ("app/v2/values.yaml", "replicas: 1\nimage: {tag: a}\n"),
-        ("app/v2/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  r: '{{ Values.image.tag }}'\n"),
+        (
+            "app/v2/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  r: '{{ Values.image.tag }}'\n",
+        ),
         ("app/prod/parameters.yaml", "image:\n  tag: b\n"),
         ("app/prod/a/templates", "-> ../../v1"),
         ("app/prod/b/templates", "-> ../../v2"),
@@ -96,7 +112,8 @@ fn unread_parameters_warn_unless_read_by_some_target() {
     ]);
     let targets = r.select(&[]).unwrap();
     let out = pipeline::compile(&r, &targets, &Options::default()).unwrap();
-    let msgs: Vec<String> = out.warnings.iter().map(|w| format!("{} {}", w.message, w.path.clone().unwrap_or_default())).collect();
+    let msgs: Vec<String> =
+        out.warnings.iter().map(|w| format!("{} {}", w.message, w.path.clone().unwrap_or_default())).collect();
     // `image.tag` in prod/parameters.yaml is read by prod/b, so only the typo warns.
     assert_eq!(msgs, ["parameter `replica` is set but no template reads it app/prod/a/parameters.yaml"]);
     let strict = Options { strict: true, ..Options::default() };

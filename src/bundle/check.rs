@@ -130,7 +130,9 @@ mod tests {
         std::fs::write(dir.join("east/00-wave-0-resources.yaml"), "same").unwrap();
         std::fs::write(dir.join("east/01-wave-1-resources.yaml"), "gone").unwrap();
         let mut b = Bundle::default();
-        for (p, c) in [("index.json", "new"), ("east/00-wave-0-resources.yaml", "same"), ("west/00-wave-0-resources.yaml", "x")] {
+        for (p, c) in
+            [("index.json", "new"), ("east/00-wave-0-resources.yaml", "same"), ("west/00-wave-0-resources.yaml", "x")]
+        {
             b.files.insert(p.to_string(), c.as_bytes().to_vec());
         }
         let s = compare(&dir, &b).unwrap();
@@ -155,12 +157,16 @@ mod tests {
     fn index_provenance_is_not_content() {
         let root = tempfile::tempdir().unwrap();
         let index = |commit: &str, n: u32| {
-            let mut s = serde_json::to_string_pretty(&serde_json::json!({"format": 1, "source": {"commit": commit}, "environments": {"e": n}})).unwrap();
+            let mut s = serde_json::to_string_pretty(
+                &serde_json::json!({"format": 1, "source": {"commit": commit}, "environments": {"e": n}}),
+            )
+            .unwrap();
             s.push('\n');
             s
         };
         std::fs::write(root.path().join("index.json"), index("aaa", 1)).unwrap();
-        let fresh = |commit: &str, n: u32| Bundle { files: [("index.json".to_string(), index(commit, n).into_bytes())].into() };
+        let fresh =
+            |commit: &str, n: u32| Bundle { files: [("index.json".to_string(), index(commit, n).into_bytes())].into() };
         let s = compare(root.path(), &fresh("bbb", 1)).unwrap();
         assert!(s.is_fresh(), "{s:?}");
         let (old, new) = s.provenance.unwrap();

@@ -222,12 +222,7 @@ pub fn explain(plans: &[Plan<'_>]) -> String {
             let _ = writeln!(out, "  {}  ({})", f.name, f.phase.describe());
             for o in f.objects {
                 let id = o.resource.id.to_string();
-                let _ = writeln!(
-                    out,
-                    "    {id:<id_width$}  {:<target_width$}  {}",
-                    o.target.address(),
-                    o.explain(),
-                );
+                let _ = writeln!(out, "    {id:<id_width$}  {:<target_width$}  {}", o.target.address(), o.explain(),);
             }
         }
     }

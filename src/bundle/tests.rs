@@ -10,7 +10,11 @@ use crate::source::{Fs, MemorySource};
 
 fn repo() -> Repo {
     let mut m = MemorySource::new();
-    m.with_info(SourceInfo { commit: Some("0123abcd".into()), reference: Some("refs/heads/main".into()), dirty: false });
+    m.with_info(SourceInfo {
+        commit: Some("0123abcd".into()),
+        reference: Some("refs/heads/main".into()),
+        dirty: false,
+    });
     m.file("db/component.yaml", "namespace: data\n")
         .file("db/v1/values.yaml", "replicas: 1\n")
         .file(
@@ -56,7 +60,10 @@ fn lays_out_phases_per_environment() {
     // db (no dependencies) before api; inside api, kind order.
     let kinds: Vec<&str> = resources.lines().filter_map(|l| l.strip_prefix("kind: ")).collect();
     assert_eq!(kinds, ["StatefulSet", "ConfigMap", "Deployment"]);
-    assert!(resources.starts_with("---\n# Source: db/v1/db.yaml\n# Target: db/east\napiVersion: apps/v1\n"), "{resources}");
+    assert!(
+        resources.starts_with("---\n# Source: db/v1/db.yaml\n# Target: db/east\napiVersion: apps/v1\n"),
+        "{resources}"
+    );
     // YAML 1.1 readers must not see a boolean.
     assert!(resources.contains("mode: 'on'"), "{resources}");
 }
@@ -73,7 +80,10 @@ fn index_describes_the_bundle() {
     let east = &index["environments"]["east"];
     assert_eq!(east["dir"], "east");
     assert_eq!(east["resources"], 6);
-    assert_eq!(east["components"], serde_json::json!({"api": {"version": "v2", "resources": 4}, "db": {"version": "v1", "resources": 2}}));
+    assert_eq!(
+        east["components"],
+        serde_json::json!({"api": {"version": "v2", "resources": 4}, "db": {"version": "v1", "resources": 2}})
+    );
     let files = east["files"].as_array().unwrap();
     assert_eq!(files.len(), 4);
     for f in files {

@@ -16,14 +16,13 @@ use crate::diag::{Diagnostic, Error};
 
 /// Replaces `dir` with `bundle`; returns warnings (an old bundle that could not be removed).
 pub fn replace(dir: &Path, bundle: &Bundle) -> Result<Vec<Diagnostic>, Error> {
-    let name = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
-        .ok_or_else(|| {
-            Diagnostic::error(format!("cannot use `{}` as the bundle directory", dir.display()))
-                .hint("name a directory, like `--out dist/bundles`")
-        })?;
+    let name =
+        dir.file_name().and_then(|n| n.to_str()).filter(|n| !n.is_empty() && *n != "." && *n != "..").ok_or_else(
+            || {
+                Diagnostic::error(format!("cannot use `{}` as the bundle directory", dir.display()))
+                    .hint("name a directory, like `--out dist/bundles`")
+            },
+        )?;
     let existing = existing_bundle(dir)?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -87,9 +86,12 @@ fn existing_bundle(dir: &Path) -> Result<bool, Error> {
         Err(e) => return Err(io_error("read", dir, e).into()),
     };
     if meta.file_type().is_symlink() {
-        return Err(Diagnostic::error(format!("`{}` is a symbolic link; strata replaces bundle directories, not links", dir.display()))
-            .hint("pass the directory the link points at")
-            .into());
+        return Err(Diagnostic::error(format!(
+            "`{}` is a symbolic link; strata replaces bundle directories, not links",
+            dir.display()
+        ))
+        .hint("pass the directory the link points at")
+        .into());
     }
     if !meta.is_dir() {
         return Err(Diagnostic::error(format!("`{}` exists and is not a directory", dir.display()))
@@ -135,7 +137,10 @@ mod tests {
     fn tree(dir: &Path) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for e in walk(dir) {
-            out.push((e.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/"), std::fs::read_to_string(&e).unwrap()));
+            out.push((
+                e.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/"),
+                std::fs::read_to_string(&e).unwrap(),
+            ));
         }
         out.sort();
         out
@@ -154,13 +159,26 @@ mod tests {
     fn writes_new_and_replaces_old_leaving_nothing_behind() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("out/bundle");
-        replace(&dir, &bundle(&[("index.json", "{\"strata\":1,\"environments\":{}}"), ("a/00-x.yaml", "one")])).unwrap();
-        assert_eq!(tree(&dir), [("a/00-x.yaml".into(), "one".into()), ("index.json".into(), "{\"strata\":1,\"environments\":{}}".into())]);
-        replace(&dir, &bundle(&[("index.json", "{\"strata\":2,\"environments\":{}}"), ("b/c/00-y.yaml", "two")])).unwrap();
-        assert_eq!(tree(&dir), [("b/c/00-y.yaml".into(), "two".into()), ("index.json".into(), "{\"strata\":2,\"environments\":{}}".into())]);
+        replace(&dir, &bundle(&[("index.json", "{\"strata\":1,\"environments\":{}}"), ("a/00-x.yaml", "one")]))
+            .unwrap();
+        assert_eq!(
+            tree(&dir),
+            [("a/00-x.yaml".into(), "one".into()), ("index.json".into(), "{\"strata\":1,\"environments\":{}}".into())]
+        );
+        replace(&dir, &bundle(&[("index.json", "{\"strata\":2,\"environments\":{}}"), ("b/c/00-y.yaml", "two")]))
+            .unwrap();
+        assert_eq!(
+            tree(&dir),
+            [
+                ("b/c/00-y.yaml".into(), "two".into()),
+                ("index.json".into(), "{\"strata\":2,\"environments\":{}}".into())
+            ]
+        );
         // No temporary or old directory is left beside it.
-        let siblings: Vec<String> =
-            std::fs::read_dir(root.path().join("out")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let siblings: Vec<String> = std::fs::read_dir(root.path().join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         assert_eq!(siblings, ["bundle"]);
         #[cfg(unix)]
         {

@@ -69,7 +69,9 @@ pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
     if args.check {
         let staleness = check::compare(&dir, &built)?;
         if let Some((recorded, fresh)) = &staleness.provenance {
-            eprintln!("note: `index.json` records source {recorded}, this checkout is {fresh}; the source is not compared");
+            eprintln!(
+                "note: `index.json` records source {recorded}, this checkout is {fresh}; the source is not compared"
+            );
         }
         if staleness.is_fresh() {
             eprintln!("bundle `{}` is up to date", dir.display());

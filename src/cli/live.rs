@@ -26,7 +26,13 @@ pub struct LiveArgs {
 }
 
 /// Renders the selected targets of the work tree and compares them with the cluster.
-pub fn report(global: &Global, selectors: &[String], values: &ValuesArgs, show_secrets: bool, live: &LiveArgs) -> Result<Report, Error> {
+pub fn report(
+    global: &Global,
+    selectors: &[String],
+    values: &ValuesArgs,
+    show_secrets: bool,
+    live: &LiveArgs,
+) -> Result<Report, Error> {
     let repo = super::open_worktree(global)?;
     let targets = repo.select(selectors)?;
     let compiled = pipeline::compile(&repo, &targets, &values.options()?)?;

@@ -120,10 +120,17 @@ pub fn open_repo_for_render(global: &Global, rev: Option<&str>, selectors: &[Str
     let repo = Repo::load_for(Fs::new(Arc::new(WorkTreeSource::new(root.clone(), SourceInfo::default()))), selectors)?;
     // Each component's directory, and versions that lie outside their component.
     let mut dirs: Vec<&str> = repo.components.iter().map(|c| c.name.as_str()).collect();
-    let outside: Vec<&str> =
-        repo.targets().map(|t| t.version_dir.as_str()).filter(|v| !dirs.iter().any(|c| v.starts_with(&format!("{c}/")))).collect();
+    let outside: Vec<&str> = repo
+        .targets()
+        .map(|t| t.version_dir.as_str())
+        .filter(|v| !dirs.iter().any(|c| v.starts_with(&format!("{c}/"))))
+        .collect();
     dirs.extend(outside);
-    let info = if crate::diff::inputs::tree_mentions_repo(&repo.fs, &dirs) { worktree_info(root) } else { crate::source::head_info(root) };
+    let info = if crate::diff::inputs::tree_mentions_repo(&repo.fs, &dirs) {
+        worktree_info(root)
+    } else {
+        crate::source::head_info(root)
+    };
     Ok(Repo { fs: Fs::new(Arc::new(WorkTreeSource::new(root.clone(), info))), ..repo })
 }
 
@@ -151,7 +158,8 @@ pub fn open_worktree_for(global: &Global, selectors: &[String]) -> Result<Repo, 
     // look at every file: one thread each.
     let (info, repo) = std::thread::scope(|s| {
         let info = s.spawn(|| worktree_info(root));
-        let repo = Repo::load_for(Fs::new(Arc::new(WorkTreeSource::new(root.clone(), SourceInfo::default()))), selectors);
+        let repo =
+            Repo::load_for(Fs::new(Arc::new(WorkTreeSource::new(root.clone(), SourceInfo::default()))), selectors);
         (info.join(), repo)
     });
     let info = info.unwrap_or_else(|_| SourceInfo { dirty: true, ..SourceInfo::default() });
@@ -193,7 +201,11 @@ pub fn leave_to_exit<T>(results: T) {
 
 /// What `render` and `bundle` share: select the targets, compile them with the
 /// values options, and print the warnings.
-pub fn compile_selected(repo: &Repo, selectors: &[String], values: &ValuesArgs) -> Result<crate::pipeline::Compiled, Error> {
+pub fn compile_selected(
+    repo: &Repo,
+    selectors: &[String],
+    values: &ValuesArgs,
+) -> Result<crate::pipeline::Compiled, Error> {
     let targets = repo.select(selectors)?;
     let opts = values.options()?;
     let compiled = crate::pipeline::compile(repo, &targets, &opts)?;

@@ -235,7 +235,13 @@ impl Cluster {
     }
 
     /// Server-side apply of `body` as a dry-run.
-    pub async fn dry_run_apply(&self, kind: &ApiKind, namespace: Option<&str>, name: &str, body: &Value) -> Result<DryRun, Error> {
+    pub async fn dry_run_apply(
+        &self,
+        kind: &ApiKind,
+        namespace: Option<&str>,
+        name: &str,
+        body: &Value,
+    ) -> Result<DryRun, Error> {
         let req = request::dry_run_apply(kind, namespace, name, body).map_err(|e| Diagnostic::error(e.to_string()))?;
         let what = request::describe(&req);
         match self.client.request::<Value>(req).await {
@@ -367,7 +373,9 @@ mod tests {
             let cluster = Cluster::from_config(config, "test".into()).unwrap();
             for req in [
                 http::Request::delete("/api/v1/namespaces/shop").body(Vec::new()).unwrap(),
-                http::Request::patch("/api/v1/namespaces/shop/configmaps/c?fieldManager=strata").body(Vec::new()).unwrap(),
+                http::Request::patch("/api/v1/namespaces/shop/configmaps/c?fieldManager=strata")
+                    .body(Vec::new())
+                    .unwrap(),
                 http::Request::post("/api/v1/namespaces").body(Vec::new()).unwrap(),
             ] {
                 let what = request::describe(&req);
@@ -390,7 +398,11 @@ mod tests {
     #[test]
     fn conflicts_without_causes_are_read_from_the_message() {
         let cases: &[(&str, &[&str], &[&str])] = &[
-            ("Apply failed with 1 conflict: conflict with \"kubectl-edit\" using apps/v1: .spec.replicas", &["kubectl-edit"], &[".spec.replicas"]),
+            (
+                "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using apps/v1: .spec.replicas",
+                &["kubectl-edit"],
+                &[".spec.replicas"],
+            ),
             (
                 "Apply failed with 2 conflicts: conflicts with \"hpa\":\n- .spec.replicas\n- .spec.template.spec.containers[name=\"a\"].resources",
                 &["hpa"],

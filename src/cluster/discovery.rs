@@ -128,14 +128,12 @@ pub fn resolve(catalog: &Catalog, resource: &Resource, crds: &[&Resource]) -> Re
         let spec = crd.body.get("spec");
         let g = spec.and_then(|s| s.get("group")).and_then(Value::as_str);
         let k = spec.and_then(|s| s.get("names")).and_then(|n| n.get("kind")).and_then(Value::as_str);
-        let serves_version = spec
-            .and_then(|s| s.get("versions"))
-            .and_then(Value::as_array)
-            .is_some_and(|vs| {
-                vs.iter().any(|v| {
-                    v.get("name").and_then(Value::as_str) == Some(version) && v.get("served").and_then(Value::as_bool) != Some(false)
-                })
-            });
+        let serves_version = spec.and_then(|s| s.get("versions")).and_then(Value::as_array).is_some_and(|vs| {
+            vs.iter().any(|v| {
+                v.get("name").and_then(Value::as_str) == Some(version)
+                    && v.get("served").and_then(Value::as_bool) != Some(false)
+            })
+        });
         if g == Some(group) && k == Some(kind) && serves_version {
             let namespaced = spec.and_then(|s| s.get("scope")).and_then(Value::as_str) != Some("Cluster");
             return Resolution::PendingCrd { crd: crd.id.name.clone(), namespaced };
@@ -194,7 +192,9 @@ mod tests {
         ];
         for (r, expect) in cases {
             let got = match resolve(&c, &r, &[&crd]) {
-                Resolution::Served(k) => format!("served {} {}", k.plural, if k.namespaced { "namespaced" } else { "cluster" }),
+                Resolution::Served(k) => {
+                    format!("served {} {}", k.plural, if k.namespaced { "namespaced" } else { "cluster" })
+                }
                 Resolution::PendingCrd { crd, .. } => format!("pending {crd}"),
                 Resolution::Unknown { served_versions } => format!("unknown {served_versions:?}"),
             };

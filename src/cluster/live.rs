@@ -54,10 +54,10 @@ impl Default for LiveOptions {
 /// Connects with `kube` and diffs `compiled` against the cluster, on a
 /// single-threaded runtime of its own.
 pub fn run(compiled: &Compiled, kube: &KubeOptions, opts: &LiveOptions) -> Result<LiveReport, Error> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error { kind: ErrorKind::Bug, diagnostics: vec![Diagnostic::error(format!("cannot start the async runtime: {e}"))] })?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Error {
+        kind: ErrorKind::Bug,
+        diagnostics: vec![Diagnostic::error(format!("cannot start the async runtime: {e}"))],
+    })?;
     rt.block_on(async {
         let cluster = Cluster::connect(kube).await?;
         diff(&cluster, compiled, opts).await
@@ -115,7 +115,8 @@ pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) ->
         let first_object = tasks.len();
         for p in planned {
             if let How::Served { kind, body } = &p.how {
-                let (c, k, ns, name, body) = (cluster.clone(), kind.clone(), p.id.namespace.clone(), p.id.name.clone(), body.clone());
+                let (c, k, ns, name, body) =
+                    (cluster.clone(), kind.clone(), p.id.namespace.clone(), p.id.name.clone(), body.clone());
                 tasks.push(Box::pin(async move {
                     let live = c.get(&k, ns.as_deref(), &name).await?;
                     let dry = c.dry_run_apply(&k, ns.as_deref(), &name, &body).await?;
@@ -150,7 +151,12 @@ pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) ->
 }
 
 /// Places every object of one environment on the cluster's API.
-fn plan<'a>(cluster: &Cluster, catalog: &Catalog, env: &str, targets: &[&'a CompiledTarget]) -> Result<Vec<Planned<'a>>, Vec<Diagnostic>> {
+fn plan<'a>(
+    cluster: &Cluster,
+    catalog: &Catalog,
+    env: &str,
+    targets: &[&'a CompiledTarget],
+) -> Result<Vec<Planned<'a>>, Vec<Diagnostic>> {
     let crds: Vec<&Resource> = targets
         .iter()
         .flat_map(|t| t.resources.iter())
@@ -162,7 +168,11 @@ fn plan<'a>(cluster: &Cluster, catalog: &Catalog, env: &str, targets: &[&'a Comp
         for r in &t.resources {
             let place = |namespaced: bool| {
                 let mut id = r.id.clone();
-                id.namespace = if namespaced { Some(id.namespace.unwrap_or_else(|| cluster.default_namespace.clone())) } else { None };
+                id.namespace = if namespaced {
+                    Some(id.namespace.unwrap_or_else(|| cluster.default_namespace.clone()))
+                } else {
+                    None
+                };
                 id
             };
             match discovery::resolve(catalog, r, &crds) {
@@ -178,13 +188,25 @@ fn plan<'a>(cluster: &Cluster, catalog: &Catalog, env: &str, targets: &[&'a Comp
                     out.push(Planned { target: t.target.address(), resource: r, id, how: How::Served { kind, body } });
                 }
                 Resolution::PendingCrd { crd, namespaced } => {
-                    out.push(Planned { target: t.target.address(), resource: r, id: place(namespaced), how: How::PendingCrd { crd } });
+                    out.push(Planned {
+                        target: t.target.address(),
+                        resource: r,
+                        id: place(namespaced),
+                        how: How::PendingCrd { crd },
+                    });
                 }
                 Resolution::Unknown { served_versions } => {
                     let what = format!("`{}` `{}`", r.api_version(), r.id.kind);
-                    let mut d = Diagnostic::error(format!("the cluster of context `{}` does not serve {what}", cluster.context))
-                        .at(r.source.template.to_string())
-                        .note(format!("object `{}` of {} in environment `{env}`", r.id, t.target.address()));
+                    let mut d = Diagnostic::error(format!(
+                        "the cluster of context `{}` does not serve {what}",
+                        cluster.context
+                    ))
+                    .at(r.source.template.to_string())
+                    .note(format!(
+                        "object `{}` of {} in environment `{env}`",
+                        r.id,
+                        t.target.address()
+                    ));
                     d = if served_versions.is_empty() {
                         d.hint("install the CustomResourceDefinition that defines it, or add it to this environment's bundle")
                     } else {
@@ -202,7 +224,11 @@ fn plan<'a>(cluster: &Cluster, catalog: &Catalog, env: &str, targets: &[&'a Comp
 /// The label-selected lists that find this environment's tracked objects: one
 /// per rendered, listable kind — in each namespace the environment renders into
 /// for namespaced kinds, cluster-wide for the others.
-fn prune_lists(planned: &[Planned<'_>], targets: &[&CompiledTarget], label: Option<&str>) -> Vec<(ApiKind, Option<String>, String)> {
+fn prune_lists(
+    planned: &[Planned<'_>],
+    targets: &[&CompiledTarget],
+    label: Option<&str>,
+) -> Vec<(ApiKind, Option<String>, String)> {
     let Some(key) = label else { return Vec::new() };
     let values: BTreeSet<String> = targets.iter().map(|t| tracking::label_value(&t.target.address())).collect();
     let selector = if values.len() == 1 {
@@ -243,8 +269,11 @@ fn assemble(
 ) -> Result<EnvironmentReport, Vec<Diagnostic>> {
     let mut entries = Vec::new();
     let mut diags = Vec::new();
-    let rendered_namespaces: BTreeSet<&str> =
-        planned.iter().filter(|p| p.id.group.is_empty() && p.id.kind == "Namespace").map(|p| p.id.name.as_str()).collect();
+    let rendered_namespaces: BTreeSet<&str> = planned
+        .iter()
+        .filter(|p| p.id.group.is_empty() && p.id.kind == "Namespace")
+        .map(|p| p.id.name.as_str())
+        .collect();
     let mut fetched = objects.iter();
     for p in planned {
         let base = Entry {
@@ -259,16 +288,22 @@ fn assemble(
         };
         let entry = match &p.how {
             How::PendingCrd { crd } => Entry {
-                note: Some(format!("not served yet: its CustomResourceDefinition `{crd}` is in this bundle, so it was not dry-run")),
+                note: Some(format!(
+                    "not served yet: its CustomResourceDefinition `{crd}` is in this bundle, so it was not dry-run"
+                )),
                 diff: Some(object_diff(&p.id, None, Some(p.resource.body.clone()), opts)),
                 ..base
             },
             How::Served { body, .. } => match fetched.next() {
-                Some(Fetched::Object { dry: DryRun::Conflict(c), .. }) => Entry { status: Status::Conflict, conflict: Some(c.clone()), ..base },
+                Some(Fetched::Object { dry: DryRun::Conflict(c), .. }) => {
+                    Entry { status: Status::Conflict, conflict: Some(c.clone()), ..base }
+                }
                 Some(Fetched::Object { dry: DryRun::NamespaceMissing(ns), .. }) => {
                     if rendered_namespaces.contains(ns.as_str()) {
                         Entry {
-                            note: Some(format!("namespace `{ns}` does not exist yet (this bundle creates it), so it was not dry-run")),
+                            note: Some(format!(
+                                "namespace `{ns}` does not exist yet (this bundle creates it), so it was not dry-run"
+                            )),
                             diff: Some(object_diff(&p.id, None, Some(body.clone()), opts)),
                             ..base
                         }
@@ -277,12 +312,16 @@ fn assemble(
                             Diagnostic::error(format!("namespace `{ns}` of `{}` does not exist on the cluster", p.id))
                                 .at(p.resource.source.template.to_string())
                                 .note(format!("no target of environment `{env}` renders it"))
-                                .hint(format!("create namespace `{ns}`, or render it (a `Namespace` object) in this environment")),
+                                .hint(format!(
+                                    "create namespace `{ns}`, or render it (a `Namespace` object) in this environment"
+                                )),
                         );
                         continue;
                     }
                 }
-                Some(Fetched::Object { live, dry: DryRun::Applied(after) }) => compare(base, live.clone(), after.clone(), opts),
+                Some(Fetched::Object { live, dry: DryRun::Applied(after) }) => {
+                    compare(base, live.clone(), after.clone(), opts)
+                }
                 _ => unreachable!("one fetched object per served plan entry"),
             },
         };
@@ -300,7 +339,8 @@ fn assemble(
             let Ok(id) = ResId::of(item) else { continue };
             // Controllers copy labels onto objects they own; the garbage
             // collector deletes those with their owner.
-            let owned = item.pointer("/metadata/ownerReferences").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+            let owned =
+                item.pointer("/metadata/ownerReferences").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
             if owned || rendered.contains(&id) || prunes.contains_key(&id) {
                 continue;
             }
@@ -316,7 +356,16 @@ fn assemble(
             let diff = object_diff(&id, Some(item.clone()), None, opts);
             prunes.insert(
                 id.clone(),
-                Entry { status: Status::Removed, id, api_version, target, template: None, note: None, conflict: None, diff: Some(diff) },
+                Entry {
+                    status: Status::Removed,
+                    id,
+                    api_version,
+                    target,
+                    template: None,
+                    note: None,
+                    conflict: None,
+                    diff: Some(diff),
+                },
             );
         }
     }

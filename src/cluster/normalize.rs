@@ -30,7 +30,8 @@ use crate::repo::config::IgnoreRule;
 /// | `generation`        | bumped by the server when `spec` changes            |
 /// | `creationTimestamp` | assigned at creation                                |
 /// | `selfLink`          | deprecated, set by old servers                      |
-const SERVER_METADATA: &[&str] = &["managedFields", "resourceVersion", "uid", "generation", "creationTimestamp", "selfLink"];
+const SERVER_METADATA: &[&str] =
+    &["managedFields", "resourceVersion", "uid", "generation", "creationTimestamp", "selfLink"];
 
 /// Annotations written by tools and controllers, not by the user.
 ///
@@ -38,7 +39,8 @@ const SERVER_METADATA: &[&str] = &["managedFields", "resourceVersion", "uid", "g
 /// |----------------------------------------------------|---------------------------------------------|
 /// | `kubectl.kubernetes.io/last-applied-configuration` | client-side `kubectl apply` (holds a whole copy of the object, Secret values in clear) |
 /// | `deployment.kubernetes.io/revision`                | the Deployment controller                   |
-const SERVER_ANNOTATIONS: &[&str] = &["kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision"];
+const SERVER_ANNOTATIONS: &[&str] =
+    &["kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision"];
 
 /// Removes the fields the server owns: `status`, [`SERVER_METADATA`] and
 /// [`SERVER_ANNOTATIONS`] (an `annotations` map left empty goes too).
@@ -209,7 +211,12 @@ mod tests {
 
     #[test]
     fn normalize_is_idempotent() {
-        for f in ["live/deployment-shop.json", "live/crd-configwatchers.json", "live/service-shop-after-ops-edit.json", "live/namespace-shop.json"] {
+        for f in [
+            "live/deployment-shop.json",
+            "live/crd-configwatchers.json",
+            "live/service-shop-after-ops-edit.json",
+            "live/namespace-shop.json",
+        ] {
             let mut once = fixture(f);
             normalize(&mut once);
             let mut twice = once.clone();
@@ -223,11 +230,31 @@ mod tests {
         let base = json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}},
                           "metadata": {"annotations": {"example.com/hash": "x", "a~b": "y"}}});
         let cases: &[(&str, bool, Value)] = &[
-            ("/spec/replicas", true, json!({"spec": {"template": {"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}}, "metadata": {"annotations": {"example.com/hash": "x", "a~b": "y"}}})),
-            ("/spec/template/spec/containers/1/image", true, json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"image": "a"}, {}]}}}, "metadata": {"annotations": {"example.com/hash": "x", "a~b": "y"}}})),
-            ("/spec/template/spec/containers/0", true, json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"image": "b"}]}}}, "metadata": {"annotations": {"example.com/hash": "x", "a~b": "y"}}})),
-            ("/metadata/annotations/example.com~1hash", true, json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}}, "metadata": {"annotations": {"a~b": "y"}}})),
-            ("/metadata/annotations/a~0b", true, json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}}, "metadata": {"annotations": {"example.com/hash": "x"}}})),
+            (
+                "/spec/replicas",
+                true,
+                json!({"spec": {"template": {"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}}, "metadata": {"annotations": {"example.com/hash": "x", "a~b": "y"}}}),
+            ),
+            (
+                "/spec/template/spec/containers/1/image",
+                true,
+                json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"image": "a"}, {}]}}}, "metadata": {"annotations": {"example.com/hash": "x", "a~b": "y"}}}),
+            ),
+            (
+                "/spec/template/spec/containers/0",
+                true,
+                json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"image": "b"}]}}}, "metadata": {"annotations": {"example.com/hash": "x", "a~b": "y"}}}),
+            ),
+            (
+                "/metadata/annotations/example.com~1hash",
+                true,
+                json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}}, "metadata": {"annotations": {"a~b": "y"}}}),
+            ),
+            (
+                "/metadata/annotations/a~0b",
+                true,
+                json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}}, "metadata": {"annotations": {"example.com/hash": "x"}}}),
+            ),
             ("/spec/missing", false, base.clone()),
             ("/spec/template/spec/containers/7/image", false, base.clone()),
             ("/spec/replicas/deeper", false, base.clone()),
@@ -249,7 +276,12 @@ mod tests {
             namespace: ns.map(str::to_string),
             json_pointers: vec!["/spec/replicas".into()],
         };
-        let dep = ResId { group: "apps".into(), kind: "Deployment".into(), namespace: Some("shop".into()), name: "shop".into() };
+        let dep = ResId {
+            group: "apps".into(),
+            kind: "Deployment".into(),
+            namespace: Some("shop".into()),
+            name: "shop".into(),
+        };
         let cases = [
             (rule(None, None, None, None), true),
             (rule(Some("apps"), Some("Deployment"), None, None), true),
@@ -269,7 +301,10 @@ mod tests {
 
     #[test]
     fn bad_ignore_rules_are_errors_naming_strata_yaml() {
-        let r = |ps: &[&str]| IgnoreRule { json_pointers: ps.iter().map(|s| s.to_string()).collect(), ..IgnoreRule::default() };
+        let r = |ps: &[&str]| IgnoreRule {
+            json_pointers: ps.iter().map(|s| s.to_string()).collect(),
+            ..IgnoreRule::default()
+        };
         assert!(check_ignore_rules(&[r(&["/spec/replicas", "/a~1b~0c"])]).is_ok());
         let cases: &[(&[&str], &str)] = &[
             (&[""], "the empty pointer"),
@@ -290,7 +325,12 @@ mod tests {
 
         /// JSON objects whose keys often are the ones normalization looks at.
         fn json_value() -> impl Strategy<Value = Value> {
-            let leaf = prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::from), any::<i64>().prop_map(Value::from), "[a-z]{0,6}".prop_map(Value::from)];
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                "[a-z]{0,6}".prop_map(Value::from)
+            ];
             leaf.prop_recursive(4, 48, 5, |inner| {
                 let key = prop_oneof![
                     "[a-z]{1,5}",

@@ -170,7 +170,12 @@ mod tests {
     fn entry(status: Status, name: &str, target: &str) -> Entry {
         Entry {
             status,
-            id: ResId { group: String::new(), kind: "ConfigMap".into(), namespace: Some("shop".into()), name: name.into() },
+            id: ResId {
+                group: String::new(),
+                kind: "ConfigMap".into(),
+                namespace: Some("shop".into()),
+                name: name.into(),
+            },
             api_version: "v1".into(),
             target: target.into(),
             template: Some("shop/v1/cm.yaml".into()),
@@ -183,15 +188,26 @@ mod tests {
     #[test]
     fn the_diff_report_groups_by_target_in_cluster_words() {
         let mut conflict = entry(Status::Conflict, "svc", "shop/eastus");
-        conflict.conflict = Some(Conflict { managers: vec!["ops".into()], fields: vec![".spec.x".into()], message: String::new() });
+        conflict.conflict =
+            Some(Conflict { managers: vec!["ops".into()], fields: vec![".spec.x".into()], message: String::new() });
         let live = LiveReport {
             context: "kind".into(),
             server: "https://x".into(),
             environments: vec![EnvironmentReport {
                 environment: "eastus".into(),
                 targets: vec![
-                    TargetInfo { address: "shop/eastus".into(), component: "shop".into(), environment: "eastus".into(), version: "v1".into() },
-                    TargetInfo { address: "db/eastus".into(), component: "db".into(), environment: "eastus".into(), version: "v2".into() },
+                    TargetInfo {
+                        address: "shop/eastus".into(),
+                        component: "shop".into(),
+                        environment: "eastus".into(),
+                        version: "v1".into(),
+                    },
+                    TargetInfo {
+                        address: "db/eastus".into(),
+                        component: "db".into(),
+                        environment: "eastus".into(),
+                        version: "v2".into(),
+                    },
                 ],
                 entries: vec![
                     entry(Status::Unchanged, "a", "shop/eastus"),

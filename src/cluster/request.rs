@@ -32,7 +32,11 @@ pub struct BuildError(String);
 /// The collection path of a kind: `/api/v1/namespaces/shop/configmaps`,
 /// `/apis/apps/v1/deployments` (all namespaces) or `/apis/apiextensions.k8s.io/v1/customresourcedefinitions`.
 pub fn collection_path(kind: &ApiKind, namespace: Option<&str>) -> String {
-    let root = if kind.group.is_empty() { format!("/api/{}", kind.version) } else { format!("/apis/{}/{}", kind.group, kind.version) };
+    let root = if kind.group.is_empty() {
+        format!("/api/{}", kind.version)
+    } else {
+        format!("/apis/{}/{}", kind.group, kind.version)
+    };
     match namespace.filter(|_| kind.namespaced) {
         Some(ns) => format!("{root}/namespaces/{ns}/{}", kind.plural),
         None => format!("{root}/{}", kind.plural),
@@ -53,11 +57,17 @@ pub fn get(kind: &ApiKind, namespace: Option<&str>, name: &str) -> Result<http::
     if let Some(ns) = namespace {
         checked_segment("namespace", ns)?;
     }
-    kube::core::Request::new(collection_path(kind, namespace)).get(name, &GetParams::default()).map_err(|e| BuildError(e.to_string()))
+    kube::core::Request::new(collection_path(kind, namespace))
+        .get(name, &GetParams::default())
+        .map_err(|e| BuildError(e.to_string()))
 }
 
 /// `GET` the objects matching a label selector, in one namespace or in all.
-pub fn list(kind: &ApiKind, namespace: Option<&str>, label_selector: &str) -> Result<http::Request<Vec<u8>>, BuildError> {
+pub fn list(
+    kind: &ApiKind,
+    namespace: Option<&str>,
+    label_selector: &str,
+) -> Result<http::Request<Vec<u8>>, BuildError> {
     if let Some(ns) = namespace {
         checked_segment("namespace", ns)?;
     }
@@ -69,7 +79,12 @@ pub fn list(kind: &ApiKind, namespace: Option<&str>, label_selector: &str) -> Re
 /// Server-side apply of `body` as field manager `strata`, as a dry-run:
 /// `PATCH …/name?dryRun=All&fieldManager=strata` with `application/apply-patch+yaml`.
 /// Not forced: a field owned by another manager comes back as a 409 conflict.
-pub fn dry_run_apply(kind: &ApiKind, namespace: Option<&str>, name: &str, body: &Value) -> Result<http::Request<Vec<u8>>, BuildError> {
+pub fn dry_run_apply(
+    kind: &ApiKind,
+    namespace: Option<&str>,
+    name: &str,
+    body: &Value,
+) -> Result<http::Request<Vec<u8>>, BuildError> {
     checked_segment("name", name)?;
     if let Some(ns) = namespace {
         checked_segment("namespace", ns)?;
@@ -91,11 +106,7 @@ pub fn check_read_only(method: &http::Method, uri: &http::Uri) -> Result<(), Rea
         return Ok(());
     }
     let dry = uri.query().is_some_and(|q| q.split('&').any(|pair| pair == "dryRun=All"));
-    if dry {
-        Ok(())
-    } else {
-        Err(ReadOnlyViolation(format!("{method} {uri}")))
-    }
+    if dry { Ok(()) } else { Err(ReadOnlyViolation(format!("{method} {uri}"))) }
 }
 
 /// A request that would have changed the cluster; never sent.
@@ -182,7 +193,8 @@ mod tests {
     #[test]
     fn every_request_strata_builds_is_read_only() {
         let dep = kind("apps", "v1", "Deployment", "deployments", true);
-        let body = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop", "namespace": "shop"}});
+        let body =
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop", "namespace": "shop"}});
         let reqs = [
             get(&dep, Some("shop"), "shop").unwrap(),
             list(&dep, Some("shop"), "strata.dev/target=shop.eastus").unwrap(),
@@ -194,7 +206,10 @@ mod tests {
         }
         assert_eq!(reqs[0].method(), http::Method::GET);
         assert_eq!(reqs[0].uri(), "/apis/apps/v1/namespaces/shop/deployments/shop");
-        assert_eq!(reqs[1].uri(), "/apis/apps/v1/namespaces/shop/deployments?&labelSelector=strata.dev%2Ftarget%3Dshop.eastus");
+        assert_eq!(
+            reqs[1].uri(),
+            "/apis/apps/v1/namespaces/shop/deployments?&labelSelector=strata.dev%2Ftarget%3Dshop.eastus"
+        );
     }
 
     #[test]

@@ -216,9 +216,13 @@ mod tests {
         let mk = |v: Value| Resource::new(v, src.clone()).unwrap();
         let mut rs = vec![
             mk(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}})),
-            mk(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "labels": {"x": "1", "strata.dev/target": "forged"}}})),
+            mk(
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "labels": {"x": "1", "strata.dev/target": "forged"}}}),
+            ),
             mk(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": null}})),
-            mk(json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "ws.example.com"}})),
+            mk(
+                json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "ws.example.com"}}),
+            ),
         ];
         label_resources(&mut rs, DEFAULT_LABEL, "shop.eastus");
         assert_eq!(rs[0].body["metadata"]["labels"], json!({"strata.dev/target": "shop.eastus"}));

@@ -89,9 +89,10 @@ fn read(fs: &Fs, path: &str) -> Result<Option<std::sync::Arc<[u8]>>, ()> {
 /// the word `Repo` (not `Repository`), even in a comment, counts.
 pub fn mentions_repo(bytes: &[u8]) -> bool {
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    bytes.windows(4).enumerate().any(|(i, w)| {
-        w == b"Repo" && (i == 0 || !word(bytes[i - 1])) && bytes.get(i + 4).is_none_or(|c| !word(*c))
-    })
+    bytes
+        .windows(4)
+        .enumerate()
+        .any(|(i, w)| w == b"Repo" && (i == 0 || !word(bytes[i - 1])) && bytes.get(i + 4).is_none_or(|c| !word(*c)))
 }
 
 /// Whether any file below `dir` (links followed) or `strata.yaml` uses the word
@@ -233,9 +234,17 @@ mod tests {
             (vec![("web/v1/cm.yaml", "x: 1\n")], &["api/east", "api/prod/west", "db/east"][..], "a template of web"),
             (vec![("api/east/parameters.yaml", "a: 2\n")], &["db/east", "web/east"][..], "a parameter file of api"),
             (vec![("api/prod/p.yaml", "[{}]\n")], &["db/east", "web/east"][..], "a patch file inside api"),
-            (vec![("shared/v9/cm.yaml", "x: 1\n")], &["api/east", "api/prod/west", "web/east"][..], "a version outside its component"),
+            (
+                vec![("shared/v9/cm.yaml", "x: 1\n")],
+                &["api/east", "api/prod/west", "web/east"][..],
+                "a version outside its component",
+            ),
             (vec![("strata.yaml", "values:\n  a: 2\n")], &[][..], "strata.yaml"),
-            (vec![("web/east/templates", "-> ../v2"), ("web/v2/cm.yaml", "y: 1\n")], &["api/east", "api/prod/west", "db/east"][..], "a version link"),
+            (
+                vec![("web/east/templates", "-> ../v2"), ("web/v2/cm.yaml", "y: 1\n")],
+                &["api/east", "api/prod/west", "db/east"][..],
+                "a version link",
+            ),
             (vec![("other/v1/cm.yaml", "z: 1\n"), ("other/e/templates", "-> ../v1")], &all[..], "a new component"),
         ] {
             assert_eq!(identical(&changes), expect, "{why}");

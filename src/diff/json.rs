@@ -47,7 +47,8 @@ pub fn to_value(report: &Report, stat: bool) -> Value {
                 .targets
                 .iter()
                 .map(|t| {
-                    let status = t.presence().unwrap_or(if t.counts.differs() { Status::Changed } else { Status::Unchanged });
+                    let status =
+                        t.presence().unwrap_or(if t.counts.differs() { Status::Changed } else { Status::Unchanged });
                     let resources: Vec<Value> = t
                         .changes
                         .iter()

@@ -182,10 +182,7 @@ fn block(t: &TargetReport, words: Vocabulary, diffs: bool) -> String {
 }
 
 fn cut_note(rows_cut: usize, shortened: &[String], left_out: &[String], opts: &MarkdownOptions) -> String {
-    let mut n = format!(
-        "> [!NOTE]\n> This comment was cut to stay under {} characters.",
-        opts.max_chars
-    );
+    let mut n = format!("> [!NOTE]\n> This comment was cut to stay under {} characters.", opts.max_chars);
     let list = |names: &[String]| -> String {
         // Bounded, so the note fits in its reserve.
         let mut s = String::new();

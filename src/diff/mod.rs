@@ -420,11 +420,7 @@ pub fn unified_diff(
     after: Option<&serde_json::Value>,
     show_secrets: bool,
 ) -> String {
-    let (b, a) = if show_secrets {
-        (before.cloned(), after.cloned())
-    } else {
-        mask_secret(before, after)
-    };
+    let (b, a) = if show_secrets { (before.cloned(), after.cloned()) } else { mask_secret(before, after) };
     let text = |v: Option<serde_json::Value>| v.map(|v| yaml::to_string(&canonical(&v))).unwrap_or_default();
     let (bt, at) = (text(b), text(a));
     // Named like git names files, `/dev/null` for the side that does not exist.

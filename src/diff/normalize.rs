@@ -162,7 +162,8 @@ mod tests {
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}});
         assert_eq!(mask_secret(Some(&cm), Some(&cm)), (Some(cm.clone()), Some(cm.clone())));
         // A custom resource called Secret in another group is not a core Secret.
-        let custom = json!({"apiVersion": "example.com/v1", "kind": "Secret", "metadata": {"name": "c"}, "data": {"k": "v"}});
+        let custom =
+            json!({"apiVersion": "example.com/v1", "kind": "Secret", "metadata": {"name": "c"}, "data": {"k": "v"}});
         assert!(!is_secret(&custom));
         assert_eq!(mask_secret(Some(&custom), None).0.unwrap()["data"]["k"], "v");
     }

@@ -67,8 +67,16 @@ fn identical_renders_do_not_differ() {
 
 #[test]
 fn reordered_keys_are_not_a_change() {
-    let a = compiled(&[("web/east", "v1", vec![json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1", "b": "2"}})])]);
-    let b = compiled(&[("web/east", "v1", vec![json!({"data": {"b": "2", "a": "1"}, "metadata": {"name": "c"}, "kind": "ConfigMap", "apiVersion": "v1"})])]);
+    let a = compiled(&[(
+        "web/east",
+        "v1",
+        vec![json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1", "b": "2"}})],
+    )]);
+    let b = compiled(&[(
+        "web/east",
+        "v1",
+        vec![json!({"data": {"b": "2", "a": "1"}, "metadata": {"name": "c"}, "kind": "ConfigMap", "apiVersion": "v1"})],
+    )]);
     assert!(!compare(&a, &b, &opts()).differs());
 }
 
@@ -145,7 +153,11 @@ fn a_changed_resource_gets_a_unified_diff_with_three_lines_of_context() {
 
 #[test]
 fn added_and_removed_resources_show_their_whole_body() {
-    let r = compare(&compiled(&[("web/east", "v1", vec![])]), &compiled(&[("web/east", "v1", vec![cm("c", json!({"k": "v"}))])]), &opts());
+    let r = compare(
+        &compiled(&[("web/east", "v1", vec![])]),
+        &compiled(&[("web/east", "v1", vec![cm("c", json!({"k": "v"}))])]),
+        &opts(),
+    );
     let d = &r.environments[0].targets[0].changes[0].diff;
     assert!(d.starts_with("--- /dev/null\n+++ b/ConfigMap/shop/c\n@@ -0,0 +1,7 @@\n+apiVersion: v1\n"), "{d}");
     assert!(d.contains("+  k: v\n"), "{d}");
@@ -230,7 +242,10 @@ fn json_report_has_the_documented_shape() {
     let res = &env["targets"][1]["resources"][0];
     assert_eq!(res["status"], "changed");
     assert_eq!(res["id"], "apps/Deployment/shop/web");
-    assert_eq!((res["group"].as_str(), res["kind"].as_str(), res["namespace"].as_str()), (Some("apps"), Some("Deployment"), Some("shop")));
+    assert_eq!(
+        (res["group"].as_str(), res["kind"].as_str(), res["namespace"].as_str()),
+        (Some("apps"), Some("Deployment"), Some("shop"))
+    );
     assert!(res["diff"].as_str().unwrap().contains("+  replicas: 2"));
     let stat: Value = serde_json::from_str(&json::render(&r, true)).unwrap();
     assert!(stat["environments"][0]["targets"][1]["resources"][0].get("diff").is_none());
@@ -271,12 +286,17 @@ fn markdown_stays_under_the_limit_and_says_what_was_cut() {
     // 40 targets, each changing a ConfigMap with a 4 kB value: far more than 20,000 characters.
     let big = |tag: &str| json!({"k": format!("{tag}{}", "x".repeat(4_000))});
     let side = |tag: &str| -> Compiled {
-        let owned: Vec<(String, Vec<Value>)> = (0..40).map(|i| (format!("app{i:02}/east"), vec![cm("c", big(tag))])).collect();
+        let owned: Vec<(String, Vec<Value>)> =
+            (0..40).map(|i| (format!("app{i:02}/east"), vec![cm("c", big(tag))])).collect();
         let refs: Vec<(&str, &str, Vec<Value>)> = owned.iter().map(|(a, b)| (a.as_str(), "v1", b.clone())).collect();
         compiled(&refs)
     };
     let r = compare(&side("a"), &side("b"), &opts());
-    let opts = MarkdownOptions { max_chars: 20_000, command: Some("strata diff --from main".into()), ..MarkdownOptions::default() };
+    let opts = MarkdownOptions {
+        max_chars: 20_000,
+        command: Some("strata diff --from main".into()),
+        ..MarkdownOptions::default()
+    };
     let m = markdown::render(&r, &opts);
     assert!(m.len() <= 20_000, "{} characters", m.len());
     assert!(m.contains("| east | app39/east | v1 | 0 | 0 | 1 | 0 |"), "every row is in the table");
@@ -303,7 +323,8 @@ fn markdown_fences_outlast_backticks_in_the_diff() {
 
 #[test]
 fn cluster_vocabulary_renames_statuses() {
-    let mut r = compare(&compiled(&[("web/east", "v1", vec![])]), &compiled(&[("web/east", "v1", vec![deploy(1)])]), &opts());
+    let mut r =
+        compare(&compiled(&[("web/east", "v1", vec![])]), &compiled(&[("web/east", "v1", vec![deploy(1)])]), &opts());
     r.words = Vocabulary::Cluster;
     let t = text::render(&r, TextOptions::default());
     assert!(t.contains("+ create apps/Deployment/shop/web"), "{t}");
@@ -316,11 +337,17 @@ mod properties {
     use proptest::prelude::*;
 
     fn json_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::from), any::<i64>().prop_map(Value::from), "[a-z0-9 ]{0,8}".prop_map(Value::from)];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-z0-9 ]{0,8}".prop_map(Value::from)
+        ];
         leaf.prop_recursive(3, 24, 4, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map("[a-z]{1,4}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+                prop::collection::btree_map("[a-z]{1,4}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
     }

@@ -62,7 +62,8 @@ pub fn render(report: &Report, opts: TextOptions) -> String {
     let p = Paint(opts.color);
     let words = report.words;
     let mut out = String::new();
-    let _ = writeln!(out, "{}", p.bold(&format!("strata diff {} → {}", report.before.describe(), report.after.describe())));
+    let _ =
+        writeln!(out, "{}", p.bold(&format!("strata diff {} → {}", report.before.describe(), report.after.describe())));
     for env in &report.environments {
         out.push('\n');
         let _ = writeln!(out, "{}", p.bold(&format!("environment {}: {}", env.environment, env.describe(words))));

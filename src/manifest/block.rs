@@ -429,7 +429,27 @@ fn split_key(text: &str) -> Option<(String, &str)> {
 /// Characters that cannot start a plain scalar here (`-`, `?` and `:` followed by a
 /// non-blank can, in YAML, but are left to `yaml_serde` when they start a key).
 fn is_indicator(c: u8) -> bool {
-    matches!(c, b'-' | b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`')
+    matches!(
+        c,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    )
 }
 
 /// `-x`, `?x`, `:x`: indicators followed by a non-blank start plain scalars.
@@ -610,7 +630,11 @@ impl Flow<'_> {
                 self.pos += len;
                 Some(Value::String(s))
             }
-            b'-' if rest.len() > 1 && !matches!(rest.as_bytes()[1], b' ' | b'\t' | b',' | b'[' | b']' | b'{' | b'}') => self.plain(rest),
+            b'-' if rest.len() > 1
+                && !matches!(rest.as_bytes()[1], b' ' | b'\t' | b',' | b'[' | b']' | b'{' | b'}') =>
+            {
+                self.plain(rest)
+            }
             c if is_indicator(*c) => None,
             _ => self.plain(rest),
         }
@@ -649,7 +673,9 @@ pub fn resolve_plain(s: &str) -> Option<Value> {
     // first letters of `null`, `true`, `false` (and their spellings).
     match b[0] {
         b'n' | b'N' | b't' | b'T' | b'f' | b'F' => {}
-        c if c.is_ascii_alphabetic() || c == b'/' || c == b'_' || c >= 0x80 => return Some(Value::String(s.to_string())),
+        c if c.is_ascii_alphabetic() || c == b'/' || c == b'_' || c >= 0x80 => {
+            return Some(Value::String(s.to_string()));
+        }
         _ => {}
     }
     match s {
@@ -677,7 +703,9 @@ pub fn resolve_plain(s: &str) -> Option<Value> {
             None => Some(s),
         };
         if let Some(u) = unsigned {
-            if matches!(u, ".inf" | ".Inf" | ".INF") || matches!(s, "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN") {
+            if matches!(u, ".inf" | ".Inf" | ".INF")
+                || matches!(s, "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN")
+            {
                 return None; // non-finite: an error in strata's visitor
             }
             if let Ok(f) = u.parse::<f64>()
@@ -815,7 +843,10 @@ mod tests {
             ("a: >\n  folded\n", false),
             ("a: 012\nb: 0x1F\nc: 1e3\nd: +1\ne: .5\nf: 1_000\ng: -0\nh: 0.0\ni: 1.\nj: 9223372036854775808\n", true),
             ("a: -0x10\nb: 0o17\nc: 0b101\nd: 1e400\ne: 00\nf: -01\ng: +.5\nh: 1e\ni: Infinity\nj: +-1\nk: 0x\n", true),
-            ("a: ~\nb: Null\nc: NULL\nd: True\ne: FALSE\nf: yes\ng: On\nh: 2024-01-01\ni: --\nj: -v\nk: :x\nl: ?x\n", true),
+            (
+                "a: ~\nb: Null\nc: NULL\nd: True\ne: FALSE\nf: yes\ng: On\nh: 2024-01-01\ni: --\nj: -v\nk: :x\nl: ?x\n",
+                true,
+            ),
             ("a: .inf\n", false),
             ("a: .NaN\n", false),
             ("a: 99999999999999999999\n", false),
@@ -865,7 +896,9 @@ mod tests {
         for (text, read) in cases.iter().copied().chain(samples) {
             match agrees(text) {
                 Err(e) => wrong.push(e),
-                Ok(r) if r != read => wrong.push(format!("{text:?}: fast path {} it", if r { "read" } else { "declined" })),
+                Ok(r) if r != read => {
+                    wrong.push(format!("{text:?}: fast path {} it", if r { "read" } else { "declined" }))
+                }
                 Ok(_) => {}
             }
         }
@@ -882,9 +915,50 @@ mod tests {
     fn word() -> impl Strategy<Value = String> {
         prop_oneof![
             prop::sample::select(vec![
-                "a", "name", "on", "y", "null", "~", "True", "012", "0x1F", "1_000", "1e3", "-1", "+1", ".5", ".inf",
-                "1:20", "a b", "-", "-x", "?x", ":x", "a: b", "a #b", "#x", "&a", "*a", "!t", "|", ">", "'", "\"",
-                "[a]", "{a}", "a,b", "---", "...", "é", "\u{85}", "a\tb", " a", "a ", "", "it's", "say \"hi\"",
+                "a",
+                "name",
+                "on",
+                "y",
+                "null",
+                "~",
+                "True",
+                "012",
+                "0x1F",
+                "1_000",
+                "1e3",
+                "-1",
+                "+1",
+                ".5",
+                ".inf",
+                "1:20",
+                "a b",
+                "-",
+                "-x",
+                "?x",
+                ":x",
+                "a: b",
+                "a #b",
+                "#x",
+                "&a",
+                "*a",
+                "!t",
+                "|",
+                ">",
+                "'",
+                "\"",
+                "[a]",
+                "{a}",
+                "a,b",
+                "---",
+                "...",
+                "é",
+                "\u{85}",
+                "a\tb",
+                " a",
+                "a ",
+                "",
+                "it's",
+                "say \"hi\"",
             ])
             .prop_map(String::from),
             "[a-z0-9:#\\- .'\"\\[\\]{},|>&*!]{0,8}",
@@ -916,8 +990,8 @@ mod tests {
     /// Small edits that turn valid YAML into the cases parsers get wrong.
     fn mutate(text: &str, edits: &[(usize, usize)]) -> String {
         const INSERTS: &[&str] = &[
-            " ", "  ", ":", ": ", "#", " #", "-", "- ", "\n", "\n  ", "'", "\"", "|", "|-", "|+", "|2", ">", "[",
-            "]", "{", "}", ",", "\t", "---\n", "&a ", "*a", "!t ", "? ", "\\", "x", "\n- ", "0", ".",
+            " ", "  ", ":", ": ", "#", " #", "-", "- ", "\n", "\n  ", "'", "\"", "|", "|-", "|+", "|2", ">", "[", "]",
+            "{", "}", ",", "\t", "---\n", "&a ", "*a", "!t ", "? ", "\\", "x", "\n- ", "0", ".",
         ];
         let mut s = text.to_string();
         for &(at, what) in edits {

@@ -29,18 +29,12 @@ impl ResId {
     /// Reads the identity of an object body.
     pub fn of(body: &Value) -> Result<ResId, String> {
         let obj = body.as_object().ok_or("a Kubernetes object must be a mapping")?;
-        let api_version = obj
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or("missing `apiVersion`")?;
+        let api_version =
+            obj.get("apiVersion").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or("missing `apiVersion`")?;
         let kind = obj.get("kind").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or("missing `kind`")?;
         let meta = obj.get("metadata").and_then(Value::as_object).ok_or("missing `metadata`")?;
-        let name = meta
-            .get("name")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or("missing `metadata.name`")?;
+        let name =
+            meta.get("name").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or("missing `metadata.name`")?;
         let namespace = meta.get("namespace").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
         Ok(ResId {
             group: group_of(api_version).to_string(),
@@ -204,7 +198,10 @@ mod tests {
 
     #[test]
     fn identity_ignores_version() {
-        let a = ResId::of(&json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}})).unwrap();
+        let a = ResId::of(
+            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}}),
+        )
+        .unwrap();
         let b = ResId::of(&json!({"apiVersion": "apps/v1beta1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}})).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.to_string(), "apps/Deployment/shop/web");
@@ -215,7 +212,10 @@ mod tests {
     #[test]
     fn identity_errors_say_what_is_missing() {
         assert_eq!(ResId::of(&json!({"kind": "X"})).unwrap_err(), "missing `apiVersion`");
-        assert_eq!(ResId::of(&json!({"apiVersion": "v1", "kind": "X", "metadata": {}})).unwrap_err(), "missing `metadata.name`");
+        assert_eq!(
+            ResId::of(&json!({"apiVersion": "v1", "kind": "X", "metadata": {}})).unwrap_err(),
+            "missing `metadata.name`"
+        );
         assert_eq!(ResId::of(&json!([1])).unwrap_err(), "a Kubernetes object must be a mapping");
     }
 

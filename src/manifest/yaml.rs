@@ -142,9 +142,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Number(v.into()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Number::from_f64(v).map(Value::Number).ok_or_else(|| {
-            E::custom(format!("`{v}` is not a finite number; quote it if it is meant as a string"))
-        })
+        Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom(format!("`{v}` is not a finite number; quote it if it is meant as a string")))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_string()))
@@ -392,8 +392,8 @@ pub fn is_plain_safe(s: &str) -> bool {
 /// Strings that some YAML reader resolves to something other than a string.
 fn is_yaml11_special(s: &str) -> bool {
     const WORDS: &[&str] = &[
-        "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True",
-        "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "=", "<<",
+        "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE",
+        "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "=", "<<",
     ];
     if WORDS.contains(&s) {
         return true;
@@ -442,9 +442,23 @@ mod tests {
         }});
         let text = to_string(&v);
         for (k, expect) in [
-            ("a", "'on'"), ("b", "'y'"), ("c", "'012'"), ("d", "'1e3'"), ("e", "'null'"), ("f", "'~'"),
-            ("g", "'2024-01-01'"), ("h", "'1_000'"), ("i", "'yes'"), ("j", "'0x1F'"), ("k", "'1:20'"),
-            ("l", "'.inf'"), ("m", "''"), ("neg", "'-1'"), ("o", "'2024-01-01T10:00:00Z'"), ("p", "'+1'"), ("q", "'1.5'"),
+            ("a", "'on'"),
+            ("b", "'y'"),
+            ("c", "'012'"),
+            ("d", "'1e3'"),
+            ("e", "'null'"),
+            ("f", "'~'"),
+            ("g", "'2024-01-01'"),
+            ("h", "'1_000'"),
+            ("i", "'yes'"),
+            ("j", "'0x1F'"),
+            ("k", "'1:20'"),
+            ("l", "'.inf'"),
+            ("m", "''"),
+            ("neg", "'-1'"),
+            ("o", "'2024-01-01T10:00:00Z'"),
+            ("p", "'+1'"),
+            ("q", "'1.5'"),
         ] {
             assert!(text.contains(&format!("  {k}: {expect}\n")), "{k}: {text}");
         }
@@ -494,7 +508,9 @@ mod tests {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..12 {
             let p = i - 1;
-            text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
         }
         let e = parse_documents(&text).unwrap_err();
         assert!(e.message.contains("repetition limit") || e.message.contains("alias"), "{e:?}");

@@ -79,9 +79,12 @@ pub fn depends_on(r: &Resource) -> Result<Vec<ResId>, Diagnostic> {
     for reference in text.split(',').map(str::trim) {
         let parts: Vec<&str> = reference.split('/').collect();
         let id = match parts.as_slice() {
-            [group, "namespaces", ns, kind, name] if !ns.is_empty() && !kind.is_empty() && !name.is_empty() => {
-                ResId { group: group.to_string(), kind: kind.to_string(), namespace: Some(ns.to_string()), name: name.to_string() }
-            }
+            [group, "namespaces", ns, kind, name] if !ns.is_empty() && !kind.is_empty() && !name.is_empty() => ResId {
+                group: group.to_string(),
+                kind: kind.to_string(),
+                namespace: Some(ns.to_string()),
+                name: name.to_string(),
+            },
             [group, kind, name] if !kind.is_empty() && !name.is_empty() => {
                 ResId { group: group.to_string(), kind: kind.to_string(), namespace: None, name: name.to_string() }
             }
@@ -157,11 +160,14 @@ mod tests {
         let cases: &[(&str, Result<Vec<ResId>, &str>)] = &[
             ("apps/namespaces/shop/StatefulSet/db", Ok(vec![id("apps", "StatefulSet", Some("shop"), "db")])),
             ("/namespaces/shop/ConfigMap/web", Ok(vec![id("", "ConfigMap", Some("shop"), "web")])),
-            ("rbac.authorization.k8s.io/ClusterRole/reader", Ok(vec![id("rbac.authorization.k8s.io", "ClusterRole", None, "reader")])),
-            ("/Namespace/shop, apps/namespaces/shop/Deployment/api", Ok(vec![
-                id("", "Namespace", None, "shop"),
-                id("apps", "Deployment", Some("shop"), "api"),
-            ])),
+            (
+                "rbac.authorization.k8s.io/ClusterRole/reader",
+                Ok(vec![id("rbac.authorization.k8s.io", "ClusterRole", None, "reader")]),
+            ),
+            (
+                "/Namespace/shop, apps/namespaces/shop/Deployment/api",
+                Ok(vec![id("", "Namespace", None, "shop"), id("apps", "Deployment", Some("shop"), "api")]),
+            ),
             ("apps/Deployment", Err("malformed reference `apps/Deployment`")),
             ("apps/namespace/shop/Deployment/api", Err("malformed reference")),
             ("/namespaces//ConfigMap/web", Err("malformed reference")),

@@ -186,8 +186,14 @@ mod tests {
 
     #[test]
     fn closure_and_depths() {
-        let g = graph(&[("api", &["db", "cache"]), ("db", &["storage"]), ("cache", &[]), ("storage", &[]), ("web", &["api"])])
-            .unwrap();
+        let g = graph(&[
+            ("api", &["db", "cache"]),
+            ("db", &["storage"]),
+            ("cache", &[]),
+            ("storage", &[]),
+            ("web", &["api"]),
+        ])
+        .unwrap();
         assert!(g.depends_on("web", "storage"));
         assert!(!g.depends_on("db", "api"));
         let all: BTreeSet<&str> = ["api", "db", "cache", "storage", "web"].into();

@@ -22,22 +22,22 @@ use crate::manifest::Resource;
 /// then what routes traffic to workloads, then the API extensions and webhooks that
 /// would otherwise intercept the creation of everything before them.
 pub const INSTALL_ORDER: &[&str] = &[
-    "PriorityClass",       // pods name it; must exist before any pod is scheduled
-    "Namespace",           // holds everything namespaced
-    "NetworkPolicy",       // in force before the pods it restricts start
-    "ResourceQuota",       // quotas and limits apply at pod admission
+    "PriorityClass", // pods name it; must exist before any pod is scheduled
+    "Namespace",     // holds everything namespaced
+    "NetworkPolicy", // in force before the pods it restricts start
+    "ResourceQuota", // quotas and limits apply at pod admission
     "LimitRange",
     "PodSecurityPolicy",
     "PodDisruptionBudget",
-    "ServiceAccount",      // pods refer to their identity, secrets and configuration
+    "ServiceAccount", // pods refer to their identity, secrets and configuration
     "Secret",
     "SecretList",
     "ConfigMap",
-    "StorageClass",        // storage before the claims that bind to it
+    "StorageClass", // storage before the claims that bind to it
     "PersistentVolume",
     "PersistentVolumeClaim",
     "CustomResourceDefinition",
-    "ClusterRole",         // access control before the workloads that need it
+    "ClusterRole", // access control before the workloads that need it
     "ClusterRoleList",
     "ClusterRoleBinding",
     "ClusterRoleBindingList",
@@ -45,7 +45,7 @@ pub const INSTALL_ORDER: &[&str] = &[
     "RoleList",
     "RoleBinding",
     "RoleBindingList",
-    "Service",             // before workloads, so their pods get the service's env vars
+    "Service", // before workloads, so their pods get the service's env vars
     "DaemonSet",
     "Pod",
     "ReplicationController",
@@ -55,9 +55,9 @@ pub const INSTALL_ORDER: &[&str] = &[
     "StatefulSet",
     "Job",
     "CronJob",
-    "IngressClass",        // routing after the services it routes to
+    "IngressClass", // routing after the services it routes to
     "Ingress",
-    "APIService",          // aggregated APIs and webhooks last: they intercept requests
+    "APIService", // aggregated APIs and webhooks last: they intercept requests
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
 ];

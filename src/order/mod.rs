@@ -348,11 +348,7 @@ fn sort_phase(
     let local: HashMap<usize, usize> = members.iter().enumerate().map(|(l, &g)| (g, l)).collect();
     let component_of = |l: usize| items[members[l]].0.component.as_str();
     let comps: BTreeSet<&str> = (0..n).map(component_of).collect();
-    let barriers: Vec<&str> = comps
-        .iter()
-        .copied()
-        .filter(|c| comps.iter().any(|o| graph.depends_on(o, c)))
-        .collect();
+    let barriers: Vec<&str> = comps.iter().copied().filter(|c| comps.iter().any(|o| graph.depends_on(o, c))).collect();
     let barrier_of: HashMap<&str, usize> = barriers.iter().enumerate().map(|(i, c)| (*c, n + i)).collect();
     let total = n + barriers.len();
 
@@ -487,7 +483,12 @@ fn reason_for(
         return by_depth();
     }
     if (a.rank, a.kind) != (b.rank, b.kind) {
-        return Reason::Kind { before: a.kind.to_string(), kind: b.kind.to_string(), rank: b.rank, before_rank: a.rank };
+        return Reason::Kind {
+            before: a.kind.to_string(),
+            kind: b.kind.to_string(),
+            rank: b.rank,
+            before_rank: a.rank,
+        };
     }
     let by = if a.group != b.group {
         "group"
@@ -537,7 +538,10 @@ fn check_implicit_dependencies(
                     ))
                     .at(r.source.template.to_string())
                     .note(format!("`{}` comes from {}", other.id, other.source.template))
-                    .hint(format!("give `{}` wave {} or later, or move `{}` to an earlier wave", r.id, waves[j].value, other.id)),
+                    .hint(format!(
+                        "give `{}` wave {} or later, or move `{}` to an earlier wave",
+                        r.id, waves[j].value, other.id
+                    )),
                 );
             }
         }
@@ -561,7 +565,9 @@ fn missing_dependency(environment: &str, r: &Resource, id: &ResId, items: &[(&Ta
     if !near.is_empty() {
         d = d.hint(format!("did you mean {}?", near.join(" or ")));
     } else {
-        d = d.hint("an object may only depend on objects of the same environment; check the group, kind, namespace and name");
+        d = d.hint(
+            "an object may only depend on objects of the same environment; check the group, kind, namespace and name",
+        );
     }
     d
 }
@@ -623,7 +629,10 @@ fn cycle_error(environment: &str, cycle: &[(Node, Wait)], items: &[(&Target, &Re
             Wait::Member => {}
         }
     }
-    d.hint(format!("remove one of these dependencies; a `{}` reference is usually the one to drop", annotations::DEPENDS_ON))
+    d.hint(format!(
+        "remove one of these dependencies; a `{}` reference is usually the one to drop",
+        annotations::DEPENDS_ON
+    ))
 }
 
 #[cfg(test)]

@@ -109,7 +109,11 @@ fn waves_and_phases() {
         .add(1, "apps/v1 Deployment shop/web", &[("strata.dev/wave", "2")])
         .add(1, "v1 ConfigMap shop/web", &[])
         .add(0, "example.com/v1 Widget shop/w", &[("argocd.argoproj.io/sync-wave", "-1")])
-        .add(0, "apiextensions.k8s.io/v1 CustomResourceDefinition widgets.example.com", &[("argocd.argoproj.io/sync-wave", "-1")])
+        .add(
+            0,
+            "apiextensions.k8s.io/v1 CustomResourceDefinition widgets.example.com",
+            &[("argocd.argoproj.io/sync-wave", "-1")],
+        )
         .add(0, "v1 Namespace shop", &[("strata.dev/wave", "-1")])
         .add(1, "v1 Namespace other", &[]);
     let got = c.plan(&ComponentGraph::default()).unwrap();
@@ -119,7 +123,11 @@ fn waves_and_phases() {
             "apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com",
             "CustomResourceDefinitions apply first in wave -1 (`argocd.argoproj.io/sync-wave`), so their kinds exist",
         ),
-        ("wave-minus-1-namespaces", "Namespace/shop", "Namespaces apply before the objects in them, in wave -1 (`strata.dev/wave`)"),
+        (
+            "wave-minus-1-namespaces",
+            "Namespace/shop",
+            "Namespaces apply before the objects in them, in wave -1 (`strata.dev/wave`)",
+        ),
         ("wave-minus-1-resources", "example.com/Widget/shop/w", "first in wave -1 (`argocd.argoproj.io/sync-wave`)"),
         ("wave-0-namespaces", "Namespace/other", "Namespaces apply before the objects in them, in wave 0 (default)"),
         ("wave-0-resources", "ConfigMap/shop/web", "first in wave 0 (default)"),
@@ -153,7 +161,13 @@ fn component_dependencies_come_first() {
     let ids: Vec<&str> = got.iter().map(|(_, id, _)| id.as_str()).collect();
     assert_eq!(
         ids,
-        ["Namespace/shop", "apps/Deployment/shop/cache", "apps/StatefulSet/shop/db", "ConfigMap/shop/api", "ConfigMap/shop/web"]
+        [
+            "Namespace/shop",
+            "apps/Deployment/shop/cache",
+            "apps/StatefulSet/shop/db",
+            "ConfigMap/shop/api",
+            "ConfigMap/shop/web"
+        ]
     );
     assert_eq!(got[3].2, "component `api` depends on `db`");
     assert_eq!(got[4].2, "component `web` depends on `api`, `db`");
@@ -215,24 +229,36 @@ fn bad_input_is_reported_with_the_template() {
     let g = graph(&[("api", &["db"]), ("db", &[])]);
     let cases: Vec<(Case, &[&str])> = vec![
         (
-            Case::new(&["api"]).add(0, "v1 ConfigMap shop/a", &[(annotations::DEPENDS_ON, "/namespaces/shop/Secret/nope")]),
+            Case::new(&["api"]).add(
+                0,
+                "v1 ConfigMap shop/a",
+                &[(annotations::DEPENDS_ON, "/namespaces/shop/Secret/nope")],
+            ),
             &["`ConfigMap/shop/a` depends on `/namespaces/shop/Secret/nope`, which is not in environment `east`"],
         ),
         (
-            Case::new(&["api"])
-                .add(0, "v1 ConfigMap shop/a", &[(annotations::DEPENDS_ON, "/Secret/s")])
-                .add(0, "v1 Secret shop/s", &[]),
+            Case::new(&["api"]).add(0, "v1 ConfigMap shop/a", &[(annotations::DEPENDS_ON, "/Secret/s")]).add(
+                0,
+                "v1 Secret shop/s",
+                &[],
+            ),
             &["which is not in environment `east`", "did you mean `/namespaces/shop/Secret/s`?"],
         ),
         (
-            Case::new(&["api"]).add(0, "v1 ConfigMap shop/a", &[(annotations::DEPENDS_ON, "/namespaces/shop/ConfigMap/a")]),
+            Case::new(&["api"]).add(
+                0,
+                "v1 ConfigMap shop/a",
+                &[(annotations::DEPENDS_ON, "/namespaces/shop/ConfigMap/a")],
+            ),
             &["`ConfigMap/shop/a` depends on itself"],
         ),
         (
             Case::new(&["api"])
                 .add(0, "v1 ConfigMap shop/a", &[(annotations::DEPENDS_ON, "/namespaces/shop/Secret/s")])
                 .add(0, "v1 Secret shop/s", &[("strata.dev/wave", "1")]),
-            &["`ConfigMap/shop/a` depends on `Secret/shop/s`, which applies later: it is in wave 1 (`strata.dev/wave`), after wave 0 (default)"],
+            &[
+                "`ConfigMap/shop/a` depends on `Secret/shop/s`, which applies later: it is in wave 1 (`strata.dev/wave`), after wave 0 (default)",
+            ],
         ),
         (
             Case::new(&["api"])
@@ -254,19 +280,27 @@ fn bad_input_is_reported_with_the_template() {
             &["dependency cycle in environment `east`: `Secret/shop/db`, `ConfigMap/shop/api`"],
         ),
         (
-            Case::new(&["api"])
-                .add(0, "example.com/v1 Widget shop/w", &[])
-                .add(0, "apiextensions.k8s.io/v1 CustomResourceDefinition widgets.example.com", &[("strata.dev/wave", "1")]),
+            Case::new(&["api"]).add(0, "example.com/v1 Widget shop/w", &[]).add(
+                0,
+                "apiextensions.k8s.io/v1 CustomResourceDefinition widgets.example.com",
+                &[("strata.dev/wave", "1")],
+            ),
             &["`example.com/Widget/shop/w` (wave 0 (default)) would apply before its CustomResourceDefinition"],
         ),
         (
-            Case::new(&["api"]).add(0, "v1 ConfigMap shop/a", &[]).add(0, "v1 Namespace shop", &[("strata.dev/wave", "3")]),
+            Case::new(&["api"]).add(0, "v1 ConfigMap shop/a", &[]).add(
+                0,
+                "v1 Namespace shop",
+                &[("strata.dev/wave", "3")],
+            ),
             &["`ConfigMap/shop/a` (wave 0 (default)) would apply before its Namespace `Namespace/shop` (wave 3"],
         ),
         (
-            Case::new(&["api"])
-                .add(0, "v1 ConfigMap shop/a", &[("strata.dev/wave", "first")])
-                .add(0, "v1 ConfigMap shop/b", &[(annotations::DEPENDS_ON, "apps/Deployment")]),
+            Case::new(&["api"]).add(0, "v1 ConfigMap shop/a", &[("strata.dev/wave", "first")]).add(
+                0,
+                "v1 ConfigMap shop/b",
+                &[(annotations::DEPENDS_ON, "apps/Deployment")],
+            ),
             &["must be an integer, found `first`", "malformed reference `apps/Deployment`"],
         ),
     ];
@@ -293,7 +327,12 @@ fn cycle_through_a_component_names_the_rule() {
     let d = &e.diagnostics[0];
     let notes = d.notes.join("\n");
     assert!(notes.contains("`ConfigMap/shop/api` of component `api` applies after every object of component `db`, including `Secret/shop/db` (`dependsOn` in api/component.yaml)"), "{notes}");
-    assert!(notes.contains("`Secret/shop/db` depends on `ConfigMap/shop/api` (`config.kubernetes.io/depends-on` in x/v1/shop-db.yaml)"), "{notes}");
+    assert!(
+        notes.contains(
+            "`Secret/shop/db` depends on `ConfigMap/shop/api` (`config.kubernetes.io/depends-on` in x/v1/shop-db.yaml)"
+        ),
+        "{notes}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -326,7 +365,14 @@ const COMPONENTS: &[&str] = &["c0", "c1", "c2", "c3"];
 
 fn gen_object(with_deps: bool) -> impl Strategy<Value = Gen> {
     let deps = if with_deps { prop::collection::vec(0usize..40, 0..2).boxed() } else { Just(Vec::new()).boxed() };
-    (0..COMPONENTS.len(), 0..KINDS.len(), 0usize..2, 0usize..3, prop::option::weighted(0.3, (any::<bool>(), -1i64..3)), deps)
+    (
+        0..COMPONENTS.len(),
+        0..KINDS.len(),
+        0usize..2,
+        0usize..3,
+        prop::option::weighted(0.3, (any::<bool>(), -1i64..3)),
+        deps,
+    )
         .prop_map(|(component, kind, ns, name, wave, deps)| Gen { component, kind, ns, name, wave, deps })
 }
 
@@ -392,7 +438,15 @@ fn gen_graph() -> impl Strategy<Value = ComponentGraph> {
 fn expected_error(items: &[(&Target, &Resource)], g: &ComponentGraph) -> Option<String> {
     let n = items.len();
     let waves: Vec<i64> = items.iter().map(|(_, r)| annotations::wave(r).unwrap().value).collect();
-    let class = |r: &Resource| if kinds::is_crd(r) { 0 } else if kinds::is_namespace(r) { 1 } else { 2 };
+    let class = |r: &Resource| {
+        if kinds::is_crd(r) {
+            0
+        } else if kinds::is_namespace(r) {
+            1
+        } else {
+            2
+        }
+    };
     let phase = |i: usize| (waves[i], class(items[i].1));
     let index = |id: &ResId| items.iter().position(|(_, r)| &r.id == id);
     // must[a] holds b when b has to apply before a, inside one phase.
@@ -485,13 +539,17 @@ fn check_rules(plan: &Plan<'_>, g: &ComponentGraph) -> Result<(), TestCaseError>
             let defines = kinds::is_crd(other.resource)
                 && other.resource.body.pointer("/spec/group").and_then(Value::as_str) == Some(r.id.group.as_str())
                 && other.resource.body.pointer("/spec/names/kind").and_then(Value::as_str) == Some(r.id.kind.as_str());
-            let holds = kinds::is_namespace(other.resource) && r.id.namespace.as_deref() == Some(other.resource.id.name.as_str());
+            let holds = kinds::is_namespace(other.resource)
+                && r.id.namespace.as_deref() == Some(other.resource.id.name.as_str());
             if defines || holds {
                 prop_assert!(j < i, "{} before {}", r.id, other.resource.id);
             }
         }
         // Out of key order only when a hard constraint says so.
-        if i > 0 && objs[i - 1].phase == o.phase && key_of(&objs[i - 1], &depths, &crd_groups) > key_of(o, &depths, &crd_groups) {
+        if i > 0
+            && objs[i - 1].phase == o.phase
+            && key_of(&objs[i - 1], &depths, &crd_groups) > key_of(o, &depths, &crd_groups)
+        {
             prop_assert!(
                 matches!(o.reason, Reason::DependsOn(_) | Reason::Component { .. }),
                 "{} out of key order because of {:?}",

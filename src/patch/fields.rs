@@ -37,18 +37,66 @@ pub const COMMON_LABELS: &[Row] = &[
     ("", "v1", "Service", "spec/selector", true),
     ("", "v1", "ReplicationController", "spec/selector", true),
     ("", "", "Deployment", "spec/selector/matchLabels", true),
-    ("apps", "", "Deployment", "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels", false),
-    ("apps", "", "Deployment", "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels", false),
-    ("apps", "", "Deployment", "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels", false),
-    ("apps", "", "Deployment", "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels", false),
+    (
+        "apps",
+        "",
+        "Deployment",
+        "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+        false,
+    ),
+    (
+        "apps",
+        "",
+        "Deployment",
+        "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+        false,
+    ),
+    (
+        "apps",
+        "",
+        "Deployment",
+        "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+        false,
+    ),
+    (
+        "apps",
+        "",
+        "Deployment",
+        "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+        false,
+    ),
     ("apps", "", "Deployment", "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels", false),
     ("", "", "ReplicaSet", "spec/selector/matchLabels", true),
     ("", "", "DaemonSet", "spec/selector/matchLabels", true),
     ("apps", "", "StatefulSet", "spec/selector/matchLabels", true),
-    ("apps", "", "StatefulSet", "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels", false),
-    ("apps", "", "StatefulSet", "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels", false),
-    ("apps", "", "StatefulSet", "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels", false),
-    ("apps", "", "StatefulSet", "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels", false),
+    (
+        "apps",
+        "",
+        "StatefulSet",
+        "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+        false,
+    ),
+    (
+        "apps",
+        "",
+        "StatefulSet",
+        "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+        false,
+    ),
+    (
+        "apps",
+        "",
+        "StatefulSet",
+        "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
+        false,
+    ),
+    (
+        "apps",
+        "",
+        "StatefulSet",
+        "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
+        false,
+    ),
     ("apps", "", "StatefulSet", "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels", false),
     ("batch", "", "Job", "spec/selector/matchLabels", false),
     ("batch", "", "CronJob", "spec/jobTemplate/spec/selector/matchLabels", false),
@@ -237,7 +285,8 @@ impl ImageRule {
         let (name, tag, digest) = split_image(image);
         let tag_ok = tag.is_none_or(|t| t.chars().all(|c| c.is_ascii_alphanumeric() || "_.{}-".contains(c)));
         let digest_ok = digest.is_none_or(|d| {
-            d.strip_prefix("sha256:").is_some_and(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || "_.{}-".contains(c)))
+            d.strip_prefix("sha256:")
+                .is_some_and(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || "_.{}-".contains(c)))
         });
         name == self.name && tag_ok && digest_ok
     }
@@ -372,7 +421,8 @@ mod tests {
 
     #[test]
     fn visit_creates_maps_and_enters_lists() {
-        let mut body = json!({"spec": {"ingress": [{"from": [{"podSelector": {"matchLabels": {"a": "1"}}}, {"ipBlock": {}}]}]}});
+        let mut body =
+            json!({"spec": {"ingress": [{"from": [{"podSelector": {"matchLabels": {"a": "1"}}}, {"ipBlock": {}}]}]}});
         let specs = vec![FieldSpec {
             group: String::new(),
             version: String::new(),
@@ -385,7 +435,8 @@ mod tests {
         assert_eq!(body["spec"]["ingress"][0]["from"][1], json!({"ipBlock": {}}));
 
         let mut svc = json!({"spec": {}});
-        set_entries(&mut svc, ("", "v1", "Service"), &FieldSpec::table(COMMON_LABELS), &[("a".into(), "1".into())]).unwrap();
+        set_entries(&mut svc, ("", "v1", "Service"), &FieldSpec::table(COMMON_LABELS), &[("a".into(), "1".into())])
+            .unwrap();
         assert_eq!(svc, json!({"spec": {"selector": {"a": "1"}}}));
     }
 

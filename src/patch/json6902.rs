@@ -90,11 +90,23 @@ mod tests {
         // (ops, pointer, expected value there)
         let cases = [
             (json!([{"op": "replace", "path": "/spec/replicas", "value": 3}]), "/spec/replicas", json!(3)),
-            (json!([{"op": "add", "path": "/spec/template/spec/containers/-", "value": {"name": "b"}}]), "/spec/template/spec/containers/1/name", json!("b")),
-            (json!([{"op": "remove", "path": "/spec/replicas"}]), "/spec", json!({"template": {"spec": {"containers": [{"name": "a", "image": "a:1"}]}}})),
+            (
+                json!([{"op": "add", "path": "/spec/template/spec/containers/-", "value": {"name": "b"}}]),
+                "/spec/template/spec/containers/1/name",
+                json!("b"),
+            ),
+            (
+                json!([{"op": "remove", "path": "/spec/replicas"}]),
+                "/spec",
+                json!({"template": {"spec": {"containers": [{"name": "a", "image": "a:1"}]}}}),
+            ),
             (json!([{"op": "copy", "from": "/spec/replicas", "path": "/spec/min"}]), "/spec/min", json!(1)),
             (json!([{"op": "move", "from": "/spec/replicas", "path": "/spec/max"}]), "/spec/max", json!(1)),
-            (json!([{"op": "test", "path": "/spec/replicas", "value": 1}, {"op": "replace", "path": "/spec/replicas", "value": 2}]), "/spec/replicas", json!(2)),
+            (
+                json!([{"op": "test", "path": "/spec/replicas", "value": 1}, {"op": "replace", "path": "/spec/replicas", "value": 2}]),
+                "/spec/replicas",
+                json!(2),
+            ),
         ];
         for (ops, ptr, want) in cases {
             let p = from_value(&ops).unwrap();
@@ -107,7 +119,12 @@ mod tests {
     #[test]
     fn failures_name_the_operation_and_leave_the_object_alone() {
         let cases = [
-            (json!([{"op": "replace", "path": "/spec/replicas", "value": 2}, {"op": "test", "path": "/spec/replicas", "value": 5}]), 1, "test", "/spec/replicas"),
+            (
+                json!([{"op": "replace", "path": "/spec/replicas", "value": 2}, {"op": "test", "path": "/spec/replicas", "value": 5}]),
+                1,
+                "test",
+                "/spec/replicas",
+            ),
             (json!([{"op": "remove", "path": "/spec/nope"}]), 0, "remove", "/spec/nope"),
             (json!([{"op": "replace", "path": "/metadata/name", "value": "x"}]), 0, "replace", "/metadata/name"),
         ];

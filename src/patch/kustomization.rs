@@ -76,7 +76,9 @@ pub struct Span {
 
 impl Span {
     pub fn diag(&self, message: impl Into<String>, label: &str) -> Diagnostic {
-        Diagnostic::error(message).at(self.file.to_string()).with_source_line(&self.text, self.line, self.col, self.len, label)
+        Diagnostic::error(message)
+            .at(self.file.to_string())
+            .with_source_line(&self.text, self.line, self.col, self.len, label)
     }
 }
 
@@ -223,7 +225,8 @@ pub fn parse(fs: &Fs, dir: &str, path: &str, text: &str) -> Result<Kustomization
                 if s == "kustomize.config.k8s.io/v1beta1" {
                     Ok(())
                 } else {
-                    Err(doc.err(&p, format!("unsupported `apiVersion: {s}`; expected `kustomize.config.k8s.io/v1beta1`")))
+                    Err(doc
+                        .err(&p, format!("unsupported `apiVersion: {s}`; expected `kustomize.config.k8s.io/v1beta1`")))
                 }
             }),
             "kind" => doc.string(&p, v).and_then(|s| {
@@ -248,9 +251,9 @@ pub fn parse(fs: &Fs, dir: &str, path: &str, text: &str) -> Result<Kustomization
             "replicas" => doc.replica_rules(&p, v).map(|r| k.replicas = r),
             "images" => doc.image_rules(&p, v).map(|r| k.images = r),
             other => Err(match UNSUPPORTED.iter().find(|(f, _)| *f == other) {
-                Some((_, hint)) => doc
-                    .err(&p, format!("kustomize field `{other}` is not supported by strata"))
-                    .hint(hint.to_string()),
+                Some((_, hint)) => {
+                    doc.err(&p, format!("kustomize field `{other}` is not supported by strata")).hint(hint.to_string())
+                }
                 None => unknown_field(&doc, &p, other, FIELDS, "kustomization.yaml"),
             }),
         };
@@ -263,10 +266,15 @@ pub fn parse(fs: &Fs, dir: &str, path: &str, text: &str) -> Result<Kustomization
 
 fn unknown_field(doc: &Doc<'_>, p: &[String], field: &str, known: &[&str], what: &str) -> Diagnostic {
     let mut d = doc.err(p, format!("unknown field `{field}` in {what}"));
-    if let Some(best) = known.iter().filter(|k| edit_distance(k, field) <= 2.max(field.len() / 4)).min_by_key(|k| edit_distance(k, field)) {
+    if let Some(best) = known
+        .iter()
+        .filter(|k| edit_distance(k, field) <= 2.max(field.len() / 4))
+        .min_by_key(|k| edit_distance(k, field))
+    {
         d = d.hint(format!("did you mean `{best}`?"));
     } else {
-        d = d.hint(format!("the fields are: {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")));
+        d = d
+            .hint(format!("the fields are: {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")));
     }
     d
 }
@@ -501,7 +509,9 @@ impl Doc<'_> {
         };
         if first.is_array() || want == Some("json") {
             if docs.len() > 1 {
-                return Err(text.span(Some((docs[1].0, 1)), 3).diag("a JSON patch must be a single list of operations", ""));
+                return Err(text
+                    .span(Some((docs[1].0, 1)), 3)
+                    .diag("a JSON patch must be a single list of operations", ""));
             }
             let ops = json6902::from_value(first).map_err(|e| {
                 let pos = e.op.and_then(|i| locate(&text.body, &[i.to_string()]));
@@ -514,15 +524,17 @@ impl Doc<'_> {
         let mut out = Vec::new();
         for (line, d) in docs {
             if !d.is_object() {
-                return Err(text
-                    .span(Some((line, 1)), 1)
-                    .diag("a patch must be a strategic merge patch (a mapping) or a JSON patch (a list of operations)", ""));
+                return Err(text.span(Some((line, 1)), 1).diag(
+                    "a patch must be a strategic merge patch (a mapping) or a JSON patch (a list of operations)",
+                    "",
+                ));
             }
-            let missing: Vec<&str> = [("apiVersion", "/apiVersion"), ("kind", "/kind"), ("metadata.name", "/metadata/name")]
-                .iter()
-                .filter(|(_, ptr)| d.pointer(ptr).and_then(Value::as_str).is_none_or(str::is_empty))
-                .map(|(n, _)| *n)
-                .collect();
+            let missing: Vec<&str> =
+                [("apiVersion", "/apiVersion"), ("kind", "/kind"), ("metadata.name", "/metadata/name")]
+                    .iter()
+                    .filter(|(_, ptr)| d.pointer(ptr).and_then(Value::as_str).is_none_or(str::is_empty))
+                    .map(|(n, _)| *n)
+                    .collect();
             if !missing.is_empty() {
                 return Err(text
                     .span(Some((line, 1)), 1)
@@ -533,7 +545,7 @@ impl Doc<'_> {
                         ),
                         "",
                     )
-                    .hint("kustomize needs `apiVersion`, `kind` and `metadata.name` in every strategic merge patch; with a `target`, the name is not used to select")); 
+                    .hint("kustomize needs `apiVersion`, `kind` and `metadata.name` in every strategic merge patch; with a `target`, the name is not used to select"));
             }
             out.push(StrategicDoc { body: d, line });
         }
@@ -542,13 +554,16 @@ impl Doc<'_> {
 
     fn selector(&self, p: &[String], v: &Value) -> R<Selector> {
         let m = self.map(p, v)?;
-        const KNOWN: &[&str] = &["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"];
+        const KNOWN: &[&str] =
+            &["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"];
         self.check_fields(p, m, KNOWN, "a patch `target`")?;
         let mut s = Selector::default();
         for (k, val) in m {
             let q = [p, std::slice::from_ref(k)].concat();
             let text = self.string(&q, val)?;
-            let bad = |e: String| self.err(&q, e).hint("target fields are regular expressions matched against the whole value");
+            let bad = |e: String| {
+                self.err(&q, e).hint("target fields are regular expressions matched against the whole value")
+            };
             match k.as_str() {
                 "labelSelector" => s.labels = Some(LabelSelector::parse(&text).map_err(|e| self.err(&q, e))?),
                 "annotationSelector" => s.annotations = Some(LabelSelector::parse(&text).map_err(|e| self.err(&q, e))?),
@@ -617,7 +632,9 @@ impl Doc<'_> {
     /// `path:` or `patch:`, exactly one of them.
     fn patch_source(&self, q: &[String], m: &Map<String, Value>) -> R<PatchText> {
         match (m.get("path"), m.get("patch")) {
-            (Some(_), Some(_)) => Err(self.err(q, format!("`{}` has both `path` and `patch`; give one", Self::field_name(q)))),
+            (Some(_), Some(_)) => {
+                Err(self.err(q, format!("`{}` has both `path` and `patch`; give one", Self::field_name(q))))
+            }
             (None, None) => Err(self
                 .err(q, format!("`{}` has neither `path` nor `patch`", Self::field_name(q)))
                 .hint("name a patch file with `path:` or write the patch inline under `patch: |`")),
@@ -649,9 +666,18 @@ impl Doc<'_> {
             };
             let body = self.patch_body(&text, Some("strategic"))?;
             if let PatchBody::Json(_) = body {
-                return Err(self.err(&q, "`patchesStrategicMerge` holds a JSON patch").hint("move it to `patches` with a `target`"));
+                return Err(self
+                    .err(&q, "`patchesStrategicMerge` holds a JSON patch")
+                    .hint("move it to `patches` with a `target`"));
             }
-            out.push(Patch { entry: Self::field_name(&q), at: self.span(&q), target: None, options: PatchOptions::default(), body, text });
+            out.push(Patch {
+                entry: Self::field_name(&q),
+                at: self.span(&q),
+                target: None,
+                options: PatchOptions::default(),
+                body,
+                text,
+            });
         }
         Ok(out)
     }
@@ -664,12 +690,21 @@ impl Doc<'_> {
             self.check_fields(&q, m, &["path", "patch", "target"], "a `patchesJson6902` entry")?;
             let tq = [&q[..], &["target".to_string()]].concat();
             let Some(t) = m.get("target") else {
-                return Err(self.err(&q, format!("`{}` has no `target`", Self::field_name(&q))).hint("add `target:` with the kind and name of the object to patch"));
+                return Err(self
+                    .err(&q, format!("`{}` has no `target`", Self::field_name(&q)))
+                    .hint("add `target:` with the kind and name of the object to patch"));
             };
             let text = self.patch_source(&q, m)?;
             let target = Some((self.selector(&tq, t)?, self.span(&tq)));
             let body = self.patch_body(&text, Some("json"))?;
-            out.push(Patch { entry: Self::field_name(&q), at: self.span(&q), target, options: PatchOptions::default(), body, text });
+            out.push(Patch {
+                entry: Self::field_name(&q),
+                at: self.span(&q),
+                target,
+                options: PatchOptions::default(),
+                body,
+                text,
+            });
         }
         Ok(out)
     }
@@ -721,7 +756,13 @@ impl Doc<'_> {
             Some(v) => self.bool(&[q, &["create".to_string()]].concat(), v)?,
             None => false,
         };
-        Ok(FieldSpec { group: get("group")?, version: get("version")?, kind: get("kind")?, path: parse_path(&path), create })
+        Ok(FieldSpec {
+            group: get("group")?,
+            version: get("version")?,
+            kind: get("kind")?,
+            path: parse_path(&path),
+            create,
+        })
     }
 
     fn replica_rules(&self, p: &[String], v: &Value) -> R<Vec<ReplicaRule>> {
@@ -764,7 +805,9 @@ impl Doc<'_> {
             };
             let rule = ImageRule { name, new_name: get("newName")?, new_tag: get("newTag")?, digest: get("digest")? };
             if rule.new_name.is_none() && rule.new_tag.is_none() && rule.digest.is_none() {
-                return Err(self.err(&q, format!("`images` entry for `{}` changes nothing", rule.name)).hint("set `newName`, `newTag` or `digest`"));
+                return Err(self
+                    .err(&q, format!("`images` entry for `{}` changes nothing", rule.name))
+                    .hint("set `newName`, `newTag` or `digest`"));
             }
             out.push(rule);
         }
@@ -815,13 +858,25 @@ mod tests {
             ("vars: []\n", "kustomize field `vars` is not supported", (1, 1)),
             ("patches:\n- path: a.yaml\n  patch: x\n", "has both `path` and `patch`", (2, 3)),
             ("patches:\n- target:\n    kind: X\n", "has neither `path` nor `patch`", (2, 3)),
-            ("patches:\n- patch: |\n    - op: add\n      path: /a\n      value: 1\n", "is a JSON patch without a `target`", (2, 3)),
+            (
+                "patches:\n- patch: |\n    - op: add\n      path: /a\n      value: 1\n",
+                "is a JSON patch without a `target`",
+                (2, 3),
+            ),
             ("patches:\n- target:\n    knd: X\n  patch: x\n", "unknown field `knd` in a patch `target`", (3, 5)),
             ("patches:\n- target:\n    name: \"web-(\"\n  patch: x\n", "invalid regular expression `web-(`", (3, 5)),
             ("patches:\n- target:\n    labelSelector: \"a in (b\"\n  patch: x\n", "unbalanced `(`", (3, 5)),
             ("patches:\n- options:\n    allowNameChange: yes\n  path: p.yaml\n", "must be `true` or `false`", (3, 5)),
-            ("patches:\n- patch: |\n    kind: Deployment\n    spec: {}\n", "strategic merge patch has no `apiVersion`, `metadata.name`", (3, 5)),
-            ("patches:\n- patch: |\n    - op: jump\n      path: /a\n  target:\n    kind: X\n", "operation 0 is not a valid JSON patch operation", (3, 7)),
+            (
+                "patches:\n- patch: |\n    kind: Deployment\n    spec: {}\n",
+                "strategic merge patch has no `apiVersion`, `metadata.name`",
+                (3, 5),
+            ),
+            (
+                "patches:\n- patch: |\n    - op: jump\n      path: /a\n  target:\n    kind: X\n",
+                "operation 0 is not a valid JSON patch operation",
+                (3, 7),
+            ),
             ("patchesJson6902:\n- path: ops.yaml\n", "has no `target`", (2, 3)),
             ("resources:\n- https://github.com/x/y\n", "remote `https://github.com/x/y` is not supported", (2, 3)),
             ("resources:\n- /etc/passwd\n", "absolute path `/etc/passwd`", (2, 3)),
@@ -881,6 +936,10 @@ mod tests {
     #[test]
     fn missing_patch_files_name_the_resolved_path() {
         let e = load_with(&[("web/prod/kustomization.yaml", "patches:\n- path: nope.yaml\n")]).unwrap_err();
-        assert!(e.messages().contains("`nope.yaml` does not exist (looked for `web/prod/nope.yaml`)"), "{}", e.messages());
+        assert!(
+            e.messages().contains("`nope.yaml` does not exist (looked for `web/prod/nope.yaml`)"),
+            "{}",
+            e.messages()
+        );
     }
 }

@@ -115,7 +115,8 @@ impl Item {
 /// Applies `k` to `resources`.
 pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -> Result<Vec<Resource>, Error> {
     let mut items: Vec<Item> = resources.into_iter().chain(k.resources.iter().cloned()).map(Item::new).collect();
-    let crds: Vec<Resource> = items.iter().filter(|i| i.res.id.kind == "CustomResourceDefinition").map(|i| i.res.clone()).collect();
+    let crds: Vec<Resource> =
+        items.iter().filter(|i| i.res.id.kind == "CustomResourceDefinition").map(|i| i.res.clone()).collect();
     let schema = Schema::builtin();
     let cx = Cx { opts, crds: &crds, schema };
 
@@ -141,12 +142,14 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
         .chain((!k.common_labels.is_empty()).then(|| (sorted(&k.common_labels), &common_labels)));
     let annotation_specs =
         if k.common_annotations.is_empty() { Vec::new() } else { FieldSpec::table(fields::COMMON_ANNOTATIONS) };
-    let annotation_rule = (!k.common_annotations.is_empty()).then(|| (sorted(&k.common_annotations), &annotation_specs));
+    let annotation_rule =
+        (!k.common_annotations.is_empty()).then(|| (sorted(&k.common_annotations), &annotation_specs));
     for (pairs, specs) in label_rules.chain(annotation_rule) {
         for item in &mut items {
             let id = item.ident();
-            fields::set_entries(&mut item.res.body, (&id.group, &id.version, &id.kind), specs, &pairs)
-                .map_err(|e| Diagnostic::error(format!("cannot set labels or annotations on `{id}`: {e}")).at(k.path.clone()))?;
+            fields::set_entries(&mut item.res.body, (&id.group, &id.version, &id.kind), specs, &pairs).map_err(
+                |e| Diagnostic::error(format!("cannot set labels or annotations on `{id}`: {e}")).at(k.path.clone()),
+            )?;
         }
     }
     for p in &k.patches_json6902 {
@@ -157,9 +160,10 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
         let mut found = false;
         for item in &mut items {
             let cur = item.ident();
-            let hit = item.prev.iter().chain(std::iter::once(&cur)).any(|id| {
-                id.name == rule.name && specs.iter().any(|s| s.applies_to(&id.group, &id.version, &id.kind))
-            });
+            let hit =
+                item.prev.iter().chain(std::iter::once(&cur)).any(|id| {
+                    id.name == rule.name && specs.iter().any(|s| s.applies_to(&id.group, &id.version, &id.kind))
+                });
             if !hit {
                 continue;
             }
@@ -175,7 +179,13 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
         if !found {
             return Err(rule
                 .at
-                .diag(format!("`replicas` entry `{}` matches no Deployment, ReplicaSet, StatefulSet or ReplicationController", rule.name), "matches nothing")
+                .diag(
+                    format!(
+                        "`replicas` entry `{}` matches no Deployment, ReplicaSet, StatefulSet or ReplicationController",
+                        rule.name
+                    ),
+                    "matches nothing",
+                )
                 .hint(available(&items, |_| true))
                 .into());
         }
@@ -265,7 +275,10 @@ impl Cx<'_> {
                 let hits = self.select(items, sel);
                 if hits.is_empty() {
                     return Err(span
-                        .diag(format!("the target of `{}` matches no resource ({})", p.entry, sel.describe()), "matches nothing")
+                        .diag(
+                            format!("the target of `{}` matches no resource ({})", p.entry, sel.describe()),
+                            "matches nothing",
+                        )
                         .hint(available(items, |_| true))
                         .into());
                 }
@@ -324,7 +337,8 @@ impl Cx<'_> {
     fn find_by_identity(&self, items: &[Item], doc: &kustomization::StrategicDoc, p: &Patch) -> Result<usize, Error> {
         let body = &doc.body;
         let s = |ptr: &str| body.pointer(ptr).and_then(Value::as_str).unwrap_or("");
-        let (api_version, kind, name, ns) = (s("/apiVersion"), s("/kind"), s("/metadata/name"), s("/metadata/namespace"));
+        let (api_version, kind, name, ns) =
+            (s("/apiVersion"), s("/kind"), s("/metadata/name"), s("/metadata/namespace"));
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
         let want = Ident {
             group: group.into(),
@@ -344,7 +358,11 @@ impl Cx<'_> {
             .filter(|&i| {
                 let cur = items[i].ident();
                 items[i].prev.iter().chain(std::iter::once(&cur)).any(|id| {
-                    id.group == want.group && id.version == want.version && id.kind == want.kind && id.name == want.name && ns_ok(id)
+                    id.group == want.group
+                        && id.version == want.version
+                        && id.kind == want.kind
+                        && id.name == want.name
+                        && ns_ok(id)
                 })
             })
             .collect();
@@ -354,7 +372,9 @@ impl Cx<'_> {
             0 => Err(at
                 .diag(format!("no resource matches the strategic merge patch for `{want}` (`{}`)", p.entry), "")
                 .hint(available(items, |i| i.kind == want.kind))
-                .hint("check the patch's `apiVersion`, `kind`, `metadata.name` and namespace, or select with a `target`")
+                .hint(
+                    "check the patch's `apiVersion`, `kind`, `metadata.name` and namespace, or select with a `target`",
+                )
                 .into()),
             _ => Err(at
                 .diag(format!("the strategic merge patch for `{want}` matches {} resources", hits.len()), "")
@@ -388,7 +408,11 @@ impl Cx<'_> {
         });
         let Some(mut merged) = merged? else { return Ok(false) };
         if !merged.is_object() {
-            return Err(p.text.span(Some((doc.line, 1)), 1).diag("the patch does not leave a Kubernetes object", "").into());
+            return Err(p
+                .text
+                .span(Some((doc.line, 1)), 1)
+                .diag("the patch does not leave a Kubernetes object", "")
+                .into());
         }
         {
             let m = merged.as_object_mut().expect("checked");
@@ -493,8 +517,7 @@ data:
         apply(rendered(), &k, &ApplyOptions { default_namespace: ns.map(str::to_string) })
     }
 
-    const REPLICAS_PATCH: &str =
-        "patches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      replicas: 3\n";
+    const REPLICAS_PATCH: &str = "patches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      replicas: 3\n";
 
     #[test]
     fn a_patch_without_namespace_selects_in_the_target_namespace() {
@@ -502,7 +525,11 @@ data:
         assert_eq!(out[0].body["spec"]["replicas"], 3);
         // Kustomize's rule without a default: un-namespaced (or `default`) objects only.
         let e = run(REPLICAS_PATCH, &[], None).unwrap_err();
-        assert!(e.messages().contains("no resource matches the strategic merge patch for `apps/Deployment/web`"), "{}", e.messages());
+        assert!(
+            e.messages().contains("no resource matches the strategic merge patch for `apps/Deployment/web`"),
+            "{}",
+            e.messages()
+        );
         let e = run(REPLICAS_PATCH, &[], Some("other")).unwrap_err();
         assert!(e.messages().contains("no resource matches"), "{}", e.messages());
     }
@@ -511,8 +538,14 @@ data:
     #[test]
     fn entries_that_select_nothing_are_errors() {
         let cases = [
-            ("patches:\n- target:\n    kind: StatefulSet\n  patch: |-\n    - op: remove\n      path: /spec\n", "the target of `patches[0]` matches no resource (kind=StatefulSet)"),
-            ("patchesJson6902:\n- target:\n    kind: Deployment\n    name: api\n  patch: '[]'\n", "the target of `patchesJson6902[0]` matches no resource (kind=Deployment, name=api)"),
+            (
+                "patches:\n- target:\n    kind: StatefulSet\n  patch: |-\n    - op: remove\n      path: /spec\n",
+                "the target of `patches[0]` matches no resource (kind=StatefulSet)",
+            ),
+            (
+                "patchesJson6902:\n- target:\n    kind: Deployment\n    name: api\n  patch: '[]'\n",
+                "the target of `patchesJson6902[0]` matches no resource (kind=Deployment, name=api)",
+            ),
             ("replicas:\n- name: settings\n  count: 2\n", "`replicas` entry `settings` matches no Deployment"),
             ("images:\n- name: postgres\n  newTag: \"16\"\n", "`images` entry `postgres` matches no container image"),
         ];
@@ -526,7 +559,8 @@ data:
     #[test]
     fn deletes_keep_order_and_extra_resources_come_last() {
         let k = "resources:\n- extra.yaml\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n      namespace: shop\n    $patch: delete\n";
-        let out = run(k, &[("web/prod/extra.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n")], None).unwrap();
+        let out =
+            run(k, &[("web/prod/extra.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n")], None).unwrap();
         let ids: Vec<String> = out.iter().map(|r| r.id.to_string()).collect();
         assert_eq!(ids, ["ConfigMap/shop/settings", "Secret/s"]);
         assert_eq!(&*out[1].source.template, "web/prod/extra.yaml");
@@ -538,7 +572,12 @@ data:
         let ops = "- op: test\n  path: /spec/replicas\n  value: 1\n- op: test\n  path: /spec/replicas\n  value: 2\n";
         let e = run(k, &[("web/prod/ops.yaml", ops)], None).unwrap_err();
         let d = &e.diagnostics[0];
-        assert!(d.message.contains("JSON patch operation 1 (`test` at `/spec/replicas`) failed on `apps/Deployment/shop/web`"), "{}", d.message);
+        assert!(
+            d.message
+                .contains("JSON patch operation 1 (`test` at `/spec/replicas`) failed on `apps/Deployment/shop/web`"),
+            "{}",
+            d.message
+        );
         assert_eq!(d.path.as_deref(), Some("web/prod/ops.yaml"));
         assert_eq!(d.pos.map(|p| p.line), Some(4));
     }

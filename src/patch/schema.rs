@@ -225,7 +225,8 @@ fn generate(openapi: &serde_json::Value) -> String {
     let mut all: BTreeMap<String, BTreeMap<String, FieldEntry>> = BTreeMap::new();
     // Built-in types only: the server also publishes its custom resources
     // (`com.example.v1.Widget`), which kustomize and strategic merge treat as unknown.
-    let defs: Map<String, Value> = defs.iter().filter(|(k, _)| k.starts_with("io.k8s.")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let defs: Map<String, Value> =
+        defs.iter().filter(|(k, _)| k.starts_with("io.k8s.")).map(|(k, v)| (k.clone(), v.clone())).collect();
     let defs = &defs;
     for (name, def) in defs {
         let mut fields = BTreeMap::new();

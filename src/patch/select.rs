@@ -40,7 +40,10 @@ impl Pattern {
         let re = if literal {
             None
         } else {
-            Some(Regex::new(&format!("^(?:{text})$")).map_err(|e| format!("invalid regular expression `{text}`: {e}"))?)
+            Some(
+                Regex::new(&format!("^(?:{text})$"))
+                    .map_err(|e| format!("invalid regular expression `{text}`: {e}"))?,
+            )
         };
         Ok(Pattern { text: text.to_string(), re })
     }
@@ -283,7 +286,13 @@ mod tests {
         assert!(Pattern::new("web-.*").unwrap().is_match("web-2"));
         assert!(Pattern::new("a|b").unwrap().is_match("b"));
         // Literal names skip the regex engine and mean the same.
-        for (pat, s, hit) in [("checkout-web", "checkout-web", true), ("checkout-web", "checkout-webx", false), ("web.v1", "webxv1", true), ("", "", true), ("a", "", false)] {
+        for (pat, s, hit) in [
+            ("checkout-web", "checkout-web", true),
+            ("checkout-web", "checkout-webx", false),
+            ("web.v1", "webxv1", true),
+            ("", "", true),
+            ("a", "", false),
+        ] {
             assert_eq!(Pattern::new(pat).unwrap().is_match(s), hit, "{pat} ~ {s}");
         }
         assert!(Pattern::new("(").is_err());

@@ -107,17 +107,19 @@ fn dotted(path: &[String]) -> String {
 }
 
 /// Merges one node. `None` is a missing field; `Some(Value::Null)` an explicit null.
-fn walk(dest: Option<Value>, patch: Option<&Value>, schema: Node<'_>, path: &mut Vec<String>) -> Result<Option<Value>, SmpError> {
+fn walk(
+    dest: Option<Value>,
+    patch: Option<&Value>,
+    schema: Node<'_>,
+    path: &mut Vec<String>,
+) -> Result<Option<Value>, SmpError> {
     let dk = dest.as_ref().and_then(kind_of);
     let pk = patch.and_then(kind_of);
     let kind = dk.or(pk);
     if let (Some(d), Some(p)) = (dk, pk)
         && d != p
     {
-        return Err(err(
-            path,
-            format!("the patch gives {} where the object has {}", kind_name(p), kind_name(d)),
-        ));
+        return Err(err(path, format!("the patch gives {} where the object has {}", kind_name(p), kind_name(d))));
     }
     match kind {
         None => Ok(match (dest, patch) {
@@ -142,7 +144,12 @@ fn walk(dest: Option<Value>, patch: Option<&Value>, schema: Node<'_>, path: &mut
     }
 }
 
-fn walk_map(dest: Option<Value>, patch: Option<&Value>, schema: Node<'_>, path: &mut Vec<String>) -> Result<Option<Value>, SmpError> {
+fn walk_map(
+    dest: Option<Value>,
+    patch: Option<&Value>,
+    schema: Node<'_>,
+    path: &mut Vec<String>,
+) -> Result<Option<Value>, SmpError> {
     let patch = match patch {
         None => return Ok(dest),
         Some(Value::Null) => return Ok(None),
@@ -158,7 +165,10 @@ fn walk_map(dest: Option<Value>, patch: Option<&Value>, schema: Node<'_>, path: 
         Some(other) => {
             return Err(err(
                 path,
-                format!("unknown patch strategy `$patch: {}`; expected `merge`, `replace` or `delete`", scalar_text(other)),
+                format!(
+                    "unknown patch strategy `$patch: {}`; expected `merge`, `replace` or `delete`",
+                    scalar_text(other)
+                ),
             ));
         }
     };
@@ -208,7 +218,11 @@ fn dest_map(dest: Option<Value>) -> Map<String, Value> {
 
 /// `$retainKeys` and `$deleteFromPrimitiveList/<field>`, as the API server applies them
 /// to the object before merging the rest of the patch.
-fn apply_server_directives(cur: &mut Map<String, Value>, patch: &Map<String, Value>, path: &[String]) -> Result<(), SmpError> {
+fn apply_server_directives(
+    cur: &mut Map<String, Value>,
+    patch: &Map<String, Value>,
+    path: &[String],
+) -> Result<(), SmpError> {
     if let Some(retain) = patch.get(RETAIN_KEYS) {
         let Some(list) = retain.as_array() else {
             return Err(err(path, "`$retainKeys` must be a list of field names"));
@@ -247,7 +261,12 @@ fn apply_server_directives(cur: &mut Map<String, Value>, patch: &Map<String, Val
 }
 
 /// A list whose schema says it merges: by keys, or as a set of scalars.
-fn walk_merge_list(dest: Option<Value>, patch: Option<&Value>, list: List<'_>, path: &mut Vec<String>) -> Result<Option<Value>, SmpError> {
+fn walk_merge_list(
+    dest: Option<Value>,
+    patch: Option<&Value>,
+    list: List<'_>,
+    path: &mut Vec<String>,
+) -> Result<Option<Value>, SmpError> {
     let patch_items: &[Value] = match patch {
         None => return Ok(dest),
         Some(Value::Null) => return Ok(None),
@@ -274,7 +293,10 @@ fn walk_merge_list(dest: Option<Value>, patch: Option<&Value>, list: List<'_>, p
         Some("delete") => return Ok(None),
         Some("replace") => Vec::new(),
         Some(other) => {
-            return Err(err(path, format!("unknown patch strategy `$patch: {other}`; expected `merge`, `replace` or `delete`")));
+            return Err(err(
+                path,
+                format!("unknown patch strategy `$patch: {other}`; expected `merge`, `replace` or `delete`"),
+            ));
         }
     };
     let merged = if list.keys.is_empty() {
@@ -302,9 +324,7 @@ fn merge_set(dest: Vec<Value>, patch: &[&Value]) -> Vec<Value> {
 
 /// The identity of a list item: its value for each merge key (`None` when absent).
 fn tuple_of(item: &Value, keys: &[String]) -> Vec<Option<String>> {
-    keys.iter()
-        .map(|k| item.get(k).filter(|v| !v.is_null()).map(scalar_text).filter(|s| !s.is_empty()))
-        .collect()
+    keys.iter().map(|k| item.get(k).filter(|v| !v.is_null()).map(scalar_text).filter(|s| !s.is_empty())).collect()
 }
 
 /// Two identities match when they agree wherever both have a value, and both have
@@ -321,7 +341,12 @@ fn tuples_match(a: &[Option<String>], b: &[Option<String>]) -> bool {
     common
 }
 
-fn merge_keyed(dest: Vec<Value>, patch: &[&Value], list: List<'_>, path: &mut Vec<String>) -> Result<Vec<Value>, SmpError> {
+fn merge_keyed(
+    dest: Vec<Value>,
+    patch: &[&Value],
+    list: List<'_>,
+    path: &mut Vec<String>,
+) -> Result<Vec<Value>, SmpError> {
     let keys = list.keys;
     let item_schema = list.item();
     let mut dest: Vec<Option<Value>> = dest.into_iter().map(Some).collect();
@@ -357,8 +382,7 @@ fn merge_keyed(dest: Vec<Value>, patch: &[&Value], list: List<'_>, path: &mut Ve
 }
 
 fn describe_tuple(keys: &[String], t: &[Option<String>]) -> String {
-    let parts: Vec<String> =
-        keys.iter().zip(t).filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}"))).collect();
+    let parts: Vec<String> = keys.iter().zip(t).filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}"))).collect();
     if parts.is_empty() { "?".to_string() } else { parts.join(",") }
 }
 
@@ -385,10 +409,7 @@ mod tests {
 
     fn run(object: Value, patch: Value) -> Result<Option<Value>, SmpError> {
         let s = Schema::builtin();
-        let root = s.root(
-            object["apiVersion"].as_str().unwrap_or(""),
-            object["kind"].as_str().unwrap_or(""),
-        );
+        let root = s.root(object["apiVersion"].as_str().unwrap_or(""), object["kind"].as_str().unwrap_or(""));
         merge(object, &patch, root)
     }
 

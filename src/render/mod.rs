@@ -199,7 +199,9 @@ impl VersionEnv {
                 let b = t.as_bytes();
                 let mut start = r.start;
                 if b.get(start) == Some(&b'.') {
-                    while start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_' || b[start - 1] == b'.') {
+                    while start > 0
+                        && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_' || b[start - 1] == b'.')
+                    {
                         start -= 1;
                     }
                 }
@@ -216,7 +218,8 @@ impl VersionEnv {
         let mut narrowed: Option<(usize, String)> = None;
         if let (ErrorKind::UndefinedError, Some(x), Some(cx), Some(r)) = (e.kind(), &expr, cx, range.clone()) {
             if let Some((off, path)) = first_missing_values_path(x, &cx.values) {
-                let lead = text.as_deref().and_then(|t| t.get(r.clone())).map(|s| s.len() - s.trim_start().len()).unwrap_or(0);
+                let lead =
+                    text.as_deref().and_then(|t| t.get(r.clone())).map(|s| s.len() - s.trim_start().len()).unwrap_or(0);
                 narrowed = Some((r.start + lead + off, path));
             }
         }
@@ -224,15 +227,22 @@ impl VersionEnv {
         let detail = e.detail().map(str::to_string);
         let (message, label) = match e.kind() {
             ErrorKind::UndefinedError => match &expr {
-                Some(x) => (format!("undefined value `{x}`"), if x.starts_with("Values.") { "not set in any values layer" } else { "undefined" }),
+                Some(x) => (
+                    format!("undefined value `{x}`"),
+                    if x.starts_with("Values.") { "not set in any values layer" } else { "undefined" },
+                ),
                 None => ("undefined value".to_string(), "undefined"),
             },
-            ErrorKind::SyntaxError => (format!("template syntax error: {}", detail.clone().unwrap_or_default()), "here"),
+            ErrorKind::SyntaxError => {
+                (format!("template syntax error: {}", detail.clone().unwrap_or_default()), "here")
+            }
             ErrorKind::OutOfFuel => (
                 "template does too much work: it ran out of fuel (a runaway loop or recursion?)".to_string(),
                 "while evaluating this",
             ),
-            ErrorKind::TemplateNotFound => (format!("template not found: {}", detail.clone().unwrap_or_default()), "imported here"),
+            ErrorKind::TemplateNotFound => {
+                (format!("template not found: {}", detail.clone().unwrap_or_default()), "imported here")
+            }
             _ if detail.as_deref() == Some("recursion limit exceeded") => (
                 "template recursion is too deep: a macro, include or import calls itself without end?".to_string(),
                 "while evaluating this",
@@ -286,7 +296,8 @@ fn first_missing_values_path(expr: &str, values: &Value) -> Option<(usize, Strin
     let mut i = 0;
     while let Some(found) = expr[i..].find("Values.") {
         let start = i + found;
-        let boundary = start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_' || bytes[start - 1] == b'.');
+        let boundary = start == 0
+            || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_' || bytes[start - 1] == b'.');
         let mut end = start + "Values.".len();
         while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_' || bytes[end] == b'.') {
             end += 1;
@@ -336,7 +347,8 @@ fn load_template(fs: &Fs, version_dir: &str, name: &str) -> Result<Option<String
 /// Splits a template's output into resources; empty documents are dropped.
 pub fn parse_rendered(text: &str, template: &Arc<str>) -> Result<Vec<Resource>, Diagnostic> {
     let docs = yaml::parse_documents(text).map_err(|e| {
-        let mut d = Diagnostic::error(format!("template rendered invalid YAML: {}", e.message)).at(template.to_string());
+        let mut d =
+            Diagnostic::error(format!("template rendered invalid YAML: {}", e.message)).at(template.to_string());
         if let Some(line) = e.line {
             // The parser often stops at the next line (or the end); show the
             // nearest line with content at or before it.

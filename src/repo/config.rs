@@ -153,7 +153,8 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_errors_with_positions() {
-        let e = parse_config::<ComponentConfig>("namespace: shop\ndependson: [db]\n", "api/component.yaml").unwrap_err();
+        let e =
+            parse_config::<ComponentConfig>("namespace: shop\ndependson: [db]\n", "api/component.yaml").unwrap_err();
         assert!(e.message.contains("unknown field `dependson`"), "{}", e.message);
         assert_eq!(e.pos.map(|p| p.line), Some(2));
         assert_eq!(e.path.as_deref(), Some("api/component.yaml"));

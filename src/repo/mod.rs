@@ -269,16 +269,11 @@ fn resolve_target(fs: &Fs, component: &str, dir: &str, kind: EntryKind) -> Resul
             .hint("targets are subdirectories of a component, like `frontend/staging/templates`"));
     }
     if version_dir == dir || dir.starts_with(&format!("{version_dir}/")) {
-        return Err(Diagnostic::error(format!("`{link_path}` points at its own target or an ancestor of it"))
-            .at(link_path));
+        return Err(
+            Diagnostic::error(format!("`{link_path}` points at its own target or an ancestor of it")).at(link_path)
+        );
     }
-    Ok(Target {
-        component: component.to_string(),
-        environment,
-        dir: dir.to_string(),
-        version_dir,
-        version,
-    })
+    Ok(Target { component: component.to_string(), environment, dir: dir.to_string(), version_dir, version })
 }
 
 fn check_depends_on(components: &[Component], diags: &mut Vec<Diagnostic>) {

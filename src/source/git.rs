@@ -71,15 +71,16 @@ impl GitRepo {
                 .hint("pass the configuration repository's root with `--repo DIR`")
         })?;
         let repo = gix::discover(&existing).map_err(|e| {
-            Diagnostic::error(format!("`{}` is not inside a git repository: {e}", root.display()))
-                .hint("reading a revision needs git history: run strata inside a clone, or pass `--repo` pointing into one")
+            Diagnostic::error(format!("`{}` is not inside a git repository: {e}", root.display())).hint(
+                "reading a revision needs git history: run strata inside a clone, or pass `--repo` pointing into one",
+            )
         })?;
         let workdir = repo.workdir().map(Path::to_path_buf);
         let prefix = match &workdir {
             Some(wd) => {
-                let wd = wd.canonicalize().map_err(|e| {
-                    Diagnostic::error(format!("cannot open the git work tree `{}`: {e}", wd.display()))
-                })?;
+                let wd = wd
+                    .canonicalize()
+                    .map_err(|e| Diagnostic::error(format!("cannot open the git work tree `{}`: {e}", wd.display())))?;
                 let inside = existing.strip_prefix(&wd).map_err(|_| {
                     Diagnostic::error(format!(
                         "`{}` is inside the git directory, not the work tree of `{}`",
@@ -126,12 +127,10 @@ impl GitRepo {
     pub fn resolve(&self, spec: &str) -> Result<Revision, Diagnostic> {
         let repo = self.objects.lock_repo();
         let unknown = |detail: String| {
-            Diagnostic::error(format!("unknown revision `{spec}`"))
-                .note(detail)
-                .hint(format!(
-                    "name a branch, tag or commit that exists locally (`git log --oneline`, `git tag`); \
+            Diagnostic::error(format!("unknown revision `{spec}`")).note(detail).hint(format!(
+                "name a branch, tag or commit that exists locally (`git log --oneline`, `git tag`); \
                      in a shallow CI clone, fetch it first: `git fetch origin {spec}` or `git fetch --tags --unshallow`"
-                ))
+            ))
         };
         let id = repo.rev_parse_single(spec).map_err(|e| unknown(e.to_string()))?;
         let commit = id
@@ -154,28 +153,26 @@ impl GitRepo {
         let repo = self.objects.lock_repo();
         let base = repo
             .merge_base(one.commit, two.commit)
-            .map_err(|e| Diagnostic::error(format!("cannot compute the merge base of `{}` and `{}`: {e}", one.spec, two.spec)))?
+            .map_err(|e| {
+                Diagnostic::error(format!("cannot compute the merge base of `{}` and `{}`: {e}", one.spec, two.spec))
+            })?
             .ok_or_else(|| {
-                Diagnostic::error(format!("`{}` and `{}` have no common ancestor", one.spec, two.spec))
-                    .hint("in a shallow CI clone, fetch more history: `git fetch --unshallow` or a larger `fetch-depth`")
+                Diagnostic::error(format!("`{}` and `{}` have no common ancestor", one.spec, two.spec)).hint(
+                    "in a shallow CI clone, fetch more history: `git fetch --unshallow` or a larger `fetch-depth`",
+                )
             })?;
-        Ok(Revision {
-            spec: format!("merge-base({}, {})", one.spec, two.spec),
-            commit: base.detach(),
-            reference: None,
-        })
+        Ok(Revision { spec: format!("merge-base({}, {})", one.spec, two.spec), commit: base.detach(), reference: None })
     }
 
     /// The configuration root as it is at `rev`.
     pub fn source(&self, rev: &Revision) -> Result<GitSource, Diagnostic> {
         let root = {
             let repo = self.objects.lock_repo();
-            let commit = repo.find_commit(rev.commit).map_err(|e| {
-                Diagnostic::error(format!("cannot read commit {} of `{}`: {e}", rev.commit, rev.spec))
-            })?;
-            let tree = commit
-                .tree()
-                .map_err(|e| Diagnostic::error(format!("cannot read the tree of `{}`: {e}", rev.spec)))?;
+            let commit = repo
+                .find_commit(rev.commit)
+                .map_err(|e| Diagnostic::error(format!("cannot read commit {} of `{}`: {e}", rev.commit, rev.spec)))?;
+            let tree =
+                commit.tree().map_err(|e| Diagnostic::error(format!("cannot read the tree of `{}`: {e}", rev.spec)))?;
             if self.prefix.is_empty() {
                 tree.id
             } else {
@@ -364,7 +361,9 @@ impl GitSource {
     fn expect(&self, path: &str, kind: EntryKind) -> io::Result<ObjectId> {
         match self.entry(path)? {
             Some((k, id)) if k == kind => Ok(id),
-            Some((k, _)) => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("expected a {kind:?}, found a {k:?}"))),
+            Some((k, _)) => {
+                Err(io::Error::new(io::ErrorKind::InvalidInput, format!("expected a {kind:?}, found a {k:?}")))
+            }
             None => Err(io::Error::new(io::ErrorKind::NotFound, "no such file or directory in this revision")),
         }
     }
@@ -377,7 +376,12 @@ impl Source for GitSource {
 
     fn read_dir(&self, path: &str) -> io::Result<Vec<DirEntry>> {
         let id = self.expect(path, EntryKind::Dir)?;
-        Ok(self.objects.listing(id)?.iter().map(|(name, (kind, _))| DirEntry { name: name.clone(), kind: *kind }).collect())
+        Ok(self
+            .objects
+            .listing(id)?
+            .iter()
+            .map(|(name, (kind, _))| DirEntry { name: name.clone(), kind: *kind })
+            .collect())
     }
 
     fn read_link(&self, path: &str) -> io::Result<String> {
@@ -460,7 +464,12 @@ mod tests {
         let dir = fixture();
         let git_repo = GitRepo::discover(&dir.path().join("conf")).unwrap();
         assert_eq!(git_repo.prefix(), "conf");
-        for (rev, version, param) in [("v1", "app/v1", "a: 1\n"), ("v2", "app/v2", "a: 2\n"), ("HEAD~1", "app/v1", "a: 1\n"), ("main", "app/v2", "a: 2\n")] {
+        for (rev, version, param) in [
+            ("v1", "app/v1", "a: 1\n"),
+            ("v2", "app/v2", "a: 2\n"),
+            ("HEAD~1", "app/v1", "a: 1\n"),
+            ("main", "app/v2", "a: 2\n"),
+        ] {
             let r = git_repo.resolve(rev).unwrap();
             let fs = Fs::new(Arc::new(git_repo.source(&r).unwrap()));
             assert_eq!(fs.resolve("app/east/templates").unwrap(), version, "{rev}");
@@ -481,7 +490,10 @@ mod tests {
         let tagged = g.resolve("v2").unwrap();
         assert_eq!(tagged.commit.to_string(), head, "an annotated tag peels to its commit");
         let info = g.source(&tagged).unwrap().info();
-        assert_eq!(info, SourceInfo { commit: Some(head.clone()), reference: Some("refs/tags/v2".into()), dirty: false });
+        assert_eq!(
+            info,
+            SourceInfo { commit: Some(head.clone()), reference: Some("refs/tags/v2".into()), dirty: false }
+        );
         assert_eq!(g.source(&g.resolve("HEAD").unwrap()).unwrap().info().reference.as_deref(), Some("refs/heads/main"));
         assert_eq!(g.source(&g.resolve("HEAD~1").unwrap()).unwrap().info().reference.as_deref(), Some("HEAD~1"));
         let base = g.merge_base(&g.resolve("v1").unwrap(), &g.resolve("HEAD").unwrap()).unwrap();
@@ -543,24 +555,35 @@ mod tests {
         let head = git(root, &["rev-parse", "HEAD"]);
         // The fixture leaves `conf/app/east/parameters.yaml` modified.
         let info = worktree_info(&root.join("conf"));
-        assert_eq!(info, SourceInfo { commit: Some(head.clone()), reference: Some("refs/heads/main".into()), dirty: true });
+        assert_eq!(
+            info,
+            SourceInfo { commit: Some(head.clone()), reference: Some("refs/heads/main".into()), dirty: true }
+        );
         git(root, &["checkout", "-q", "--", "conf"]);
         type Case = (&'static str, fn(&Path), bool);
         let cases: [Case; 6] = [
             ("clean", |_| {}, false),
             ("change outside the root", |r| write(r, "README", "changed\n"), false),
             ("untracked outside the root", |r| write(r, "notes/x.txt", "x"), false),
-            ("ignored below the root", |r| {
-                write(r, ".gitignore", "*.bak\n");
-                write(r, "conf/app/x.bak", "x");
-            }, false),
+            (
+                "ignored below the root",
+                |r| {
+                    write(r, ".gitignore", "*.bak\n");
+                    write(r, "conf/app/x.bak", "x");
+                },
+                false,
+            ),
             ("untracked below the root", |r| write(r, "conf/app/v3/new.yaml", "x"), true),
-            ("staged below the root", |r| {
-                std::fs::remove_dir_all(r.join("conf/app/v3")).unwrap();
-                write(r, "conf/app/v1/cm.yaml", "v: staged\n");
-                git(r, &["add", "conf/app/v1/cm.yaml"]);
-                write(r, "conf/app/v1/cm.yaml", "v: 1\n");
-            }, true),
+            (
+                "staged below the root",
+                |r| {
+                    std::fs::remove_dir_all(r.join("conf/app/v3")).unwrap();
+                    write(r, "conf/app/v1/cm.yaml", "v: staged\n");
+                    git(r, &["add", "conf/app/v1/cm.yaml"]);
+                    write(r, "conf/app/v1/cm.yaml", "v: 1\n");
+                },
+                true,
+            ),
         ];
         for (what, change, dirty) in cases {
             change(root);

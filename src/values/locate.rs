@@ -33,9 +33,8 @@ pub fn locate(text: &str, path: &[String]) -> Option<(usize, usize)> {
                 continue;
             }
             // A list may sit at its key's own indentation (`key:\n- item`).
-            let same_level_item = want_index.is_some()
-                && ind as isize == parent
-                && (content.starts_with("- ") || content == "-");
+            let same_level_item =
+                want_index.is_some() && ind as isize == parent && (content.starts_with("- ") || content == "-");
             if (ind as isize) <= parent && !same_level_item {
                 break;
             }

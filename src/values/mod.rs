@@ -139,9 +139,9 @@ pub fn coalesce(base: &mut Value, over: &Value, keep_nulls: bool) {
 
 fn strip_nulls(v: &Value, keep: bool) -> Value {
     match v {
-        Value::Object(m) if !keep => {
-            Value::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), strip_nulls(v, keep))).collect())
-        }
+        Value::Object(m) if !keep => Value::Object(
+            m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), strip_nulls(v, keep))).collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -180,17 +180,12 @@ pub fn parse_values_file(text: &str, path: &str) -> Result<Value, Diagnostic> {
 /// Validates merged values against a `values.schema.json`; one diagnostic per
 /// violation, each naming the JSON path and the file and line that set the value.
 pub fn validate_schema(values: &Values, schema: &Value, schema_path: &str) -> Result<(), Vec<Diagnostic>> {
-    let validator = jsonschema::validator_for(schema).map_err(|e| {
-        vec![Diagnostic::error(format!("invalid JSON Schema: {e}")).at(schema_path.to_string())]
-    })?;
+    let validator = jsonschema::validator_for(schema)
+        .map_err(|e| vec![Diagnostic::error(format!("invalid JSON Schema: {e}")).at(schema_path.to_string())])?;
     let mut out = Vec::new();
     for err in validator.iter_errors(&values.merged) {
         let pointer = err.instance_path().as_str().to_string();
-        let path: Vec<String> = pointer
-            .split('/')
-            .skip(1)
-            .map(|s| s.replace("~1", "/").replace("~0", "~"))
-            .collect();
+        let path: Vec<String> = pointer.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
         let dotted = if path.is_empty() { "(root)".to_string() } else { path.join(".") };
         let mut d = Diagnostic::error(format!("value `{dotted}` does not match the schema: {err}"));
         match values.origin_of(&path) {
@@ -226,7 +221,11 @@ mod tests {
     fn helm_merge_rules() {
         let v = Values::merge(vec![
             layer(LayerKind::Defaults, "v1/values.yaml", "a: {b: 1, c: 2}\nlist: [1, 2]\nkeep: null\ngone: x\n"),
-            layer(LayerKind::Parameters, "east/parameters.yaml", "a: {c: 3, d: 4}\nlist: [9]\ngone: null\nnew: {x: null, y: 1}\n"),
+            layer(
+                LayerKind::Parameters,
+                "east/parameters.yaml",
+                "a: {c: 3, d: 4}\nlist: [9]\ngone: null\nnew: {x: null, y: 1}\n",
+            ),
         ]);
         assert_eq!(v.merged, json!({"a": {"b": 1, "c": 3, "d": 4}, "list": [9], "keep": null, "new": {"y": 1}}));
     }

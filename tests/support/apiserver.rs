@@ -128,7 +128,8 @@ fn collection(api_version: &str, plural: &str, ns: Option<&str>) -> String {
 pub fn object_path(obj: &Value) -> String {
     let av = obj["apiVersion"].as_str().unwrap();
     let kind = obj["kind"].as_str().unwrap();
-    let (_, _, plural, namespaced) = KINDS.iter().find(|k| k.0 == av && k.1 == kind).unwrap_or_else(|| panic!("no plural for {kind}"));
+    let (_, _, plural, namespaced) =
+        KINDS.iter().find(|k| k.0 == av && k.1 == kind).unwrap_or_else(|| panic!("no plural for {kind}"));
     let ns = if *namespaced { obj["metadata"]["namespace"].as_str() } else { None };
     format!("{}/{}", collection(av, plural, ns), obj["metadata"]["name"].as_str().unwrap())
 }
@@ -143,7 +144,10 @@ struct State {
 impl State {
     fn new(scenario: Scenario) -> State {
         let mut live = BTreeMap::new();
-        let mut names: Vec<_> = std::fs::read_dir(fixtures().join("live")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut names: Vec<_> = std::fs::read_dir(fixtures().join("live"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
         names.sort();
         for n in names {
             if n.starts_with("list-") || n == "service-shop-after-ops-edit.json" {
@@ -193,10 +197,16 @@ impl State {
             return status(*code, if *code == 403 { "Forbidden" } else { "InternalError" }, &msg, json!(null));
         }
         let path = req.path();
-        let aggregated = s.aggregated_discovery && req.headers.get("accept").is_some_and(|a| a.contains("as=APIGroupDiscoveryList"));
+        let aggregated =
+            s.aggregated_discovery && req.headers.get("accept").is_some_and(|a| a.contains("as=APIGroupDiscoveryList"));
         match (req.method.as_str(), path) {
             ("GET", "/version") => return (200, read_json("discovery/version.json")),
-            ("GET", "/api") => return (200, read_json(if aggregated { "discovery/aggregated-api.json" } else { "discovery/api.json" })),
+            ("GET", "/api") => {
+                return (
+                    200,
+                    read_json(if aggregated { "discovery/aggregated-api.json" } else { "discovery/api.json" }),
+                );
+            }
             ("GET", "/apis") => {
                 if aggregated {
                     let mut d = read_json("discovery/aggregated-apis.json");
@@ -238,11 +248,8 @@ impl State {
     }
 
     fn list(&self, path: &str, query: &str) -> Value {
-        let selector = query
-            .split('&')
-            .find_map(|p| p.strip_prefix("labelSelector="))
-            .map(percent_decode)
-            .unwrap_or_default();
+        let selector =
+            query.split('&').find_map(|p| p.strip_prefix("labelSelector=")).map(percent_decode).unwrap_or_default();
         let matches = |obj: &Value| label_selector_matches(&selector, &obj["metadata"]["labels"]);
         // Object paths under this collection: `<path>/<name>` (namespaced lists) or
         // `…/namespaces/<ns>/<plural>/<name>` (lists over all namespaces).
@@ -252,7 +259,8 @@ impl State {
             .iter()
             .filter(|(p, _)| {
                 let (coll, _) = p.rsplit_once('/').unwrap();
-                coll == path || (coll.starts_with(&format!("{root}/namespaces/")) && coll.ends_with(&format!("/{plural}")))
+                coll == path
+                    || (coll.starts_with(&format!("{root}/namespaces/")) && coll.ends_with(&format!("/{plural}")))
             })
             .map(|(_, o)| o)
             .filter(|o| matches(o))
@@ -280,7 +288,12 @@ impl State {
         let kind = sent["kind"].as_str().unwrap().to_lowercase();
         let name = sent["metadata"]["name"].as_str().unwrap();
         if !self.scenario.namespace_exists && path.contains("/namespaces/shop/") {
-            return status(404, "NotFound", "namespaces \"shop\" not found", json!({"name": "shop", "kind": "namespaces"}));
+            return status(
+                404,
+                "NotFound",
+                "namespaces \"shop\" not found",
+                json!({"name": "shop", "kind": "namespaces"}),
+            );
         }
         if self.scenario.ops_owns_target_port && kind == "service" {
             let (code, body) = read_http("errors/ssa-conflict.http").unwrap();
@@ -460,7 +473,8 @@ fn serve(conn: TcpStream, state: &State, log: &Mutex<Vec<Logged>>, violations: &
             reason(code),
             text.len()
         );
-        if writer.write_all(head.as_bytes()).and_then(|_| writer.write_all(&text)).and_then(|_| writer.flush()).is_err() {
+        if writer.write_all(head.as_bytes()).and_then(|_| writer.write_all(&text)).and_then(|_| writer.flush()).is_err()
+        {
             return;
         }
     }
