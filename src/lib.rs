@@ -4,6 +4,8 @@
 //! Ordered → {Bundle | Diff | Check | Rollout}`; each stage is a module here.
 //! See ARCHITECTURE.md for the map.
 
+#![forbid(unsafe_code)]
+
 pub mod bundle;
 pub mod cli;
 pub mod cluster;

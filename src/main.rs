@@ -1,3 +1,5 @@
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 
 // Millions of short-lived maps and strings per run: mimalloc is about 20% faster

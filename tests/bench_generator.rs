@@ -3,22 +3,18 @@
 //! its kustomize overlays build the same objects as strata's targets (checked
 //! with `kubectl kustomize`), so the benchmark compares equal work.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn python() -> Option<&'static str> {
-    ["python3", "python"]
-        .into_iter()
-        .find(|p| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success()))
-}
+use support::Strata;
 
 fn generate(out: &Path, extra: &[&str]) -> Output {
-    let py = python().expect("python3 is needed to run bench/gen.py");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/gen.py");
-    Command::new(py)
+    let script = support::project_root().join("bench/gen.py");
+    Command::new("python3")
         .arg(script)
         .args(["--size", "small", "--seed", "7", "--out"])
         .arg(out)
@@ -57,18 +53,9 @@ fn identity(o: &Value) -> String {
     format!("{}/{}/{}/{}", o["apiVersion"], o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])
 }
 
-fn skip_without(tool: &str, probe: &mut Command) -> bool {
-    if probe.output().is_ok_and(|o| o.status.success()) {
-        return false;
-    }
-    assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "{tool} is required when CI=true");
-    eprintln!("skipped: {tool} is not installed (set CI=true to make this a failure)");
-    true
-}
-
 #[test]
 fn same_seed_same_bytes() {
-    if skip_without("python3", Command::new(python().unwrap_or("python3")).arg("--version")) {
+    if !support::require_tool("python3") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -84,23 +71,22 @@ fn same_seed_same_bytes() {
 
 #[test]
 fn strata_and_kustomize_build_the_same_objects() {
-    if skip_without("python3", Command::new(python().unwrap_or("python3")).arg("--version"))
-        || skip_without("kubectl", Command::new("kubectl").args(["version", "--client"]))
-    {
+    if !support::require_tool("python3") || !support::require_tool("kubectl") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = generate(tmp.path(), &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     for env in ["dev", "prod/eastus"] {
-        let render = Command::new(env!("CARGO_BIN_EXE_strata"))
-            .arg("render")
-            .arg("--repo")
-            .arg(tmp.path().join("strata"))
-            .args(["--strict", "--format", "json"])
-            .arg(format!("@{env}"))
-            .output()
-            .unwrap();
+        let render = Strata::in_dir(tmp.path()).run([
+            "render",
+            "--repo",
+            "strata",
+            "--strict",
+            "--format",
+            "json",
+            &format!("@{env}"),
+        ]);
         assert_eq!(render.status.code(), Some(0), "{}", text(&render.stderr));
         assert_eq!(text(&render.stderr), "", "no warnings");
         let ours: Vec<Value> = serde_json::from_slice(&render.stdout).unwrap();

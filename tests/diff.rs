@@ -15,6 +15,7 @@ use serde_json::Value;
 use strata::pipeline::{self, Options};
 use strata::repo::Repo;
 use strata::source::{Fs, GitRepo};
+use support::Strata;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/example-repo");
 
@@ -70,18 +71,9 @@ impl Project {
         std::os::unix::fs::symlink(target, p).unwrap();
     }
 
-    /// Runs strata in the project's top directory with a cleared environment.
+    /// Runs strata in the project's top directory, `HOME` there too (see `support::Strata`).
     fn strata(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_strata"))
-            .current_dir(self.root())
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("strata runs")
+        Strata::in_dir(self.root()).home(self.root()).env("GIT_CONFIG_NOSYSTEM", "1").run(args)
     }
 
     /// What `git` says about the work tree, the index and HEAD: none of it may change.

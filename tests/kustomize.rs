@@ -1,23 +1,30 @@
 //! Differential tests: strata's kustomize-compatible transforms against `kubectl kustomize`.
 //!
 //! Each directory under `tests/kustomize/` is a case: `resources.yaml` (what a target
-//! rendered), `kustomization.yaml` (without the rendered file under `resources:`) and
-//! the patch files it names. The case runs through strata's library API
-//! (`patch::load` + `patch::apply`) and through `kubectl kustomize` on a copy of the
-//! case with `resources.yaml` listed under `resources:`, and the two sets of objects
-//! must be equal (parsed, keyed by identity; not bytes).
+//! rendered), `kustomization.yaml` (without the rendered file under `resources:`), the
+//! patch files it names, and `expected.yaml`: the committed output of `kubectl kustomize`
+//! on a copy of the case with `resources.yaml` listed under `resources:`.
 //!
 //! A case whose directory holds a file `oracle` containing `apiserver` exercises the
 //! API-server directives kustomize 5.5 leaves in its output as literal fields
-//! (`$retainKeys`, `$deleteFromPrimitiveList`, `$setElementOrder`): there the reference
-//! is `kubectl patch --local --type strategic`, applying each `patches[].path` file in
-//! turn to the single object of `resources.yaml`.
+//! (`$retainKeys`, `$deleteFromPrimitiveList`, `$setElementOrder`): there `expected.yaml`
+//! is the output of `kubectl patch --local --type strategic`, applying each
+//! `patches[].path` file in turn to the single object of `resources.yaml`.
 //!
-//! Without kubectl the test is skipped with a message, unless `CI=true`, where it fails.
+//! - `strata_builds_the_committed_kubectl_output` always runs (no kubectl needed): the
+//!   case goes through strata's library API (`patch::load` + `patch::apply`) and the
+//!   objects must equal those of `expected.yaml` (parsed, keyed by identity; not bytes).
+//! - `committed_kubectl_output_is_current` re-runs kubectl and checks `expected.yaml`
+//!   still holds what it builds (same objects). It needs kubectl (`support::require_tool`:
+//!   a visible skip without it, a failure under `CI=true`). `STRATA_REGENERATE=1`
+//!   rewrites every `expected.yaml` from kubectl instead (then run the tests again).
+//!
+//! `STRATA_CASE=<name>` runs one case.
 
 mod support;
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -26,13 +33,10 @@ use serde_json::Value;
 use strata::manifest::{Resource, SourceSpan, yaml};
 use strata::patch::{self, ApplyOptions};
 use strata::source::{Fs, SourceInfo, WorkTreeSource};
+use support::Strata;
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kustomize")
-}
-
-fn kubectl_available() -> bool {
-    Command::new("kubectl").arg("version").arg("--client").output().is_ok_and(|o| o.status.success())
 }
 
 /// (group, kind, namespace, name) → object.
@@ -74,19 +78,6 @@ fn run_strata(dir: &Path) -> Result<Objects, String> {
     Ok(objects(out.into_iter().map(|r| r.body)))
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
 /// The kustomization with `resources.yaml` first under `resources:`.
 fn with_rendered_resources(text: &str) -> String {
     let mut out = String::new();
@@ -109,18 +100,18 @@ fn parse_stream(text: &str) -> Vec<Value> {
     yaml::parse_documents(text).unwrap_or_else(|e| panic!("kubectl output is not YAML: {e}\n{text}"))
 }
 
-fn run_kubectl_kustomize(case: &Path, tmp: &Path) -> Result<Objects, String> {
-    copy_dir(case, tmp);
+fn run_kubectl_kustomize(case: &Path, tmp: &Path) -> Result<String, String> {
+    support::copy_tree(case, tmp);
     let k = std::fs::read_to_string(case.join("kustomization.yaml")).unwrap();
     std::fs::write(tmp.join("kustomization.yaml"), with_rendered_resources(&k)).unwrap();
     let out = Command::new("kubectl").arg("kustomize").arg(tmp).output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
-    Ok(objects(parse_stream(&String::from_utf8_lossy(&out.stdout))))
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn run_kubectl_patch(case: &Path, tmp: &Path) -> Result<Objects, String> {
+fn run_kubectl_patch(case: &Path, tmp: &Path) -> Result<String, String> {
     let k = yaml::parse_one(&std::fs::read_to_string(case.join("kustomization.yaml")).unwrap()).unwrap();
     let mut current = std::fs::read_to_string(case.join("resources.yaml")).unwrap();
     std::fs::create_dir_all(tmp).unwrap();
@@ -141,86 +132,127 @@ fn run_kubectl_patch(case: &Path, tmp: &Path) -> Result<Objects, String> {
         }
         current = String::from_utf8_lossy(&out.stdout).into_owned();
     }
-    Ok(objects(parse_stream(&current)))
+    Ok(current)
+}
+
+/// What kubectl builds for the case: `kubectl kustomize`, or `kubectl patch --local`
+/// for an `oracle`=`apiserver` case.
+fn run_kubectl(case: &Path, tmp: &Path) -> Result<String, String> {
+    let oracle = std::fs::read_to_string(case.join("oracle")).unwrap_or_default();
+    if oracle.trim() == "apiserver" { run_kubectl_patch(case, tmp) } else { run_kubectl_kustomize(case, tmp) }
 }
 
 fn show(v: &Value) -> String {
     yaml::to_string(v)
 }
 
-#[test]
-fn strata_builds_what_kubectl_kustomize_builds() {
-    if !kubectl_available() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("kubectl is required for the differential tests when CI=true");
-        }
-        eprintln!("skipped: kubectl is not installed (set CI=true to make this a failure)");
-        return;
-    }
+fn expected_file(case: &Path) -> PathBuf {
+    case.join("expected.yaml")
+}
+
+/// Every case directory, in name order (only the one `STRATA_CASE` names, if set).
+fn cases() -> Vec<PathBuf> {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(cases_dir())
         .expect("tests/kustomize exists")
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("kustomization.yaml").exists())
         .collect();
     cases.sort();
-    let only = std::env::var("STRATA_CASE").ok();
+    assert!(cases.len() >= 40, "the corpus has {} cases; it must keep at least 40", cases.len());
+    if let Ok(only) = std::env::var("STRATA_CASE") {
+        cases.retain(|c| c.file_name().is_some_and(|n| n == only.as_str()));
+    }
+    cases
+}
+
+fn case_name(case: &Path) -> String {
+    case.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// What differs between two sets of objects, one message per object.
+fn differences(want: &Objects, got: &Objects, want_is: &str, got_is: &str) -> Vec<String> {
+    let mut msgs = Vec::new();
+    for (k, w) in want {
+        match got.get(k) {
+            None => msgs.push(format!("  missing in {got_is}: {k:?}\n{}", show(w))),
+            Some(g) if g != w => {
+                msgs.push(format!("  differs: {k:?}\n--- {want_is}\n{}--- {got_is}\n{}", show(w), show(g)))
+            }
+            Some(_) => {}
+        }
+    }
+    for k in got.keys().filter(|k| !want.contains_key(*k)) {
+        msgs.push(format!("  only in {got_is}: {k:?}\n{}", show(&got[k])));
+    }
+    msgs
+}
+
+#[test]
+fn strata_builds_the_committed_kubectl_output() {
+    let cases = cases();
+    let mut failures = Vec::new();
+    let t = std::time::Instant::now();
+    for case in &cases {
+        let name = case_name(case);
+        let Ok(text) = std::fs::read_to_string(expected_file(case)) else {
+            failures.push(format!("{name}: no expected.yaml; write it with STRATA_REGENERATE=1 (needs kubectl)"));
+            continue;
+        };
+        let want = objects(parse_stream(&text));
+        match run_strata(case) {
+            Ok(got) => {
+                let msgs = differences(&want, &got, "kubectl (expected.yaml)", "strata");
+                if !msgs.is_empty() {
+                    failures.push(format!("{name}:\n{}", msgs.join("\n")));
+                }
+            }
+            Err(e) => failures.push(format!("{name}: strata failed:\n{e}")),
+        }
+    }
+    eprintln!("{} cases: strata {:?} (library, debug build)", cases.len(), t.elapsed());
+    assert!(failures.is_empty(), "{} of {} cases differ:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn committed_kubectl_output_is_current() {
+    if !support::require_tool("kubectl") {
+        return;
+    }
+    let regenerate = std::env::var("STRATA_REGENERATE").as_deref() == Ok("1");
+    let cases = cases();
     let tmp = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
-    let (mut strata_time, mut kubectl_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     for case in &cases {
-        let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        if only.as_deref().is_some_and(|o| o != name) {
-            continue;
-        }
-        let oracle = std::fs::read_to_string(case.join("oracle")).unwrap_or_default();
-        let work = tmp.path().join(&name);
-        let t = std::time::Instant::now();
-        let want = if oracle.trim() == "apiserver" {
-            run_kubectl_patch(case, &work)
-        } else {
-            run_kubectl_kustomize(case, &work)
-        };
-        kubectl_time += t.elapsed();
-        let want = match want {
-            Ok(w) => w,
+        let name = case_name(case);
+        let fresh = match run_kubectl(case, &tmp.path().join(&name)) {
+            Ok(text) => text,
             Err(e) => {
                 failures.push(format!("{name}: kubectl failed:\n{e}"));
                 continue;
             }
         };
-        let t = std::time::Instant::now();
-        let got = run_strata(case);
-        strata_time += t.elapsed();
-        let got = match got {
-            Ok(g) => g,
-            Err(e) => {
-                failures.push(format!("{name}: strata failed:\n{e}"));
-                continue;
-            }
-        };
-        let mut msgs = Vec::new();
-        for (k, w) in &want {
-            match got.get(k) {
-                None => msgs.push(format!("  missing in strata: {k:?}\n{}", show(w))),
-                Some(g) if g != w => {
-                    msgs.push(format!("  differs: {k:?}\n--- kubectl\n{}--- strata\n{}", show(w), show(g)))
-                }
-                Some(_) => {}
-            }
+        let file = expected_file(case);
+        if regenerate {
+            // Through a rename, so the other test never reads half a file.
+            let part = case.join("expected.yaml.part");
+            std::fs::write(&part, &fresh).unwrap();
+            std::fs::rename(&part, &file).unwrap();
+            continue;
         }
-        for k in got.keys().filter(|k| !want.contains_key(*k)) {
-            msgs.push(format!("  only in strata: {k:?}\n{}", show(&got[k])));
-        }
+        let committed = std::fs::read_to_string(&file).unwrap_or_default();
+        let msgs =
+            differences(&objects(parse_stream(&fresh)), &objects(parse_stream(&committed)), "kubectl", "expected.yaml");
         if !msgs.is_empty() {
             failures.push(format!("{name}:\n{}", msgs.join("\n")));
         }
     }
-    eprintln!(
-        "{} cases: strata {strata_time:?} (library, debug build), kubectl {kubectl_time:?} (processes)",
-        cases.len()
+    assert!(
+        failures.is_empty(),
+        "{} of {} committed outputs are not what kubectl builds (STRATA_REGENERATE=1 rewrites them):\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
     );
-    assert!(failures.is_empty(), "{} of {} cases differ:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
-    assert!(cases.len() >= 40, "the corpus has {} cases; it must keep at least 40", cases.len());
 }
 
 #[test]
@@ -230,13 +262,14 @@ fn every_case_has_its_files() {
         if p.is_dir() {
             assert!(p.join("resources.yaml").exists(), "{} has no resources.yaml", p.display());
             assert!(p.join("kustomization.yaml").exists(), "{} has no kustomization.yaml", p.display());
+            assert!(expected_file(&p).exists(), "{} has no expected.yaml (STRATA_REGENERATE=1 writes it)", p.display());
         }
     }
 }
 
 fn strata_render(repo: &Path, selector: &str) -> String {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_strata")).args(["render", "--repo"]).arg(repo).arg(selector).output().unwrap();
+    let args = [OsStr::new("render"), OsStr::new("--repo"), repo.as_os_str(), OsStr::new(selector)];
+    let out = Strata::in_dir(support::project_root()).run(args);
     assert!(out.status.success(), "strata render failed:\n{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
@@ -247,9 +280,7 @@ fn strata_render(repo: &Path, selector: &str) -> String {
 #[cfg(unix)]
 #[test]
 fn example_repo_kustomization_matches_kubectl_kustomize() {
-    if !kubectl_available() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "kubectl is required when CI=true");
-        eprintln!("skipped: kubectl is not installed");
+    if !support::require_tool("kubectl") {
         return;
     }
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("example-repo");

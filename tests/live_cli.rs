@@ -4,8 +4,8 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use support::Strata;
 use support::apiserver::{ApiServer, Scenario};
 
 struct Run {
@@ -18,18 +18,10 @@ fn live_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/live")
 }
 
-/// Runs strata with a pinned environment: no `KUBECONFIG`, `HOME` in `home`, no colour.
+/// Runs strata from the project root with `HOME` in `home` and no `KUBECONFIG`
+/// unless `env` sets it (see `support::Strata`).
 fn strata(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
-    cmd.args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
+    let out = env.iter().fold(Strata::in_dir(support::project_root()).home(home), |s, (k, v)| s.env(k, v)).run(args);
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).unwrap(),

@@ -124,7 +124,8 @@ mod tests {
 
     #[test]
     fn waves() {
-        let cases: &[(Value, Result<(i64, WaveSource), &str>)] = &[
+        type Case = (Value, Result<(i64, WaveSource), &'static str>);
+        let cases: &[Case] = &[
             (json!({}), Ok((0, WaveSource::Default))),
             (json!({"strata.dev/wave": "2"}), Ok((2, WaveSource::Strata))),
             (json!({"argocd.argoproj.io/sync-wave": "-1"}), Ok((-1, WaveSource::ArgoCd))),

@@ -216,7 +216,8 @@ mod tests {
 
     #[test]
     fn finds_the_dependency_line() {
-        let cases: &[(&str, &str, Option<(usize, usize)>)] = &[
+        type Case = (&'static str, &'static str, Option<(usize, usize)>);
+        let cases: &[Case] = &[
             ("namespace: x\ndependsOn:\n  - db\n  - api\n", "api", Some((4, 5))),
             ("dependsOn: [database, db]\n", "db", Some((1, 23))),
             ("dependsOn:\n  - dbx\nowners: [db]\n", "db", None),

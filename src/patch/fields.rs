@@ -352,15 +352,15 @@ pub fn set_images(body: &mut Value, kind: &str, rule: &ImageRule) -> bool {
             Value::Object(m) => {
                 for (k, v) in m.iter_mut() {
                     walk(v, rule, matched);
-                    if k == "containers" || k == "initContainers" {
-                        if let Value::Array(items) = v {
-                            for c in items {
-                                if let Some(Value::String(img)) = c.get_mut("image")
-                                    && rule.matches(img)
-                                {
-                                    *img = rule.rewrite(img);
-                                    *matched = true;
-                                }
+                    if (k == "containers" || k == "initContainers")
+                        && let Value::Array(items) = v
+                    {
+                        for c in items {
+                            if let Some(Value::String(img)) = c.get_mut("image")
+                                && rule.matches(img)
+                            {
+                                *img = rule.rewrite(img);
+                                *matched = true;
                             }
                         }
                     }

@@ -47,14 +47,14 @@ pub fn set_namespace(items: &mut [Item], ns: &str, crds: &[crate::manifest::Reso
                 Ok(())
             })?;
         }
-        if id.kind == "RoleBinding" || id.kind == "ClusterRoleBinding" {
-            if let Some(Value::Array(subjects)) = body.get_mut("subjects") {
-                for s in subjects.iter_mut() {
-                    if s.get("name").and_then(Value::as_str) == Some("default")
-                        && let Some(m) = s.as_object_mut()
-                    {
-                        m.insert("namespace".into(), Value::String(ns.to_string()));
-                    }
+        if (id.kind == "RoleBinding" || id.kind == "ClusterRoleBinding")
+            && let Some(Value::Array(subjects)) = body.get_mut("subjects")
+        {
+            for s in subjects.iter_mut() {
+                if s.get("name").and_then(Value::as_str) == Some("default")
+                    && let Some(m) = s.as_object_mut()
+                {
+                    m.insert("namespace".into(), Value::String(ns.to_string()));
                 }
             }
         }

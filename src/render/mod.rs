@@ -216,12 +216,12 @@ impl VersionEnv {
         // Narrow an undefined error to the `Values.…` path that is not set, when
         // the failing expression is larger (a filter call with it as argument).
         let mut narrowed: Option<(usize, String)> = None;
-        if let (ErrorKind::UndefinedError, Some(x), Some(cx), Some(r)) = (e.kind(), &expr, cx, range.clone()) {
-            if let Some((off, path)) = first_missing_values_path(x, &cx.values) {
-                let lead =
-                    text.as_deref().and_then(|t| t.get(r.clone())).map(|s| s.len() - s.trim_start().len()).unwrap_or(0);
-                narrowed = Some((r.start + lead + off, path));
-            }
+        if let (ErrorKind::UndefinedError, Some(x), Some(cx), Some(r)) = (e.kind(), &expr, cx, range.clone())
+            && let Some((off, path)) = first_missing_values_path(x, &cx.values)
+        {
+            let lead =
+                text.as_deref().and_then(|t| t.get(r.clone())).map(|s| s.len() - s.trim_start().len()).unwrap_or(0);
+            narrowed = Some((r.start + lead + off, path));
         }
         let expr = narrowed.as_ref().map(|(_, p)| p.clone()).or(expr);
         let detail = e.detail().map(str::to_string);
@@ -270,14 +270,14 @@ impl VersionEnv {
         if let Some(cx) = cx {
             d = d.note(format!("rendering {}", cx.address));
         }
-        if let (ErrorKind::UndefinedError, Some(x)) = (e.kind(), &expr) {
-            if let Some(rest) = x.strip_prefix("Values.") {
-                let rest = rest.split(['|', ' ']).next().unwrap_or(rest);
-                d = d.hint(format!(
-                    "set `{rest}` in the target's parameters.yaml or in {}/values.yaml, or write `{x} | default(...)`",
-                    self.version_dir
-                ));
-            }
+        if let (ErrorKind::UndefinedError, Some(x)) = (e.kind(), &expr)
+            && let Some(rest) = x.strip_prefix("Values.")
+        {
+            let rest = rest.split(['|', ' ']).next().unwrap_or(rest);
+            d = d.hint(format!(
+                "set `{rest}` in the target's parameters.yaml or in {}/values.yaml, or write `{x} | default(...)`",
+                self.version_dir
+            ));
         }
         if detail.as_deref() == Some("recursion limit exceeded") {
             d = d.note("calls may nest 64 deep");

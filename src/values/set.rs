@@ -125,10 +125,12 @@ fn typed_value(s: &str, typed: bool) -> Value {
         _ => {}
     }
     let digits = s.strip_prefix('-').unwrap_or(s);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0')) {
-        if let Ok(n) = s.parse::<i64>() {
-            return Value::Number(n.into());
-        }
+    if !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && let Ok(n) = s.parse::<i64>()
+    {
+        return Value::Number(n.into());
     }
     Value::String(s.to_string())
 }

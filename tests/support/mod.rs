@@ -1,10 +1,26 @@
 //! Helpers shared by integration tests.
+//!
+//! - [`Strata`] (and its shorthand [`strata`]) is the one way a test runs the `strata`
+//!   binary: a cleared environment with only `PATH`, a `HOME` inside a temporary
+//!   directory, `NO_COLOR=1` and `LANG=C`, in a current directory the caller chooses.
+//! - [`require_tool`] is the one way a test depends on an external program
+//!   (`kubectl`, `python3`): under `CI=true` a missing tool fails the test, otherwise
+//!   the test prints a visible `SKIPPED:` line and returns.
+//! - [`copy_tree`] copies a fixture repository, links included.
 
 #![allow(dead_code)]
 
 pub mod apiserver;
 
-use std::path::Path;
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The project root, where `example-repo/` and `tests/` are.
+pub fn project_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
 
 /// Copies a directory tree, keeping symbolic links as links (targets link to versions).
 pub fn copy_tree(from: &Path, to: &Path) {
@@ -23,12 +39,91 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Runs the real `strata` binary from the project root with colour off.
-pub fn strata(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+/// One run of the real `strata` binary, with a pinned environment: the variables of
+/// the test process are cleared, then only `PATH` (the test's own), `HOME`, `NO_COLOR=1`,
+/// `LANG=C` and those added with [`Strata::env`] are set.
+pub struct Strata {
+    dir: PathBuf,
+    home: Option<PathBuf>,
+    env: Vec<(OsString, OsString)>,
+}
+
+impl Strata {
+    /// A run whose current directory is `dir` (relative paths in the arguments start there).
+    pub fn in_dir(dir: impl AsRef<Path>) -> Strata {
+        Strata { dir: dir.as_ref().to_path_buf(), home: None, env: Vec::new() }
+    }
+
+    /// `HOME` for the run: a temporary directory the test owns (for a kubeconfig under
+    /// `~/.kube`, say). Without it every run gets a fresh empty one.
+    pub fn home(mut self, home: &Path) -> Strata {
+        self.home = Some(home.to_path_buf());
+        self
+    }
+
+    /// One more environment variable on top of the pinned ones.
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Strata {
+        self.env.push((key.as_ref().to_os_string(), value.as_ref().to_os_string()));
+        self
+    }
+
+    /// Runs `strata ARGS` and waits for it.
+    pub fn run<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let fresh_home = match &self.home {
+            Some(_) => None,
+            None => Some(tempfile::tempdir().expect("a temporary HOME")),
+        };
+        let home = self.home.as_deref().or(fresh_home.as_ref().map(|t| t.path())).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_strata"))
+            .args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("NO_COLOR", "1")
+            .env("LANG", "C")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("strata runs")
+    }
+}
+
+/// `strata ARGS` from the project root (so `--repo example-repo` works), as [`Strata`] runs it.
+pub fn strata(args: &[&str]) -> Output {
+    Strata::in_dir(project_root()).run(args)
+}
+
+/// Whether `tool` is on `PATH`. When it is not: under `CI=true` this panics (CI must
+/// run every test); otherwise it writes `SKIPPED: <test> (<tool> not on PATH)` to the
+/// real stderr (past the test harness's capture, so the skip is seen) and returns
+/// false, and the test returns early:
+///
+/// ```ignore
+/// if !support::require_tool("kubectl") {
+///     return;
+/// }
+/// ```
+pub fn require_tool(tool: &str) -> bool {
+    if on_path(tool) {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{tool} is required when CI=true, and it is not on PATH");
+    }
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test} ({tool} not on PATH; with CI=true this fails)");
+    false
+}
+
+fn on_path(tool: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = std::env::var_os("PATH") else { return false };
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .any(|p| std::fs::metadata(&p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }
