@@ -23,9 +23,10 @@ use std::process::Command;
 use std::sync::Arc;
 
 use serde_json::Value;
-use strata::manifest::{Resource, SourceSpan, yaml};
+use strata::manifest::{Resource, SourceSpan};
 use strata::patch::{self, ApplyOptions};
 use strata::source::{Fs, SourceInfo, WorkTreeSource};
+use strata::yaml;
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kustomize")

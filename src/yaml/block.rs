@@ -1,7 +1,7 @@
 //! A fast reader for block-style YAML: the shape templates and strata's own
 //! emitter produce, read about ten times faster than through `yaml_serde`.
 //!
-//! In: a YAML stream. Out: `Some(documents)` exactly as [`super::yaml`]'s
+//! In: a YAML stream. Out: `Some(documents)` exactly as [`super::parse`]'s
 //! `yaml_serde` path would return them, or `None` when the text uses anything
 //! this reader does not handle (anchors, aliases, tags, folded or multi-line
 //! flow scalars, complex keys, directives, tabs in indentation, …) or is not
@@ -280,50 +280,48 @@ impl<'a> Parser<'_, 'a> {
 
     /// A literal block scalar; `header` starts with `|`.
     fn literal(&mut self, header: &str, parent: isize) -> Option<Value> {
-        let mut chomp = Chomp::Clip;
-        let mut explicit = None;
-        let mut rest = &header[1..];
-        for _ in 0..2 {
-            match rest.as_bytes().first() {
-                Some(b'-') if chomp == Chomp::Clip => chomp = Chomp::Strip,
-                Some(b'+') if chomp == Chomp::Clip => chomp = Chomp::Keep,
-                Some(d @ b'1'..=b'9') if explicit.is_none() => explicit = Some((d - b'0') as usize),
-                _ => break,
-            }
-            rest = &rest[1..];
-        }
-        if !(rest.is_empty() || rest.starts_with([' ', '\t']) && is_blank_or_comment(rest)) {
-            return None;
-        }
+        let (chomp, explicit) = literal_header(header)?;
         let base = parent.max(0) as usize;
-        // The content's indentation: given, or that of the first non-empty line.
-        let start = self.i;
         let indent = match explicit {
             Some(d) => base + d,
-            None => {
-                let mut leading_max = 0;
-                let mut found = None;
-                for l in &self.lines[start..] {
-                    if l.raw.trim_start_matches(' ').is_empty() {
-                        leading_max = leading_max.max(l.raw.len());
-                        continue;
-                    }
-                    found = Some(l.indent);
-                    break;
-                }
-                let n = found?;
-                if (n as isize) <= parent || leading_max > n {
-                    return None; // empty block, or a leading line with too many spaces
-                }
-                n
-            }
+            None => self.detect_literal_indent(parent)?,
         };
         if (indent as isize) <= parent {
             return None;
         }
-        // Content lines joined by their breaks; `trailing` counts the breaks of
-        // empty lines after the last content line, `last_break` whether that line
-        // itself ended with a break (chomping decides which of them are kept).
+        let (mut out, trailing, last_break) = self.literal_lines(indent)?;
+        chomp.apply(&mut out, trailing, last_break);
+        match self.next_indent() {
+            Some(n) if n as isize > parent => None,
+            _ => Some(Value::String(out)),
+        }
+    }
+
+    /// A literal block's indentation when its header does not give it: that of
+    /// the first non-empty line, which must be deeper than `parent`.
+    fn detect_literal_indent(&self, parent: isize) -> Option<usize> {
+        let mut leading_max = 0;
+        let mut found = None;
+        for l in &self.lines[self.i..] {
+            if l.raw.trim_start_matches(' ').is_empty() {
+                leading_max = leading_max.max(l.raw.len());
+                continue;
+            }
+            found = Some(l.indent);
+            break;
+        }
+        let n = found?;
+        if (n as isize) <= parent || leading_max > n {
+            return None; // empty block, or a leading line with too many spaces
+        }
+        Some(n)
+    }
+
+    /// The content lines of a literal block indented by `indent`, joined by their
+    /// breaks; `None` when there are none. Also returns how many breaks of empty
+    /// lines follow the last content line, and whether that line itself ended
+    /// with a break (chomping decides which of them are kept).
+    fn literal_lines(&mut self, indent: usize) -> Option<(String, usize, bool)> {
         let mut out = String::new();
         let mut trailing = 0usize;
         let mut last_break = false;
@@ -352,30 +350,29 @@ impl<'a> Parser<'_, 'a> {
             any = true;
             self.i += 1;
         }
-        if !any {
-            return None;
-        }
-        match chomp {
-            Chomp::Strip => {}
-            Chomp::Clip => {
-                if last_break {
-                    out.push('\n');
-                }
-            }
-            Chomp::Keep => {
-                if last_break {
-                    out.push('\n');
-                }
-                for _ in 0..trailing {
-                    out.push('\n');
-                }
-            }
-        }
-        match self.next_indent() {
-            Some(n) if n as isize > parent => None,
-            _ => Some(Value::String(out)),
-        }
+        any.then_some((out, trailing, last_break))
     }
+}
+
+/// The chomping and explicit indentation indicators of a literal block header
+/// (`|`, `|-`, `|+2`, `|2-`); `None` when anything else follows on the line.
+fn literal_header(header: &str) -> Option<(Chomp, Option<usize>)> {
+    let mut chomp = Chomp::Clip;
+    let mut explicit = None;
+    let mut rest = &header[1..];
+    for _ in 0..2 {
+        match rest.as_bytes().first() {
+            Some(b'-') if chomp == Chomp::Clip => chomp = Chomp::Strip,
+            Some(b'+') if chomp == Chomp::Clip => chomp = Chomp::Keep,
+            Some(d @ b'1'..=b'9') if explicit.is_none() => explicit = Some((d - b'0') as usize),
+            _ => break,
+        }
+        rest = &rest[1..];
+    }
+    if !(rest.is_empty() || rest.starts_with([' ', '\t']) && is_blank_or_comment(rest)) {
+        return None;
+    }
+    Some((chomp, explicit))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -383,6 +380,21 @@ enum Chomp {
     Clip,
     Strip,
     Keep,
+}
+
+impl Chomp {
+    /// Ends a literal block's text: strip drops the final break and the empty
+    /// lines after it, clip keeps the break, keep keeps both.
+    fn apply(self, out: &mut String, trailing: usize, last_break: bool) {
+        if self != Chomp::Strip && last_break {
+            out.push('\n');
+        }
+        if self == Chomp::Keep {
+            for _ in 0..trailing {
+                out.push('\n');
+            }
+        }
+    }
 }
 
 /// Splits `key: rest` into the key (as a string) and what follows the `:`.
@@ -787,7 +799,7 @@ fn negative_wide(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::yaml;
+    use crate::yaml;
     use proptest::prelude::*;
 
     /// The fast path either declines or agrees with `yaml_serde`.
