@@ -206,7 +206,9 @@ mod tests {
 
     #[test]
     fn finds_the_dependency_line() {
-        let cases: &[(&str, &[&str], &str, Option<(usize, usize)>)] = &[
+        // (component.yaml, its `dependsOn`, the dependency to find, where)
+        type Case<'a> = (&'a str, &'a [&'a str], &'a str, Option<(usize, usize)>);
+        let cases: &[Case<'_>] = &[
             ("namespace: x\ndependsOn:\n  - db\n  - api\n", &["db", "api"], "api", Some((4, 5))),
             ("dependsOn: [database, db]\n", &["database", "db"], "db", Some((1, 23))),
             ("dependsOn:\n  - dbx\nowners: [db]\n", &["dbx"], "db", None),

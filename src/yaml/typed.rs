@@ -544,7 +544,10 @@ mod tests {
     const OPTIONS: TypedOptions<'static> =
         TypedOptions { names: &[("Group", "a group")], foreign: &[("bases", "list files instead")], foreign_tool: "x" };
 
-    fn errors(text: &str) -> Vec<(String, Option<(usize, usize)>, Vec<String>)> {
+    /// Message, position and hints of one diagnostic.
+    type Found = (String, Option<(usize, usize)>, Vec<String>);
+
+    fn errors(text: &str) -> Vec<Found> {
         read::<Config>(text, "app/conf.yaml", &OPTIONS)
             .unwrap_err()
             .into_iter()
@@ -566,7 +569,8 @@ mod tests {
     /// (text, message, line:col, first hint) — one class of problem each.
     #[test]
     fn problems_name_the_field_and_position() {
-        let cases: &[(&str, &str, (usize, usize), Option<&str>)] = &[
+        type Case<'a> = (&'a str, &'a str, (usize, usize), Option<&'a str>);
+        let cases: &[Case<'_>] = &[
             (
                 "name: a\ndependson: [b]\n",
                 "unknown field `dependson` in conf.yaml",
