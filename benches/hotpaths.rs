@@ -18,12 +18,12 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::Value;
-use strata::manifest::yaml;
 use strata::pipeline::{self, Options};
 use strata::render::{Limits, ReadTracker, TargetContext, VersionEnv};
 use strata::repo::Repo;
 use strata::source::{Fs, MemorySource, SourceInfo};
 use strata::values::{Layer, LayerKind, Values};
+use strata::yaml;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/fixtures/hotpaths");
 const TARGET: &str = "checkout-web/prod/eastus";
@@ -127,7 +127,7 @@ fn main() {
     }
     println!("# {} documents, {} bytes of YAML per operation on streams", docs.len(), stream.len());
     // The fast reader reads rendered output, and reads it as yaml_serde does.
-    assert!(strata::manifest::block::parse_stream(&stream).is_some(), "the block reader declined rendered output");
+    assert!(strata::yaml::block::parse_stream(&stream).is_some(), "the block reader declined rendered output");
     assert_eq!(yaml::parse_documents(&stream).expect("parses"), yaml::parse_documents_slow(&stream).expect("parses"));
 
     bench.run("yaml/parse (strata)", stream.len(), || yaml::parse_documents(&stream).expect("parses"));

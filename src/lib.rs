@@ -19,5 +19,6 @@ pub mod render;
 pub mod repo;
 pub mod source;
 pub mod values;
+pub mod yaml;
 
 pub use diag::{Diagnostic, Error};

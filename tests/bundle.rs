@@ -346,12 +346,10 @@ fn kubectl_reads_the_bundle_files_in_order() {
         std::fs::write(env_dir.join("kustomization.yaml"), k).unwrap();
         let built = Command::new("kubectl").arg("kustomize").arg(&env_dir).output().unwrap();
         assert!(built.status.success(), "{}", text(&built.stderr));
-        let theirs = strata::manifest::yaml::parse_documents(&text(&built.stdout)).unwrap();
+        let theirs = strata::yaml::parse_documents(&text(&built.stdout)).unwrap();
         let ours: Vec<Value> = files
             .iter()
-            .flat_map(|f| {
-                strata::manifest::yaml::parse_documents(&std::fs::read_to_string(env_dir.join(f)).unwrap()).unwrap()
-            })
+            .flat_map(|f| strata::yaml::parse_documents(&std::fs::read_to_string(env_dir.join(f)).unwrap()).unwrap())
             .filter(|v| !v.is_null())
             .collect();
         assert_eq!(ours.len(), theirs.len(), "{env}");

@@ -30,9 +30,10 @@ use std::process::Command;
 use std::sync::Arc;
 
 use serde_json::Value;
-use strata::manifest::{Resource, SourceSpan, yaml};
+use strata::manifest::{Resource, SourceSpan};
 use strata::patch::{self, ApplyOptions};
 use strata::source::{Fs, SourceInfo, WorkTreeSource};
+use strata::yaml;
 use support::Strata;
 
 fn cases_dir() -> PathBuf {

@@ -12,10 +12,11 @@ use serde_json::Value;
 use strata::cluster::live::{self, LiveOptions};
 use strata::cluster::{Cluster, LiveReport};
 use strata::diff::{Status, Vocabulary};
-use strata::manifest::{ResId, yaml};
+use strata::manifest::ResId;
 use strata::pipeline::{self, Compiled, Options};
 use strata::repo::Repo;
 use strata::source::{Fs, SourceInfo, WorkTreeSource};
+use strata::yaml;
 use support::apiserver::{ApiServer, Scenario, fixtures};
 
 fn repo_dir() -> std::path::PathBuf {

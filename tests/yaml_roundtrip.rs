@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use strata::manifest::yaml;
+use strata::yaml;
 
 fn tricky_string() -> impl Strategy<Value = String> {
     prop_oneof![

@@ -27,10 +27,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::diag::{Diagnostic, Error};
-use crate::manifest::yaml;
 use crate::order::{Phase, PhaseKind, Placed, Plan};
 use crate::pipeline::Compiled;
 use crate::source::SourceInfo;
+use crate::yaml;
 
 pub const INDEX: &str = "index.json";
 /// Bumped when the layout or `index.json` changes incompatibly.

@@ -25,9 +25,10 @@ pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::manifest::{ResId, Resource, yaml};
+use crate::manifest::{ResId, Resource};
 use crate::pipeline::{Compiled, CompiledTarget};
 use crate::source::SourceInfo;
+use crate::yaml;
 
 pub use normalize::{MASK, canonical, is_secret, mask_secret};
 

@@ -2,11 +2,8 @@
 //!
 //! In: rendered YAML text. Out: [`Resource`]s, each with its identity ([`ResId`]:
 //! group, kind, namespace, name), its body as a JSON value, and its source (the
-//! template and document index that produced it). [`yaml`] parses and emits YAML
-//! deterministically, quoting every string a YAML 1.1 reader would misread.
-
-pub mod block;
-pub mod yaml;
+//! template and document index that produced it). YAML text itself is read and
+//! written by [`crate::yaml`].
 
 use std::fmt;
 use std::sync::Arc;

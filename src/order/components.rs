@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diag::{Diagnostic, Error};
 use crate::repo::{COMPONENT_CONFIG, Repo};
 use crate::source;
+use crate::yaml;
 
 #[derive(Debug, Clone, Default)]
 pub struct ComponentGraph {
@@ -28,9 +29,14 @@ impl ComponentGraph {
         ComponentGraph::new(deps).map_err(|cycle| {
             let path = source::join(&cycle[0], COMPONENT_CONFIG);
             let d = cycle_diagnostic(&cycle).at(path.clone());
-            // Point at the line naming the next member, when the file says it plainly.
+            // Point at the `dependsOn` entry naming the next member.
             let text = repo.fs.read_optional(&path).ok().flatten();
-            match text.as_deref().and_then(|t| dependency_line(t, &cycle[1]).map(|(l, c)| (t, l, c))) {
+            let depends_on = repo.components.iter().find(|c| c.name == cycle[0]).map(|c| &c.config.depends_on[..]);
+            let pos = text
+                .as_deref()
+                .zip(depends_on)
+                .and_then(|(t, deps)| dependency_position(t, deps, &cycle[1]).map(|(l, c)| (t, l, c)));
+            match pos {
                 Some((t, l, c)) => d.with_source_line(t, l, c, cycle[1].chars().count(), "part of the cycle").into(),
                 None => d.into(),
             }
@@ -153,27 +159,11 @@ fn cycle_diagnostic(cycle: &[String]) -> Diagnostic {
     d.hint("components may not depend on each other in a circle; remove one `dependsOn` entry of the cycle")
 }
 
-/// The 1-based line and column where `dep` is listed under `dependsOn`, if the
-/// file lists it plainly (block or flow style).
-fn dependency_line(text: &str, dep: &str) -> Option<(usize, usize)> {
-    let start = text.lines().position(|l| l.trim_start().starts_with("dependsOn"))?;
-    for (i, line) in text.lines().enumerate().skip(start) {
-        if i > start && !line.starts_with([' ', '-', '\t']) && !line.trim().is_empty() {
-            break; // the next top-level key
-        }
-        let mut from = 0;
-        while let Some(off) = line[from..].find(dep) {
-            let at = from + off;
-            let before = line[..at].chars().last();
-            let after = line[at + dep.len()..].chars().next();
-            let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '-' || c == '_'));
-            if boundary(before) && boundary(after) && (i > start || line[..at].contains(':')) {
-                return Some((i + 1, line[..at].chars().count() + 1));
-            }
-            from = at + dep.len();
-        }
-    }
-    None
+/// The 1-based line and column where `dep` is listed under `dependsOn` in the
+/// text of a component.yaml whose list reads `depends_on`.
+fn dependency_position(text: &str, depends_on: &[String], dep: &str) -> Option<(usize, usize)> {
+    let index = depends_on.iter().position(|d| d == dep)?;
+    yaml::locate(text, &["dependsOn".to_string(), index.to_string()])
 }
 
 #[cfg(test)]
@@ -216,14 +206,16 @@ mod tests {
 
     #[test]
     fn finds_the_dependency_line() {
-        type Case = (&'static str, &'static str, Option<(usize, usize)>);
-        let cases: &[Case] = &[
-            ("namespace: x\ndependsOn:\n  - db\n  - api\n", "api", Some((4, 5))),
-            ("dependsOn: [database, db]\n", "db", Some((1, 23))),
-            ("dependsOn:\n  - dbx\nowners: [db]\n", "db", None),
+        // (component.yaml, its `dependsOn`, the dependency to find, where)
+        type Case<'a> = (&'a str, &'a [&'a str], &'a str, Option<(usize, usize)>);
+        let cases: &[Case<'_>] = &[
+            ("namespace: x\ndependsOn:\n  - db\n  - api\n", &["db", "api"], "api", Some((4, 5))),
+            ("dependsOn: [database, db]\n", &["database", "db"], "db", Some((1, 23))),
+            ("dependsOn:\n  - dbx\nowners: [db]\n", &["dbx"], "db", None),
         ];
-        for (text, dep, want) in cases {
-            assert_eq!(dependency_line(text, dep), *want, "{text:?}");
+        for (text, deps, dep, want) in cases {
+            let deps: Vec<String> = deps.iter().map(|d| d.to_string()).collect();
+            assert_eq!(dependency_position(text, &deps, dep), *want, "{text:?}");
         }
     }
 }

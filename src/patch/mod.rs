@@ -456,13 +456,13 @@ fn remove_all(items: &mut Vec<Item>, mut indexes: Vec<usize>) {
 
 /// Line and column of JSON patch operation `op` in its text.
 fn kustomization_locate_op(text: &str, op: usize) -> Option<(usize, usize)> {
-    crate::values::locate(text, &[op.to_string()])
+    crate::yaml::locate(text, &[op.to_string()])
 }
 
 impl Kustomization {
     /// The `images[i]` entry's position.
     fn images_span(&self, i: usize) -> Span {
-        let (line, col) = crate::values::locate(&self.text, &["images".to_string(), i.to_string()]).unwrap_or((1, 1));
+        let (line, col) = crate::yaml::locate(&self.text, &["images".to_string(), i.to_string()]).unwrap_or((1, 1));
         Span { file: self.path.as_str().into(), text: self.text.clone(), line, col, len: 1 }
     }
 }
@@ -499,7 +499,7 @@ data:
 ";
 
     fn rendered() -> Vec<Resource> {
-        let docs = crate::manifest::yaml::parse_documents(RENDERED).unwrap();
+        let docs = crate::yaml::parse_documents(RENDERED).unwrap();
         docs.into_iter()
             .enumerate()
             .map(|(doc, b)| Resource::new(b, SourceSpan { template: Arc::from("web/v1/all.yaml"), doc }).unwrap())

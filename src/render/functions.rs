@@ -8,7 +8,7 @@ use minijinja::value::Value;
 use minijinja::{Environment, Error, ErrorKind, State};
 use sha2::{Digest, Sha256};
 
-use crate::manifest::yaml;
+use crate::yaml;
 
 pub fn register(env: &mut Environment<'static>) {
     env.add_filter("toYaml", to_yaml);

@@ -17,8 +17,9 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Error, line_col};
-use crate::manifest::{Resource, SourceSpan, yaml};
+use crate::manifest::{Resource, SourceSpan};
 use crate::source::{self, Fs, SourceInfo};
+use crate::yaml;
 
 pub use context::ReadTracker;
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::diag::Diagnostic;
-use crate::manifest::yaml;
+use crate::yaml::typed::{self, TypedOptions};
 
 /// `strata.yaml`: repository-wide settings. Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -112,26 +112,12 @@ pub struct ComponentConfig {
     pub description: Option<String>,
 }
 
-/// Parses a typed configuration file, naming `path` and the position in errors.
-pub fn parse_config<T: serde::de::DeserializeOwned + Default>(text: &str, path: &str) -> Result<T, Diagnostic> {
-    let value = yaml::parse_file(text, path)?;
-    if value.is_null() {
-        return Ok(T::default());
-    }
-    // Deserialize from the YAML text again to keep serde_yaml's positions for
-    // type errors and unknown fields.
-    serde_yaml::from_str::<T>(text).map_err(|e| {
-        let loc = e.location();
-        let mut msg = e.to_string();
-        if let Some(i) = msg.find(" at line ") {
-            msg.truncate(i);
-        }
-        let d = Diagnostic::error(format!("invalid {}: {msg}", crate::source::file_name(path))).at(path.to_string());
-        let d = match loc {
-            Some(l) => d.with_source_line(text, l.line(), l.column(), 1, ""),
-            None => d,
-        };
-        d.hint(format!("see schemas/{}.schema.json for the fields it takes", schema_name(path)))
+/// Parses a typed configuration file, one diagnostic per problem, each naming
+/// `path` and the position.
+pub fn parse_config<T: serde::de::DeserializeOwned + Default>(text: &str, path: &str) -> Result<T, Vec<Diagnostic>> {
+    typed::read(text, path, &TypedOptions::default()).map_err(|diags| {
+        let hint = format!("see schemas/{}.schema.json for the fields it takes", schema_name(path));
+        diags.into_iter().map(|d| d.hint(hint.clone())).collect()
     })
 }
 
@@ -155,9 +141,13 @@ mod tests {
     fn unknown_fields_are_errors_with_positions() {
         let e =
             parse_config::<ComponentConfig>("namespace: shop\ndependson: [db]\n", "api/component.yaml").unwrap_err();
-        assert!(e.message.contains("unknown field `dependson`"), "{}", e.message);
-        assert_eq!(e.pos.map(|p| p.line), Some(2));
-        assert_eq!(e.path.as_deref(), Some("api/component.yaml"));
+        assert_eq!(e[0].message, "unknown field `dependson` in component.yaml");
+        assert_eq!(e[0].pos.map(|p| p.line), Some(2));
+        assert_eq!(e[0].path.as_deref(), Some("api/component.yaml"));
+        assert_eq!(
+            e[0].hints,
+            ["did you mean `dependsOn`?", "see schemas/component.schema.json for the fields it takes"]
+        );
     }
 
     #[test]

@@ -95,7 +95,7 @@ impl Repo {
     fn load_components(fs: Fs, only: Option<BTreeSet<String>>) -> Result<Repo, Error> {
         let config_text = fs.read_optional(REPO_CONFIG)?;
         let config = match &config_text {
-            Some(text) => config::parse_config::<RepoConfig>(text, REPO_CONFIG)?,
+            Some(text) => config::parse_config::<RepoConfig>(text, REPO_CONFIG).map_err(Error::many)?,
             None => RepoConfig::default(),
         };
         let config_text = config_text.map(|t| std::sync::Arc::from(t.as_str()));
@@ -178,7 +178,7 @@ fn load_component(fs: &Fs, name: String) -> (Option<Component>, Vec<Diagnostic>)
     let config = match fs.read_optional(&config_path) {
         Ok(Some(text)) => match config::parse_config::<ComponentConfig>(&text, &config_path) {
             Ok(c) => c,
-            Err(d) => return (None, vec![d]),
+            Err(diags) => return (None, diags),
         },
         Ok(None) => ComponentConfig::default(),
         Err(d) => return (None, vec![d]),

@@ -9,7 +9,6 @@
 //! Merge rules (Helm's): maps merge deeply, scalars and lists replace, an explicit
 //! `null` deletes the key.
 
-mod locate;
 pub mod set;
 
 use std::sync::Arc;
@@ -17,8 +16,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::diag::Diagnostic;
-
-pub use locate::locate;
+use crate::yaml::locate;
 
 /// What a layer is, for messages and for the unused-parameter check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +165,7 @@ pub fn leaf_paths(data: &Value) -> Vec<Vec<String>> {
 
 /// Parses a values file: a mapping, or empty.
 pub fn parse_values_file(text: &str, path: &str) -> Result<Value, Diagnostic> {
-    let v = crate::manifest::yaml::parse_file(text, path)?;
+    let v = crate::yaml::parse_file(text, path)?;
     match v {
         Value::Null => Ok(Value::Object(Map::new())),
         Value::Object(_) => Ok(v),

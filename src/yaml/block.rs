@@ -1,7 +1,7 @@
 //! A fast reader for block-style YAML: the shape templates and strata's own
 //! emitter produce, read about ten times faster than through `yaml_serde`.
 //!
-//! In: a YAML stream. Out: `Some(documents)` exactly as [`super::yaml`]'s
+//! In: a YAML stream. Out: `Some(documents)` exactly as [`super::parse`]'s
 //! `yaml_serde` path would return them, or `None` when the text uses anything
 //! this reader does not handle (anchors, aliases, tags, folded or multi-line
 //! flow scalars, complex keys, directives, tabs in indentation, …) or is not
@@ -280,50 +280,48 @@ impl<'a> Parser<'_, 'a> {
 
     /// A literal block scalar; `header` starts with `|`.
     fn literal(&mut self, header: &str, parent: isize) -> Option<Value> {
-        let mut chomp = Chomp::Clip;
-        let mut explicit = None;
-        let mut rest = &header[1..];
-        for _ in 0..2 {
-            match rest.as_bytes().first() {
-                Some(b'-') if chomp == Chomp::Clip => chomp = Chomp::Strip,
-                Some(b'+') if chomp == Chomp::Clip => chomp = Chomp::Keep,
-                Some(d @ b'1'..=b'9') if explicit.is_none() => explicit = Some((d - b'0') as usize),
-                _ => break,
-            }
-            rest = &rest[1..];
-        }
-        if !(rest.is_empty() || rest.starts_with([' ', '\t']) && is_blank_or_comment(rest)) {
-            return None;
-        }
+        let (chomp, explicit) = literal_header(header)?;
         let base = parent.max(0) as usize;
-        // The content's indentation: given, or that of the first non-empty line.
-        let start = self.i;
         let indent = match explicit {
             Some(d) => base + d,
-            None => {
-                let mut leading_max = 0;
-                let mut found = None;
-                for l in &self.lines[start..] {
-                    if l.raw.trim_start_matches(' ').is_empty() {
-                        leading_max = leading_max.max(l.raw.len());
-                        continue;
-                    }
-                    found = Some(l.indent);
-                    break;
-                }
-                let n = found?;
-                if (n as isize) <= parent || leading_max > n {
-                    return None; // empty block, or a leading line with too many spaces
-                }
-                n
-            }
+            None => self.detect_literal_indent(parent)?,
         };
         if (indent as isize) <= parent {
             return None;
         }
-        // Content lines joined by their breaks; `trailing` counts the breaks of
-        // empty lines after the last content line, `last_break` whether that line
-        // itself ended with a break (chomping decides which of them are kept).
+        let (mut out, trailing, last_break) = self.literal_lines(indent)?;
+        chomp.apply(&mut out, trailing, last_break);
+        match self.next_indent() {
+            Some(n) if n as isize > parent => None,
+            _ => Some(Value::String(out)),
+        }
+    }
+
+    /// A literal block's indentation when its header does not give it: that of
+    /// the first non-empty line, which must be deeper than `parent`.
+    fn detect_literal_indent(&self, parent: isize) -> Option<usize> {
+        let mut leading_max = 0;
+        let mut found = None;
+        for l in &self.lines[self.i..] {
+            if l.raw.trim_start_matches(' ').is_empty() {
+                leading_max = leading_max.max(l.raw.len());
+                continue;
+            }
+            found = Some(l.indent);
+            break;
+        }
+        let n = found?;
+        if (n as isize) <= parent || leading_max > n {
+            return None; // empty block, or a leading line with too many spaces
+        }
+        Some(n)
+    }
+
+    /// The content lines of a literal block indented by `indent`, joined by their
+    /// breaks; `None` when there are none. Also returns how many breaks of empty
+    /// lines follow the last content line, and whether that line itself ended
+    /// with a break (chomping decides which of them are kept).
+    fn literal_lines(&mut self, indent: usize) -> Option<(String, usize, bool)> {
         let mut out = String::new();
         let mut trailing = 0usize;
         let mut last_break = false;
@@ -352,30 +350,29 @@ impl<'a> Parser<'_, 'a> {
             any = true;
             self.i += 1;
         }
-        if !any {
-            return None;
-        }
-        match chomp {
-            Chomp::Strip => {}
-            Chomp::Clip => {
-                if last_break {
-                    out.push('\n');
-                }
-            }
-            Chomp::Keep => {
-                if last_break {
-                    out.push('\n');
-                }
-                for _ in 0..trailing {
-                    out.push('\n');
-                }
-            }
-        }
-        match self.next_indent() {
-            Some(n) if n as isize > parent => None,
-            _ => Some(Value::String(out)),
-        }
+        any.then_some((out, trailing, last_break))
     }
+}
+
+/// The chomping and explicit indentation indicators of a literal block header
+/// (`|`, `|-`, `|+2`, `|2-`); `None` when anything else follows on the line.
+fn literal_header(header: &str) -> Option<(Chomp, Option<usize>)> {
+    let mut chomp = Chomp::Clip;
+    let mut explicit = None;
+    let mut rest = &header[1..];
+    for _ in 0..2 {
+        match rest.as_bytes().first() {
+            Some(b'-') if chomp == Chomp::Clip => chomp = Chomp::Strip,
+            Some(b'+') if chomp == Chomp::Clip => chomp = Chomp::Keep,
+            Some(d @ b'1'..=b'9') if explicit.is_none() => explicit = Some((d - b'0') as usize),
+            _ => break,
+        }
+        rest = &rest[1..];
+    }
+    if !(rest.is_empty() || rest.starts_with([' ', '\t']) && is_blank_or_comment(rest)) {
+        return None;
+    }
+    Some((chomp, explicit))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -383,6 +380,21 @@ enum Chomp {
     Clip,
     Strip,
     Keep,
+}
+
+impl Chomp {
+    /// Ends a literal block's text: strip drops the final break and the empty
+    /// lines after it, clip keeps the break, keep keeps both.
+    fn apply(self, out: &mut String, trailing: usize, last_break: bool) {
+        if self != Chomp::Strip && last_break {
+            out.push('\n');
+        }
+        if self == Chomp::Keep {
+            for _ in 0..trailing {
+                out.push('\n');
+            }
+        }
+    }
 }
 
 /// Splits `key: rest` into the key (as a string) and what follows the `:`.
@@ -787,7 +799,7 @@ fn negative_wide(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::yaml;
+    use crate::yaml;
     use proptest::prelude::*;
 
     /// The fast path either declines or agrees with `yaml_serde`.
@@ -803,97 +815,95 @@ mod tests {
         }
     }
 
+    /// (text, whether the fast path must read it rather than decline)
+    const CASES: &[(&str, bool)] = &[
+        ("", true),
+        ("\n", true),
+        ("# only a comment\n", true),
+        ("---\n", true),
+        ("---\n---\n", true),
+        ("a: 1\n---\n", true),
+        ("# c\n---\na: 1\n", true),
+        ("a: 1\n---\n# only\n---\nb: 2", true),
+        ("--- # c\na: 1\n", true),
+        ("a: 1\nb:\n  c: [x, 'y', \"z\"]\n  d: {e: 1, f: [g]}\n", true),
+        ("k: [a, b,]\nl: []\nm: {}\n", true),
+        ("a:\n- 1\n- 2\nb: 3\n", true),
+        ("a:\n  - x: 1\n    y: 2\n  -   z: 3\n      w: 4\n  -\n    v: 5\n  -\n", true),
+        ("- a\n- - b\n  - c\n", true),
+        ("- a\n -b\n", false),
+        ("a: |\n  x\n\n\nb: 1\n", true),
+        ("a: |+\n  x\n\n\nb: 1\n", true),
+        ("a: |-\n  x\n  \n", true),
+        ("a: |+\n  x\n\n# c\nb: 1\n", true),
+        ("a: |+\n  x\n\n  # c\nb: 1\n", true),
+        ("a: |\n  x\n   \nb: 1\n", true),
+        ("a: |\n\n  x\n    y\n  z\n", true),
+        ("a: |2\n   x\n", true),
+        ("a: |-2\n   x\n", true),
+        ("- |2\n   x\n", true),
+        ("a:\n- |2\n   x\n", true),
+        ("a: |\n  no final newline", true),
+        ("a: |+\n  x\n\n", true),
+        ("a: |\n  x\n \t\n", false),
+        ("a: 1\n\t\n", false),
+        ("-x: 1\n?y: 2\n:z: 3\n", true),
+        ("a: |\nb: 1\n", false),
+        ("a: |\n    x\n  y\n", false),
+        ("a: >\n  folded\n", false),
+        ("a: 012\nb: 0x1F\nc: 1e3\nd: +1\ne: .5\nf: 1_000\ng: -0\nh: 0.0\ni: 1.\nj: 9223372036854775808\n", true),
+        ("a: -0x10\nb: 0o17\nc: 0b101\nd: 1e400\ne: 00\nf: -01\ng: +.5\nh: 1e\ni: Infinity\nj: +-1\nk: 0x\n", true),
+        ("a: ~\nb: Null\nc: NULL\nd: True\ne: FALSE\nf: yes\ng: On\nh: 2024-01-01\ni: --\nj: -v\nk: :x\nl: ?x\n", true),
+        ("a: .inf\n", false),
+        ("a: .NaN\n", false),
+        ("a: 99999999999999999999\n", false),
+        ("a: -99999999999999999999\n", false),
+        ("a: \"\\x41\\u00e9\\N\\t\\\\\\\"\"\nb: 'it''s'\nc: \"\"\nd: ''\n", true),
+        ("a: \"\\q\"\n", false),
+        ("a: x\t# c\nb:\tc\n", true),
+        ("a: x # c\nb: x#y\nc: http://x:80/p?q=1#f\nd: a: b\n", false),
+        ("a: x # c\nb: x#y\nc: http://x:80/p?q=1#f\n", true),
+        ("a: b\n  c\n", false),
+        ("a: 'multi\n  line'\n", false),
+        ("a: [x,\n  y]\n", false),
+        ("a: &x 1\nb: *x\n", false),
+        ("a: !!str 1\n", false),
+        ("? a\n: b\n", false),
+        ("a: 1\na: 2\n", false),
+        ("1: a\n", false),
+        ("null: a\n", false),
+        ("\"quoted key\": 1\n'k:2': x\n", true),
+        ("a b: c d\n", true),
+        ("a:b: c\n", true),
+        ("%YAML 1.2\n---\na: 1\n", false),
+        ("a: 1\n...\n", false),
+        ("a: 1\r\nb: 2\r\n", false),
+        ("a:\n\t- 1\n", false),
+        ("  a: 1\n  b: 2\n", true),
+        ("  a: 1\nb: 2\n", false),
+        ("a:\n  b: 1\n c: 2\n", false),
+        ("- a\nb: 1\n", false),
+        ("a: 1\n- b\n", false),
+        ("just a scalar\n", false),
+        ("a: [a: 1]\n", false),
+        ("a: {b}\n", false),
+        ("a: [-1, -x, \"q\"]\n", true),
+        ("a: [-x, b]\n", true),
+        ("a: - b\n", false),
+        ("a: -\n", false),
+        ("k: [a, b] extra\n", false),
+        ("a: 'x' # c\nb: \"y\"   \n", true),
+        ("a: 'x' y\n", false),
+        ("a: \u{7f}\n", false),
+        ("a: é日本\n", true),
+        ("a: \u{85}x\n", false),
+    ];
+
     #[test]
     fn reads_block_yaml_like_yaml_serde() {
-        // (text, whether the fast path must read it rather than decline)
-        let cases: &[(&str, bool)] = &[
-            ("", true),
-            ("\n", true),
-            ("# only a comment\n", true),
-            ("---\n", true),
-            ("---\n---\n", true),
-            ("a: 1\n---\n", true),
-            ("# c\n---\na: 1\n", true),
-            ("a: 1\n---\n# only\n---\nb: 2", true),
-            ("--- # c\na: 1\n", true),
-            ("a: 1\nb:\n  c: [x, 'y', \"z\"]\n  d: {e: 1, f: [g]}\n", true),
-            ("k: [a, b,]\nl: []\nm: {}\n", true),
-            ("a:\n- 1\n- 2\nb: 3\n", true),
-            ("a:\n  - x: 1\n    y: 2\n  -   z: 3\n      w: 4\n  -\n    v: 5\n  -\n", true),
-            ("- a\n- - b\n  - c\n", true),
-            ("- a\n -b\n", false),
-            ("a: |\n  x\n\n\nb: 1\n", true),
-            ("a: |+\n  x\n\n\nb: 1\n", true),
-            ("a: |-\n  x\n  \n", true),
-            ("a: |+\n  x\n\n# c\nb: 1\n", true),
-            ("a: |+\n  x\n\n  # c\nb: 1\n", true),
-            ("a: |\n  x\n   \nb: 1\n", true),
-            ("a: |\n\n  x\n    y\n  z\n", true),
-            ("a: |2\n   x\n", true),
-            ("a: |-2\n   x\n", true),
-            ("- |2\n   x\n", true),
-            ("a:\n- |2\n   x\n", true),
-            ("a: |\n  no final newline", true),
-            ("a: |+\n  x\n\n", true),
-            ("a: |\n  x\n \t\n", false),
-            ("a: 1\n\t\n", false),
-            ("-x: 1\n?y: 2\n:z: 3\n", true),
-            ("a: |\nb: 1\n", false),
-            ("a: |\n    x\n  y\n", false),
-            ("a: >\n  folded\n", false),
-            ("a: 012\nb: 0x1F\nc: 1e3\nd: +1\ne: .5\nf: 1_000\ng: -0\nh: 0.0\ni: 1.\nj: 9223372036854775808\n", true),
-            ("a: -0x10\nb: 0o17\nc: 0b101\nd: 1e400\ne: 00\nf: -01\ng: +.5\nh: 1e\ni: Infinity\nj: +-1\nk: 0x\n", true),
-            (
-                "a: ~\nb: Null\nc: NULL\nd: True\ne: FALSE\nf: yes\ng: On\nh: 2024-01-01\ni: --\nj: -v\nk: :x\nl: ?x\n",
-                true,
-            ),
-            ("a: .inf\n", false),
-            ("a: .NaN\n", false),
-            ("a: 99999999999999999999\n", false),
-            ("a: -99999999999999999999\n", false),
-            ("a: \"\\x41\\u00e9\\N\\t\\\\\\\"\"\nb: 'it''s'\nc: \"\"\nd: ''\n", true),
-            ("a: \"\\q\"\n", false),
-            ("a: x\t# c\nb:\tc\n", true),
-            ("a: x # c\nb: x#y\nc: http://x:80/p?q=1#f\nd: a: b\n", false),
-            ("a: x # c\nb: x#y\nc: http://x:80/p?q=1#f\n", true),
-            ("a: b\n  c\n", false),
-            ("a: 'multi\n  line'\n", false),
-            ("a: [x,\n  y]\n", false),
-            ("a: &x 1\nb: *x\n", false),
-            ("a: !!str 1\n", false),
-            ("? a\n: b\n", false),
-            ("a: 1\na: 2\n", false),
-            ("1: a\n", false),
-            ("null: a\n", false),
-            ("\"quoted key\": 1\n'k:2': x\n", true),
-            ("a b: c d\n", true),
-            ("a:b: c\n", true),
-            ("%YAML 1.2\n---\na: 1\n", false),
-            ("a: 1\n...\n", false),
-            ("a: 1\r\nb: 2\r\n", false),
-            ("a:\n\t- 1\n", false),
-            ("  a: 1\n  b: 2\n", true),
-            ("  a: 1\nb: 2\n", false),
-            ("a:\n  b: 1\n c: 2\n", false),
-            ("- a\nb: 1\n", false),
-            ("a: 1\n- b\n", false),
-            ("just a scalar\n", false),
-            ("a: [a: 1]\n", false),
-            ("a: {b}\n", false),
-            ("a: [-1, -x, \"q\"]\n", true),
-            ("a: [-x, b]\n", true),
-            ("a: - b\n", false),
-            ("a: -\n", false),
-            ("k: [a, b] extra\n", false),
-            ("a: 'x' # c\nb: \"y\"   \n", true),
-            ("a: 'x' y\n", false),
-            ("a: \u{7f}\n", false),
-            ("a: é日本\n", true),
-            ("a: \u{85}x\n", false),
-        ];
         let mut wrong = Vec::new();
         let samples = SAMPLES.iter().map(|s| (*s, true));
-        for (text, read) in cases.iter().copied().chain(samples) {
+        for (text, read) in CASES.iter().copied().chain(samples) {
             match agrees(text) {
                 Err(e) => wrong.push(e),
                 Ok(r) if r != read => {

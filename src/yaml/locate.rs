@@ -1,8 +1,10 @@
-//! Finds the line and column of a key path in YAML text, for messages.
+//! Positions in YAML text, for messages: the one place that finds where a key
+//! path, a document or a block scalar sits in a file.
 //!
 //! A light scan of block-style YAML: it follows indentation, `- ` list items and
-//! quoted keys. Flow collections (`{a: 1}`) are not entered; then the deepest
-//! key found is returned, which still points the user at the right place.
+//! quoted keys, and finds the items of one-line flow sequences (`[a, b]`). Flow
+//! mappings (`{a: 1}`) are not entered; then the deepest key found is returned,
+//! which still points the user at the right place. Positions are 1-based.
 
 /// 1-based (line, column) of the key at `path`, or of its deepest ancestor found.
 pub fn locate(text: &str, path: &[String]) -> Option<(usize, usize)> {
@@ -62,6 +64,10 @@ pub fn locate(text: &str, path: &[String]) -> Option<(usize, usize)> {
         if depth + 1 == path.len() {
             return best;
         }
+        // `key: [a, b]`: the next segment is an item of a one-line flow sequence.
+        if !inline && let Some(item) = path[depth + 1].parse::<usize>().ok().and_then(|n| flow_item(lines[line], n)) {
+            return Some((line + 1, item + 1));
+        }
         if inline {
             // A list item whose first key is on the `- ` line.
             inline_first = Some((line, col));
@@ -74,6 +80,96 @@ pub fn locate(text: &str, path: &[String]) -> Option<(usize, usize)> {
         }
     }
     best
+}
+
+/// 0-based character column of item `n` of the one-line flow sequence that is the
+/// value of the key on `line` (`key: [a, b]`), if there is one.
+fn flow_item(line: &str, n: usize) -> Option<usize> {
+    let (_, value) = line.split_once(':')?;
+    let open = line.len() - value.trim_start().len();
+    if !line[open..].starts_with('[') {
+        return None;
+    }
+    let (mut depth, mut quote, mut index, mut at_item_start) = (0usize, None, 0usize, false);
+    for (i, c) in line.char_indices().skip_while(|(i, _)| *i < open) {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if depth == 1 && at_item_start && !matches!(c, ' ' | '\t' | ',' | ']') {
+            if index == n {
+                return Some(line[..i].chars().count());
+            }
+            at_item_start = false;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '[' | '{' => {
+                depth += 1;
+                at_item_start |= depth == 1;
+            }
+            ']' | '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return None; // fewer than `n + 1` items
+                }
+            }
+            ',' if depth == 1 => {
+                index += 1;
+                at_item_start = true;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// 1-based first line of each document of a YAML stream (the line after a `---`).
+pub fn document_lines(text: &str) -> Vec<usize> {
+    let mut starts = vec![1];
+    let mut first_content_seen = false;
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with("---") {
+            if first_content_seen {
+                starts.push(i + 2);
+            } else {
+                starts[0] = i + 2;
+            }
+            first_content_seen = true;
+        } else if !line.trim().is_empty() && !line.trim_start().starts_with('#') {
+            first_content_seen = true;
+        }
+    }
+    starts
+}
+
+/// Where the scalar value of a key path is written, to map positions inside the
+/// value (an inline patch under `patch: |`) to positions in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScalarValue {
+    /// The key (or list item) holding the value; (1, 1) when it is not found.
+    pub key: (usize, usize),
+    /// Whether the value is a literal block (`|`), whose lines are the file's lines.
+    pub literal: bool,
+    /// Indentation of the first non-blank line after the key: where a block's text starts.
+    pub indent: usize,
+}
+
+/// The [`ScalarValue`] of `path` in `text`.
+pub fn scalar_value(text: &str, path: &[String]) -> ScalarValue {
+    let (line, col) = locate(text, path).unwrap_or((1, 1));
+    let key_line = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+    // The value follows the key's colon, or the dash of a list item.
+    let after = if path.last().is_some_and(|s| s.parse::<usize>().is_ok()) {
+        key_line.trim_start().strip_prefix('-').unwrap_or("").trim_start()
+    } else {
+        key_line.split_once(':').map(|(_, r)| r.trim_start()).unwrap_or("")
+    };
+    let indent =
+        text.lines().skip(line).find(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).unwrap_or(0);
+    ScalarValue { key: (line, col), literal: after.starts_with('|'), indent }
 }
 
 fn key_of(content: &str) -> Option<String> {
@@ -120,6 +216,25 @@ mod tests {
         assert_eq!(loc(t, "patches.1.patch"), Some((5, 3)));
         assert_eq!(loc(t, "images.0.name"), Some((8, 3)));
         assert_eq!(loc(t, "images.1"), Some((7, 1)));
+    }
+
+    #[test]
+    fn finds_items_of_flow_sequences() {
+        assert_eq!(loc("dependsOn: [database, db]\n", "dependsOn.1"), Some((1, 23)));
+        assert_eq!(loc("a:\n  b: ['x, y', [1, 2], z]\n", "a.b.2"), Some((2, 23)));
+        assert_eq!(loc("a:\n  b: ['x, y', [1, 2], z]\n", "a.b.1"), Some((2, 15)));
+        // Past the end: the key.
+        assert_eq!(loc("a: [x]\n", "a.1"), Some((1, 1)));
+        assert_eq!(loc("a: []\n", "a.0"), Some((1, 1)));
+    }
+
+    #[test]
+    fn finds_document_starts_and_literal_blocks() {
+        assert_eq!(document_lines("a: 1\n---\nb: 2\n"), vec![1, 3]);
+        assert_eq!(document_lines("# c\n---\nb: 2\n"), vec![3]);
+        let t = "patches:\n- patch: |\n    kind: X\n";
+        let v = scalar_value(t, &["patches".into(), "0".into(), "patch".into()]);
+        assert_eq!(v, ScalarValue { key: (2, 3), literal: true, indent: 4 });
     }
 
     #[test]

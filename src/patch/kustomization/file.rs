@@ -1,0 +1,180 @@
+//! `kustomization.yaml` as written: the serde types [`crate::yaml::typed`] reads
+//! the file into, before any file it names is read or any value is checked.
+//!
+//! Every field is optional (an empty value is no value, as for kustomize); unknown
+//! fields are errors, and the kustomize fields strata does not support are errors
+//! that say what to do instead ([`FOREIGN`]).
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::yaml::typed::TypedOptions;
+
+/// How messages name the file's nested mappings, by the type that reads them.
+const NAMES: &[(&str, &str)] = &[
+    ("PatchEntry", "a `patches` entry"),
+    ("Json6902Entry", "a `patchesJson6902` entry"),
+    ("TargetEntry", "a patch `target`"),
+    ("OptionsEntry", "patch `options`"),
+    ("LabelEntry", "a `labels` entry"),
+    ("FieldSpecEntry", "a field spec"),
+    ("ReplicaEntry", "a `replicas` entry"),
+    ("ImageEntry", "an `images` entry"),
+];
+
+/// Kustomize fields strata knows and does not support, with what to do instead.
+const FOREIGN: &[(&str, &str)] = &[
+    ("bases", "list plain YAML files under `resources:`, or move the shared objects into the version's templates"),
+    ("components", "move the shared transforms into each target's kustomization.yaml"),
+    ("configMapGenerator", "write the ConfigMap as a template in the version directory (`Files.get` reads files)"),
+    ("secretGenerator", "write the Secret as a template in the version directory"),
+    ("generatorOptions", "generators are not supported"),
+    ("generators", "plugins are not supported"),
+    ("transformers", "plugins are not supported"),
+    ("validators", "plugins are not supported"),
+    ("replacements", "set the value in parameters.yaml and use it in the templates"),
+    ("vars", "set the value in parameters.yaml and use it in the templates"),
+    ("crds", "custom resources merge as plain maps; lists in them are replaced"),
+    ("configurations", "custom field specs are not supported; use a patch"),
+    ("openapi", "strata uses the built-in Kubernetes merge keys"),
+    ("helmCharts", "strata renders templates itself; put the chart's templates in a version directory"),
+    ("helmGlobals", "strata renders templates itself"),
+    ("buildMetadata", "not supported"),
+    ("sortOptions", "strata orders resources itself (see `strata bundle --explain`)"),
+];
+
+pub(super) const OPTIONS: TypedOptions<'static> =
+    TypedOptions { names: NAMES, foreign: FOREIGN, foreign_tool: "kustomize" };
+
+/// The fields strata reads, in the order the file's problems are reported (see
+/// [`super::super::apply`] for the order they apply in).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct KustomizationYaml {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    /// Kustomize ignores a kustomization's own metadata when building; so does
+    /// strata, once it is known to be a mapping.
+    #[serde(rename = "metadata")]
+    pub _metadata: Option<Map<String, Value>>,
+    pub resources: Option<Vec<String>>,
+    pub patches_strategic_merge: Option<Vec<String>>,
+    pub patches: Option<Vec<PatchEntry>>,
+    pub namespace: Option<String>,
+    pub name_prefix: Option<String>,
+    pub name_suffix: Option<String>,
+    pub labels: Option<Vec<LabelEntry>>,
+    pub common_labels: Option<StringPairs>,
+    pub common_annotations: Option<StringPairs>,
+    pub patches_json6902: Option<Vec<Json6902Entry>>,
+    pub replicas: Option<Vec<ReplicaEntry>>,
+    pub images: Option<Vec<ImageEntry>>,
+}
+
+/// A `patches` entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PatchEntry {
+    pub path: Option<String>,
+    pub patch: Option<String>,
+    pub target: Option<TargetEntry>,
+    pub options: Option<OptionsEntry>,
+}
+
+/// A `patchesJson6902` entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Json6902Entry {
+    pub path: Option<String>,
+    pub patch: Option<String>,
+    pub target: Option<TargetEntry>,
+}
+
+/// A patch `target`: regular expressions and label selectors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct TargetEntry {
+    pub group: Option<String>,
+    pub version: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub label_selector: Option<String>,
+    pub annotation_selector: Option<String>,
+}
+
+/// A patch's `options`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct OptionsEntry {
+    pub allow_name_change: Option<bool>,
+    pub allow_kind_change: Option<bool>,
+}
+
+/// A `labels` entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct LabelEntry {
+    pub pairs: Option<StringPairs>,
+    pub include_selectors: Option<bool>,
+    pub include_templates: Option<bool>,
+    pub fields: Option<Vec<FieldSpecEntry>>,
+}
+
+/// A field spec of a `labels` entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FieldSpecEntry {
+    pub path: Option<String>,
+    pub group: Option<String>,
+    pub version: Option<String>,
+    pub kind: Option<String>,
+    pub create: Option<bool>,
+}
+
+/// A `replicas` entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReplicaEntry {
+    pub name: Option<String>,
+    pub count: Option<i64>,
+}
+
+/// An `images` entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct ImageEntry {
+    pub name: Option<String>,
+    pub new_name: Option<String>,
+    pub new_tag: Option<String>,
+    pub digest: Option<String>,
+    /// Read to be refused with a reason (see [`super::transforms`]).
+    pub tag_suffix: Option<IgnoredAny>,
+}
+
+/// A mapping of strings to strings, in the order written (`commonLabels`).
+#[derive(Debug, Default)]
+pub(super) struct StringPairs(pub Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for StringPairs {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<StringPairs, D::Error> {
+        struct Pairs;
+        impl<'de> Visitor<'de> for Pairs {
+            type Value = StringPairs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringPairs, A::Error> {
+                let mut out = Vec::new();
+                while let Some(pair) = map.next_entry::<String, String>()? {
+                    out.push(pair);
+                }
+                Ok(StringPairs(out))
+            }
+        }
+        d.deserialize_map(Pairs)
+    }
+}
