@@ -26,10 +26,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::compiled::Compiled;
 use crate::diag::{Diagnostic, Error};
 use crate::manifest::yaml;
 use crate::order::{Phase, PhaseKind, Placed, Plan};
-use crate::pipeline::Compiled;
 use crate::source::SourceInfo;
 
 pub const INDEX: &str = "index.json";

@@ -1,9 +1,10 @@
 //! `strata diff`: what a change does to the rendered output, per environment.
 
 use super::{Global, Outcome, ValuesArgs};
+use crate::compiled::Compiled;
 use crate::diag::{Diagnostic, Error, Severity};
 use crate::diff::{self, CompareOptions, Side, markdown, text};
-use crate::pipeline::{self, Compiled};
+use crate::pipeline;
 use crate::repo::{Repo, Selector, Target};
 use crate::source::{GitRepo, Revision};
 

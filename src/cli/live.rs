@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 
 use super::{Global, ValuesArgs};
-use crate::cluster::{self, KubeOptions, LiveOptions, tracking};
+use crate::cluster::{self, KubeOptions, LiveOptions};
 use crate::diag::Error;
 use crate::diff::Report;
 use crate::pipeline;
+use crate::tracking;
 
 /// Where `--live` compares with (flattened into `strata diff`'s arguments).
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -205,7 +205,7 @@ pub fn compile_selected(
     repo: &Repo,
     selectors: &[String],
     values: &ValuesArgs,
-) -> Result<crate::pipeline::Compiled, Error> {
+) -> Result<crate::compiled::Compiled, Error> {
     let targets = repo.select(selectors)?;
     let opts = values.options()?;
     let compiled = crate::pipeline::compile(repo, &targets, &opts)?;

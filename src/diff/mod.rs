@@ -25,8 +25,8 @@ pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::compiled::{Compiled, CompiledTarget};
 use crate::manifest::{ResId, Resource, yaml};
-use crate::pipeline::{Compiled, CompiledTarget};
 use crate::source::SourceInfo;
 
 pub use normalize::{MASK, canonical, is_secret, mask_secret};
