@@ -4,6 +4,7 @@
 //! Ordered → {Bundle | Diff | Check | Rollout}`; each stage is a module here.
 //! See ARCHITECTURE.md for the map.
 
+pub mod atomic;
 pub mod bundle;
 pub mod cli;
 pub mod cluster;

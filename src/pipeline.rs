@@ -111,11 +111,6 @@ pub fn compile(repo: &Repo, targets: &[&Target], opts: &Options) -> Result<Compi
     Ok(Compiled { targets, warnings, info: shared.info })
 }
 
-/// [`Repo::select`] then [`compile`]: what `render`, `bundle` and `diff --live` do.
-pub fn compile_selected(repo: &Repo, selectors: &[String], opts: &Options) -> Result<Compiled, Error> {
-    compile(repo, &repo.select(selectors)?, opts)
-}
-
 fn dedup(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     // A broken version used by several targets is reported once.
     let mut seen = std::collections::HashSet::new();

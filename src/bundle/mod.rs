@@ -14,9 +14,10 @@
 //! 100), so applying the files in name order applies the objects in order.
 //! Invariants: the same inputs give the same bytes (no timestamps, maps with
 //! sorted keys, arrays in apply order), and every document is preceded by the
-//! `# Source:` / `# Target:` comments `strata render` prints.
+//! `# Source:` / `# Target:` comments `strata render` prints ([`stream`]).
 
 pub mod check;
+pub mod stream;
 pub mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
