@@ -51,3 +51,45 @@ pub fn set_default_namespace(resources: &mut [Resource], namespace: &str) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::manifest::SourceSpan;
+
+    #[test]
+    fn values_win_over_the_component() {
+        let component = ComponentConfig { namespace: Some("from-component".into()), ..Default::default() };
+        let cases: &[(Value, Option<&ComponentConfig>, Option<&str>)] = &[
+            (json!({"namespace": "from-values"}), Some(&component), Some("from-values")),
+            (json!({}), Some(&component), Some("from-component")),
+            (json!({"namespace": 3}), None, None),
+            (json!({}), None, None),
+        ];
+        for (values, component, want) in cases {
+            assert_eq!(for_target(values, *component).as_deref(), *want, "{values}");
+        }
+    }
+
+    #[test]
+    fn only_namespaced_objects_without_one_get_it() {
+        let src = SourceSpan { template: Arc::from("a/v1/x.yaml"), doc: 0 };
+        let mk = |v: Value| Resource::new(v, src.clone()).unwrap();
+        let mut rs = vec![
+            mk(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": {}}})),
+            mk(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "kept"}})),
+            mk(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "c"}})),
+        ];
+        set_default(&mut rs, None);
+        assert!(rs[0].id.namespace.is_none());
+        set_default(&mut rs, Some("shop"));
+        let namespaces: Vec<Option<&str>> = rs.iter().map(|r| r.id.namespace.as_deref()).collect();
+        assert_eq!(namespaces, [Some("shop"), Some("kept"), None]);
+        let keys: Vec<&String> = rs[0].body["metadata"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["name", "namespace", "labels"], "`namespace` goes next to `name`");
+    }
+}

@@ -118,39 +118,36 @@ fn dedup(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diags
 }
 
-fn parse_cached(shared: &Shared<'_>, path: &str) -> Parsed {
-    shared.files.get(path, || {
-        let Some(text) = shared.repo.fs.read_optional(path)? else { return Ok(None) };
-        let data = values::parse_values_file(&text, path)?;
-        Ok(Some(ValuesFile { text: Some(Arc::from(text.as_str())), data: Arc::new(data) }))
-    })
+impl Shared<'_> {
+    /// The version directory's templates, loaded and compiled once.
+    fn version(&self, version_dir: &str) -> Result<Arc<VersionEnv>, Error> {
+        self.versions.get(version_dir, || VersionEnv::load(&self.repo.fs, version_dir, self.opts.limits).map(Arc::new))
+    }
+
+    /// A `parameters.yaml`, read and parsed once.
+    fn parameters(&self, path: &str) -> Parsed {
+        self.files.get(path, || {
+            let Some(text) = self.repo.fs.read_optional(path)? else { return Ok(None) };
+            let data = values::parse_values_file(&text, path)?;
+            Ok(Some(ValuesFile { text: Some(Arc::from(text.as_str())), data: Arc::new(data) }))
+        })
+    }
 }
 
 /// One target through every stage, in order.
 fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     let (repo, address) = (shared.repo, format!("{} (version {})", t.address(), t.version));
-    let version = shared
-        .versions
-        .get(&t.version_dir, || VersionEnv::load(&repo.fs, &t.version_dir, shared.opts.limits).map(Arc::new))?;
+    let version = shared.version(&t.version_dir)?;
     let defaults = ValuesFile { text: version.defaults_text.clone(), data: version.defaults.clone() };
-    let read_parameters = |path: &str| parse_cached(shared, path);
-    let layers = values::layers_for(repo, t, defaults, &read_parameters, &shared.command_line)?;
+    let layers = values::layers_for(repo, t, defaults, &|path| shared.parameters(path), &shared.command_line)?;
     let values = Values::merge(layers);
     values::layers::validate_version_schema(&values, version.schema.as_deref(), &t.version_dir)
         .map_err(|e| e.note(format!("rendering {address}")))?;
 
     let ns = namespace::for_target(&values.merged, repo.component(&t.component).map(|c| &c.config));
-    let tracker = Arc::new(ReadTracker::default());
-    let (info, kube_version) = (&shared.info, repo.config.kube_version.as_deref());
-    let cx = TargetContext::for_target(
-        t,
-        Arc::new(values.merged.clone()),
-        tracker.clone(),
-        ns.as_deref(),
-        info,
-        kube_version,
-        &address,
-    );
+    let (tracker, merged, kube) =
+        (Arc::new(ReadTracker::default()), Arc::new(values.merged.clone()), repo.config.kube_version.as_deref());
+    let cx = TargetContext::for_target(t, merged, tracker.clone(), ns.as_deref(), &shared.info, kube, &address);
     let mut resources = version.render(&cx)?;
     namespace::set_default(&mut resources, ns.as_deref());
     let patch_opts = patch::ApplyOptions { default_namespace: ns.clone() };

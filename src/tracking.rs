@@ -17,7 +17,7 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Error};
 use crate::manifest::Resource;
 use crate::repo::config::TrackingConfig;
 
@@ -48,11 +48,7 @@ pub fn label_key(config: Option<&TrackingConfig>) -> Result<Option<String>, Diag
 /// The tracking stage: when `strata.yaml` turns tracking on, labels every
 /// object of the target at `address` ([`label_resources`]); otherwise leaves
 /// them alone. An invalid `tracking.label` is an error naming `strata.yaml`.
-pub fn label_target(
-    resources: &mut [Resource],
-    config: Option<&TrackingConfig>,
-    address: &str,
-) -> Result<(), Diagnostic> {
+pub fn label_target(resources: &mut [Resource], config: Option<&TrackingConfig>, address: &str) -> Result<(), Error> {
     if let Some(key) = label_key(config)? {
         label_resources(resources, &key, &label_value(address));
     }

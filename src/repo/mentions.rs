@@ -13,7 +13,7 @@ use crate::source::{self, EntryKind, Fs};
 
 /// The bytes of the file at `path`; `None` when nothing is there; `Err` when it
 /// is not a file or cannot be read.
-pub fn read_file(fs: &Fs, path: &str) -> Result<Option<Arc<[u8]>>, ()> {
+pub(crate) fn read_file(fs: &Fs, path: &str) -> Result<Option<Arc<[u8]>>, ()> {
     match fs.kind(path) {
         Ok(Some(EntryKind::File)) => fs.read(path).map(Some).map_err(|_| ()),
         Ok(None) => Ok(None),
