@@ -173,6 +173,9 @@ pub enum ErrorKind {
     Input,
     /// A bug in strata: exit 101.
     Bug,
+    /// Our standard output was closed by its reader (`strata render | head`):
+    /// not a failure; the process ends quietly with exit 0, as ripgrep does.
+    BrokenPipe,
 }
 
 /// The error type of every stage: one or more diagnostics, reported together.
@@ -185,6 +188,11 @@ pub struct Error {
 impl Error {
     pub fn many(diagnostics: Vec<Diagnostic>) -> Self {
         Error { kind: ErrorKind::Input, diagnostics }
+    }
+
+    /// Standard output was closed by its reader ([`ErrorKind::BrokenPipe`]).
+    pub fn broken_pipe() -> Self {
+        Error { kind: ErrorKind::BrokenPipe, diagnostics: Vec::new() }
     }
 
     /// Adds a note to every diagnostic, as context on the way up.

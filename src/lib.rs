@@ -6,18 +6,22 @@
 
 #![forbid(unsafe_code)]
 
+pub mod atomic;
 pub mod bundle;
 pub mod cli;
 pub mod cluster;
+pub mod compiled;
 pub mod diag;
 pub mod diff;
 pub mod manifest;
+pub mod namespace;
 pub mod order;
 pub mod patch;
 pub mod pipeline;
 pub mod render;
 pub mod repo;
 pub mod source;
+pub mod tracking;
 pub mod values;
 pub mod yaml;
 

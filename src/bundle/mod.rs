@@ -14,9 +14,10 @@
 //! 100), so applying the files in name order applies the objects in order.
 //! Invariants: the same inputs give the same bytes (no timestamps, maps with
 //! sorted keys, arrays in apply order), and every document is preceded by the
-//! `# Source:` / `# Target:` comments `strata render` prints.
+//! `# Source:` / `# Target:` comments `strata render` prints ([`stream`]).
 
 pub mod check;
+pub mod stream;
 pub mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,9 +27,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::compiled::Compiled;
 use crate::diag::{Diagnostic, Error};
 use crate::order::{Phase, PhaseKind, Placed, Plan};
-use crate::pipeline::Compiled;
 use crate::source::SourceInfo;
 use crate::yaml;
 

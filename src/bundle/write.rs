@@ -1,79 +1,29 @@
 //! Writing a bundle atomically.
 //!
 //! In: a [`Bundle`] already rendered in memory and the target directory. Out: the
-//! directory holding exactly the bundle's files. Nothing is written into place
-//! until everything is ready: files go into a temporary directory beside the
-//! target, which is then renamed into place. An existing bundle is renamed aside
-//! first, the new one renamed in, the old one removed; if the second rename fails
-//! the old bundle is put back. A directory that is not a strata bundle (no
-//! `index.json` written by strata) is never replaced.
+//! directory holding exactly the bundle's files, written with
+//! [`atomic::replace_dir`]: nothing is written into place until everything is
+//! ready, and an existing bundle stays whole until the new one replaces it. A
+//! directory that is not a strata bundle (no `index.json` written by strata) is
+//! never replaced.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{Bundle, INDEX};
+use crate::atomic;
 use crate::diag::{Diagnostic, Error};
 
 /// Replaces `dir` with `bundle`; returns warnings (an old bundle that could not be removed).
 pub fn replace(dir: &Path, bundle: &Bundle) -> Result<Vec<Diagnostic>, Error> {
-    let name =
-        dir.file_name().and_then(|n| n.to_str()).filter(|n| !n.is_empty() && *n != "." && *n != "..").ok_or_else(
-            || {
-                Diagnostic::error(format!("cannot use `{}` as the bundle directory", dir.display()))
-                    .hint("name a directory, like `--out dist/bundles`")
-            },
-        )?;
+    if atomic::usable_name(dir).is_none() {
+        return Err(Diagnostic::error(format!("cannot use `{}` as the bundle directory", dir.display()))
+            .hint("name a directory, like `--out dist/bundles`")
+            .into());
+    }
     let existing = existing_bundle(dir)?;
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| io_error("create directory", &parent, e))?;
-
-    let prefix = format!(".{name}.tmp-");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix);
-    #[cfg(unix)]
-    {
-        // The finished directory should look like one made with `mkdir` (the umask
-        // applies), not like a private temporary directory.
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o777));
-    }
-    let tmp = builder.tempdir_in(&parent).map_err(|e| io_error("create a temporary directory in", &parent, e))?;
-    for (rel, bytes) in &bundle.files {
-        let path = tmp.path().join(rel);
-        if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(|e| io_error("create directory", p, e))?;
-        }
-        std::fs::write(&path, bytes).map_err(|e| io_error("write", &path, e))?;
-    }
-
-    if !existing {
-        std::fs::rename(tmp.path(), dir).map_err(|e| io_error("move the new bundle to", dir, e))?;
-        let _ = tmp.keep();
-        return Ok(Vec::new());
-    }
-    // Aside, in, remove: the old bundle stays whole until the new one is in place.
-    let suffix = tmp.path().file_name().and_then(|n| n.to_str()).and_then(|n| n.rsplit('-').next()).unwrap_or("old");
-    let aside = parent.join(format!(".{name}.old-{suffix}"));
-    std::fs::rename(dir, &aside).map_err(|e| io_error("move the old bundle aside from", dir, e))?;
-    if let Err(e) = std::fs::rename(tmp.path(), dir) {
-        let restored = std::fs::rename(&aside, dir);
-        let mut d = io_error("move the new bundle to", dir, e);
-        if let Err(r) = restored {
-            d = d.note(format!("the previous bundle is kept at `{}` ({r})", aside.display()));
-        }
-        return Err(d.into());
-    }
-    let _ = tmp.keep();
-    match std::fs::remove_dir_all(&aside) {
-        Ok(()) => Ok(Vec::new()),
-        Err(e) => Ok(vec![Diagnostic::warning(format!(
-            "the new bundle is in place, but the previous one could not be removed from `{}`: {e}",
-            aside.display()
-        ))]),
-    }
+    let files = bundle.files.iter().map(|(rel, bytes)| (rel.as_str(), bytes.as_slice()));
+    atomic::replace_dir(dir, files, existing, "bundle")
 }
 
 /// Whether `dir` holds a bundle to replace. Missing: no. An empty directory or a
@@ -146,7 +96,7 @@ mod tests {
         out
     }
 
-    fn walk(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         let mut out = Vec::new();
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();

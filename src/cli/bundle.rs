@@ -6,6 +6,7 @@ use super::{Global, Outcome, ValuesArgs};
 use crate::bundle::{self, check, write};
 use crate::diag::Error;
 use crate::order::{self, ComponentGraph};
+use crate::{pipeline, repo};
 
 /// Write each environment's objects as numbered, apply-ordered YAML files plus
 /// an `index.json`, for CI to apply or hand to Argo CD / Flux.
@@ -57,8 +58,10 @@ pub struct BundleArgs {
 }
 
 pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
-    let repo = super::open_repo(global, args.rev.as_deref(), &args.selectors)?;
-    let compiled = super::compile_selected(&repo, &args.selectors, &args.values)?;
+    let repo = repo::open::open(&global.repo, args.rev.as_deref(), &args.selectors)?;
+    let targets = repo.select(&args.selectors)?;
+    let compiled = pipeline::compile(&repo, &targets, &args.values.options()?)?;
+    super::print_warnings(&compiled.warnings);
     let plans = order::plan(&ComponentGraph::from_repo(&repo)?, &compiled)?;
     let built = bundle::build(&compiled, &plans)?;
 
@@ -101,7 +104,7 @@ pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
         built.files.len(),
         if built.files.len() == 1 { "" } else { "s" },
     );
-    super::leave_to_exit((built, plans));
-    super::leave_to_exit(compiled);
+    super::keep_until_exit((built, plans));
+    super::keep_until_exit(compiled);
     Ok(Outcome::Ok)
 }

@@ -1,10 +1,10 @@
 //! `strata diff`: what a change does to the rendered output, per environment.
 
 use super::{Global, Outcome, ValuesArgs};
-use crate::diag::{Diagnostic, Error, Severity};
-use crate::diff::{self, CompareOptions, Side, markdown, text};
-use crate::pipeline::{self, Compiled};
-use crate::repo::{Repo, Selector, Target};
+use crate::diag::{Diagnostic, Error};
+use crate::diff::revisions::on_side;
+use crate::diff::{self, CompareOptions, RevisionSide, markdown, text};
+use crate::repo::{self, open};
 use crate::source::{GitRepo, Revision};
 
 /// Compare the rendered output of two revisions, environment by environment.
@@ -74,11 +74,12 @@ pub enum Format {
 }
 
 pub fn run(global: &Global, args: DiffArgs) -> Result<Outcome, Error> {
+    let compare = CompareOptions { show_secrets: args.show_secrets };
     if args.live.live {
-        let report = super::live::report(global, &args.selectors, &args.values, args.show_secrets, &args.live)?;
+        let report = super::live::report(global, &args.selectors, &args.values, &compare, &args.live)?;
         return print(&report, &args);
     }
-    let git = super::open_git(global)?;
+    let git = GitRepo::discover(&global.repo)?;
     let from = match (&args.from, &args.base) {
         (Some(rev), _) => resolve(&git, rev, "--from")?,
         (None, Some(base)) => {
@@ -97,42 +98,24 @@ pub fn run(global: &Global, args: DiffArgs) -> Result<Outcome, Error> {
     };
     let to = args.to.as_deref().map(|rev| resolve(&git, rev, "--to")).transpose()?;
     let from_side = format!("--from {}", from.spec);
-    let to_side = match &to {
-        Some(rev) => format!("--to {}", rev.spec),
-        None => "the work tree".to_string(),
+    let (to_side, to_label) = match &to {
+        Some(rev) => (format!("--to {}", rev.spec), rev.spec.clone()),
+        None => ("the work tree".to_string(), "work tree".to_string()),
     };
 
-    let before = super::open_revision(&git, &from).map_err(|e| on_side(e, &from_side))?;
+    let before = open::open_revision(&git, &from).map_err(|e| on_side(e, &from_side))?;
     let after = match &to {
-        Some(rev) => super::open_revision(&git, rev),
-        None => super::open_worktree(global),
+        Some(rev) => open::open_revision(&git, rev),
+        None => open::open_worktree(&global.repo, &[]),
     }
     .map_err(|e| on_side(e, &to_side))?;
-
-    let (mut bt, mut at) = select_both(&before, &after, &args.selectors)?;
+    let (bt, at) = repo::select_both(&before, &after, &args.selectors)?;
     let opts = args.values.options()?;
-    // Targets whose every input is identical on both sides render the same: they
-    // are counted, not rendered (`--strict` renders everything, to check it all).
-    let identical =
-        if opts.strict { Default::default() } else { diff::inputs::identical_targets(&before, &bt, &after, &at) };
-    let skipped: Vec<Target> = at.iter().filter(|t| identical.contains(&t.address())).map(|t| (*t).clone()).collect();
-    bt.retain(|t| !identical.contains(&t.address()));
-    at.retain(|t| !identical.contains(&t.address()));
-    let (b, a) = rayon::join(|| pipeline::compile(&before, &bt, &opts), || pipeline::compile(&after, &at, &opts));
-    let b: Compiled = b.map_err(|e| on_side(e, &from_side))?;
-    let a: Compiled = a.map_err(|e| on_side(e, &to_side))?;
-    // The after side is what the user is working on; the before side's warnings are history.
-    super::print_warnings(&a.warnings);
-
-    let mut report = diff::compare(&b, &a, &CompareOptions { show_secrets: args.show_secrets });
-    report.add_identical(&skipped);
-    report.before = Side { label: from.spec.clone(), ..Side::from_info(&b.info) };
-    report.after = Side {
-        label: to.as_ref().map_or_else(|| "work tree".to_string(), |r| r.spec.clone()),
-        ..Side::from_info(&a.info)
-    };
-
-    print(&report, &args)
+    let before = RevisionSide { repo: &before, targets: &bt, name: &from_side, label: &from.spec };
+    let after = RevisionSide { repo: &after, targets: &at, name: &to_side, label: &to_label };
+    let diff = diff::compare_revisions(before, after, &opts, &compare)?;
+    super::print_warnings(&diff.warnings);
+    print(&diff.report, &args)
 }
 
 /// Writes the report in the requested format; exit 1 when something differs.
@@ -155,48 +138,6 @@ fn print(report: &diff::Report, args: &DiffArgs) -> Result<Outcome, Error> {
 
 fn resolve(git: &GitRepo, rev: &str, flag: &str) -> Result<Revision, Error> {
     git.resolve(rev).map_err(|d| d.note(format!("given as `{flag} {rev}`")).into())
-}
-
-/// Names the side whose rendering failed in every error message.
-fn on_side(mut e: Error, side: &str) -> Error {
-    for d in &mut e.diagnostics {
-        if d.severity == Severity::Error {
-            d.message = format!("while rendering {side}: {}", d.message);
-        }
-    }
-    e
-}
-
-/// The targets the selectors pick on each side. A selector may match on one side only
-/// (a component added or removed); one that matches on neither is an error.
-fn select_both<'a, 'b>(
-    before: &'a Repo,
-    after: &'b Repo,
-    selectors: &[String],
-) -> Result<(Vec<&'a Target>, Vec<&'b Target>), Error> {
-    if selectors.is_empty() {
-        return Ok((before.targets().collect(), after.targets().collect()));
-    }
-    let parsed = selectors.iter().map(|s| Selector::parse(s)).collect::<Result<Vec<_>, _>>()?;
-    let mut diags = Vec::new();
-    for (sel, text) in parsed.iter().zip(selectors) {
-        if !before.targets().chain(after.targets()).any(|t| sel.matches(t)) {
-            let known: Vec<String> = after.targets().take(8).map(Target::address).collect();
-            diags.push(
-                Diagnostic::error(format!("selector `{text}` matches no target on either side"))
-                    .note(format!("targets include: {}", known.join(", ")))
-                    .hint("use `component/environment`, `component`, `@environment`, or a glob like `*/prod/*`"),
-            );
-        }
-    }
-    if !diags.is_empty() {
-        return Err(Error::many(diags));
-    }
-    Ok((pick(before, &parsed), pick(after, &parsed)))
-}
-
-fn pick<'r>(repo: &'r Repo, selectors: &[Selector]) -> Vec<&'r Target> {
-    repo.targets().filter(|t| selectors.iter().any(|s| s.matches(t))).collect()
 }
 
 /// The command that shows this diff in full, for the markdown note.

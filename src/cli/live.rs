@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use super::{Global, ValuesArgs};
-use crate::cluster::{self, KubeOptions, LiveOptions, tracking};
+use crate::cluster::{self, KubeOptions};
 use crate::diag::Error;
-use crate::diff::Report;
-use crate::pipeline;
+use crate::diff::{CompareOptions, Report};
+use crate::{pipeline, repo};
 
 /// Where `--live` compares with (flattened into `strata diff`'s arguments).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -30,20 +30,13 @@ pub fn report(
     global: &Global,
     selectors: &[String],
     values: &ValuesArgs,
-    show_secrets: bool,
+    compare: &CompareOptions,
     live: &LiveArgs,
 ) -> Result<Report, Error> {
-    let repo = super::open_worktree(global)?;
+    let repo = repo::open::open_worktree(&global.repo, &[])?;
     let targets = repo.select(selectors)?;
     let compiled = pipeline::compile(&repo, &targets, &values.options()?)?;
     super::print_warnings(&compiled.warnings);
-    let opts = LiveOptions {
-        ignore: repo.config.ignore_differences.clone(),
-        show_secrets,
-        tracking_label: tracking::label_key(repo.config.tracking.as_ref())?,
-        ..LiveOptions::default()
-    };
     let kube = KubeOptions { kubeconfig: live.kubeconfig.clone(), context: live.context.clone() };
-    let live = cluster::live::run(&compiled, &kube, &opts)?;
-    Ok(live.to_diff_report(&compiled.info))
+    cluster::diff_report(&compiled, &repo.config, &kube, compare)
 }

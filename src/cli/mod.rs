@@ -12,15 +12,12 @@ pub mod render;
 pub mod schema;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 use crate::diag::{Diagnostic, Error, ErrorKind};
 use crate::pipeline::Options;
-use crate::repo::Repo;
-use crate::source::{Fs, GitRepo, Revision, SourceInfo, WorkTreeSource};
 
 /// strata compiles a GitOps configuration repository (components × versions ×
 /// environments) into rendered, validated, apply-ordered Kubernetes manifests.
@@ -93,95 +90,6 @@ impl ValuesArgs {
     }
 }
 
-/// Opens the repository at `--repo`: as it is in the work tree, or at a git
-/// revision (`--ref`), read from git objects without a checkout. Only the
-/// components `selectors` can match are discovered when they name them.
-pub fn open_repo(global: &Global, rev: Option<&str>, selectors: &[String]) -> Result<Repo, Error> {
-    match rev {
-        None => open_worktree_for(global, selectors),
-        Some(rev) => {
-            let git = open_git(global)?;
-            let rev = git.resolve(rev)?;
-            Repo::load_for(Fs::new(Arc::new(git.source(&rev)?)), selectors)
-        }
-    }
-}
-
-/// [`open_repo`] for `strata render`: when the selectors name components and no
-/// file they use mentions `Repo`, the work tree's git status (`Repo.Dirty`, which
-/// nothing would print) is not computed, so that rendering one target of a large
-/// repository does not look at every file in it.
-pub fn open_repo_for_render(global: &Global, rev: Option<&str>, selectors: &[String]) -> Result<Repo, Error> {
-    if rev.is_some() || selectors.is_empty() {
-        return open_repo(global, rev, selectors);
-    }
-    let root = &global.repo;
-    check_root(root)?;
-    let repo = Repo::load_for(Fs::new(Arc::new(WorkTreeSource::new(root.clone(), SourceInfo::default()))), selectors)?;
-    // Each component's directory, and versions that lie outside their component.
-    let mut dirs: Vec<&str> = repo.components.iter().map(|c| c.name.as_str()).collect();
-    let outside: Vec<&str> = repo
-        .targets()
-        .map(|t| t.version_dir.as_str())
-        .filter(|v| !dirs.iter().any(|c| v.starts_with(&format!("{c}/"))))
-        .collect();
-    dirs.extend(outside);
-    let info = if crate::diff::inputs::tree_mentions_repo(&repo.fs, &dirs) {
-        worktree_info(root)
-    } else {
-        crate::source::head_info(root)
-    };
-    Ok(Repo { fs: Fs::new(Arc::new(WorkTreeSource::new(root.clone(), info))), ..repo })
-}
-
-fn check_root(root: &Path) -> Result<(), Error> {
-    let meta = std::fs::metadata(root).map_err(|e| {
-        Diagnostic::error(format!("cannot open repository `{}`: {e}", root.display()))
-            .hint("pass the configuration repository's root with `--repo DIR`")
-    })?;
-    if !meta.is_dir() {
-        return Err(Diagnostic::error(format!("`{}` is not a directory", root.display())).into());
-    }
-    Ok(())
-}
-
-/// Opens the repository at `--repo` as it is in the work tree.
-pub fn open_worktree(global: &Global) -> Result<Repo, Error> {
-    open_worktree_for(global, &[])
-}
-
-/// Opens the work tree, discovering only what `selectors` need ([`Repo::load_for`]).
-pub fn open_worktree_for(global: &Global, selectors: &[String]) -> Result<Repo, Error> {
-    let root = &global.repo;
-    check_root(root)?;
-    // The git status behind `Repo.Dirty` and discovering the repository each
-    // look at every file: one thread each.
-    let (info, repo) = std::thread::scope(|s| {
-        let info = s.spawn(|| worktree_info(root));
-        let repo =
-            Repo::load_for(Fs::new(Arc::new(WorkTreeSource::new(root.clone(), SourceInfo::default()))), selectors);
-        (info.join(), repo)
-    });
-    let info = info.unwrap_or_else(|_| SourceInfo { dirty: true, ..SourceInfo::default() });
-    // The work-tree source keeps no state: the one that knows the commit replaces it.
-    Ok(Repo { fs: Fs::new(Arc::new(WorkTreeSource::new(root.clone(), info))), ..repo? })
-}
-
-/// The git repository holding `--repo`; revisions opened from one `GitRepo` share its object cache.
-pub fn open_git(global: &Global) -> Result<GitRepo, Error> {
-    Ok(GitRepo::discover(&global.repo)?)
-}
-
-/// The configuration repository at a resolved revision.
-pub fn open_revision(git: &GitRepo, rev: &Revision) -> Result<Repo, Error> {
-    Repo::load(Fs::new(Arc::new(git.source(rev)?)))
-}
-
-/// Commit, ref and dirty flag of the git work tree holding `root`, if any.
-pub fn worktree_info(root: &Path) -> SourceInfo {
-    crate::source::worktree_info(root)
-}
-
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
@@ -192,25 +100,13 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     }
 }
 
-/// Keeps a command's large results until the process ends instead of freeing
-/// them: the operating system reclaims the memory at once, while dropping a
-/// compiled repository object by object costs about 5% of a `bundle` run.
-pub fn leave_to_exit<T>(results: T) {
+/// Keeps a command's large results (the compiled repository, plans, output
+/// text) alive until the process exits instead of dropping them: the operating
+/// system reclaims the memory at once, while dropping a compiled repository
+/// object by object costs about 5% of a `bundle` run. Call it last, on values
+/// nothing reads any more; it leaks them on purpose.
+pub fn keep_until_exit<T>(results: T) {
     std::mem::forget(results);
-}
-
-/// What `render` and `bundle` share: select the targets, compile them with the
-/// values options, and print the warnings.
-pub fn compile_selected(
-    repo: &Repo,
-    selectors: &[String],
-    values: &ValuesArgs,
-) -> Result<crate::pipeline::Compiled, Error> {
-    let targets = repo.select(selectors)?;
-    let opts = values.options()?;
-    let compiled = crate::pipeline::compile(repo, &targets, &opts)?;
-    print_warnings(&compiled.warnings);
-    Ok(compiled)
 }
 
 /// Prints warnings to stderr.
@@ -221,17 +117,19 @@ pub fn print_warnings(warnings: &[Diagnostic]) {
     }
 }
 
-/// Writes data to stdout; a closed pipe ends quietly.
+/// Writes data to stdout. A closed pipe is [`Error::broken_pipe`], which
+/// [`exit_code`] turns into a quiet exit 0.
 pub fn write_stdout(data: &[u8]) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     match out.write_all(data).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::broken_pipe()),
         Err(e) => Err(Diagnostic::error(format!("cannot write to stdout: {e}")).into()),
     }
 }
 
-/// Maps a result to the process exit code, printing errors on stderr.
+/// Maps a result to the process exit code, printing errors on stderr. The only
+/// place a run's end is decided; `main` passes the code to `process::exit`.
 pub fn exit_code(result: Result<Outcome, Error>) -> i32 {
     match result {
         Ok(Outcome::Ok) => 0,
@@ -246,6 +144,8 @@ pub fn exit_code(result: Result<Outcome, Error>) -> i32 {
             match e.kind {
                 ErrorKind::Input => 2,
                 ErrorKind::Bug => 101,
+                // Carries no diagnostics: nothing was printed.
+                ErrorKind::BrokenPipe => 0,
             }
         }
     }

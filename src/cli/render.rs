@@ -1,12 +1,10 @@
 //! `strata render`: print the selected targets' resources.
 
-use rayon::prelude::*;
-use serde_json::Value;
-
 use super::{Global, Outcome, ValuesArgs};
-use crate::bundle;
+use crate::bundle::stream;
 use crate::diag::Error;
-use crate::order::{self, ComponentGraph, Placed, Plan};
+use crate::order::{self, ComponentGraph};
+use crate::{pipeline, repo};
 
 /// Render targets to multi-document YAML (or JSON) on stdout.
 ///
@@ -45,41 +43,17 @@ pub enum Format {
 }
 
 pub fn run(global: &Global, args: RenderArgs) -> Result<Outcome, Error> {
-    let repo = super::open_repo_for_render(global, args.rev.as_deref(), &args.selectors)?;
-    let compiled = super::compile_selected(&repo, &args.selectors, &args.values)?;
+    let repo = repo::open::open_for_render(&global.repo, args.rev.as_deref(), &args.selectors)?;
+    let targets = repo.select(&args.selectors)?;
+    let compiled = pipeline::compile(&repo, &targets, &args.values.options()?)?;
+    super::print_warnings(&compiled.warnings);
     let plans = order::plan(&ComponentGraph::from_repo(&repo)?, &compiled)?;
     let out = match args.format {
-        Format::Yaml => to_yaml(&plans),
-        Format::Json => to_json(&plans),
+        Format::Yaml => stream::to_yaml(&plans),
+        Format::Json => stream::to_json(&plans),
     };
     super::write_stdout(out.as_bytes())?;
-    super::leave_to_exit((plans, out));
-    super::leave_to_exit(compiled);
+    super::keep_until_exit((plans, out));
+    super::keep_until_exit(compiled);
     Ok(Outcome::Ok)
-}
-
-/// Multi-document YAML with `# Source:` and `# Target:` comments, environment
-/// by environment, in apply order.
-pub fn to_yaml(plans: &[Plan<'_>]) -> String {
-    // Written in parallel, in chunks of documents joined in order.
-    let objects: Vec<&Placed<'_>> = plans.iter().flat_map(|p| p.objects.iter()).collect();
-    let chunks: Vec<String> = objects
-        .par_chunks(256)
-        .map(|chunk| {
-            let mut out = String::with_capacity(chunk.len() * 1024);
-            for o in chunk {
-                bundle::write_document(&mut out, o);
-            }
-            out
-        })
-        .collect();
-    chunks.concat()
-}
-
-/// A JSON array of every resource, in the same order as the YAML.
-pub fn to_json(plans: &[Plan<'_>]) -> String {
-    let all: Vec<&Value> = plans.iter().flat_map(|p| p.objects.iter()).map(|o| &o.resource.body).collect();
-    let mut s = serde_json::to_string_pretty(&all).expect("JSON values serialize");
-    s.push('\n');
-    s
 }

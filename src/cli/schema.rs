@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use super::{Global, Outcome};
-use crate::diag::{Diagnostic, Error};
-use crate::repo::config;
+use crate::diag::Error;
+use crate::repo::schemas;
 
 /// Write the JSON Schemas of `strata.yaml` and `component.yaml`.
 ///
@@ -26,33 +26,17 @@ pub struct SchemaArgs {
 }
 
 pub fn run(_global: &Global, args: SchemaArgs) -> Result<Outcome, Error> {
-    let mut stale = Vec::new();
-    for (name, text) in config::schemas() {
-        let path = args.out.join(name);
-        let current = std::fs::read_to_string(&path).ok();
-        if current.as_deref() == Some(text.as_str()) {
-            continue;
-        }
-        if args.check {
-            stale.push(path.display().to_string());
-            continue;
-        }
-        std::fs::create_dir_all(&args.out)
-            .and_then(|_| {
-                let tmp = args.out.join(format!(".{name}.tmp"));
-                std::fs::write(&tmp, &text)?;
-                std::fs::rename(&tmp, &path)
-            })
-            .map_err(|e| Diagnostic::error(format!("cannot write `{}`: {e}", path.display())))?;
-        eprintln!("wrote {}", path.display());
+    if !args.check {
+        schemas::write(&args.out, |path| eprintln!("wrote {}", path.display()))?;
+        return Ok(Outcome::Ok);
     }
+    let stale = schemas::stale(&args.out);
     if stale.is_empty() {
-        Ok(Outcome::Ok)
-    } else {
-        for s in &stale {
-            eprintln!("stale: {s}");
-        }
-        eprintln!("hint: run `strata schema --out {}` to regenerate", args.out.display());
-        Ok(Outcome::Found)
+        return Ok(Outcome::Ok);
     }
+    for s in &stale {
+        eprintln!("stale: {}", s.display());
+    }
+    eprintln!("hint: run `strata schema --out {}` to regenerate", args.out.display());
+    Ok(Outcome::Found)
 }

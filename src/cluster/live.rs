@@ -24,12 +24,12 @@ use super::connect::{Cluster, DryRun, KubeOptions};
 use super::discovery::{self, ApiKind, Catalog, Resolution};
 use super::normalize;
 use super::report::{Entry, EnvironmentReport, LiveReport, TargetInfo};
-use super::tracking;
+use crate::compiled::{Compiled, CompiledTarget};
 use crate::diag::{Diagnostic, Error, ErrorKind};
 use crate::diff::{self, Status};
 use crate::manifest::{ResId, Resource};
-use crate::pipeline::{Compiled, CompiledTarget};
 use crate::repo::config::IgnoreRule;
+use crate::tracking;
 
 /// Knobs of a live diff.
 #[derive(Debug, Clone)]

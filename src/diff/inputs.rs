@@ -23,6 +23,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use crate::repo::mentions::{mentions_repo, read_file};
 use crate::repo::{self, Repo, Target};
 use crate::source::{self, EntryKind, Fs};
 
@@ -38,7 +39,7 @@ enum Tree {
 /// The addresses of targets on both sides whose inputs are identical.
 pub fn identical_targets(before: &Repo, bt: &[&Target], after: &Repo, at: &[&Target]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    match (read(&before.fs, repo::REPO_CONFIG), read(&after.fs, repo::REPO_CONFIG)) {
+    match (read_file(&before.fs, repo::REPO_CONFIG), read_file(&after.fs, repo::REPO_CONFIG)) {
         (Ok(b), Ok(a)) if b == a && !b.as_deref().is_some_and(mentions_repo) => {}
         _ => return out,
     }
@@ -75,52 +76,6 @@ pub fn identical_targets(before: &Repo, bt: &[&Target], after: &Repo, at: &[&Tar
 
 fn inside(path: &str, dir: &str) -> bool {
     path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
-}
-
-fn read(fs: &Fs, path: &str) -> Result<Option<std::sync::Arc<[u8]>>, ()> {
-    match fs.kind(path) {
-        Ok(Some(EntryKind::File)) => fs.read(path).map(Some).map_err(|_| ()),
-        Ok(None) => Ok(None),
-        _ => Err(()),
-    }
-}
-
-/// `Repo.Commit`, `Repo.Ref`, `Repo.Dirty` differ between revisions: any use of
-/// the word `Repo` (not `Repository`), even in a comment, counts.
-pub fn mentions_repo(bytes: &[u8]) -> bool {
-    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    bytes
-        .windows(4)
-        .enumerate()
-        .any(|(i, w)| w == b"Repo" && (i == 0 || !word(bytes[i - 1])) && bytes.get(i + 4).is_none_or(|c| !word(*c)))
-}
-
-/// Whether any file below `dir` (links followed) or `strata.yaml` uses the word
-/// `Repo`: when none does, no template can read `Repo.Commit` or `Repo.Dirty`.
-pub fn tree_mentions_repo(fs: &Fs, dirs: &[&str]) -> bool {
-    fn walk(fs: &Fs, dir: &str) -> Result<bool, ()> {
-        for e in fs.read_dir(dir).map_err(|_| ())? {
-            let path = source::join(dir, &e.name);
-            let kind = match e.kind {
-                EntryKind::Link => fs.kind(&path).map_err(|_| ())?,
-                k => Some(k),
-            };
-            let hit = match kind {
-                Some(EntryKind::Dir) if e.kind == EntryKind::Dir => walk(fs, &path)?,
-                Some(EntryKind::Dir) => walk(fs, &fs.resolve(&path).map_err(|_| ())?)?,
-                Some(_) => mentions_repo(&fs.read(&path).map_err(|_| ())?),
-                None => false,
-            };
-            if hit {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-    // Unreadable means "maybe": the caller then does the full work.
-    matches!(read(fs, repo::REPO_CONFIG), Ok(Some(t)) if mentions_repo(&t))
-        || read(fs, repo::REPO_CONFIG).is_err()
-        || dirs.iter().any(|d| walk(fs, d).unwrap_or(true))
 }
 
 /// Compares `dir` on both sides, entry by entry, without following links out of it.
@@ -169,7 +124,7 @@ fn kustomization_stays_inside(fs: &Fs, t: &Target, cache: &Mutex<HashMap<String,
     if let Some(v) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&path) {
         return *v;
     }
-    let ok = match read(fs, &path) {
+    let ok = match read_file(fs, &path) {
         Ok(None) => true,
         Ok(Some(text)) => {
             let depth = t.dir.split('/').count() - 1;

@@ -4,7 +4,8 @@
 //! tree; the `live` comparison feeds a render and a cluster's objects through the
 //! same [`Report`]). Out: a [`Report`] per environment and target, with counts and
 //! a unified diff of each resource that is not unchanged, and renderers for it
-//! ([`text`], [`markdown`], [`json`]).
+//! ([`text`], [`markdown`], [`json`]). [`compare_revisions`] runs the pipeline on
+//! both sides of a diff between revisions and compares them.
 //!
 //! Invariants:
 //! - Resources are matched by identity ([`ResId`]: group, kind, namespace, name)
@@ -21,16 +22,18 @@ pub mod inputs;
 pub mod json;
 pub mod markdown;
 mod normalize;
+pub mod revisions;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::compiled::{Compiled, CompiledTarget};
 use crate::manifest::{ResId, Resource};
-use crate::pipeline::{Compiled, CompiledTarget};
 use crate::source::SourceInfo;
 use crate::yaml;
 
 pub use normalize::{MASK, canonical, is_secret, mask_secret};
+pub use revisions::{RevisionDiff, RevisionSide, compare_revisions};
 
 /// What happened to one resource. The first four are what a diff between two
 /// renders finds; [`Status::Conflict`] is for comparisons with a cluster, where

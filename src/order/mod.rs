@@ -36,9 +36,9 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use rayon::prelude::*;
 use serde_json::Value;
 
+use crate::compiled::Compiled;
 use crate::diag::{Diagnostic, Error};
 use crate::manifest::{ResId, Resource};
-use crate::pipeline::Compiled;
 use crate::repo::{COMPONENT_CONFIG, Target};
 use crate::source;
 

@@ -51,6 +51,20 @@ pub struct ApplyOptions {
     pub default_namespace: Option<String>,
 }
 
+/// The stage: the `kustomization.yaml` in the target directory `dir`, if there
+/// is one, applied to the target's rendered resources (`address` names the
+/// target in messages); without one, the resources unchanged.
+pub fn apply_target(
+    fs: &crate::source::Fs,
+    dir: &str,
+    resources: Vec<Resource>,
+    opts: &ApplyOptions,
+    address: &str,
+) -> Result<Vec<Resource>, Error> {
+    let Some(k) = load(fs, dir)? else { return Ok(resources) };
+    apply(resources, &k, opts).map_err(|e| e.note(format!("applying {} to {address}", k.path)))
+}
+
 /// An object's identity as kustomize tracks it through renames.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ident {

@@ -88,6 +88,40 @@ pub struct TargetContext<'a> {
     pub address: &'a str,
 }
 
+/// `Capabilities.KubeVersion` when `strata.yaml` sets no `kubeVersion`.
+pub const DEFAULT_KUBE_VERSION: &str = "1.33.0";
+
+impl<'a> TargetContext<'a> {
+    /// The context of `target`: its merged values, the namespace it deploys
+    /// into (`Release.Namespace` is `default` without one), the revision the
+    /// repository was read from, `strata.yaml`'s `kubeVersion`, and its address
+    /// for messages.
+    pub fn for_target(
+        target: &'a crate::repo::Target,
+        values: Arc<Value>,
+        tracker: Arc<ReadTracker>,
+        namespace: Option<&'a str>,
+        repo: &'a SourceInfo,
+        kube_version: Option<&'a str>,
+        address: &'a str,
+    ) -> Self {
+        TargetContext {
+            values,
+            tracker,
+            release_name: &target.component,
+            namespace: namespace.unwrap_or("default"),
+            component: &target.component,
+            version: &target.version,
+            target_name: source::file_name(&target.environment),
+            environment: &target.environment,
+            target_path: &target.dir,
+            repo,
+            kube_version: kube_version.unwrap_or(DEFAULT_KUBE_VERSION),
+            address,
+        }
+    }
+}
+
 impl VersionEnv {
     pub fn load(fs: &Fs, version_dir: &str, limits: Limits) -> Result<VersionEnv, Error> {
         let mut files = Vec::new();

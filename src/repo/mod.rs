@@ -7,6 +7,9 @@
 //! directory is inside the repository, and selection keeps that order.
 
 pub mod config;
+pub mod mentions;
+pub mod open;
+pub mod schemas;
 
 use std::collections::BTreeSet;
 
@@ -152,23 +155,51 @@ impl Repo {
         if selectors.is_empty() {
             return Ok(self.targets().collect());
         }
-        let parsed = selectors.iter().map(|s| Selector::parse(s)).collect::<Result<Vec<_>, _>>()?;
-        let mut diags = Vec::new();
-        for sel in &parsed {
-            if !self.targets().any(|t| sel.matches(t)) {
-                let known: Vec<String> = self.targets().take(8).map(Target::address).collect();
-                diags.push(
-                    Diagnostic::error(format!("selector `{}` matches no target", sel.text))
-                        .note(format!("targets include: {}", known.join(", ")))
-                        .hint("use `component/environment`, `component`, `@environment`, or a glob like `*/prod/*`"),
-                );
-            }
-        }
-        if !diags.is_empty() {
-            return Err(Error::many(diags));
-        }
-        Ok(self.targets().filter(|t| parsed.iter().any(|s| s.matches(t))).collect())
+        let parsed = parse_selectors(selectors, &[self], "matches no target")?;
+        Ok(pick(self, &parsed))
     }
+}
+
+/// The targets `selectors` pick on each side of a comparison (the same
+/// selectors applied to both). A selector may match on one side only (a
+/// component added or removed); one that matches on neither is an error.
+pub fn select_both<'a, 'b>(
+    before: &'a Repo,
+    after: &'b Repo,
+    selectors: &[String],
+) -> Result<(Vec<&'a Target>, Vec<&'b Target>), Error> {
+    if selectors.is_empty() {
+        return Ok((before.targets().collect(), after.targets().collect()));
+    }
+    let parsed = parse_selectors(selectors, &[before, after], "matches no target on either side")?;
+    Ok((pick(before, &parsed), pick(after, &parsed)))
+}
+
+/// Parses `selectors`; each must match a target of some repository in `repos`,
+/// or it is reported (all of them together) as `selector `x` <unmatched>`, with
+/// targets of the last repository as examples.
+fn parse_selectors(selectors: &[String], repos: &[&Repo], unmatched: &str) -> Result<Vec<Selector>, Error> {
+    let parsed = selectors.iter().map(|s| Selector::parse(s)).collect::<Result<Vec<_>, _>>()?;
+    let mut diags = Vec::new();
+    for sel in &parsed {
+        if !repos.iter().flat_map(|r| r.targets()).any(|t| sel.matches(t)) {
+            let examples = repos.last().map(|r| r.targets().take(8).map(Target::address).collect::<Vec<_>>());
+            diags.push(
+                Diagnostic::error(format!("selector `{}` {unmatched}", sel.text))
+                    .note(format!("targets include: {}", examples.unwrap_or_default().join(", ")))
+                    .hint("use `component/environment`, `component`, `@environment`, or a glob like `*/prod/*`"),
+            );
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Error::many(diags));
+    }
+    Ok(parsed)
+}
+
+/// The targets of `repo` any of `selectors` matches, in repository order.
+fn pick<'r>(repo: &'r Repo, selectors: &[Selector]) -> Vec<&'r Target> {
+    repo.targets().filter(|t| selectors.iter().any(|s| s.matches(t))).collect()
 }
 
 /// One top-level directory: its `component.yaml` and targets (`None` when it has none).

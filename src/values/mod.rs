@@ -7,9 +7,12 @@
 //! the file and line of the layer that set it.
 //!
 //! Merge rules (Helm's): maps merge deeply, scalars and lists replace, an explicit
-//! `null` deletes the key.
+//! `null` deletes the key. [`layers_for`] builds a target's layers in that order;
+//! [`unread_parameters`] reports what a `parameters.yaml` sets and no template reads.
 
+pub mod layers;
 pub mod set;
+pub mod unread;
 
 use std::sync::Arc;
 
@@ -17,6 +20,9 @@ use serde_json::{Map, Value};
 
 use crate::diag::Diagnostic;
 use crate::yaml::locate;
+
+pub use layers::{ValuesFile, command_line_layers, layers_for};
+pub use unread::unread_parameters;
 
 /// What a layer is, for messages and for the unused-parameter check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,12 @@
 //! Tracking: the label that ties every rendered object to its target.
 //!
 //! In: a target's address (`shop/eastus`), `strata.yaml` `tracking:` and the
-//! target's rendered resources. Out: the same resources, each labelled
+//! target's patched resources. Out: the same resources, each labelled
 //! `<key>: <value>` where the value is [`label_value`] of the address. A live
 //! diff later lists objects carrying that label to find the ones a render no
-//! longer contains (would-be-pruned).
+//! longer contains (would-be-pruned). The stage runs after patching
+//! ([`label_target`]), so objects a kustomization adds are labelled too; the
+//! cluster edge uses [`label_key`] and [`label_value`] to find them again.
 //!
 //! Invariants: the value is always a valid Kubernetes label value; two
 //! different addresses never get the same value; the same address always gets
@@ -15,7 +17,7 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Error};
 use crate::manifest::Resource;
 use crate::repo::config::TrackingConfig;
 
@@ -41,6 +43,16 @@ pub fn label_key(config: Option<&TrackingConfig>) -> Result<Option<String>, Diag
             .hint(format!("or leave `tracking.label` out to use `{DEFAULT_LABEL}`"))
     })?;
     Ok(Some(key))
+}
+
+/// The tracking stage: when `strata.yaml` turns tracking on, labels every
+/// object of the target at `address` ([`label_resources`]); otherwise leaves
+/// them alone. An invalid `tracking.label` is an error naming `strata.yaml`.
+pub fn label_target(resources: &mut [Resource], config: Option<&TrackingConfig>, address: &str) -> Result<(), Error> {
+    if let Some(key) = label_key(config)? {
+        label_resources(resources, &key, &label_value(address));
+    }
+    Ok(())
 }
 
 /// The label value of a target address.

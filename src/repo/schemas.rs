@@ -1,0 +1,52 @@
+//! The JSON Schemas of `strata.yaml` and `component.yaml` as files in a
+//! directory (`strata schema`): written when they differ, or checked.
+//!
+//! In: the directory (`--out`). Out: the schema files written atomically
+//! ([`crate::atomic::write_file`]), only those whose bytes changed; or, when
+//! checking, the files that are missing or differ.
+
+use std::path::{Path, PathBuf};
+
+use crate::atomic;
+use crate::diag::Error;
+
+/// The schema files in `dir` that are missing or differ from [`super::config::schemas`].
+pub fn stale(dir: &Path) -> Vec<PathBuf> {
+    super::config::schemas()
+        .into_iter()
+        .map(|(name, text)| (dir.join(name), text))
+        .filter(|(path, text)| std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()))
+        .map(|(path, _)| path)
+        .collect()
+}
+
+/// Writes the schema files that are stale into `dir` (created if needed),
+/// calling `wrote` after each file written.
+pub fn write(dir: &Path, mut wrote: impl FnMut(&Path)) -> Result<(), Error> {
+    for (name, text) in super::config::schemas() {
+        let path = dir.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        atomic::write_file(&path, text.as_bytes())?;
+        wrote(&path);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_what_is_stale_then_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("schemas");
+        assert_eq!(stale(&dir).len(), 2);
+        let mut written = Vec::new();
+        write(&dir, |p| written.push(p.to_path_buf())).unwrap();
+        assert_eq!(written, [dir.join("strata.schema.json"), dir.join("component.schema.json")]);
+        assert!(stale(&dir).is_empty());
+        write(&dir, |p| panic!("{} is fresh", p.display())).unwrap();
+    }
+}

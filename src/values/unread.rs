@@ -1,0 +1,93 @@
+//! Unread parameters: values a `parameters.yaml` sets that no template reads.
+//!
+//! In: for every rendered target, its layers and what its templates read. Out:
+//! one warning per (file, leaf path) that no target using the file read, sorted
+//! by file and position; with `--strict` they become errors ([`as_errors`]).
+//! A `parameters.yaml` is often shared by several targets (an environment's
+//! directory above them): a leaf counts as read when any of them read it.
+
+use std::collections::BTreeMap;
+
+use super::{Layer, LayerKind};
+use crate::diag::{Diagnostic, Error, Severity};
+
+/// The warnings, given each target's layers and a test of whether its
+/// templates read a leaf path.
+pub fn unread_parameters<'a, R>(targets: impl IntoIterator<Item = (&'a [Layer], R)>) -> Vec<Diagnostic>
+where
+    R: Fn(&[String]) -> bool,
+{
+    // (file, leaf path) → read by some target?
+    let mut seen: BTreeMap<(String, Vec<String>), (bool, &Layer)> = BTreeMap::new();
+    for (layers, was_read) in targets {
+        for l in layers.iter().filter(|l| l.kind == LayerKind::Parameters) {
+            for leaf in super::leaf_paths(&l.data) {
+                if leaf.len() == 1 && leaf[0] == "namespace" {
+                    continue; // strata itself reads it
+                }
+                let read = was_read(&leaf);
+                let e = seen.entry((l.origin.to_string(), leaf)).or_insert((false, l));
+                e.0 |= read;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((file, leaf), (read, layer)) in seen {
+        if read {
+            continue;
+        }
+        let dotted = leaf.join(".");
+        let mut d = Diagnostic::warning(format!("parameter `{dotted}` is set but no template reads it"));
+        match (layer.position(&leaf), &layer.text) {
+            (Some((l, c)), Some(text)) => {
+                let len = leaf.last().map(|k| k.chars().count()).unwrap_or(1);
+                d = d.at(file.clone()).with_source_line(text, l, c, len, "not read by any template");
+            }
+            _ => d = d.at(file.clone()),
+        }
+        d = d.hint("check the spelling against the version's values.yaml, or remove it");
+        out.push(d);
+    }
+    out.sort_by(|a, b| (&a.path, a.pos).cmp(&(&b.path, b.pos)));
+    out
+}
+
+/// `--strict`: the warnings of [`unread_parameters`] as errors.
+pub fn as_errors(mut warnings: Vec<Diagnostic>) -> Error {
+    for w in &mut warnings {
+        w.severity = Severity::Error;
+        w.hints.push("`--strict` makes unread parameters errors".to_string());
+    }
+    Error::many(warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn layer(kind: LayerKind, origin: &str, text: &str) -> Layer {
+        let data = super::super::parse_values_file(text, origin).unwrap();
+        Layer { kind, origin: Arc::from(origin), text: Some(Arc::from(text)), prefix: vec![], data: Arc::new(data) }
+    }
+
+    #[test]
+    fn a_leaf_is_unread_when_no_target_sharing_its_file_reads_it() {
+        let shared = layer(LayerKind::Parameters, "api/prod/parameters.yaml", "a: 1\nb: 2\nnamespace: x\n");
+        let east = [shared.clone(), layer(LayerKind::Parameters, "api/prod/east/parameters.yaml", "c: 3\n")];
+        let west = [shared, layer(LayerKind::Defaults, "api/v1/values.yaml", "d: 4\n")];
+        let reads = |names: &'static [&'static str]| move |p: &[String]| names.contains(&p[0].as_str());
+        let warnings = unread_parameters([(&east[..], reads(&["a"])), (&west[..], reads(&["d"]))]);
+        let got: Vec<(String, String)> =
+            warnings.iter().map(|d| (d.path.clone().unwrap(), d.pos.map(|p| p.line).unwrap().to_string())).collect();
+        // `a` is read by east, `namespace` by strata, `d` is not a parameter.
+        assert_eq!(
+            got,
+            [("api/prod/east/parameters.yaml".into(), "1".into()), ("api/prod/parameters.yaml".into(), "2".into())]
+        );
+        assert!(warnings[1].message.contains("parameter `b` is set"));
+        let e = as_errors(warnings);
+        assert!(e.diagnostics.iter().all(|d| d.severity == Severity::Error));
+    }
+}
