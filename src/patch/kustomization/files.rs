@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::Span;
 use crate::diag::Diagnostic;
-use crate::manifest::{Resource, SourceSpan};
+use crate::manifest::{Resource, TemplateOrigin};
 use crate::source::{EntryKind, Fs};
 use crate::yaml;
 
@@ -101,7 +101,7 @@ impl TargetDir<'_> {
                 if body.is_null() {
                     continue;
                 }
-                out.push(Resource::new(body, SourceSpan { template: template.clone(), doc })?);
+                out.push(Resource::new(body, TemplateOrigin { template: template.clone(), doc })?);
             }
         }
         Ok(out)
