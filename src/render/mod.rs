@@ -245,14 +245,14 @@ impl VersionEnv {
 
     /// The hint for an undefined `Values.…`, and the limit an error ran into.
     fn explain(&self, mut d: Diagnostic, e: &minijinja::Error, expr: Option<&str>) -> Diagnostic {
-        if let (ErrorKind::UndefinedError, Some(x)) = (e.kind(), expr) {
-            if let Some(rest) = x.strip_prefix("Values.") {
-                let rest = rest.split(['|', ' ']).next().unwrap_or(rest);
-                d = d.hint(format!(
-                    "set `{rest}` in the target's parameters.yaml or in {}/values.yaml, or write `{x} | default(...)`",
-                    self.version_dir
-                ));
-            }
+        if let (ErrorKind::UndefinedError, Some(x)) = (e.kind(), expr)
+            && let Some(rest) = x.strip_prefix("Values.")
+        {
+            let rest = rest.split(['|', ' ']).next().unwrap_or(rest);
+            d = d.hint(format!(
+                "set `{rest}` in the target's parameters.yaml or in {}/values.yaml, or write `{x} | default(...)`",
+                self.version_dir
+            ));
         }
         if is_recursion_limit(e) {
             d = d.note(format!("calls may nest {} deep", self.limits.recursion));
@@ -348,7 +348,7 @@ fn is_recursion_limit(e: &minijinja::Error) -> bool {
 
 /// `50 million` for a round number of millions, the digits otherwise.
 fn in_words(n: u64) -> String {
-    if n >= 1_000_000 && n % 1_000_000 == 0 { format!("{} million", n / 1_000_000) } else { n.to_string() }
+    if n >= 1_000_000 && n.is_multiple_of(1_000_000) { format!("{} million", n / 1_000_000) } else { n.to_string() }
 }
 
 /// The first `Values.a.b` path in `expr` that the merged values do not set, with
@@ -445,6 +445,43 @@ mod tests {
         assert_eq!(first_missing_values_path("Values.a.b + Values.a.c.d", &v), Some((13, "Values.a.c".into())));
         assert_eq!(first_missing_values_path("Values.a.b", &v), None);
         assert_eq!(first_missing_values_path("MyValues.zz", &v), None);
+    }
+
+    /// A version with one template, loaded under `limits`, and the diagnostic its render gives.
+    fn render_error(template: &str, limits: Limits) -> Diagnostic {
+        let memory = crate::source::MemorySource::from_entries(&[("app/v1/cm.yaml", template)]);
+        let version = VersionEnv::load(&Fs::new(Arc::new(memory)), "app/v1", limits).expect("compiles");
+        let Err(e) = version.env.get_template("cm.yaml").and_then(|t| t.render(())) else { panic!("renders") };
+        version.map_error(&e, None)
+    }
+
+    #[test]
+    fn runaway_templates_name_the_limit_they_ran_into() {
+        let recursive = "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}";
+        let d = render_error(recursive, Limits::default());
+        assert!(d.message.starts_with("template recursion is too deep"), "{}", d.message);
+        assert_eq!(d.notes, ["calls may nest 64 deep"]);
+        let d = render_error(recursive, Limits { recursion: 20, ..Limits::default() });
+        assert_eq!(d.notes, ["calls may nest 20 deep"]);
+
+        let endless = "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}";
+        let d = render_error(endless, Limits { fuel: 2_000_000, ..Limits::default() });
+        assert!(d.message.contains("ran out of fuel"), "{}", d.message);
+        assert_eq!(d.notes, ["each template may execute 2 million instructions"]);
+        let d = render_error(endless, Limits { fuel: 1_500, ..Limits::default() });
+        assert_eq!(d.notes, ["each template may execute 1500 instructions"]);
+        assert_eq!(in_words(Limits::default().fuel), "50 million");
+    }
+
+    #[test]
+    fn only_the_engine_recursion_limit_reads_as_recursion() {
+        let mut env = Environment::new();
+        env.set_recursion_limit(8);
+        let e = env.render_str("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", ()).unwrap_err();
+        assert!(is_recursion_limit(&e));
+        assert!(!is_recursion_limit(&minijinja::Error::new(ErrorKind::InvalidOperation, "cannot do that")));
+        let e = env.render_str("{{ 1 + }}", ()).unwrap_err();
+        assert!(!is_recursion_limit(&e));
     }
 
     #[test]
