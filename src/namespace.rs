@@ -59,7 +59,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::manifest::SourceSpan;
+    use crate::manifest::TemplateOrigin;
 
     #[test]
     fn values_win_over_the_component() {
@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn only_namespaced_objects_without_one_get_it() {
-        let src = SourceSpan { template: Arc::from("a/v1/x.yaml"), doc: 0 };
+        let src = TemplateOrigin { template: Arc::from("a/v1/x.yaml"), doc: 0 };
         let mk = |v: Value| Resource::new(v, src.clone()).unwrap();
         let mut rs = vec![
             mk(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": {}}})),

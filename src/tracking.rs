@@ -157,7 +157,7 @@ fn validate_key(key: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::SourceSpan;
+    use crate::manifest::TemplateOrigin;
     use serde_json::json;
     use std::sync::Arc;
 
@@ -224,7 +224,7 @@ mod tests {
 
     #[test]
     fn every_object_but_crds_is_labelled() {
-        let src = SourceSpan { template: Arc::from("shop/v1/x.yaml"), doc: 0 };
+        let src = TemplateOrigin { template: Arc::from("shop/v1/x.yaml"), doc: 0 };
         let mk = |v: Value| Resource::new(v, src.clone()).unwrap();
         let mut rs = vec![
             mk(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}})),

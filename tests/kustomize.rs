@@ -30,7 +30,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use serde_json::Value;
-use strata::manifest::{Resource, SourceSpan};
+use strata::manifest::{Resource, TemplateOrigin};
 use strata::patch::{self, ApplyOptions};
 use strata::source::{Fs, SourceInfo, WorkTreeSource};
 use strata::yaml;
@@ -72,7 +72,8 @@ fn run_strata(dir: &Path) -> Result<Objects, String> {
         if body.is_null() {
             continue;
         }
-        resources.push(Resource::new(body, SourceSpan { template: template.clone(), doc }).map_err(|d| d.render())?);
+        resources
+            .push(Resource::new(body, TemplateOrigin { template: template.clone(), doc }).map_err(|d| d.render())?);
     }
     let k = patch::load(&fs, "").map_err(|e| e.to_string())?.ok_or("no kustomization.yaml")?;
     let out = patch::apply(resources, &k, &ApplyOptions::default()).map_err(|e| e.to_string())?;

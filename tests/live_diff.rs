@@ -176,7 +176,7 @@ fn a_changed_render_shows_exactly_what_changes() {
         serde_json::to_string(&r).unwrap(),
         strata::diff::text::render(&printed, Default::default()),
         strata::diff::markdown::render(&printed, &Default::default()),
-        strata::diff::json::render(&printed, false)
+        strata::diff::json::render(&printed, strata::diff::json::JsonOptions::default())
     );
     for leak in ["old-password", "new-password", "b2xkLXBhc3N3b3Jk", "bmV3LXBhc3N3b3Jk"] {
         assert!(!all.contains(leak), "{leak} leaked");

@@ -129,7 +129,7 @@ fn print(report: &diff::Report, args: &DiffArgs) -> Result<Outcome, Error> {
                 report,
                 &markdown::MarkdownOptions { stat: args.stat, command: Some(command_line(args)), ..Default::default() },
             ),
-            Format::Json => diff::json::render(report, args.stat),
+            Format::Json => diff::json::render(report, diff::json::JsonOptions { stat: args.stat }),
         }
     };
     super::write_stdout(out.as_bytes())?;

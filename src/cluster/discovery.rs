@@ -147,12 +147,12 @@ pub fn resolve(catalog: &Catalog, resource: &Resource, crds: &[&Resource]) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::SourceSpan;
+    use crate::manifest::TemplateOrigin;
     use serde_json::json;
     use std::sync::Arc;
 
     fn res(v: Value) -> Resource {
-        Resource::new(v, SourceSpan { template: Arc::from("shop/v1/x.yaml"), doc: 0 }).unwrap()
+        Resource::new(v, TemplateOrigin { template: Arc::from("shop/v1/x.yaml"), doc: 0 }).unwrap()
     }
 
     fn catalog() -> Catalog {

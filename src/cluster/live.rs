@@ -267,6 +267,28 @@ fn assemble(
     listed: &[Fetched],
     opts: &LiveOptions,
 ) -> Result<EnvironmentReport, Vec<Diagnostic>> {
+    let (mut entries, diags) = rendered_entries(env, planned, objects, opts);
+    entries.extend(prune_entries(targets, planned, listed, opts));
+    let targets = targets
+        .iter()
+        .map(|t| TargetInfo {
+            address: t.target.address(),
+            component: t.target.component.clone(),
+            environment: t.target.environment.clone(),
+            version: t.target.version.clone(),
+        })
+        .collect();
+    if diags.is_empty() { Ok(EnvironmentReport { environment: env.to_string(), targets, entries }) } else { Err(diags) }
+}
+
+/// One entry per rendered object, in plan order, from its fetched object (one per
+/// served plan entry); an object whose namespace nothing creates is a problem instead.
+fn rendered_entries(
+    env: &str,
+    planned: &[Planned<'_>],
+    objects: &[Fetched],
+    opts: &LiveOptions,
+) -> (Vec<Entry>, Vec<Diagnostic>) {
     let mut entries = Vec::new();
     let mut diags = Vec::new();
     let rendered_namespaces: BTreeSet<&str> = planned
@@ -308,14 +330,7 @@ fn assemble(
                             ..base
                         }
                     } else {
-                        diags.push(
-                            Diagnostic::error(format!("namespace `{ns}` of `{}` does not exist on the cluster", p.id))
-                                .at(p.resource.source.template.to_string())
-                                .note(format!("no target of environment `{env}` renders it"))
-                                .hint(format!(
-                                    "create namespace `{ns}`, or render it (a `Namespace` object) in this environment"
-                                )),
-                        );
+                        diags.push(missing_namespace(env, p, ns));
                         continue;
                     }
                 }
@@ -327,8 +342,24 @@ fn assemble(
         };
         entries.push(entry);
     }
+    (entries, diags)
+}
 
-    // Prunes: tracked objects of this environment's targets that it no longer renders.
+fn missing_namespace(env: &str, p: &Planned<'_>, ns: &str) -> Diagnostic {
+    Diagnostic::error(format!("namespace `{ns}` of `{}` does not exist on the cluster", p.id))
+        .at(p.resource.source.template.to_string())
+        .note(format!("no target of environment `{env}` renders it"))
+        .hint(format!("create namespace `{ns}`, or render it (a `Namespace` object) in this environment"))
+}
+
+/// Prunes: tracked objects of this environment's targets that it no longer renders,
+/// by identity.
+fn prune_entries(
+    targets: &[&CompiledTarget],
+    planned: &[Planned<'_>],
+    listed: &[Fetched],
+    opts: &LiveOptions,
+) -> Vec<Entry> {
     let rendered: BTreeSet<&ResId> = planned.iter().map(|p| &p.id).collect();
     let owner: BTreeMap<String, String> =
         targets.iter().map(|t| (tracking::label_value(&t.target.address()), t.target.address())).collect();
@@ -369,17 +400,7 @@ fn assemble(
             );
         }
     }
-    entries.extend(prunes.into_values());
-    let targets = targets
-        .iter()
-        .map(|t| TargetInfo {
-            address: t.target.address(),
-            component: t.target.component.clone(),
-            environment: t.target.environment.clone(),
-            version: t.target.version.clone(),
-        })
-        .collect();
-    if diags.is_empty() { Ok(EnvironmentReport { environment: env.to_string(), targets, entries }) } else { Err(diags) }
+    prunes.into_values().collect()
 }
 
 /// Compares the live object with the dry-run result.

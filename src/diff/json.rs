@@ -29,15 +29,22 @@ use serde_json::{Map, Value, json};
 
 use super::{Counts, Report, Side, Status, Vocabulary};
 
+/// Knobs of the JSON report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonOptions {
+    /// Counts and names only, no diffs (`--stat`).
+    pub stat: bool,
+}
+
 /// Renders the report as pretty-printed JSON with a final newline.
-pub fn render(report: &Report, stat: bool) -> String {
-    let v = to_value(report, stat);
+pub fn render(report: &Report, opts: JsonOptions) -> String {
+    let v = to_value(report, opts);
     let mut s = serde_json::to_string_pretty(&v).expect("JSON values serialize");
     s.push('\n');
     s
 }
 
-pub fn to_value(report: &Report, stat: bool) -> Value {
+pub fn to_value(report: &Report, opts: JsonOptions) -> Value {
     let words = report.words;
     let envs: Vec<Value> = report
         .environments
@@ -64,7 +71,7 @@ pub fn to_value(report: &Report, stat: bool) -> Value {
                             if let Some(note) = &c.note {
                                 r.insert("note".into(), json!(note));
                             }
-                            if !stat {
+                            if !opts.stat {
                                 r.insert("diff".into(), json!(c.diff));
                             }
                             Value::Object(r)

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status, TargetReport, Vocabulary};
+use super::{EnvironmentReport, Report, Status, TargetReport, Vocabulary};
 
 /// Knobs of the markdown report.
 #[derive(Debug, Clone)]
@@ -33,7 +33,33 @@ const NOTE_RESERVE: usize = 1_500;
 
 /// Renders the report as GitHub-flavoured markdown, at most `opts.max_chars` characters.
 pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
-    let words = report.words;
+    let touched: Vec<&EnvironmentReport> = report.touched_environments().collect();
+    let mut out = heading(report, &touched);
+    if touched.is_empty() {
+        return out;
+    }
+    let budget = opts.max_chars.saturating_sub(NOTE_RESERVE);
+    let table = summary_table(report, &touched, out.len(), budget);
+    out.push_str(&table.text);
+    out.push('\n');
+    let blocks = target_blocks(&touched, report.words, opts.stat, out.len(), budget);
+    out.push_str(&blocks.text);
+    if table.rows_cut + blocks.shortened.len() + blocks.left_out.len() > 0 {
+        out.push_str(&cut_note(table.rows_cut, &blocks.shortened, &blocks.left_out, opts));
+    }
+    // The note is bounded by its reserve; this only guards a tiny `max_chars`.
+    if out.len() > opts.max_chars {
+        let mut end = opts.max_chars;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+    }
+    out
+}
+
+/// The title and the one-line summary (the whole comment when nothing differs).
+fn heading(report: &Report, touched: &[&EnvironmentReport]) -> String {
     let mut head = String::new();
     let _ = writeln!(
         head,
@@ -41,7 +67,6 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
         code(&report.before.describe()),
         code(&report.after.describe())
     );
-    let touched: Vec<_> = report.touched_environments().collect();
     if touched.is_empty() {
         let _ = writeln!(
             head,
@@ -50,16 +75,27 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
             plural(report.environments.len()),
             report.describe()
         );
-        return head;
+    } else {
+        let _ = writeln!(
+            head,
+            "**{}**: {}.\n",
+            super::environments_differ(touched.len(), report.environments.len()),
+            report.describe()
+        );
     }
-    let _ = writeln!(
-        head,
-        "**{}**: {}.\n",
-        super::environments_differ(touched.len(), report.environments.len()),
-        report.describe()
-    );
+    head
+}
 
-    // The table: one row per target that differs.
+/// The summary table and how many of its rows did not fit.
+struct Table {
+    text: String,
+    rows_cut: usize,
+}
+
+/// One row per target that differs, while the comment (`used` characters before the
+/// table) stays within `budget`.
+fn summary_table(report: &Report, touched: &[&EnvironmentReport], used: usize, budget: usize) -> Table {
+    let words = report.words;
     let cols = columns(words);
     let mut table = String::new();
     let _ = write!(table, "| Environment | Target | Version |");
@@ -72,15 +108,14 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
     }
     table.push('\n');
     let mut rows_cut = 0;
-    let budget = opts.max_chars.saturating_sub(NOTE_RESERVE);
-    for env in &touched {
+    for env in touched {
         for t in env.targets.iter().filter(|t| t.counts.differs()) {
             let mut row = format!("| {} | {} | {} |", cell(&env.environment), cell(&t.address), cell(&t.versions()));
             for s in cols {
                 let _ = write!(row, " {} |", t.counts.get(*s));
             }
             row.push('\n');
-            if head.len() + table.len() + row.len() > budget {
+            if used + table.len() + row.len() > budget {
                 rows_cut += 1;
             } else {
                 table.push_str(&row);
@@ -91,18 +126,28 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
     if unchanged > 0 {
         let _ = writeln!(table, "\n{unchanged} environment{} without differences.", plural(unchanged));
     }
-    let mut out = head;
-    out.push_str(&table);
-    out.push('\n');
+    Table { text: table, rows_cut }
+}
 
-    // The blocks. Every target gets at least its names block while those fit; then
-    // blocks are upgraded to show their diffs, in report order, while the total fits.
+/// The target blocks that fit, and the targets whose diffs or blocks did not.
+struct Blocks {
+    text: String,
+    /// Targets shown without their diffs.
+    shortened: Vec<String>,
+    /// Targets not shown at all.
+    left_out: Vec<String>,
+}
+
+/// Every target gets at least its names block while those fit (`used` characters come
+/// before them); then blocks are upgraded to show their diffs, in report order, while
+/// the total fits in `budget`. With `stat`, no block shows diffs.
+fn target_blocks(touched: &[&EnvironmentReport], words: Vocabulary, stat: bool, used: usize, budget: usize) -> Blocks {
     let blocks: Vec<(&TargetReport, String, Option<String>)> = touched
         .iter()
         .flat_map(|env| env.targets.iter().filter(|t| t.counts.differs()))
-        .map(|t| (t, block(t, words, false), (!opts.stat).then(|| block(t, words, true))))
+        .map(|t| (t, block(t, words, Detail::Names), (!stat).then(|| block(t, words, Detail::Diffs))))
         .collect();
-    let mut used = out.len();
+    let mut used = used;
     let mut chosen: Vec<Option<&str>> = Vec::with_capacity(blocks.len());
     let mut left_out: Vec<String> = Vec::new();
     for (t, names, _) in &blocks {
@@ -125,21 +170,7 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
             shortened.push(t.address.clone());
         }
     }
-    for b in chosen.into_iter().flatten() {
-        out.push_str(b);
-    }
-    if rows_cut + shortened.len() + left_out.len() > 0 {
-        out.push_str(&cut_note(rows_cut, &shortened, &left_out, opts));
-    }
-    // The note is bounded by its reserve; this only guards a tiny `max_chars`.
-    if out.len() > opts.max_chars {
-        let mut end = opts.max_chars;
-        while !out.is_char_boundary(end) {
-            end -= 1;
-        }
-        out.truncate(end);
-    }
-    out
+    Blocks { text: chosen.into_iter().flatten().collect(), shortened, left_out }
 }
 
 /// The statuses that get a table column: unchanged last, conflicts only against a cluster.
@@ -150,8 +181,17 @@ fn columns(words: Vocabulary) -> &'static [Status] {
     }
 }
 
-/// One target's collapsible block; with `diffs`, each resource's diff in a fence.
-fn block(t: &TargetReport, words: Vocabulary, diffs: bool) -> String {
+/// How much a target's block shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// The resources' names and statuses.
+    Names,
+    /// The names, then each resource's diff in a fence.
+    Diffs,
+}
+
+/// One target's collapsible block.
+fn block(t: &TargetReport, words: Vocabulary, detail: Detail) -> String {
     let mut b = String::new();
     let presence = t.presence().map(|s| format!(" ({})", words.word(s))).unwrap_or_default();
     let _ = writeln!(
@@ -167,7 +207,7 @@ fn block(t: &TargetReport, words: Vocabulary, diffs: bool) -> String {
             let _ = writeln!(b, "  {}", html(note));
         }
     }
-    if diffs {
+    if detail == Detail::Diffs {
         for c in t.changes.iter().filter(|c| !c.diff.is_empty()) {
             let fence = "`".repeat(longest_backtick_run(&c.diff).max(2) + 1);
             let _ = write!(b, "\n{fence}diff\n{}", c.diff);

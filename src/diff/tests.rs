@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::markdown::MarkdownOptions;
 use super::text::TextOptions;
 use super::*;
-use crate::manifest::SourceSpan;
+use crate::manifest::TemplateOrigin;
 use crate::repo::Target;
 
 /// A render of `(address, version, bodies)` targets.
@@ -26,7 +26,9 @@ fn compiled(targets: &[(&str, &str, Vec<Value>)]) -> Compiled {
                 resources: bodies
                     .iter()
                     .enumerate()
-                    .map(|(i, b)| Resource::new(b.clone(), SourceSpan { template: template.clone(), doc: i }).unwrap())
+                    .map(|(i, b)| {
+                        Resource::new(b.clone(), TemplateOrigin { template: template.clone(), doc: i }).unwrap()
+                    })
                     .collect(),
             }
         })
@@ -177,7 +179,7 @@ fn secret_values_are_masked_unless_asked() {
         for out in [
             text::render(&r, TextOptions::default()),
             markdown::render(&r, &MarkdownOptions::default()),
-            json::render(&r, false),
+            json::render(&r, json::JsonOptions::default()),
         ] {
             assert!(!out.contains(leak), "leaked {leak}: {out}");
         }
@@ -231,7 +233,7 @@ fn json_report_has_the_documented_shape() {
         &compiled(&[("web/east", "v1", vec![deploy(2)]), ("api/east", "v1", vec![cm("c", json!({}))])]),
         &opts(),
     );
-    let v: Value = serde_json::from_str(&json::render(&r, false)).unwrap();
+    let v: Value = serde_json::from_str(&json::render(&r, json::JsonOptions::default())).unwrap();
     assert_eq!(v["differs"], true);
     assert_eq!(v["counts"], json!({"added": 1, "removed": 0, "changed": 1, "unchanged": 0}));
     let env = &v["environments"][0];
@@ -247,7 +249,7 @@ fn json_report_has_the_documented_shape() {
         (Some("apps"), Some("Deployment"), Some("shop"))
     );
     assert!(res["diff"].as_str().unwrap().contains("+  replicas: 2"));
-    let stat: Value = serde_json::from_str(&json::render(&r, true)).unwrap();
+    let stat: Value = serde_json::from_str(&json::render(&r, json::JsonOptions { stat: true })).unwrap();
     assert!(stat["environments"][0]["targets"][1]["resources"][0].get("diff").is_none());
 }
 
@@ -328,7 +330,7 @@ fn cluster_vocabulary_renames_statuses() {
     r.words = Vocabulary::Cluster;
     let t = text::render(&r, TextOptions::default());
     assert!(t.contains("+ create apps/Deployment/shop/web"), "{t}");
-    let v: Value = serde_json::from_str(&json::render(&r, true)).unwrap();
+    let v: Value = serde_json::from_str(&json::render(&r, json::JsonOptions { stat: true })).unwrap();
     assert_eq!(v["counts"], json!({"create": 1, "prune": 0, "update": 0, "conflict": 0, "unchanged": 0}));
 }
 

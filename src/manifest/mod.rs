@@ -65,9 +65,9 @@ pub fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
 }
 
-/// Where a resource came from.
+/// Where a resource came from: the template file and which document of its output.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SourceSpan {
+pub struct TemplateOrigin {
     /// Repository-relative path of the template file.
     pub template: Arc<str>,
     /// 0-based index of the document inside the template's output.
@@ -79,11 +79,11 @@ pub struct SourceSpan {
 pub struct Resource {
     pub id: ResId,
     pub body: Value,
-    pub source: SourceSpan,
+    pub source: TemplateOrigin,
 }
 
 impl Resource {
-    pub fn new(body: Value, source: SourceSpan) -> Result<Resource, Diagnostic> {
+    pub fn new(body: Value, source: TemplateOrigin) -> Result<Resource, Diagnostic> {
         let id = ResId::of(&body).map_err(|m| {
             Diagnostic::error(format!("document {} is not a Kubernetes object: {m}", source.doc + 1))
                 .at(source.template.to_string())
@@ -218,10 +218,10 @@ mod tests {
 
     #[test]
     fn duplicates_are_found() {
-        let src = SourceSpan { template: Arc::from("a/v1/x.yaml"), doc: 0 };
+        let src = TemplateOrigin { template: Arc::from("a/v1/x.yaml"), doc: 0 };
         let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
         let r1 = Resource::new(body.clone(), src.clone()).unwrap();
-        let r2 = Resource::new(body, SourceSpan { doc: 1, ..src }).unwrap();
+        let r2 = Resource::new(body, TemplateOrigin { doc: 1, ..src }).unwrap();
         let d = check_duplicates([&r1, &r2], "a/east");
         assert_eq!(d.len(), 1);
         assert!(d[0].message.contains("duplicate resource `ConfigMap/c`"));

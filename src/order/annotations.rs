@@ -113,13 +113,13 @@ pub fn reference(id: &ResId) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::SourceSpan;
+    use crate::manifest::TemplateOrigin;
     use serde_json::{Value, json};
     use std::sync::Arc;
 
     fn object(annotations: Value) -> Resource {
         let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "shop", "annotations": annotations}});
-        Resource::new(body, SourceSpan { template: Arc::from("web/v1/cm.yaml"), doc: 0 }).unwrap()
+        Resource::new(body, TemplateOrigin { template: Arc::from("web/v1/cm.yaml"), doc: 0 }).unwrap()
     }
 
     #[test]

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::manifest::SourceSpan;
+use crate::manifest::TemplateOrigin;
 
 fn target(component: &str) -> Target {
     Target {
@@ -42,7 +42,7 @@ fn obj(spec: &str, annotations: &[(&str, &str)]) -> Resource {
         body["spec"] = json!({"group": group, "names": {"kind": k, "plural": plural}, "scope": "Namespaced"});
     }
     let template = format!("x/v1/{}.yaml", id.replace('/', "-"));
-    Resource::new(body, SourceSpan { template: Arc::from(template.as_str()), doc: 0 }).unwrap()
+    Resource::new(body, TemplateOrigin { template: Arc::from(template.as_str()), doc: 0 }).unwrap()
 }
 
 fn graph(edges: &[(&str, &[&str])]) -> ComponentGraph {

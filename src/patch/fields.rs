@@ -201,31 +201,47 @@ pub fn union(mut a: Vec<FieldSpec>, b: Vec<FieldSpec>) -> Vec<FieldSpec> {
     a
 }
 
-/// Calls `f` on the node at `path` in `node`, entering lists item by item and creating
-/// missing maps along the way when `create` is set. `f` receives `Value::Null` for a
-/// created leaf; a leaf it leaves null is removed again.
+/// What [`visit`] does where a field of the path is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Create the missing maps along the way (not lists).
+    Create,
+    /// Leave the object alone.
+    Skip,
+}
+
+impl FieldSpec {
+    /// Whether this spec creates missing fields.
+    pub fn missing(&self) -> Missing {
+        if self.create { Missing::Create } else { Missing::Skip }
+    }
+}
+
+/// Calls `f` on the node at `path` in `node`, entering lists item by item and, with
+/// [`Missing::Create`], creating missing maps along the way. `f` receives `Value::Null`
+/// for a created leaf; a leaf it leaves null is removed again.
 pub fn visit(
     node: &mut Value,
     path: &[Segment],
-    create: bool,
+    missing: Missing,
     f: &mut dyn FnMut(&mut Value) -> Result<(), String>,
 ) -> Result<(), String> {
     if let Value::Array(items) = node {
         for item in items {
-            visit(item, path, create, f)?;
+            visit(item, path, missing, f)?;
         }
         return Ok(());
     }
     let Some((seg, rest)) = path.split_first() else { return f(node) };
     let Value::Object(map) = node else { return Ok(()) };
     if !map.contains_key(&seg.name) || map[&seg.name].is_null() {
-        if !create || seg.list {
+        if missing == Missing::Skip || seg.list {
             return Ok(());
         }
         let fresh = if rest.is_empty() { Value::Null } else { Value::Object(Map::new()) };
         map.insert(seg.name.clone(), fresh);
         let child = map.get_mut(&seg.name).expect("just inserted");
-        visit(child, rest, create, f)?;
+        visit(child, rest, missing, f)?;
         if child.is_null() {
             map.shift_remove(&seg.name);
         }
@@ -235,7 +251,7 @@ pub fn visit(
     if seg.list && !child.is_array() {
         return Ok(());
     }
-    visit(child, rest, create, f)
+    visit(child, rest, missing, f)
 }
 
 /// Sets `entries` in the map at each place `specs` name (labels, annotations).
@@ -249,7 +265,7 @@ pub fn set_entries(
         if !spec.applies_to(gvk.0, gvk.1, gvk.2) {
             continue;
         }
-        visit(body, &spec.path, spec.create, &mut |leaf| {
+        visit(body, &spec.path, spec.missing(), &mut |leaf| {
             if leaf.is_null() {
                 *leaf = Value::Object(Map::new());
             }

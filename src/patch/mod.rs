@@ -36,7 +36,7 @@ pub use kustomization::{Kustomization, Patch, PatchBody, load, parse};
 
 use crate::diag::{Diagnostic, Error};
 use crate::manifest::{self, Resource};
-use fields::FieldSpec;
+use fields::{FieldSpec, Missing};
 use kustomization::Span;
 use schema::Schema;
 use select::{Candidate, Selector};
@@ -126,16 +126,15 @@ impl Item {
     }
 }
 
-/// Applies `k` to `resources`.
+/// Applies `k` to `resources`, transform by transform in kustomize's order.
 pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -> Result<Vec<Resource>, Error> {
     let mut items: Vec<Item> = resources.into_iter().chain(k.resources.iter().cloned()).map(Item::new).collect();
     let crds: Vec<Resource> =
         items.iter().filter(|i| i.res.id.kind == "CustomResourceDefinition").map(|i| i.res.clone()).collect();
-    let schema = Schema::builtin();
-    let cx = Cx { opts, crds: &crds, schema };
+    let patcher = Patcher { opts, crds: &crds, schema: Schema::builtin() };
 
     for p in k.patches_strategic_merge.iter().chain(&k.patches) {
-        cx.apply_patch(&mut items, p)?;
+        patcher.apply_patch(&mut items, p)?;
     }
     if let Some(ns) = &k.namespace {
         names::set_namespace(&mut items, ns, &crds).map_err(|e| Diagnostic::error(e).at(k.path.clone()))?;
@@ -143,6 +142,18 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
     if !k.name_prefix.is_empty() || !k.name_suffix.is_empty() {
         names::add_prefix_suffix(&mut items, &k.name_prefix, &k.name_suffix);
     }
+    set_labels_and_annotations(&mut items, k)?;
+    for p in &k.patches_json6902 {
+        patcher.apply_patch(&mut items, p)?;
+    }
+    set_replicas(&mut items, k)?;
+    set_images(&mut items, k)?;
+    names::fix_references(&mut items, &crds).map_err(|e| Diagnostic::error(e).at(k.path.clone()))?;
+    finish(items)
+}
+
+/// `labels`, then `commonLabels`, then `commonAnnotations`, on every object.
+fn set_labels_and_annotations(items: &mut [Item], k: &Kustomization) -> Result<(), Error> {
     // The field tables are built only for the transformers this kustomization uses.
     let common_labels = if k.common_labels.is_empty() {
         Vec::new()
@@ -159,20 +170,23 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
     let annotation_rule =
         (!k.common_annotations.is_empty()).then(|| (sorted(&k.common_annotations), &annotation_specs));
     for (pairs, specs) in label_rules.chain(annotation_rule) {
-        for item in &mut items {
+        for item in items.iter_mut() {
             let id = item.ident();
             fields::set_entries(&mut item.res.body, (&id.group, &id.version, &id.kind), specs, &pairs).map_err(
                 |e| Diagnostic::error(format!("cannot set labels or annotations on `{id}`: {e}")).at(k.path.clone()),
             )?;
         }
     }
-    for p in &k.patches_json6902 {
-        cx.apply_patch(&mut items, p)?;
-    }
+    Ok(())
+}
+
+/// `replicas`: each entry sets the count of the workloads it names (under any of their
+/// names in this kustomization) and must name one.
+fn set_replicas(items: &mut [Item], k: &Kustomization) -> Result<(), Error> {
     for rule in &k.replicas {
         let specs = FieldSpec::table(fields::REPLICAS);
         let mut found = false;
-        for item in &mut items {
+        for item in items.iter_mut() {
             let cur = item.ident();
             let hit =
                 item.prev.iter().chain(std::iter::once(&cur)).any(|id| {
@@ -183,7 +197,7 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
             }
             found = true;
             for s in specs.iter().filter(|s| s.applies_to(&cur.group, &cur.version, &cur.kind)) {
-                fields::visit(&mut item.res.body, &s.path, true, &mut |v| {
+                fields::visit(&mut item.res.body, &s.path, Missing::Create, &mut |v| {
                     *v = Value::from(rule.count);
                     Ok(())
                 })
@@ -200,13 +214,18 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
                     ),
                     "matches nothing",
                 )
-                .hint(available(&items, |_| true))
+                .hint(available(items, |_| true))
                 .into());
         }
     }
+    Ok(())
+}
+
+/// `images`: each entry rewrites the container images it names and must name one.
+fn set_images(items: &mut [Item], k: &Kustomization) -> Result<(), Error> {
     for (i, rule) in k.images.iter().enumerate() {
         let mut found = false;
-        for item in &mut items {
+        for item in items.iter_mut() {
             let kind = item.res.id.kind.clone();
             found |= fields::set_images(&mut item.res.body, &kind, rule);
         }
@@ -218,8 +237,11 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
                 .into());
         }
     }
-    names::fix_references(&mut items, &crds).map_err(|e| Diagnostic::error(e).at(k.path.clone()))?;
+    Ok(())
+}
 
+/// The transformed resources, with their identities read again from their bodies.
+fn finish(items: Vec<Item>) -> Result<Vec<Resource>, Error> {
     let mut out = Vec::with_capacity(items.len());
     for mut item in items {
         // Kustomize rewrites every object's annotations (it keeps its own bookkeeping
@@ -251,13 +273,15 @@ fn available(items: &[Item], filter: impl Fn(&Ident) -> bool) -> String {
     }
 }
 
-struct Cx<'a> {
+/// What applying a patch needs besides the items: the options, the kustomization's
+/// CustomResourceDefinitions (which kinds are cluster-scoped) and the merge-key schema.
+struct Patcher<'a> {
     opts: &'a ApplyOptions,
     crds: &'a [Resource],
     schema: &'a Schema,
 }
 
-impl Cx<'_> {
+impl Patcher<'_> {
     fn cluster_scoped(&self, id: &Ident) -> bool {
         manifest::is_cluster_scoped(&id.group, &id.kind, self.crds)
     }
@@ -414,9 +438,10 @@ impl Cx<'_> {
         // items are dropped with it.
         let body = std::mem::take(&mut item.res.body);
         let merged = strategic::merge(body, &patch, root).map_err(|e| {
-            let segs: Vec<String> = e.path.split('.').take_while(|s| !s.contains('[')).map(str::to_string).collect();
+            let field_path: Vec<String> =
+                e.path.split('.').take_while(|s| !s.contains('[')).map(str::to_string).collect();
             p.text
-                .locate(&segs)
+                .locate(&field_path)
                 .diag(format!("strategic merge patch failed on `{before}`: {e}"), "")
                 .note(format!("patch `{}` of {}", p.entry, p.at.file))
         });
@@ -486,7 +511,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::manifest::SourceSpan;
+    use crate::manifest::TemplateOrigin;
     use crate::source::{Fs, MemorySource};
 
     const RENDERED: &str = "\
@@ -516,7 +541,7 @@ data:
         let docs = crate::yaml::parse_documents(RENDERED).unwrap();
         docs.into_iter()
             .enumerate()
-            .map(|(doc, b)| Resource::new(b, SourceSpan { template: Arc::from("web/v1/all.yaml"), doc }).unwrap())
+            .map(|(doc, b)| Resource::new(b, TemplateOrigin { template: Arc::from("web/v1/all.yaml"), doc }).unwrap())
             .collect()
     }
 

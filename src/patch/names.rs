@@ -12,7 +12,7 @@
 
 use serde_json::Value;
 
-use super::fields::{Segment, parse_path, visit};
+use super::fields::{Missing, Segment, parse_path, visit};
 use super::{Ident, Item};
 use crate::manifest;
 
@@ -36,16 +36,21 @@ pub fn set_namespace(items: &mut [Item], ns: &str, crds: &[crate::manifest::Reso
             set_string(body, &["metadata", "namespace"], ns);
         }
         if id.group == "apiregistration.k8s.io" && id.kind == "APIService" {
-            visit(body, &parse_path("spec/service/namespace"), true, &mut |v| {
+            visit(body, &parse_path("spec/service/namespace"), Missing::Create, &mut |v| {
                 *v = Value::String(ns.to_string());
                 Ok(())
             })?;
         }
         if id.group == "apiextensions.k8s.io" && id.kind == "CustomResourceDefinition" {
-            visit(body, &parse_path("spec/conversion/webhook/clientConfig/service/namespace"), false, &mut |v| {
-                *v = Value::String(ns.to_string());
-                Ok(())
-            })?;
+            visit(
+                body,
+                &parse_path("spec/conversion/webhook/clientConfig/service/namespace"),
+                Missing::Skip,
+                &mut |v| {
+                    *v = Value::String(ns.to_string());
+                    Ok(())
+                },
+            )?;
         }
         if (id.kind == "RoleBinding" || id.kind == "ClusterRoleBinding")
             && let Some(Value::Array(subjects)) = body.get_mut("subjects")
@@ -259,13 +264,13 @@ pub fn fix_references(items: &mut [Item], crds: &[crate::manifest::Resource]) ->
                     me_cluster
                         || r.cluster_scoped
                         || r.cur.kind == "ServiceAccount"
-                        || effective_ns(&r.cur.namespace, false) == me_ns
+                        || namespace_or_default(&r.cur.namespace) == me_ns
                 })
                 .collect();
             if candidates.is_empty() {
                 continue;
             }
-            visit(&mut item.res.body, &rule.path, false, &mut |node| match node {
+            visit(&mut item.res.body, &rule.path, Missing::Skip, &mut |node| match node {
                 Value::String(_) => rewrite_scalar(node, &candidates),
                 Value::Object(_) => rewrite_mapping(node, &candidates),
                 _ => Ok(()),
@@ -278,13 +283,12 @@ pub fn fix_references(items: &mut [Item], crds: &[crate::manifest::Resource]) ->
 
 /// `default` for an empty namespace, a marker for cluster-scoped objects.
 pub fn effective_ns(ns: &str, cluster_scoped: bool) -> String {
-    if cluster_scoped {
-        "~cluster".to_string()
-    } else if ns.is_empty() {
-        "default".to_string()
-    } else {
-        ns.to_string()
-    }
+    if cluster_scoped { "~cluster".to_string() } else { namespace_or_default(ns) }
+}
+
+/// The namespace of a namespaced object: `default` when it names none.
+pub fn namespace_or_default(ns: &str) -> String {
+    if ns.is_empty() { "default".to_string() } else { ns.to_string() }
 }
 
 fn pick<'a>(old: &str, candidates: &[&'a Referral]) -> Result<Option<&'a Referral>, String> {
@@ -316,14 +320,14 @@ fn rewrite_mapping(node: &mut Value, candidates: &[&Referral]) -> Result<(), Str
     let in_ns: Vec<&Referral> = match node.get("namespace").and_then(Value::as_str) {
         None => candidates.to_vec(),
         Some(ns) => {
-            let want = effective_ns(ns, false);
+            let want = namespace_or_default(ns);
             let by_original: Vec<&Referral> = candidates
                 .iter()
                 .copied()
-                .filter(|r| r.prev.first().is_some_and(|p| effective_ns(&p.namespace, false) == want))
+                .filter(|r| r.prev.first().is_some_and(|p| namespace_or_default(&p.namespace) == want))
                 .collect();
             if by_original.is_empty() {
-                candidates.iter().copied().filter(|r| effective_ns(&r.cur.namespace, false) == want).collect()
+                candidates.iter().copied().filter(|r| namespace_or_default(&r.cur.namespace) == want).collect()
             } else {
                 by_original
             }

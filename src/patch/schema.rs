@@ -210,131 +210,177 @@ impl Schema {
 /// Builds the table from OpenAPI v2 `definitions` (the generator behind `merge_keys.json`).
 #[cfg(test)]
 fn generate(openapi: &serde_json::Value) -> String {
-    use std::collections::{BTreeMap, BTreeSet};
-
     use serde_json::{Map, Value};
 
     let defs = openapi.get("definitions").unwrap_or(openapi).as_object().expect("definitions is an object");
-    let short = |r: &str| -> String {
-        let name = r.trim_start_matches("#/definitions/");
-        name.strip_prefix("io.k8s.").unwrap_or(name).to_string()
-    };
-    let ref_of = |v: Option<&Value>| v.and_then(|v| v.get("$ref")).and_then(Value::as_str).map(short);
-
-    // Every field that is a typed object, list or map, or carries a strategy.
-    let mut all: BTreeMap<String, BTreeMap<String, FieldEntry>> = BTreeMap::new();
     // Built-in types only: the server also publishes its custom resources
     // (`com.example.v1.Widget`), which kustomize and strategic merge treat as unknown.
     let defs: Map<String, Value> =
         defs.iter().filter(|(k, _)| k.starts_with("io.k8s.")).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let defs = &defs;
-    for (name, def) in defs {
-        let mut fields = BTreeMap::new();
-        for (fname, p) in def.get("properties").and_then(Value::as_object).into_iter().flatten() {
-            let mut e = FieldEntry::default();
-            if p.get("type").and_then(Value::as_str) == Some("array") {
-                e.list = Some(ref_of(p.get("items")).unwrap_or_default());
-            } else if let Some(ap) = p.get("additionalProperties") {
-                match ref_of(Some(ap)) {
-                    Some(r) => e.map = Some(r),
-                    None => continue,
+    let all = generator::typed_fields(&defs);
+    let keep = generator::reaching_a_strategy(&all);
+    let types = generator::kept_types(&all, &keep);
+    let kinds = generator::kinds(&defs, &keep);
+    generator::write(&kinds, &types)
+}
+
+/// The steps of [`generate`].
+#[cfg(test)]
+mod generator {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::{Map, Value};
+
+    use super::{FieldEntry, json};
+
+    /// Fields by name, by type name.
+    pub type Types = BTreeMap<String, BTreeMap<String, FieldEntry>>;
+
+    /// A type name without the `#/definitions/` and `io.k8s.` prefixes.
+    fn short(r: &str) -> String {
+        let name = r.trim_start_matches("#/definitions/");
+        name.strip_prefix("io.k8s.").unwrap_or(name).to_string()
+    }
+
+    fn ref_of(v: Option<&Value>) -> Option<String> {
+        v.and_then(|v| v.get("$ref")).and_then(Value::as_str).map(short)
+    }
+
+    /// Every field that is a typed object, list or map, or carries a strategy.
+    pub fn typed_fields(defs: &Map<String, Value>) -> Types {
+        let mut all = Types::new();
+        for (name, def) in defs {
+            let mut fields = BTreeMap::new();
+            for (fname, p) in def.get("properties").and_then(Value::as_object).into_iter().flatten() {
+                if let Some(e) = field_entry(p)
+                    && e != FieldEntry::default()
+                {
+                    fields.insert(fname.clone(), e);
                 }
-            } else if let Some(r) = ref_of(Some(p)) {
-                e.object = Some(r);
             }
-            e.strategy = p.get("x-kubernetes-patch-strategy").and_then(Value::as_str).map(str::to_string);
-            e.key = p.get("x-kubernetes-patch-merge-key").and_then(Value::as_str).map(str::to_string);
-            if e.strategy.is_some() {
-                // List-map keys matter only where the list merges at all.
-                e.keys = p
-                    .get("x-kubernetes-list-map-keys")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-                    .unwrap_or_default();
+            all.insert(short(name), fields);
+        }
+        all
+    }
+
+    /// One property's entry; `None` for a map of untyped values.
+    fn field_entry(p: &Value) -> Option<FieldEntry> {
+        let mut e = FieldEntry::default();
+        if p.get("type").and_then(Value::as_str) == Some("array") {
+            e.list = Some(ref_of(p.get("items")).unwrap_or_default());
+        } else if let Some(ap) = p.get("additionalProperties") {
+            e.map = Some(ref_of(Some(ap))?);
+        } else if let Some(r) = ref_of(Some(p)) {
+            e.object = Some(r);
+        }
+        e.strategy = p.get("x-kubernetes-patch-strategy").and_then(Value::as_str).map(str::to_string);
+        e.key = p.get("x-kubernetes-patch-merge-key").and_then(Value::as_str).map(str::to_string);
+        if e.strategy.is_some() {
+            // List-map keys matter only where the list merges at all.
+            e.keys = p
+                .get("x-kubernetes-list-map-keys")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default();
+        }
+        Some(e)
+    }
+
+    /// The type a field leads to, if any.
+    fn child(e: &FieldEntry) -> Option<String> {
+        e.object.clone().or(e.list.clone()).or(e.map.clone()).filter(|s| !s.is_empty())
+    }
+
+    /// The types from which some strategy is reachable (a fixed point).
+    pub fn reaching_a_strategy(all: &Types) -> BTreeSet<String> {
+        let mut keep: BTreeSet<String> = BTreeSet::new();
+        loop {
+            let before = keep.len();
+            for (name, fields) in all {
+                if fields.values().any(|e| e.strategy.is_some() || child(e).is_some_and(|c| keep.contains(&c))) {
+                    keep.insert(name.clone());
+                }
             }
-            if e != FieldEntry::default() {
+            if keep.len() == before {
+                return keep;
+            }
+        }
+    }
+
+    /// The kept types with the fields that matter, references to dropped types emptied.
+    pub fn kept_types(all: &Types, keep: &BTreeSet<String>) -> Types {
+        let mut types = Types::new();
+        for name in keep {
+            let mut fields = BTreeMap::new();
+            for (fname, e) in &all[name] {
+                let c = child(e).filter(|c| keep.contains(c));
+                if e.strategy.is_none() && c.is_none() {
+                    continue;
+                }
+                let mut e = e.clone();
+                // Drop references to types with nothing to say.
+                for slot in [&mut e.object, &mut e.list, &mut e.map] {
+                    if slot.as_ref().is_some_and(|s| !s.is_empty() && !keep.contains(s)) {
+                        *slot = Some(String::new());
+                    }
+                }
+                if e.object.as_deref() == Some("") {
+                    e.object = None;
+                }
+                if e.map.as_deref() == Some("") {
+                    e.map = None;
+                }
                 fields.insert(fname.clone(), e);
             }
+            types.insert(name.clone(), fields);
         }
-        all.insert(short(name), fields);
+        types
     }
 
-    // Keep the types from which some strategy is reachable (a fixed point).
-    let child = |e: &FieldEntry| e.object.clone().or(e.list.clone()).or(e.map.clone()).filter(|s| !s.is_empty());
-    let mut keep: BTreeSet<String> = BTreeSet::new();
-    loop {
-        let before = keep.len();
-        for (name, fields) in &all {
-            if fields.values().any(|e| e.strategy.is_some() || child(e).is_some_and(|c| keep.contains(&c))) {
-                keep.insert(name.clone());
-            }
-        }
-        if keep.len() == before {
-            break;
-        }
-    }
-    let mut types: BTreeMap<String, BTreeMap<String, FieldEntry>> = BTreeMap::new();
-    for name in &keep {
-        let mut fields = BTreeMap::new();
-        for (fname, e) in &all[name] {
-            let c = child(e).filter(|c| keep.contains(c));
-            if e.strategy.is_none() && c.is_none() {
-                continue;
-            }
-            let mut e = e.clone();
-            // Drop references to types with nothing to say.
-            for slot in [&mut e.object, &mut e.list, &mut e.map] {
-                if slot.as_ref().is_some_and(|s| !s.is_empty() && !keep.contains(s)) {
-                    *slot = Some(String::new());
+    /// `group/version/Kind` → root type, for the kinds whose objects have something
+    /// to merge by strategy.
+    pub fn kinds(defs: &Map<String, Value>, keep: &BTreeSet<String>) -> BTreeMap<String, String> {
+        let mut kinds = BTreeMap::new();
+        for (name, def) in defs {
+            for gvk in def.get("x-kubernetes-group-version-kind").and_then(Value::as_array).into_iter().flatten() {
+                let g = gvk.get("group").and_then(Value::as_str).unwrap_or("");
+                let v = gvk.get("version").and_then(Value::as_str).unwrap_or("");
+                let k = gvk.get("kind").and_then(Value::as_str).unwrap_or("");
+                let n = short(name);
+                // Only kinds whose objects have something to merge by strategy, and not
+                // the generic wrappers (`WatchEvent`, `DeleteOptions`) listed under every group.
+                let is_list = k.ends_with("List") && def.pointer("/properties/items").is_some();
+                if !keep.contains(&n) || n.starts_with("apimachinery.") || is_list {
+                    continue;
                 }
+                let api_version = if g.is_empty() { v.to_string() } else { format!("{g}/{v}") };
+                kinds.insert(format!("{api_version}/{k}"), n);
             }
-            if e.object.as_deref() == Some("") {
-                e.object = None;
-            }
-            if e.map.as_deref() == Some("") {
-                e.map = None;
-            }
-            fields.insert(fname.clone(), e);
         }
-        types.insert(name.clone(), fields);
+        kinds
     }
 
-    let mut kinds = BTreeMap::new();
-    for (name, def) in defs {
-        for gvk in def.get("x-kubernetes-group-version-kind").and_then(Value::as_array).into_iter().flatten() {
-            let g = gvk.get("group").and_then(Value::as_str).unwrap_or("");
-            let v = gvk.get("version").and_then(Value::as_str).unwrap_or("");
-            let k = gvk.get("kind").and_then(Value::as_str).unwrap_or("");
-            let n = short(name);
-            // Only kinds whose objects have something to merge by strategy, and not
-            // the generic wrappers (`WatchEvent`, `DeleteOptions`) listed under every group.
-            let is_list = k.ends_with("List") && def.pointer("/properties/items").is_some();
-            if !keep.contains(&n) || n.starts_with("apimachinery.") || is_list {
-                continue;
+    /// The file, one entry a line.
+    pub fn write(kinds: &BTreeMap<String, String>, types: &Types) -> String {
+        let mut out = String::from("{\n  \"kinds\": {\n");
+        let n = kinds.len();
+        for (i, (k, v)) in kinds.iter().enumerate() {
+            out.push_str(&format!("    {}: {}{}\n", json(k), json(v), if i + 1 < n { "," } else { "" }));
+        }
+        out.push_str("  },\n  \"types\": {\n");
+        let n = types.len();
+        for (i, (name, fields)) in types.iter().enumerate() {
+            out.push_str(&format!("    {}: {{\n", json(name)));
+            let m = fields.len();
+            for (j, (fname, e)) in fields.iter().enumerate() {
+                let entry = serde_json::to_string(e).expect("serializes");
+                out.push_str(&format!("      {}: {}{}\n", json(fname), entry, if j + 1 < m { "," } else { "" }));
             }
-            let api_version = if g.is_empty() { v.to_string() } else { format!("{g}/{v}") };
-            kinds.insert(format!("{api_version}/{k}"), n);
+            out.push_str(&format!("    }}{}\n", if i + 1 < n { "," } else { "" }));
         }
+        out.push_str("  }\n}\n");
+        out
     }
-
-    let mut out = String::from("{\n  \"kinds\": {\n");
-    let n = kinds.len();
-    for (i, (k, v)) in kinds.iter().enumerate() {
-        out.push_str(&format!("    {}: {}{}\n", json(k), json(v), if i + 1 < n { "," } else { "" }));
-    }
-    out.push_str("  },\n  \"types\": {\n");
-    let n = types.len();
-    for (i, (name, fields)) in types.iter().enumerate() {
-        out.push_str(&format!("    {}: {{\n", json(name)));
-        let m = fields.len();
-        for (j, (fname, e)) in fields.iter().enumerate() {
-            let entry = serde_json::to_string(e).expect("serializes");
-            out.push_str(&format!("      {}: {}{}\n", json(fname), entry, if j + 1 < m { "," } else { "" }));
-        }
-        out.push_str(&format!("    }}{}\n", if i + 1 < n { "," } else { "" }));
-    }
-    out.push_str("  }\n}\n");
-    out
 }
 
 #[cfg(test)]

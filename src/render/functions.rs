@@ -8,15 +8,18 @@ use minijinja::value::Value;
 use minijinja::{Environment, Error, ErrorKind, State};
 use sha2::{Digest, Sha256};
 
+use super::Limits;
 use crate::yaml;
 
-pub fn register(env: &mut Environment<'static>) {
+pub fn register(env: &mut Environment<'static>, limits: Limits) {
+    let max_width = limits.indent_width;
+    let max_depth = limits.tpl_depth;
     env.add_filter("toYaml", to_yaml);
     env.add_filter("toJson", to_json);
     env.add_filter("fromYaml", from_yaml);
     env.add_filter("fromJson", from_json);
-    env.add_filter("indent", indent);
-    env.add_filter("nindent", nindent);
+    env.add_filter("indent", move |v: Value, width: usize| indent(v, width, max_width));
+    env.add_filter("nindent", move |v: Value, width: usize| nindent(v, width, max_width));
     env.add_filter("quote", quote);
     env.add_filter("squote", squote);
     env.add_filter("b64enc", b64enc);
@@ -24,8 +27,8 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("sha256sum", sha256sum);
     env.add_filter("required", required_filter);
     env.add_function("required", required_function);
-    env.add_filter("tpl", tpl);
-    env.add_function("tpl", tpl);
+    env.add_filter("tpl", move |state: &State, template: String| tpl(state, template, max_depth));
+    env.add_function("tpl", move |state: &State, template: String| tpl(state, template, max_depth));
     env.add_filter("trunc", trunc);
     env.add_filter("trimSuffix", trim_suffix);
     env.add_filter("trimPrefix", trim_prefix);
@@ -80,18 +83,18 @@ fn from_json(s: String) -> Result<Value, Error> {
     Ok(Value::from(minijinja::value::Serde(v)))
 }
 
-/// Helm's `indent`: every line, the first included, gets `width` spaces.
-fn indent(v: Value, width: usize) -> Result<String, Error> {
-    if width > 1024 {
-        return Err(invalid("indent width above 1024"));
+/// Helm's `indent`: every line, the first included, gets `width` spaces (at most `max_width`).
+fn indent(v: Value, width: usize, max_width: usize) -> Result<String, Error> {
+    if width > max_width {
+        return Err(invalid(format!("indent width above {max_width}")));
     }
     let pad = " ".repeat(width);
     let s = strval(&v);
     Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))
 }
 
-fn nindent(v: Value, width: usize) -> Result<String, Error> {
-    Ok(format!("\n{}", indent(v, width)?))
+fn nindent(v: Value, width: usize, max_width: usize) -> Result<String, Error> {
+    Ok(format!("\n{}", indent(v, width, max_width)?))
 }
 
 fn quote(v: Value) -> Result<String, Error> {
@@ -152,14 +155,12 @@ thread_local! {
     static TPL_DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
-/// The deepest `tpl` may nest (a value that renders itself would never end).
-const MAX_TPL_DEPTH: usize = 8;
-
-/// Helm's `tpl`: renders a string as a template with the current context.
-fn tpl(state: &State, template: String) -> Result<String, Error> {
+/// Helm's `tpl`: renders a string as a template with the current context, nested at
+/// most `max_depth` deep.
+fn tpl(state: &State, template: String, max_depth: usize) -> Result<String, Error> {
     let depth = TPL_DEPTH.with(|d| d.get());
-    if depth >= MAX_TPL_DEPTH {
-        return Err(invalid(format!("`tpl` nested more than {MAX_TPL_DEPTH} deep (does a value render itself?)")));
+    if depth >= max_depth {
+        return Err(invalid(format!("`tpl` nested more than {max_depth} deep (does a value render itself?)")));
     }
     let mut ctx = std::collections::BTreeMap::new();
     for name in super::CONTEXT_NAMES {
@@ -206,7 +207,7 @@ mod tests {
     fn render(src: &str) -> String {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        register(&mut env);
+        register(&mut env, Limits::default());
         env.render_str(src, minijinja::context! { x => "a\nb", m => minijinja::context!{ k => "on", n => 1 }, Values => minijinja::context!{ n => 1 } }).unwrap()
     }
 
@@ -244,7 +245,7 @@ mod tests {
     fn required_fails_with_the_message() {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        register(&mut env);
+        register(&mut env, Limits::default());
         let e = env.render_str("{{ required('db host is needed', nope) }}", minijinja::context! {}).unwrap_err();
         assert!(e.to_string().contains("db host is needed"), "{e}");
     }

@@ -11,13 +11,14 @@
 pub mod context;
 pub mod functions;
 
-use std::sync::Arc;
+use std::ops::Range;
+use std::sync::{Arc, LazyLock};
 
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Error, line_col};
-use crate::manifest::{Resource, SourceSpan};
+use crate::manifest::{Resource, TemplateOrigin};
 use crate::source::{self, Fs, SourceInfo};
 use crate::yaml;
 
@@ -33,11 +34,15 @@ pub struct Limits {
     pub fuel: u64,
     /// How deep macros, includes and imports may nest.
     pub recursion: usize,
+    /// How deep `tpl` may nest (a value that renders itself would never end).
+    pub tpl_depth: usize,
+    /// The widest `indent` / `nindent`.
+    pub indent_width: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { fuel: 50_000_000, recursion: 64 }
+        Limits { fuel: 50_000_000, recursion: 64, tpl_depth: 8, indent_width: 1024 }
     }
 }
 
@@ -63,6 +68,7 @@ pub struct VersionEnv {
     pub schema: Option<Arc<Value>>,
     env: Environment<'static>,
     fs: Fs,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for VersionEnv {
@@ -155,7 +161,7 @@ impl VersionEnv {
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_fuel(Some(limits.fuel));
         env.set_recursion_limit(limits.recursion);
-        functions::register(&mut env);
+        functions::register(&mut env, limits);
         let loader_fs = fs.clone();
         let loader_dir = version_dir.to_string();
         env.set_loader(move |name: &str| load_template(&loader_fs, &loader_dir, name));
@@ -168,6 +174,7 @@ impl VersionEnv {
             schema,
             env,
             fs: fs.clone(),
+            limits,
         };
         // Compile every template now, once, so syntax errors are reported once per version.
         let mut diags = Vec::new();
@@ -227,85 +234,52 @@ impl VersionEnv {
         let name = e.name().unwrap_or("<template>");
         let path = if name == "<string>" { self.version_dir.clone() } else { source::join(&self.version_dir, name) };
         let text = self.fs.read_string(&path).ok();
-        // An attribute lookup's range starts at the `.`; widen it over the
-        // object it is looked up on (`Values.database.host`).
-        let range = match (&text, e.range()) {
-            (Some(t), Some(r)) if r.end <= t.len() && t.is_char_boundary(r.start) => {
-                let b = t.as_bytes();
-                let mut start = r.start;
-                if b.get(start) == Some(&b'.') {
-                    while start > 0
-                        && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_' || b[start - 1] == b'.')
-                    {
-                        start -= 1;
-                    }
-                }
-                Some(start..r.end)
-            }
-            _ => e.range(),
-        };
+        let range = widen_over_lookups(text.as_deref(), e.range());
         let expr = match (&text, &range) {
             (Some(t), Some(r)) if r.end <= t.len() => t.get(r.clone()).map(|s| s.trim().to_string()),
             _ => None,
         };
-        // Narrow an undefined error to the `Values.…` path that is not set, when
-        // the failing expression is larger (a filter call with it as argument).
-        let mut narrowed: Option<(usize, String)> = None;
-        if let (ErrorKind::UndefinedError, Some(x), Some(cx), Some(r)) = (e.kind(), &expr, cx, range.clone())
-            && let Some((off, path)) = first_missing_values_path(x, &cx.values)
-        {
-            let lead =
-                text.as_deref().and_then(|t| t.get(r.clone())).map(|s| s.len() - s.trim_start().len()).unwrap_or(0);
-            narrowed = Some((r.start + lead + off, path));
+        let narrowed = narrow_to_missing_value(e, text.as_deref(), expr.as_deref(), range.clone(), cx);
+        let expr = narrowed.as_ref().map(|missing| missing.path.clone()).or(expr);
+        let (message, label) = self.describe(e, expr.as_deref());
+        let mut d = Diagnostic::error(message).at(path.clone());
+        d = point_at(d, &path, text.as_deref(), range, e.line(), narrowed.as_ref(), label);
+        if let Some(cx) = cx {
+            d = d.note(format!("rendering {}", cx.address));
         }
-        let expr = narrowed.as_ref().map(|(_, p)| p.clone()).or(expr);
+        self.explain(d, e, expr.as_deref())
+    }
+
+    /// The message and the caret's label for an error, by its kind.
+    fn describe(&self, e: &minijinja::Error, expr: Option<&str>) -> (String, &'static str) {
         let detail = e.detail().map(str::to_string);
-        let (message, label) = match e.kind() {
-            ErrorKind::UndefinedError => match &expr {
+        match e.kind() {
+            ErrorKind::UndefinedError => match expr {
                 Some(x) => (
                     format!("undefined value `{x}`"),
                     if x.starts_with("Values.") { "not set in any values layer" } else { "undefined" },
                 ),
                 None => ("undefined value".to_string(), "undefined"),
             },
-            ErrorKind::SyntaxError => {
-                (format!("template syntax error: {}", detail.clone().unwrap_or_default()), "here")
-            }
+            ErrorKind::SyntaxError => (format!("template syntax error: {}", detail.unwrap_or_default()), "here"),
             ErrorKind::OutOfFuel => (
                 "template does too much work: it ran out of fuel (a runaway loop or recursion?)".to_string(),
                 "while evaluating this",
             ),
             ErrorKind::TemplateNotFound => {
-                (format!("template not found: {}", detail.clone().unwrap_or_default()), "imported here")
+                (format!("template not found: {}", detail.unwrap_or_default()), "imported here")
             }
-            _ if detail.as_deref() == Some("recursion limit exceeded") => (
+            _ if is_recursion_limit(e) => (
                 "template recursion is too deep: a macro, include or import calls itself without end?".to_string(),
                 "while evaluating this",
             ),
-            _ => (detail.clone().unwrap_or_else(|| e.to_string()), "here"),
-        };
-        let mut d = Diagnostic::error(message).at(path.clone());
-        match (&text, range, e.line()) {
-            (Some(t), Some(_), _) if narrowed.is_some() => {
-                let (start, p) = narrowed.as_ref().expect("checked");
-                let (line, col) = line_col(t, *start);
-                d = d.with_source_line(t, line, col, p.chars().count(), label);
-            }
-            (Some(t), Some(r), _) if r.start <= t.len() => {
-                let (line, col) = line_col(t, r.start);
-                let len = t.get(r).map(|s| s.lines().next().unwrap_or("").chars().count()).unwrap_or(1);
-                d = d.with_source_line(t, line, col, len, label);
-            }
-            (Some(t), None, Some(line)) => {
-                d = d.with_source_line(t, line, 1, 1, label);
-            }
-            (None, _, Some(line)) => d = d.at_pos(path, line, 1),
-            _ => {}
+            _ => (detail.unwrap_or_else(|| e.to_string()), "here"),
         }
-        if let Some(cx) = cx {
-            d = d.note(format!("rendering {}", cx.address));
-        }
-        if let (ErrorKind::UndefinedError, Some(x)) = (e.kind(), &expr)
+    }
+
+    /// The hint for an undefined `Values.…`, and the limit an error ran into.
+    fn explain(&self, mut d: Diagnostic, e: &minijinja::Error, expr: Option<&str>) -> Diagnostic {
+        if let (ErrorKind::UndefinedError, Some(x)) = (e.kind(), expr)
             && let Some(rest) = x.strip_prefix("Values.")
         {
             let rest = rest.split(['|', ' ']).next().unwrap_or(rest);
@@ -314,14 +288,101 @@ impl VersionEnv {
                 self.version_dir
             ));
         }
-        if detail.as_deref() == Some("recursion limit exceeded") {
-            d = d.note("calls may nest 64 deep");
+        if is_recursion_limit(e) {
+            d = d.note(format!("calls may nest {} deep", self.limits.recursion));
         }
         if e.kind() == ErrorKind::OutOfFuel {
-            d = d.note("each template may execute 50 million instructions");
+            d = d.note(format!("each template may execute {} instructions", in_words(self.limits.fuel)));
         }
         d
     }
+}
+
+/// An attribute lookup's range starts at the `.`; widen it over the object it is
+/// looked up on (`Values.database.host`).
+fn widen_over_lookups(text: Option<&str>, range: Option<Range<usize>>) -> Option<Range<usize>> {
+    match (text, range) {
+        (Some(t), Some(r)) if r.end <= t.len() && t.is_char_boundary(r.start) => {
+            let b = t.as_bytes();
+            let mut start = r.start;
+            if b.get(start) == Some(&b'.') {
+                while start > 0
+                    && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_' || b[start - 1] == b'.')
+                {
+                    start -= 1;
+                }
+            }
+            Some(start..r.end)
+        }
+        (_, range) => range,
+    }
+}
+
+/// A `Values.…` path the merged values do not set, at its byte offset in the template.
+struct MissingValue {
+    offset: usize,
+    path: String,
+}
+
+/// Narrows an undefined error to the `Values.…` path that is not set, when the
+/// failing expression is larger (a filter call with it as argument).
+fn narrow_to_missing_value(
+    e: &minijinja::Error,
+    text: Option<&str>,
+    expr: Option<&str>,
+    range: Option<Range<usize>>,
+    cx: Option<&TargetContext<'_>>,
+) -> Option<MissingValue> {
+    let (ErrorKind::UndefinedError, Some(x), Some(cx), Some(r)) = (e.kind(), expr, cx, range) else { return None };
+    let (off, path) = first_missing_values_path(x, &cx.values)?;
+    let lead = text.and_then(|t| t.get(r.clone())).map(|s| s.len() - s.trim_start().len()).unwrap_or(0);
+    Some(MissingValue { offset: r.start + lead + off, path })
+}
+
+/// Shows the template line with a caret under the failing expression (or the narrowed
+/// `Values.…` path), or at least its line.
+fn point_at(
+    d: Diagnostic,
+    path: &str,
+    text: Option<&str>,
+    range: Option<Range<usize>>,
+    line: Option<usize>,
+    narrowed: Option<&MissingValue>,
+    label: &str,
+) -> Diagnostic {
+    match (text, range, line) {
+        (Some(t), Some(_), _) if narrowed.is_some() => {
+            let missing = narrowed.expect("checked");
+            let (line, col) = line_col(t, missing.offset);
+            d.with_source_line(t, line, col, missing.path.chars().count(), label)
+        }
+        (Some(t), Some(r), _) if r.start <= t.len() => {
+            let (line, col) = line_col(t, r.start);
+            let len = t.get(r).map(|s| s.lines().next().unwrap_or("").chars().count()).unwrap_or(1);
+            d.with_source_line(t, line, col, len, label)
+        }
+        (Some(t), None, Some(line)) => d.with_source_line(t, line, 1, 1, label),
+        (None, _, Some(line)) => d.at_pos(path.to_string(), line, 1),
+        _ => d,
+    }
+}
+
+/// Whether `e` is the engine's recursion limit. minijinja 3 has no error kind for it
+/// (it raises `InvalidOperation`), so the error is recognised by comparison with the
+/// one the engine itself raises for a macro that calls itself: no message is written here.
+fn is_recursion_limit(e: &minijinja::Error) -> bool {
+    static RECURSION_LIMIT: LazyLock<Option<(ErrorKind, String)>> = LazyLock::new(|| {
+        let mut env = Environment::new();
+        env.set_recursion_limit(1);
+        let probe = env.render_str("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", ()).err()?;
+        Some((probe.kind(), probe.detail()?.to_string()))
+    });
+    RECURSION_LIMIT.as_ref().is_some_and(|(kind, detail)| e.kind() == *kind && e.detail() == Some(detail.as_str()))
+}
+
+/// `50 million` for a round number of millions, the digits otherwise.
+fn in_words(n: u64) -> String {
+    if n >= 1_000_000 && n.is_multiple_of(1_000_000) { format!("{} million", n / 1_000_000) } else { n.to_string() }
 }
 
 /// The first `Values.a.b` path in `expr` that the merged values do not set, with
@@ -402,7 +463,7 @@ pub fn parse_rendered(text: &str, template: &Arc<str>) -> Result<Vec<Resource>, 
         if doc.is_null() || doc.as_object().is_some_and(|m| m.is_empty()) {
             continue;
         }
-        out.push(Resource::new(doc, SourceSpan { template: template.clone(), doc: i })?);
+        out.push(Resource::new(doc, TemplateOrigin { template: template.clone(), doc: i })?);
     }
     Ok(out)
 }
@@ -418,6 +479,43 @@ mod tests {
         assert_eq!(first_missing_values_path("Values.a.b + Values.a.c.d", &v), Some((13, "Values.a.c".into())));
         assert_eq!(first_missing_values_path("Values.a.b", &v), None);
         assert_eq!(first_missing_values_path("MyValues.zz", &v), None);
+    }
+
+    /// A version with one template, loaded under `limits`, and the diagnostic its render gives.
+    fn render_error(template: &str, limits: Limits) -> Diagnostic {
+        let memory = crate::source::MemorySource::from_entries(&[("app/v1/cm.yaml", template)]);
+        let version = VersionEnv::load(&Fs::new(Arc::new(memory)), "app/v1", limits).expect("compiles");
+        let Err(e) = version.env.get_template("cm.yaml").and_then(|t| t.render(())) else { panic!("renders") };
+        version.map_error(&e, None)
+    }
+
+    #[test]
+    fn runaway_templates_name_the_limit_they_ran_into() {
+        let recursive = "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}";
+        let d = render_error(recursive, Limits::default());
+        assert!(d.message.starts_with("template recursion is too deep"), "{}", d.message);
+        assert_eq!(d.notes, ["calls may nest 64 deep"]);
+        let d = render_error(recursive, Limits { recursion: 20, ..Limits::default() });
+        assert_eq!(d.notes, ["calls may nest 20 deep"]);
+
+        let endless = "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}";
+        let d = render_error(endless, Limits { fuel: 2_000_000, ..Limits::default() });
+        assert!(d.message.contains("ran out of fuel"), "{}", d.message);
+        assert_eq!(d.notes, ["each template may execute 2 million instructions"]);
+        let d = render_error(endless, Limits { fuel: 1_500, ..Limits::default() });
+        assert_eq!(d.notes, ["each template may execute 1500 instructions"]);
+        assert_eq!(in_words(Limits::default().fuel), "50 million");
+    }
+
+    #[test]
+    fn only_the_engine_recursion_limit_reads_as_recursion() {
+        let mut env = Environment::new();
+        env.set_recursion_limit(8);
+        let e = env.render_str("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", ()).unwrap_err();
+        assert!(is_recursion_limit(&e));
+        assert!(!is_recursion_limit(&minijinja::Error::new(ErrorKind::InvalidOperation, "cannot do that")));
+        let e = env.render_str("{{ 1 + }}", ()).unwrap_err();
+        assert!(!is_recursion_limit(&e));
     }
 
     #[test]

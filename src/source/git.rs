@@ -358,7 +358,9 @@ impl GitSource {
         Ok(Some(cur))
     }
 
-    fn expect(&self, path: &str, kind: EntryKind) -> io::Result<ObjectId> {
+    /// The object `path` names, which must be of `kind`: a missing path is `NotFound`,
+    /// another kind `InvalidInput`.
+    fn object_of_kind(&self, path: &str, kind: EntryKind) -> io::Result<ObjectId> {
         match self.entry(path)? {
             Some((k, id)) if k == kind => Ok(id),
             Some((k, _)) => {
@@ -375,7 +377,7 @@ impl Source for GitSource {
     }
 
     fn read_dir(&self, path: &str) -> io::Result<Vec<DirEntry>> {
-        let id = self.expect(path, EntryKind::Dir)?;
+        let id = self.object_of_kind(path, EntryKind::Dir)?;
         Ok(self
             .objects
             .listing(id)?
@@ -385,14 +387,14 @@ impl Source for GitSource {
     }
 
     fn read_link(&self, path: &str) -> io::Result<String> {
-        let id = self.expect(path, EntryKind::Link)?;
+        let id = self.object_of_kind(path, EntryKind::Link)?;
         let bytes = self.objects.blob(id)?;
         String::from_utf8(bytes.to_vec())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "link target is not UTF-8"))
     }
 
     fn read_file(&self, path: &str) -> io::Result<Arc<[u8]>> {
-        let id = self.expect(path, EntryKind::File)?;
+        let id = self.object_of_kind(path, EntryKind::File)?;
         self.objects.blob(id)
     }
 

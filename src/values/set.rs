@@ -15,7 +15,7 @@ pub fn parse(expr: &str, typed: bool) -> Result<Value, Diagnostic> {
             .hint("use Helm's syntax: `a.b=c`, `list[0]=x`, `a=1,b=2`, `tags={x,y}`; escape `,` `.` `=` with `\\`")
     };
     let mut root = Value::Object(Map::new());
-    for assignment in split_unescaped(expr, ',', true) {
+    for assignment in split_unescaped(expr, ',', Braces::Group) {
         if assignment.is_empty() {
             continue;
         }
@@ -26,7 +26,7 @@ pub fn parse(expr: &str, typed: bool) -> Result<Value, Diagnostic> {
         let value = if raw.starts_with('{') && raw.ends_with('}') && raw.len() >= 2 {
             let inner = &raw[1..raw.len() - 1];
             Value::Array(
-                split_unescaped(inner, ',', false)
+                split_unescaped(inner, ',', Braces::Ignore)
                     .into_iter()
                     .filter(|s| !s.is_empty())
                     .map(|s| typed_value(&unescape(&s), typed))
@@ -48,7 +48,7 @@ enum Seg {
 
 fn parse_key(key: &str) -> Result<Vec<Seg>, String> {
     let mut out = Vec::new();
-    for part in split_unescaped(key, '.', false) {
+    for part in split_unescaped(key, '.', Braces::Ignore) {
         let mut rest = part.as_str();
         let name_end = find_unescaped(rest, '[').unwrap_or(rest.len());
         let name = unescape(&rest[..name_end]);
@@ -135,9 +135,19 @@ fn typed_value(s: &str, typed: bool) -> Value {
     Value::String(s.to_string())
 }
 
-/// Splits on `sep` not preceded by a backslash (and, with `braces`, not inside `{}`);
-/// escapes are kept for the next step.
-fn split_unescaped(s: &str, sep: char, braces: bool) -> Vec<String> {
+/// Whether [`split_unescaped`] keeps a `{a,b}` list whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Braces {
+    /// A separator inside `{}` does not split.
+    Group,
+    /// Braces are ordinary characters.
+    Ignore,
+}
+
+/// Splits on `sep` not preceded by a backslash (and, with [`Braces::Group`], not
+/// inside `{}`); escapes are kept for the next step.
+fn split_unescaped(s: &str, sep: char, braces: Braces) -> Vec<String> {
+    let grouped = braces == Braces::Group;
     let mut out = vec![String::new()];
     let mut depth = 0usize;
     let mut chars = s.chars();
@@ -150,11 +160,11 @@ fn split_unescaped(s: &str, sep: char, braces: bool) -> Vec<String> {
                     cur.push(n);
                 }
             }
-            '{' if braces => {
+            '{' if grouped => {
                 depth += 1;
                 out.last_mut().expect("never empty").push(c);
             }
-            '}' if braces => {
+            '}' if grouped => {
                 depth = depth.saturating_sub(1);
                 out.last_mut().expect("never empty").push(c);
             }

@@ -20,8 +20,8 @@ pub fn to_string(v: &Value) -> String {
 /// Appends one document (no `---`) to `out`.
 pub fn write_document(out: &mut String, v: &Value) {
     match v {
-        Value::Object(m) if !m.is_empty() => write_map(out, m, 0, false),
-        Value::Array(a) if !a.is_empty() => write_seq(out, a, 0, false),
+        Value::Object(m) if !m.is_empty() => write_map(out, m, 0, First::OnItsOwnLine),
+        Value::Array(a) if !a.is_empty() => write_seq(out, a, 0, First::OnItsOwnLine),
         other => {
             // A literal block at the top level still needs indented lines.
             write_scalar(out, other, 2);
@@ -36,11 +36,19 @@ fn indent(out: &mut String, n: usize) {
     }
 }
 
-/// Writes a mapping whose keys sit at column `ind`. With `inline`, the first key
-/// follows text already on the line (after `- `).
-fn write_map(out: &mut String, m: &Map<String, Value>, ind: usize, inline: bool) {
+/// Where the first entry of a mapping or sequence goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum First {
+    /// Indented on a line of its own.
+    OnItsOwnLine,
+    /// After text already on the line (the `- ` of the item it is).
+    AfterDash,
+}
+
+/// Writes a mapping whose keys sit at column `ind`.
+fn write_map(out: &mut String, m: &Map<String, Value>, ind: usize, first: First) {
     for (i, (k, v)) in m.iter().enumerate() {
-        if i > 0 || !inline {
+        if i > 0 || first == First::OnItsOwnLine {
             indent(out, ind);
         }
         write_key(out, k);
@@ -53,11 +61,11 @@ fn write_after_key(out: &mut String, v: &Value, ind: usize) {
     match v {
         Value::Object(m) if !m.is_empty() => {
             out.push('\n');
-            write_map(out, m, ind + 2, false);
+            write_map(out, m, ind + 2, First::OnItsOwnLine);
         }
         Value::Array(a) if !a.is_empty() => {
             out.push('\n');
-            write_seq(out, a, ind + 2, false);
+            write_seq(out, a, ind + 2, First::OnItsOwnLine);
         }
         other => {
             out.push(' ');
@@ -67,15 +75,15 @@ fn write_after_key(out: &mut String, v: &Value, ind: usize) {
     }
 }
 
-fn write_seq(out: &mut String, a: &[Value], ind: usize, inline: bool) {
+fn write_seq(out: &mut String, a: &[Value], ind: usize, first: First) {
     for (i, v) in a.iter().enumerate() {
-        if i > 0 || !inline {
+        if i > 0 || first == First::OnItsOwnLine {
             indent(out, ind);
         }
         out.push_str("- ");
         match v {
-            Value::Object(m) if !m.is_empty() => write_map(out, m, ind + 2, true),
-            Value::Array(a) if !a.is_empty() => write_seq(out, a, ind + 2, true),
+            Value::Object(m) if !m.is_empty() => write_map(out, m, ind + 2, First::AfterDash),
+            Value::Array(a) if !a.is_empty() => write_seq(out, a, ind + 2, First::AfterDash),
             other => {
                 write_scalar(out, other, ind + 2);
                 out.push('\n');

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::Span;
 use crate::diag::Diagnostic;
-use crate::manifest::{Resource, SourceSpan};
+use crate::manifest::{Resource, TemplateOrigin};
 use crate::source::{EntryKind, Fs};
 use crate::yaml;
 
@@ -20,39 +20,45 @@ pub(super) struct TargetDir<'a> {
     pub dir: &'a str,
 }
 
-/// The key path `p` followed by `key`.
-pub(super) fn child(p: &[String], key: impl ToString) -> Vec<String> {
-    let mut out = p.to_vec();
+/// The `key_path` followed by `key`.
+pub(super) fn child(key_path: &[String], key: impl ToString) -> Vec<String> {
+    let mut out = key_path.to_vec();
     out.push(key.to_string());
     out
 }
 
 impl TargetDir<'_> {
-    /// Where key path `p` is written (the deepest key found).
-    pub fn span(&self, p: &[String]) -> Span {
-        let (line, col) = yaml::locate(&self.text, p).unwrap_or((1, 1));
-        let len = match p.last() {
+    /// Where `key_path` is written (the deepest key found).
+    pub fn span(&self, key_path: &[String]) -> Span {
+        let (line, col) = yaml::locate(&self.text, key_path).unwrap_or((1, 1));
+        let len = match key_path.last() {
             Some(k) if k.parse::<usize>().is_err() => k.chars().count(),
             _ => 1,
         };
         Span { file: self.path.clone(), text: self.text.clone(), line, col, len }
     }
 
-    /// An error pointing at key path `p`.
-    pub fn err(&self, p: &[String], message: impl Into<String>) -> Diagnostic {
-        self.span(p).diag(message, "")
+    /// An error pointing at `key_path`.
+    pub fn err(&self, key_path: &[String], message: impl Into<String>) -> Diagnostic {
+        self.span(key_path).diag(message, "")
     }
 
     /// A path relative to the target directory, checked to stay inside the repository.
-    fn relative_path(&self, p: &[String], rel: &str) -> Result<String, Diagnostic> {
+    fn relative_path(&self, key_path: &[String], rel: &str) -> Result<String, Diagnostic> {
         if rel.contains("://") || rel.starts_with("github.com/") || rel.starts_with("git@") {
             return Err(self
-                .err(p, format!("remote `{rel}` is not supported; strata reads only files inside the repository"))
+                .err(
+                    key_path,
+                    format!("remote `{rel}` is not supported; strata reads only files inside the repository"),
+                )
                 .hint("vendor the files into the repository and list them by relative path"));
         }
         if rel.starts_with('/') || rel.get(1..3) == Some(":\\") || rel.get(1..3) == Some(":/") {
             return Err(self
-                .err(p, format!("absolute path `{rel}`; paths are relative to the target directory `{}`", self.dir))
+                .err(
+                    key_path,
+                    format!("absolute path `{rel}`; paths are relative to the target directory `{}`", self.dir),
+                )
                 .hint("write the path relative to the directory holding kustomization.yaml"));
         }
         let mut parts: Vec<&str> = self.dir.split('/').filter(|s| !s.is_empty()).collect();
@@ -62,7 +68,7 @@ impl TargetDir<'_> {
                 ".." => {
                     if parts.pop().is_none() {
                         return Err(self
-                            .err(p, format!("`{rel}` leaves the repository"))
+                            .err(key_path, format!("`{rel}` leaves the repository"))
                             .hint("files named in kustomization.yaml must be inside the repository"));
                     }
                 }
@@ -72,15 +78,15 @@ impl TargetDir<'_> {
         Ok(parts.join("/"))
     }
 
-    /// Reads the file `rel` names (written at key path `p`): its repository path and text.
-    pub fn read_file(&self, p: &[String], rel: &str) -> Result<(String, String), Diagnostic> {
-        let path = self.relative_path(p, rel)?;
+    /// Reads the file `rel` names (written at `key_path`): its repository path and text.
+    pub fn read_file(&self, key_path: &[String], rel: &str) -> Result<(String, String), Diagnostic> {
+        let path = self.relative_path(key_path, rel)?;
         match self.fs.kind(&path) {
             Ok(None) => Err(self
-                .err(p, format!("`{rel}` does not exist (looked for `{path}`)"))
+                .err(key_path, format!("`{rel}` does not exist (looked for `{path}`)"))
                 .hint(format!("paths are relative to `{}`", if self.dir.is_empty() { "." } else { self.dir }))),
             Ok(Some(EntryKind::Dir)) => Err(self
-                .err(p, format!("`{rel}` is a directory; strata reads plain YAML files only"))
+                .err(key_path, format!("`{rel}` is a directory; strata reads plain YAML files only"))
                 .hint("list the YAML files themselves (other kustomizations are not supported)")),
             Err(d) => Err(d),
             Ok(Some(_)) => {
@@ -90,18 +96,18 @@ impl TargetDir<'_> {
         }
     }
 
-    /// The objects of the files listed under `resources:` (key path `p`).
-    pub fn resources(&self, p: &[String], files: &[String]) -> Result<Vec<Resource>, Diagnostic> {
+    /// The objects of the files listed under `resources:` (`key_path`).
+    pub fn resources(&self, key_path: &[String], files: &[String]) -> Result<Vec<Resource>, Diagnostic> {
         let mut out = Vec::new();
         for (i, rel) in files.iter().enumerate() {
-            let (path, text) = self.read_file(&child(p, i), rel)?;
+            let (path, text) = self.read_file(&child(key_path, i), rel)?;
             let docs = yaml::parse_documents(&text).map_err(|e| e.into_diagnostic(&path, &text))?;
             let template: Arc<str> = Arc::from(path.as_str());
             for (doc, body) in docs.into_iter().enumerate() {
                 if body.is_null() {
                     continue;
                 }
-                out.push(Resource::new(body, SourceSpan { template: template.clone(), doc })?);
+                out.push(Resource::new(body, TemplateOrigin { template: template.clone(), doc })?);
             }
         }
         Ok(out)

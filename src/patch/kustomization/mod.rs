@@ -195,20 +195,22 @@ pub fn parse(fs: &Fs, dir: &str, path: &str, text: &str) -> Result<Kustomization
     if let Some(v) = written.kind.filter(|v| v != "Kustomization") {
         keep(Err(target.err(&key("kind"), format!("unsupported `kind: {v}`; expected `Kustomization`"))));
     }
-    let p = key("resources");
-    keep(target.resources(&p, &written.resources.unwrap_or_default()).map(|r| k.resources = r));
-    let p = key("patchesStrategicMerge");
+    let key_path = key("resources");
+    keep(target.resources(&key_path, &written.resources.unwrap_or_default()).map(|r| k.resources = r));
+    let key_path = key("patchesStrategicMerge");
     let entries = written.patches_strategic_merge.unwrap_or_default();
-    keep(target.strategic_merge_list(&p, &entries).map(|r| k.patches_strategic_merge = r));
-    let p = key("patches");
-    keep(target.patch_list(&p, &written.patches.unwrap_or_default()).map(|r| k.patches = r));
-    let p = key("labels");
-    keep(target.label_rules(&p, &written.labels.unwrap_or_default()).map(|r| k.labels = r));
-    let p = key("patchesJson6902");
-    keep(target.json6902_list(&p, &written.patches_json6902.unwrap_or_default()).map(|r| k.patches_json6902 = r));
-    let p = key("replicas");
-    keep(target.replica_rules(&p, &written.replicas.unwrap_or_default()).map(|r| k.replicas = r));
-    let p = key("images");
-    keep(target.image_rules(&p, &written.images.unwrap_or_default()).map(|r| k.images = r));
+    keep(target.strategic_merge_list(&key_path, &entries).map(|r| k.patches_strategic_merge = r));
+    let key_path = key("patches");
+    keep(target.patch_list(&key_path, &written.patches.unwrap_or_default()).map(|r| k.patches = r));
+    let key_path = key("labels");
+    keep(target.label_rules(&key_path, &written.labels.unwrap_or_default()).map(|r| k.labels = r));
+    let key_path = key("patchesJson6902");
+    keep(
+        target.json6902_list(&key_path, &written.patches_json6902.unwrap_or_default()).map(|r| k.patches_json6902 = r),
+    );
+    let key_path = key("replicas");
+    keep(target.replica_rules(&key_path, &written.replicas.unwrap_or_default()).map(|r| k.replicas = r));
+    let key_path = key("images");
+    keep(target.image_rules(&key_path, &written.images.unwrap_or_default()).map(|r| k.images = r));
     if diags.is_empty() { Ok(k) } else { Err(Error::many(diags)) }
 }

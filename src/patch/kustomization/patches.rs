@@ -24,57 +24,59 @@ enum Expect {
 }
 
 impl TargetDir<'_> {
-    /// The `patches` list at key path `p`.
-    pub fn patch_list(&self, p: &[String], entries: &[PatchEntry]) -> Result<Vec<Patch>, Diagnostic> {
+    /// The `patches` list at `key_path`.
+    pub fn patch_list(&self, key_path: &[String], entries: &[PatchEntry]) -> Result<Vec<Patch>, Diagnostic> {
         let mut out = Vec::new();
         for (i, entry) in entries.iter().enumerate() {
-            let q = child(p, i);
-            let text = self.patch_source(&q, entry.path.as_deref(), entry.patch.as_deref())?;
+            let entry_path = child(key_path, i);
+            let text = self.patch_source(&entry_path, entry.path.as_deref(), entry.patch.as_deref())?;
             let options = patch_options(entry.options.as_ref());
             let target = match &entry.target {
-                Some(t) => Some((self.selector(&child(&q, "target"), t)?, self.span(&child(&q, "target")))),
+                Some(t) => {
+                    Some((self.selector(&child(&entry_path, "target"), t)?, self.span(&child(&entry_path, "target"))))
+                }
                 None => None,
             };
             let body = self.patch_body(&text, Expect::Any)?;
             match (&body, &target) {
                 (PatchBody::Json(_), None) => {
                     return Err(self
-                        .err(&q, format!("`{}` is a JSON patch without a `target`", field_name(&q)))
+                        .err(&entry_path, format!("`{}` is a JSON patch without a `target`", field_name(&entry_path)))
                         .hint("add `target:` with the kind and name of the objects to patch"));
                 }
                 (PatchBody::Strategic(docs), Some(_)) if docs.len() > 1 => {
                     return Err(self
-                        .err(&q, format!("`{}` has {} strategic merge patches and a `target`", field_name(&q), docs.len()))
+                        .err(&entry_path, format!("`{}` has {} strategic merge patches and a `target`", field_name(&entry_path), docs.len()))
                         .hint("give each document its own `patches` entry, or drop `target` to select by each patch's kind and name"));
                 }
                 _ => {}
             }
-            out.push(Patch { entry: field_name(&q), at: self.span(&q), target, options, body, text });
+            out.push(Patch { entry: field_name(&entry_path), at: self.span(&entry_path), target, options, body, text });
         }
         Ok(out)
     }
 
-    /// The `patchesStrategicMerge` list at key path `p`.
-    pub fn strategic_merge_list(&self, p: &[String], entries: &[String]) -> Result<Vec<Patch>, Diagnostic> {
+    /// The `patchesStrategicMerge` list at `key_path`.
+    pub fn strategic_merge_list(&self, key_path: &[String], entries: &[String]) -> Result<Vec<Patch>, Diagnostic> {
         let mut out = Vec::new();
         for (i, s) in entries.iter().enumerate() {
-            let q = child(p, i);
+            let entry_path = child(key_path, i);
             // Kustomize takes an entry holding YAML as an inline patch, anything else as a path.
             let text = if s.contains('\n') {
-                self.inline_text(&q, s)
+                self.inline_text(&entry_path, s)
             } else {
-                let (file, text) = self.read_file(&q, s)?;
+                let (file, text) = self.read_file(&entry_path, s)?;
                 file_text(&file, text)
             };
             let body = self.patch_body(&text, Expect::Strategic)?;
             if let PatchBody::Json(_) = body {
                 return Err(self
-                    .err(&q, "`patchesStrategicMerge` holds a JSON patch")
+                    .err(&entry_path, "`patchesStrategicMerge` holds a JSON patch")
                     .hint("move it to `patches` with a `target`"));
             }
             out.push(Patch {
-                entry: field_name(&q),
-                at: self.span(&q),
+                entry: field_name(&entry_path),
+                at: self.span(&entry_path),
                 target: None,
                 options: PatchOptions::default(),
                 body,
@@ -84,23 +86,23 @@ impl TargetDir<'_> {
         Ok(out)
     }
 
-    /// The `patchesJson6902` list at key path `p`.
-    pub fn json6902_list(&self, p: &[String], entries: &[Json6902Entry]) -> Result<Vec<Patch>, Diagnostic> {
+    /// The `patchesJson6902` list at `key_path`.
+    pub fn json6902_list(&self, key_path: &[String], entries: &[Json6902Entry]) -> Result<Vec<Patch>, Diagnostic> {
         let mut out = Vec::new();
         for (i, entry) in entries.iter().enumerate() {
-            let q = child(p, i);
+            let entry_path = child(key_path, i);
             let Some(t) = &entry.target else {
                 return Err(self
-                    .err(&q, format!("`{}` has no `target`", field_name(&q)))
+                    .err(&entry_path, format!("`{}` has no `target`", field_name(&entry_path)))
                     .hint("add `target:` with the kind and name of the object to patch"));
             };
-            let text = self.patch_source(&q, entry.path.as_deref(), entry.patch.as_deref())?;
-            let tq = child(&q, "target");
-            let target = Some((self.selector(&tq, t)?, self.span(&tq)));
+            let text = self.patch_source(&entry_path, entry.path.as_deref(), entry.patch.as_deref())?;
+            let target_path = child(&entry_path, "target");
+            let target = Some((self.selector(&target_path, t)?, self.span(&target_path)));
             let body = self.patch_body(&text, Expect::Json)?;
             out.push(Patch {
-                entry: field_name(&q),
-                at: self.span(&q),
+                entry: field_name(&entry_path),
+                at: self.span(&entry_path),
                 target,
                 options: PatchOptions::default(),
                 body,
@@ -110,26 +112,31 @@ impl TargetDir<'_> {
         Ok(out)
     }
 
-    /// `path:` or `patch:` of the entry at `q`, exactly one of them.
-    fn patch_source(&self, q: &[String], path: Option<&str>, patch: Option<&str>) -> Result<PatchText, Diagnostic> {
+    /// `path:` or `patch:` of the entry at `entry_path`, exactly one of them.
+    fn patch_source(
+        &self,
+        entry_path: &[String],
+        path: Option<&str>,
+        patch: Option<&str>,
+    ) -> Result<PatchText, Diagnostic> {
         match (path, patch) {
             (Some(_), Some(_)) => {
-                Err(self.err(q, format!("`{}` has both `path` and `patch`; give one", field_name(q))))
+                Err(self.err(entry_path, format!("`{}` has both `path` and `patch`; give one", field_name(entry_path))))
             }
             (None, None) => Err(self
-                .err(q, format!("`{}` has neither `path` nor `patch`", field_name(q)))
+                .err(entry_path, format!("`{}` has neither `path` nor `patch`", field_name(entry_path)))
                 .hint("name a patch file with `path:` or write the patch inline under `patch: |`")),
             (Some(rel), None) => {
-                let (file, text) = self.read_file(&child(q, "path"), rel)?;
+                let (file, text) = self.read_file(&child(entry_path, "path"), rel)?;
                 Ok(file_text(&file, text))
             }
-            (None, Some(body)) => Ok(self.inline_text(&child(q, "patch"), body)),
+            (None, Some(body)) => Ok(self.inline_text(&child(entry_path, "patch"), body)),
         }
     }
 
-    /// A patch written inline as the value of key path `p`.
-    fn inline_text(&self, p: &[String], body: &str) -> PatchText {
-        let value = yaml::locate::scalar_value(&self.text, p);
+    /// A patch written inline as the value of `key_path`.
+    fn inline_text(&self, key_path: &[String], body: &str) -> PatchText {
+        let value = yaml::locate::scalar_value(&self.text, key_path);
         PatchText {
             file: self.path.clone(),
             file_text: self.text.clone(),
@@ -180,18 +187,18 @@ impl TargetDir<'_> {
         Ok(PatchBody::Strategic(out))
     }
 
-    /// A patch `target` at key path `p`.
-    fn selector(&self, p: &[String], t: &TargetEntry) -> Result<Selector, Diagnostic> {
+    /// A patch `target` at `key_path`.
+    fn selector(&self, key_path: &[String], t: &TargetEntry) -> Result<Selector, Diagnostic> {
         let pattern = |key: &str, value: &Option<String>| -> Result<Option<Pattern>, Diagnostic> {
             let Some(text) = value else { return Ok(None) };
             Pattern::new(text).map(Some).map_err(|e| {
-                self.err(&child(p, key), e)
+                self.err(&child(key_path, key), e)
                     .hint("target fields are regular expressions matched against the whole value")
             })
         };
         let labels = |key: &str, value: &Option<String>| -> Result<Option<LabelSelector>, Diagnostic> {
             let Some(text) = value else { return Ok(None) };
-            LabelSelector::parse(text).map(Some).map_err(|e| self.err(&child(p, key), e))
+            LabelSelector::parse(text).map(Some).map_err(|e| self.err(&child(key_path, key), e))
         };
         Ok(Selector {
             group: pattern("group", &t.group)?,

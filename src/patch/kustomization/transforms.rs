@@ -8,15 +8,15 @@ use crate::diag::Diagnostic;
 use crate::patch::fields::{COMMON_LABELS, FieldSpec, ImageRule, METADATA_LABELS, TEMPLATE_LABELS, parse_path, union};
 
 impl TargetDir<'_> {
-    /// The `labels` list at key path `p`.
-    pub fn label_rules(&self, p: &[String], entries: &[LabelEntry]) -> Result<Vec<LabelRule>, Diagnostic> {
+    /// The `labels` list at `key_path`.
+    pub fn label_rules(&self, key_path: &[String], entries: &[LabelEntry]) -> Result<Vec<LabelRule>, Diagnostic> {
         let mut out = Vec::new();
         for (i, entry) in entries.iter().enumerate() {
-            let q = child(p, i);
+            let entry_path = child(key_path, i);
             let pairs = entry.pairs.as_ref().map(|p| p.0.clone()).unwrap_or_default();
             let mut specs = Vec::new();
             for (j, f) in entry.fields.iter().flatten().enumerate() {
-                specs.push(self.field_spec(&child(&child(&q, "fields"), j), f)?);
+                specs.push(self.field_spec(&child(&child(&entry_path, "fields"), j), f)?);
             }
             let defaults = if entry.include_selectors.unwrap_or(false) {
                 union(FieldSpec::table(COMMON_LABELS), FieldSpec::table(TEMPLATE_LABELS))
@@ -30,10 +30,10 @@ impl TargetDir<'_> {
         Ok(out)
     }
 
-    fn field_spec(&self, q: &[String], f: &FieldSpecEntry) -> Result<FieldSpec, Diagnostic> {
+    fn field_spec(&self, entry_path: &[String], f: &FieldSpecEntry) -> Result<FieldSpec, Diagnostic> {
         let path = f.path.as_deref().unwrap_or("");
         if path.is_empty() {
-            return Err(self.err(q, "a field spec needs a `path`"));
+            return Err(self.err(entry_path, "a field spec needs a `path`"));
         }
         Ok(FieldSpec {
             group: f.group.clone().unwrap_or_default(),
@@ -44,38 +44,39 @@ impl TargetDir<'_> {
         })
     }
 
-    /// The `replicas` list at key path `p`.
-    pub fn replica_rules(&self, p: &[String], entries: &[ReplicaEntry]) -> Result<Vec<ReplicaRule>, Diagnostic> {
+    /// The `replicas` list at `key_path`.
+    pub fn replica_rules(&self, key_path: &[String], entries: &[ReplicaEntry]) -> Result<Vec<ReplicaRule>, Diagnostic> {
         let mut out = Vec::new();
         for (i, entry) in entries.iter().enumerate() {
-            let q = child(p, i);
+            let entry_path = child(key_path, i);
             let Some(name) = entry.name.clone() else {
-                return Err(self.err(&q, "a `replicas` entry needs a `name`"));
+                return Err(self.err(&entry_path, "a `replicas` entry needs a `name`"));
             };
             let count = match entry.count {
                 Some(c) if c >= 0 => c,
                 Some(_) => {
-                    return Err(self.err(&child(&q, "count"), "`count` must be a whole number of replicas (0 or more)"));
+                    return Err(self
+                        .err(&child(&entry_path, "count"), "`count` must be a whole number of replicas (0 or more)"));
                 }
-                None => return Err(self.err(&q, "a `replicas` entry needs a `count`")),
+                None => return Err(self.err(&entry_path, "a `replicas` entry needs a `count`")),
             };
-            out.push(ReplicaRule { name, count, at: self.span(&q) });
+            out.push(ReplicaRule { name, count, at: self.span(&entry_path) });
         }
         Ok(out)
     }
 
-    /// The `images` list at key path `p`.
-    pub fn image_rules(&self, p: &[String], entries: &[ImageEntry]) -> Result<Vec<ImageRule>, Diagnostic> {
+    /// The `images` list at `key_path`.
+    pub fn image_rules(&self, key_path: &[String], entries: &[ImageEntry]) -> Result<Vec<ImageRule>, Diagnostic> {
         let mut out = Vec::new();
         for (i, entry) in entries.iter().enumerate() {
-            let q = child(p, i);
+            let entry_path = child(key_path, i);
             if entry.tag_suffix.is_some() {
                 return Err(self
-                    .err(&child(&q, "tagSuffix"), "`tagSuffix` is not supported by strata")
+                    .err(&child(&entry_path, "tagSuffix"), "`tagSuffix` is not supported by strata")
                     .hint("kustomize 5.5 applies it twice to pod-spec images; give the whole tag with `newTag`"));
             }
             let Some(name) = entry.name.clone() else {
-                return Err(self.err(&q, "an `images` entry needs the `name` of the image to change"));
+                return Err(self.err(&entry_path, "an `images` entry needs the `name` of the image to change"));
             };
             let rule = ImageRule {
                 name,
@@ -85,7 +86,7 @@ impl TargetDir<'_> {
             };
             if rule.new_name.is_none() && rule.new_tag.is_none() && rule.digest.is_none() {
                 return Err(self
-                    .err(&q, format!("`images` entry for `{}` changes nothing", rule.name))
+                    .err(&entry_path, format!("`images` entry for `{}` changes nothing", rule.name))
                     .hint("set `newName`, `newTag` or `digest`"));
             }
             out.push(rule);
