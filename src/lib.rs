@@ -1,7 +1,8 @@
 //! strata: a compiler for GitOps configuration repositories.
 //!
-//! The pipeline is `Source → Repo → Values → Rendered → Resources → Patched →
-//! Ordered → {Bundle | Diff | Check | Rollout}`; each stage is a module here.
+//! The pipeline is `Source → Repo → Values → Rendered → Resources → Namespaced →
+//! Patched → Tracked → Compiled → Ordered → {Bundle | Diff}`; each stage is a module
+//! here, and a module imports only the stages before it (`tests/architecture.rs`).
 //! See ARCHITECTURE.md for the map.
 
 #![forbid(unsafe_code)]
