@@ -307,7 +307,13 @@ fn merge(
                         d = d.note(format!("conflicting hunk at {} of `{path}` on `{branch}`", hunk_lines(&h)));
                     }
                 }
-                None => d = d.note(format!("{:?}", c.resolution.as_ref().err().map(|f| format!("{f:?}")))),
+                None => {
+                    if let Err(failure) = &c.resolution {
+                        d = d.note(format!(
+                            "not a line conflict: {failure:?} (one side deleted, renamed or retyped it)"
+                        ));
+                    }
+                }
             }
             diagnostics.push(d);
         }
@@ -413,7 +419,8 @@ fn refuse_checked_out(repo: &gix::Repository, full: &gix::refs::FullName, branch
             let dir = dir.map(|d| d.display().to_string()).unwrap_or_else(|| "the repository".into());
             return Err(Diagnostic::error(format!("`{branch}` is checked out in `{dir}`"))
                 .note("cherry-pick works on git objects and leaves every work tree alone; moving a checked-out branch would not")
-                .hint(format!("switch that work tree to another branch, or use `git cherry-pick -x` there, or pick onto another `--branch`")).into());
+                .hint("switch that work tree to another branch, or use `git cherry-pick -x` there, or pick onto another `--branch`")
+                .into());
         }
     }
     Ok(())

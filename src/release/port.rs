@@ -255,7 +255,7 @@ fn port_version(sides: &Sides, ours: &BTreeMap<String, Arc<[u8]>>, from_dir: &st
             (_, Some(t), Some(m)) if t == m => (Action::Unchanged, None, Vec::new()),
             (b, Some(t), Some(m)) => {
                 let (merged, hunks) = merge3(b.map(|b| &b[..]).unwrap_or(b""), m, t, from_dir, to_dir);
-                match (hunks.is_empty(), &merged[..] == &m[..]) {
+                match (hunks.is_empty(), merged[..] == m[..]) {
                     (true, true) => (Action::Unchanged, None, hunks),
                     (true, false) => (Action::Merged, Some(Some(merged)), hunks),
                     (false, _) => (Action::Conflicted, Some(Some(merged)), hunks),
@@ -378,14 +378,14 @@ mod tests {
 
     #[test]
     fn each_kind_of_change() {
-        let base = [("a.yaml", "x: 1\ny: 2\nz: 3\n"), ("gone.yaml", "g\n"), ("same.yaml", "s\n")];
-        let theirs = [("a.yaml", "x: 1\ny: 20\nz: 3\n"), ("new.yaml", "n\n"), ("same.yaml", "s\n")];
-        // B differs elsewhere in a.yaml, still has gone.yaml unchanged, lacks new.yaml.
-        let ours = [("a.yaml", "x: 100\ny: 2\nz: 3\n"), ("gone.yaml", "g\n")];
+        let base = [("a.yaml", "x: 1\nk: 0\ny: 2\nz: 3\n"), ("gone.yaml", "g\n"), ("same.yaml", "s\n")];
+        let theirs = [("a.yaml", "x: 1\nk: 0\ny: 20\nz: 3\n"), ("new.yaml", "n\n"), ("same.yaml", "s\n")];
+        // B differs elsewhere in a.yaml (adjacent lines would conflict, as in git), still has gone.yaml unchanged, lacks new.yaml.
+        let ours = [("a.yaml", "x: 100\nk: 0\ny: 2\nz: 3\n"), ("gone.yaml", "g\n")];
         assert_eq!(
             run(&base, &theirs, &ours),
             [
-                ("a.yaml".into(), Action::Merged, Some("x: 100\ny: 20\nz: 3\n".into()), 0),
+                ("a.yaml".into(), Action::Merged, Some("x: 100\nk: 0\ny: 20\nz: 3\n".into()), 0),
                 ("gone.yaml".into(), Action::Deleted, Some("<deleted>".into()), 0),
                 ("new.yaml".into(), Action::Added, Some("n\n".into()), 0),
             ]
