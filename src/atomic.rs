@@ -44,6 +44,46 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Writes and deletes several files as one change, as near to all-or-nothing
+/// as a file system allows: every new content is first written to a temporary
+/// file beside its destination (a failure there changes nothing), then all are
+/// renamed into place, then the deletions (`None`) are made. Used by `strata
+/// port`, whose files across several version directories change together.
+pub fn write_files(changes: &[(PathBuf, Option<Vec<u8>>)]) -> Result<(), Error> {
+    let mut staged = Vec::new();
+    for (path, bytes) in changes {
+        let Some(bytes) = bytes else { continue };
+        let cannot = |e: io::Error| Diagnostic::error(format!("cannot write `{}`: {e}", path.display()));
+        let name = usable_name(path).ok_or_else(|| cannot(io::Error::other("not a file name")))?;
+        let parent = parent_of(path);
+        std::fs::create_dir_all(&parent).map_err(cannot)?;
+        let mut builder = tempfile::Builder::new();
+        let prefix = format!(".{name}.tmp-");
+        builder.prefix(&prefix);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let mut tmp = builder.tempfile_in(&parent).map_err(cannot)?;
+        io::Write::write_all(&mut tmp, bytes).map_err(cannot)?;
+        staged.push((tmp, path));
+    }
+    for (tmp, path) in staged {
+        tmp.persist(path).map_err(|e| Diagnostic::error(format!("cannot write `{}`: {}", path.display(), e.error)))?;
+    }
+    for (path, bytes) in changes {
+        if bytes.is_none() {
+            match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error("delete", path, e).into()),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Replaces the directory `dir` with one holding exactly `files` (relative
 /// paths with `/`, bytes). `existing` says whether something is at `dir` to
 /// replace (checked and allowed by the caller); `noun` names the directory in
@@ -149,6 +189,16 @@ mod tests {
             assert_ne!(mode, 0o600, "the file must not keep the temporary file's private mode");
         }
         assert!(write_file(&root.path().join(".."), b"x").is_err());
+    }
+
+    #[test]
+    fn write_files_writes_and_deletes_together() {
+        let root = tempfile::tempdir().unwrap();
+        let (a, b) = (root.path().join("v2/a.yaml"), root.path().join("v2/b.yaml"));
+        write_file(&b, b"old").unwrap();
+        write_files(&[(a.clone(), Some(b"new".to_vec())), (b.clone(), None)]).unwrap();
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "new");
+        assert_eq!(names(&root.path().join("v2")), ["a.yaml"]);
     }
 
     #[test]

@@ -8,6 +8,8 @@
 pub mod bundle;
 pub mod diff;
 pub mod live;
+pub mod port;
+pub mod release;
 pub mod render;
 pub mod schema;
 
@@ -43,6 +45,8 @@ pub enum Command {
     Bundle(bundle::BundleArgs),
     Diff(diff::DiffArgs),
     Schema(schema::SchemaArgs),
+    Release(release::ReleaseArgs),
+    Port(port::PortArgs),
 }
 
 /// How a successful run ended.
@@ -97,6 +101,8 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Bundle(args) => bundle::run(&cli.global, args),
         Command::Diff(args) => diff::run(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),
+        Command::Release(args) => release::run(&cli.global, args),
+        Command::Port(args) => port::run(&cli.global, args),
     }
 }
 

@@ -114,6 +114,13 @@ impl GitRepo {
         })
     }
 
+    /// Runs `f` with the gix repository, for the commands that write git objects
+    /// and references (`strata release cherry-pick`). Objects written through it are
+    /// readable by the sources opened from this `GitRepo` (the cache is keyed by id).
+    pub fn with_repository<R>(&self, f: impl FnOnce(&gix::Repository) -> R) -> R {
+        f(&self.objects.lock_repo())
+    }
+
     /// The configuration root's path inside the work tree (`""` at the top).
     pub fn prefix(&self) -> &str {
         &self.prefix

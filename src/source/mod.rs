@@ -8,10 +8,12 @@
 
 mod git;
 mod memory;
+mod overlay;
 mod worktree;
 
 pub use git::{GitRepo, GitSource, Revision, head_info, worktree_info};
 pub use memory::MemorySource;
+pub use overlay::OverlaySource;
 pub use worktree::WorkTreeSource;
 
 use std::collections::HashSet;
