@@ -20,6 +20,7 @@ pub mod patch;
 pub mod pipeline;
 pub mod render;
 pub mod repo;
+pub mod rollout;
 pub mod source;
 pub mod tracking;
 pub mod values;

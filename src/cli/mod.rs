@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod diff;
 pub mod live;
 pub mod render;
+pub mod rollout;
 pub mod schema;
 
 use std::io::Write;
@@ -43,6 +44,7 @@ pub enum Command {
     Bundle(bundle::BundleArgs),
     Diff(diff::DiffArgs),
     Schema(schema::SchemaArgs),
+    Rollout(rollout::RolloutArgs),
 }
 
 /// How a successful run ended.
@@ -97,6 +99,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Bundle(args) => bundle::run(&cli.global, args),
         Command::Diff(args) => diff::run(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),
+        Command::Rollout(args) => rollout::run(&cli.global, args),
     }
 }
 
