@@ -62,7 +62,8 @@ fn deployment(selector: &str) -> String {
     )
 }
 
-const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: shop\ndata:\n  a: \"1\"\n";
+const CONFIGMAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: shop\ndata:\n  a: \"1\"\n";
 
 fn crd(fields: &[&str]) -> String {
     let mut props = String::new();
@@ -118,12 +119,22 @@ fn plan_over_two_tags_reports_each_risk_once_in_its_wave() {
         .flat_map(|w| {
             let wave = w["name"].as_str().unwrap().to_string();
             w["risks"].as_array().unwrap().iter().map(move |r| {
-                (wave.clone(), r["kind"].as_str().unwrap().into(), r["object"].as_str().unwrap().into(), r["field"].as_str().unwrap().into())
+                (
+                    wave.clone(),
+                    r["kind"].as_str().unwrap().into(),
+                    r["object"].as_str().unwrap().into(),
+                    r["field"].as_str().unwrap().into(),
+                )
             })
         })
         .collect();
     let want = [
-        ("staging", "crd", "apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com", "spec.versions[v1].spec.color"),
+        (
+            "staging",
+            "crd",
+            "apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com",
+            "spec.versions[v1].spec.color",
+        ),
         ("canary", "deletion", "ConfigMap/shop/web-config", "metadata.name"),
         ("canary", "apply-failure", "apps/Deployment/shop/web", "spec.selector"),
     ];
@@ -161,13 +172,21 @@ fn bad_waves_exit_2_naming_the_line() {
         return;
     }
     let cases = [
-        ("rollout:\n  - name: a\n    environments: [staging, eastus]\n", "strata.yaml:1", "environment `westus` is in no rollout wave"),
+        (
+            "rollout:\n  - name: a\n    environments: [staging, eastus]\n",
+            "strata.yaml:1",
+            "environment `westus` is in no rollout wave",
+        ),
         (
             "rollout:\n  - name: a\n    environments: [\"*\"]\n  - name: b\n    environments:\n      - westus\n",
             "strata.yaml:6",
             "environment `westus` is in two rollout waves: `a` and `b`",
         ),
-        ("rollout:\n  - name: a\n    environments: [\"*\", moon]\n", "strata.yaml:3", "`moon` in rollout wave `a` matches no environment"),
+        (
+            "rollout:\n  - name: a\n    environments: [\"*\", moon]\n",
+            "strata.yaml:3",
+            "`moon` in rollout wave `a` matches no environment",
+        ),
     ];
     let dir = two_tags();
     for (yaml, at, message) in cases {
@@ -189,10 +208,8 @@ fn example() -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 fn export(repo: &Path, format: &str) -> Value {
-    let out = run(
-        repo,
-        &["rollout", "export", "--format", format, "--repo-url", "https://git.example.com/shop/config.git"],
-    );
+    let out =
+        run(repo, &["rollout", "export", "--format", format, "--repo-url", "https://git.example.com/shop/config.git"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     insta::assert_snapshot!(format!("export_{format}"), text(&out.stdout));
     let docs: Vec<Value> = text(&out.stdout)
@@ -214,7 +231,10 @@ fn applicationset_has_one_rolling_sync_step_per_wave() {
     assert_eq!((a["apiVersion"].as_str(), a["kind"].as_str()), (Some("argoproj.io/v1alpha1"), Some("ApplicationSet")));
     let spec = a["spec"].as_object().unwrap();
     for key in spec.keys() {
-        assert!(["goTemplate", "goTemplateOptions", "generators", "strategy", "template"].contains(&key.as_str()), "{key}");
+        assert!(
+            ["goTemplate", "goTemplateOptions", "generators", "strategy", "template"].contains(&key.as_str()),
+            "{key}"
+        );
     }
     assert_eq!(spec["strategy"]["type"], "RollingSync");
     let steps = spec["strategy"]["rollingSync"]["steps"].as_array().unwrap();
@@ -260,7 +280,10 @@ fn flux_kustomizations_chain_waves_with_depends_on() {
         assert_eq!(k["spec"]["sourceRef"]["kind"], "GitRepository");
     }
     let deps = |i: usize| -> Vec<&str> {
-        ks[i]["spec"]["dependsOn"].as_array().map(|d| d.iter().map(|n| n["name"].as_str().unwrap()).collect()).unwrap_or_default()
+        ks[i]["spec"]["dependsOn"]
+            .as_array()
+            .map(|d| d.iter().map(|n| n["name"].as_str().unwrap()).collect())
+            .unwrap_or_default()
     };
     assert_eq!(deps(0), Vec::<&str>::new());
     assert_eq!(deps(1), ["strata-staging"]);

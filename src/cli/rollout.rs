@@ -128,8 +128,13 @@ pub fn run(global: &Global, args: RolloutArgs) -> Result<Outcome, Error> {
 }
 
 fn plan(global: &Global, args: PlanArgs) -> Result<Outcome, Error> {
-    let sides =
-        super::diff::open_sides(global, args.from.as_deref(), args.to.as_deref(), args.base.as_deref(), "strata rollout plan")?;
+    let sides = super::diff::open_sides(
+        global,
+        args.from.as_deref(),
+        args.to.as_deref(),
+        args.base.as_deref(),
+        "strata rollout plan",
+    )?;
     let (bt, at) = repo::select_both(&sides.before, &sides.after, &args.selectors)?;
     let before = RevisionSide { repo: &sides.before, targets: &bt, name: &sides.from_side, label: &sides.from_label };
     let after = RevisionSide { repo: &sides.after, targets: &at, name: &sides.to_side, label: &sides.to_label };

@@ -224,9 +224,8 @@ mod tests {
     const ENVS: &[&str] = &["eastus", "prod/westus", "staging", "westus"];
 
     fn run(text: &str) -> Result<Vec<Wave>, Vec<(String, usize)>> {
-        let config: RepoConfig = parse_config(text, "strata.yaml").map_err(|d| {
-            d.into_iter().map(|d| (d.message, d.pos.map_or(0, |p| p.line))).collect::<Vec<_>>()
-        })?;
+        let config: RepoConfig = parse_config(text, "strata.yaml")
+            .map_err(|d| d.into_iter().map(|d| (d.message, d.pos.map_or(0, |p| p.line))).collect::<Vec<_>>())?;
         let envs = ENVS.iter().map(|s| s.to_string()).collect();
         resolve_environments(&config.rollout, text, &envs)
             .map_err(|e| e.diagnostics.into_iter().map(|d| (d.message, d.pos.map_or(0, |p| p.line))).collect())

@@ -41,8 +41,9 @@ pub struct ExportOptions {
 /// target, a RollingSync step per wave in order.
 pub fn applicationset(repo: &Repo, waves: &[Wave], opts: &ExportOptions) -> Result<String, Error> {
     let repo_url = opts.repo_url.as_deref().ok_or_else(|| {
-        Diagnostic::error("`--format applicationset` needs `--repo-url`")
-            .hint("pass the git URL Argo CD reads the bundles from: `--repo-url https://git.example.com/shop/config.git`")
+        Diagnostic::error("`--format applicationset` needs `--repo-url`").hint(
+            "pass the git URL Argo CD reads the bundles from: `--repo-url https://git.example.com/shop/config.git`",
+        )
     })?;
     check_path(&opts.path, "{component}")?;
     check_path(&opts.path, "{environment}")?;
@@ -112,9 +113,11 @@ pub fn applicationset(repo: &Repo, waves: &[Wave], opts: &ExportOptions) -> Resu
 pub fn flux(waves: &[Wave], opts: &ExportOptions) -> Result<String, Error> {
     check_path(&opts.path, "{environment}")?;
     if opts.path.contains("{component}") {
-        return Err(Diagnostic::error("`--format flux` makes one Kustomization per environment: `--path` cannot use `{component}`")
-            .hint("point `--path` at a per-environment bundle (`strata bundle --out dist`): `--path dist/{environment}`")
-            .into());
+        return Err(Diagnostic::error(
+            "`--format flux` makes one Kustomization per environment: `--path` cannot use `{component}`",
+        )
+        .hint("point `--path` at a per-environment bundle (`strata bundle --out dist`): `--path dist/{environment}`")
+        .into());
     }
     let mut out = String::new();
     if let Some(url) = &opts.repo_url {

@@ -68,7 +68,8 @@ fn wave(out: &mut String, i: usize, w: &WavePlan, limit: usize) -> usize {
     let s = if s.is_empty() { String::new() } else { format!(" ({s})") };
     let _ = writeln!(out, "\n#### {}. {}{s}\n", i + 1, w.name);
     if !w.changes() {
-        let _ = writeln!(out, "No change in {} ({} targets unchanged).", w.environments.join(", "), w.unchanged_targets);
+        let _ =
+            writeln!(out, "No change in {} ({} targets unchanged).", w.environments.join(", "), w.unchanged_targets);
         return 0;
     }
     let _ = writeln!(
@@ -84,7 +85,9 @@ fn wave(out: &mut String, i: usize, w: &WavePlan, limit: usize) -> usize {
         let lines: Vec<String> = w
             .risks
             .iter()
-            .map(|r| format!("- :warning: **{}**: `{}` `{}` `{}`: {}", r.kind.word(), r.target, r.object, r.field, r.message))
+            .map(|r| {
+                format!("- :warning: **{}**: `{}` `{}` `{}`: {}", r.kind.word(), r.target, r.object, r.field, r.message)
+            })
             .collect();
         cut += list(out, &lines, limit);
     }

@@ -25,9 +25,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::compiled::CompiledTarget;
-use crate::manifest::ResId;
 use crate::diag::{Diagnostic, Error};
 use crate::diff::{CompareOptions, Counts, RevisionDiff, RevisionSide, Side, Status, TargetReport, compare_revisions};
+use crate::manifest::ResId;
 use crate::pipeline::Options;
 use crate::repo::config::{MaxUpdate, Pause};
 use crate::repo::waves::{self, Wave};
@@ -316,7 +316,8 @@ fn images(body: Option<&Value>) -> BTreeMap<String, String> {
         for list in ["containers", "initContainers"] {
             let items = body.pointer(&format!("{spec}/{list}")).and_then(Value::as_array);
             for c in items.into_iter().flatten() {
-                if let (Some(n), Some(i)) = (c.get("name").and_then(Value::as_str), c.get("image").and_then(Value::as_str))
+                if let (Some(n), Some(i)) =
+                    (c.get("name").and_then(Value::as_str), c.get("image").and_then(Value::as_str))
                 {
                     out.insert(n.to_string(), i.to_string());
                 }

@@ -125,9 +125,10 @@ fn renames<'c>(
     let mut renamed = BTreeSet::new();
     for c in changes.iter().filter(|c| c.status == Status::Removed) {
         let from = template(&c.id, b);
-        let Some(pos) = added.iter().position(|n| {
-            n.group == c.id.group && n.kind == c.id.kind && from.is_some() && template(n, a) == from
-        }) else {
+        let Some(pos) = added
+            .iter()
+            .position(|n| n.group == c.id.group && n.kind == c.id.kind && from.is_some() && template(n, a) == from)
+        else {
             continue;
         };
         let new = added.remove(pos);
@@ -161,17 +162,18 @@ fn removed(id: &ResId, risk: &mut impl FnMut(RiskKind, &str, String)) {
 }
 
 fn changed(id: &ResId, b: &Value, a: &Value, risk: &mut impl FnMut(RiskKind, &str, String)) {
-    let refused = |field: &str| format!("`{field}` changes; the API server refuses to update it in place");
+    let refused =
+        format!("changes; the API server refuses to update it in place (delete and recreate the {})", id.kind);
     let key = (id.group.as_str(), id.kind.as_str());
     if SELECTOR_IMMUTABLE.contains(&key) && b.pointer("/spec/selector") != a.pointer("/spec/selector") {
-        risk(RiskKind::ApplyFailure, "spec.selector", refused("spec.selector"));
+        risk(RiskKind::ApplyFailure, "spec.selector", refused.clone());
     }
     match key {
         ("apps", "StatefulSet") => {
             for field in differing_keys(b.pointer("/spec"), a.pointer("/spec")) {
                 if !STATEFULSET_UPDATABLE.contains(&field.as_str()) {
                     let f = format!("spec.{field}");
-                    risk(RiskKind::ApplyFailure, &f, refused(&f));
+                    risk(RiskKind::ApplyFailure, &f, refused.clone());
                 }
             }
         }
@@ -179,7 +181,7 @@ fn changed(id: &ResId, b: &Value, a: &Value, risk: &mut impl FnMut(RiskKind, &st
             for f in ["template", "selector"] {
                 if b.pointer(&format!("/spec/{f}")) != a.pointer(&format!("/spec/{f}")) {
                     let f = format!("spec.{f}");
-                    risk(RiskKind::ApplyFailure, &f, refused(&f));
+                    risk(RiskKind::ApplyFailure, &f, refused.clone());
                 }
             }
         }
@@ -187,7 +189,7 @@ fn changed(id: &ResId, b: &Value, a: &Value, risk: &mut impl FnMut(RiskKind, &st
             for f in ["clusterIP", "clusterIPs"] {
                 if b.pointer(&format!("/spec/{f}")) != a.pointer(&format!("/spec/{f}")) {
                     let f = format!("spec.{f}");
-                    risk(RiskKind::ApplyFailure, &f, refused(&f));
+                    risk(RiskKind::ApplyFailure, &f, refused.clone());
                 }
             }
         }
@@ -195,7 +197,7 @@ fn changed(id: &ResId, b: &Value, a: &Value, risk: &mut impl FnMut(RiskKind, &st
             let (sb, sa) = (pvc_fixed(b), pvc_fixed(a));
             for field in differing_keys(sb.as_ref(), sa.as_ref()) {
                 let f = format!("spec.{field}");
-                risk(RiskKind::ApplyFailure, &f, format!("{}; only `spec.resources.requests` may change", refused(&f)));
+                risk(RiskKind::ApplyFailure, &f, format!("{refused}; only `spec.resources.requests` may change"))
             }
         }
         ("apiextensions.k8s.io", "CustomResourceDefinition") => crd_changes(b, a, risk),
@@ -246,12 +248,18 @@ fn crd_changes(b: &Value, a: &Value, risk: &mut impl FnMut(RiskKind, &str, Strin
     for (name, schema) in &vb {
         let field = format!("spec.versions[{name}]");
         match va.get(name) {
-            None => risk(RiskKind::Crd, &field, format!("version `{name}` is removed; objects stored in it are unreadable")),
+            None => {
+                risk(RiskKind::Crd, &field, format!("version `{name}` is removed; objects stored in it are unreadable"))
+            }
             Some(after) => {
                 let mut removed = Vec::new();
                 removed_fields(schema, after, "", &mut removed);
                 for path in removed {
-                    risk(RiskKind::Crd, &format!("{field}.{path}"), format!("field `{path}` of version `{name}` is removed"));
+                    risk(
+                        RiskKind::Crd,
+                        &format!("{field}.{path}"),
+                        format!("field `{path}` of version `{name}` is removed"),
+                    );
                 }
             }
         }
@@ -304,8 +312,7 @@ fn pdb_lost(address: &str, b: &BTreeMap<&ResId, &Resource>, a: &BTreeMap<&ResId,
         if !SCALABLE.contains(&key) && key != ("apps", "DaemonSet") {
             continue;
         }
-        let Some(before) = b.get(id).and_then(|r| r.body.pointer("/spec/template/metadata/labels")?.as_object())
-        else {
+        let Some(before) = b.get(id).and_then(|r| r.body.pointer("/spec/template/metadata/labels")?.as_object()) else {
             continue;
         };
         let covered = |sels: &[Value], labels| sels.iter().any(|s| selects(s, labels));
@@ -334,7 +341,8 @@ fn selects(selector: &Value, labels: &serde_json::Map<String, Value>) -> bool {
     let exprs_ok = exprs.is_none_or(|es| {
         es.iter().all(|e| {
             let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-            let values: Vec<&Value> = e.get("values").and_then(Value::as_array).map(|v| v.iter().collect()).unwrap_or_default();
+            let values: Vec<&Value> =
+                e.get("values").and_then(Value::as_array).map(|v| v.iter().collect()).unwrap_or_default();
             let have = labels.get(key);
             match e.get("operator").and_then(Value::as_str).unwrap_or("") {
                 "In" => have.is_some_and(|h| values.contains(&h)),

@@ -52,7 +52,10 @@ fn markdown_stays_under_its_limit_and_says_what_was_cut() {
 
 #[test]
 fn percent_rounds_down() {
-    assert_eq!((percent(1, 3), percent(3, 3), percent(0, 0)), ("33%".to_string(), "100%".to_string(), "0%".to_string()));
+    assert_eq!(
+        (percent(1, 3), percent(3, 3), percent(0, 0)),
+        ("33%".to_string(), "100%".to_string(), "0%".to_string())
+    );
 }
 
 #[test]

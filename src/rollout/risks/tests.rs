@@ -21,7 +21,8 @@ fn side(bodies: &[Value]) -> CompiledTarget {
         .iter()
         .map(|b| {
             let kind = b["kind"].as_str().unwrap().to_lowercase();
-            let source = TemplateOrigin { template: std::sync::Arc::from(format!("web/v1/{kind}.yaml").as_str()), doc: 0 };
+            let source =
+                TemplateOrigin { template: std::sync::Arc::from(format!("web/v1/{kind}.yaml").as_str()), doc: 0 };
             Resource::new(b.clone(), source).unwrap()
         })
         .collect();
@@ -31,7 +32,8 @@ fn side(bodies: &[Value]) -> CompiledTarget {
 /// The risks of going from `before` to `after`, as (kind, object, field).
 fn risks(before: &[Value], after: &[Value]) -> Vec<(RiskKind, String, String)> {
     let (b, a) = (side(before), side(after));
-    let ids: std::collections::BTreeSet<ResId> = b.resources.iter().chain(a.resources.iter()).map(|r| r.id.clone()).collect();
+    let ids: std::collections::BTreeSet<ResId> =
+        b.resources.iter().chain(a.resources.iter()).map(|r| r.id.clone()).collect();
     let changes: Vec<_> = ids
         .iter()
         .filter_map(|id| {
@@ -61,7 +63,8 @@ fn crd(versions: Value, scope: &str) -> Value {
 }
 
 fn version(name: &str, fields: &[&str]) -> Value {
-    let props: serde_json::Map<String, Value> = fields.iter().map(|f| (f.to_string(), json!({"type": "string"}))).collect();
+    let props: serde_json::Map<String, Value> =
+        fields.iter().map(|f| (f.to_string(), json!({"type": "string"}))).collect();
     json!({"name": name, "served": true, "storage": name == "v1",
         "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "object", "properties": props}}}}})
 }
@@ -141,8 +144,16 @@ fn crd_removed_version_field_and_scope() {
         risks(&[before], &[after]),
         [
             r(RiskKind::Crd, "apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com", "spec.scope"),
-            r(RiskKind::Crd, "apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com", "spec.versions[v1].spec.color"),
-            r(RiskKind::Crd, "apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com", "spec.versions[v1beta1]"),
+            r(
+                RiskKind::Crd,
+                "apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com",
+                "spec.versions[v1].spec.color"
+            ),
+            r(
+                RiskKind::Crd,
+                "apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com",
+                "spec.versions[v1beta1]"
+            ),
         ]
     );
 }
@@ -150,7 +161,8 @@ fn crd_removed_version_field_and_scope() {
 #[test]
 fn namespace_deletion_and_rename() {
     let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
-    let cm = |name: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "shop"}});
+    let cm =
+        |name: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "shop"}});
     assert_eq!(
         risks(&[ns, cm("config")], &[cm("config-v2")]),
         [
