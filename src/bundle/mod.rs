@@ -172,7 +172,7 @@ pub fn build(compiled: &Compiled, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
         }
         // Per target (`--per-target`), the directory is the target's address.
         let of_target: Vec<&crate::compiled::CompiledTarget> =
-            compiled.targets.iter().filter(|t| targets.get(env).is_none() && t.target.address() == env).collect();
+            compiled.targets.iter().filter(|t| !targets.contains_key(env) && t.target.address() == env).collect();
         let components = targets
             .get(env)
             .into_iter()

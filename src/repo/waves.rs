@@ -55,13 +55,7 @@ pub fn resolve_environments(
     environments: &BTreeSet<String>,
 ) -> Result<Vec<Wave>, Error> {
     if config.is_empty() {
-        return Ok(vec![Wave {
-            name: DEFAULT_WAVE.to_string(),
-            patterns: vec!["*".to_string()],
-            environments: environments.iter().cloned().collect(),
-            pause: None,
-            max_update: None,
-        }]);
+        return Ok(vec![default_wave(environments)]);
     }
     let mut diags = Vec::new();
     let mut names: BTreeMap<&str, usize> = BTreeMap::new();
@@ -124,8 +118,7 @@ pub fn resolve_environments(
             max_update: w.max_update.clone(),
         });
     }
-    let missing: Vec<&String> = environments.iter().filter(|e| !owner.contains_key(e.as_str())).collect();
-    for env in missing {
+    for env in environments.iter().filter(|e| !owner.contains_key(e.as_str())) {
         diags.push(
             at(text, &["rollout"], "rollout")
                 .message(format!("environment `{env}` is in no rollout wave"))
@@ -133,6 +126,17 @@ pub fn resolve_environments(
         );
     }
     if diags.is_empty() { Ok(waves) } else { Err(Error::many(diags)) }
+}
+
+/// The one wave of a repository without `rollout:`: every environment.
+fn default_wave(environments: &BTreeSet<String>) -> Wave {
+    Wave {
+        name: DEFAULT_WAVE.to_string(),
+        patterns: vec!["*".to_string()],
+        environments: environments.iter().cloned().collect(),
+        pause: None,
+        max_update: None,
+    }
 }
 
 /// `pause` must be `true`/`false` or a duration; `maxUpdate` a count or a percentage.

@@ -147,7 +147,7 @@ impl Blast {
 
 /// `75%`, rounded down; `0%` of nothing.
 pub fn percent(part: usize, whole: usize) -> String {
-    if whole == 0 { "0%".to_string() } else { format!("{}%", part * 100 / whole) }
+    format!("{}%", (part * 100).checked_div(whole).unwrap_or(0))
 }
 
 /// Compares two revisions with the diff engine and plans the change over the
