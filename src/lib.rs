@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod release;
 pub mod render;
 pub mod repo;
+pub mod rollout;
 pub mod source;
 pub mod tracking;
 pub mod values;

@@ -43,6 +43,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("bundle", "Plans → files; render output; --check"),
     ("diff", "two Compiled → Report"),
     ("release", "cherry-pick onto release branches (git objects), port between version directories"),
+    ("rollout", "waves + a revision diff → Plan (per-wave changes, risks); ApplicationSet / Flux export"),
     ("cluster", "Compiled + a cluster → LiveReport"),
     ("cli", "arguments in, one library call, output printed"),
 ];

@@ -74,6 +74,24 @@ pub fn layout<'p, 'a>(plans: &'p [Plan<'a>]) -> Vec<(&'p str, Vec<PhaseFile<'p, 
         .collect()
 }
 
+/// The per-target layout (`strata bundle --per-target`): each environment's plan
+/// split into one plan per target, named `component/environment`, so that its
+/// files land in `DIR/<component>/<environment>/` (what an Argo CD Application
+/// of `strata rollout export` points at). Objects keep their apply order.
+pub fn per_target<'a>(plans: &[Plan<'a>]) -> Vec<Plan<'a>> {
+    let mut out: BTreeMap<String, Plan<'a>> = BTreeMap::new();
+    for plan in plans {
+        for o in &plan.objects {
+            let address = o.target.address();
+            out.entry(address.clone())
+                .or_insert_with(|| Plan { environment: address, objects: Vec::new() })
+                .objects
+                .push(o.clone());
+        }
+    }
+    out.into_values().collect()
+}
+
 /// Appends one object as a YAML document with its `# Source:` and `# Target:` comments.
 pub fn write_document(out: &mut String, placed: &Placed<'_>) {
     out.push_str("---\n# Source: ");
@@ -152,10 +170,14 @@ pub fn build(compiled: &Compiled, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
             });
             files.insert(f.path.clone(), text.into_bytes());
         }
+        // Per target (`--per-target`), the directory is the target's address.
+        let of_target: Vec<&crate::compiled::CompiledTarget> =
+            compiled.targets.iter().filter(|t| !targets.contains_key(env) && t.target.address() == env).collect();
         let components = targets
             .get(env)
             .into_iter()
             .flatten()
+            .chain(of_target.iter())
             .map(|t| {
                 let c = ComponentIndex { version: &t.target.version, resources: t.resources.len() };
                 (t.target.component.as_str(), c)

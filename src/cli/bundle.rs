@@ -11,7 +11,8 @@ use crate::{pipeline, repo};
 /// Write each environment's objects as numbered, apply-ordered YAML files plus
 /// an `index.json`, for CI to apply or hand to Argo CD / Flux.
 ///
-/// Layout: `DIR/<environment>/NN-wave-W-<phase>.yaml`, one file per apply
+/// Layout: `DIR/<environment>/NN-wave-W-<phase>.yaml` (with `--per-target`,
+/// `DIR/<component>/<environment>/NN-wave-W-<phase>.yaml`), one file per apply
 /// phase (CustomResourceDefinitions, then Namespaces, then everything else, per
 /// wave); applying the files in name order applies the objects in order. An
 /// environment path like `prod/westus` becomes nested directories. `DIR` is
@@ -28,6 +29,7 @@ use crate::{pipeline, repo};
 ///   strata bundle --repo example-repo --out dist
 ///   strata bundle --repo example-repo --out dist @prod/westus
 ///   strata bundle --repo example-repo --out dist --check
+///   strata bundle --repo example-repo --out dist --per-target
 ///   strata bundle --repo example-repo --explain @eastus
 ///   strata bundle --repo example-repo --out dist --ref v1.4.0
 #[derive(Debug, clap::Args)]
@@ -53,6 +55,11 @@ pub struct BundleArgs {
     /// tree, read straight from git objects: no checkout, the work tree is untouched.
     #[arg(long = "ref", value_name = "REV")]
     pub rev: Option<String>,
+    /// One directory per target, `DIR/<component>/<environment>/NN-...yaml`, instead
+    /// of one per environment: what `strata rollout export --format applicationset`
+    /// points Argo CD at.
+    #[arg(long)]
+    pub per_target: bool,
     #[command(flatten)]
     pub values: ValuesArgs,
 }
@@ -63,6 +70,7 @@ pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
     let compiled = pipeline::compile(&repo, &targets, &args.values.options()?)?;
     super::print_warnings(&compiled.warnings);
     let plans = order::plan(&ComponentGraph::from_repo(&repo)?, &compiled)?;
+    let plans = if args.per_target { bundle::per_target(&plans) } else { plans };
     let built = bundle::build(&compiled, &plans)?;
 
     if args.explain {
@@ -95,9 +103,10 @@ pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
     super::print_warnings(&warnings);
     let objects: usize = plans.iter().map(|p| p.objects.len()).sum();
     eprintln!(
-        "wrote `{}`: {} environment{}, {} object{}, {} file{}",
+        "wrote `{}`: {} {}{}, {} object{}, {} file{}",
         dir.display(),
         plans.len(),
+        if args.per_target { "target" } else { "environment" },
         if plans.len() == 1 { "" } else { "s" },
         objects,
         if objects == 1 { "" } else { "s" },

@@ -79,8 +79,40 @@ pub fn run(global: &Global, args: DiffArgs) -> Result<Outcome, Error> {
         let report = super::live::report(global, &args.selectors, &args.values, &compare, &args.live)?;
         return print(&report, &args);
     }
+    let sides = open_sides(global, args.from.as_deref(), args.to.as_deref(), args.base.as_deref(), "strata diff")?;
+    let (before, after) = (&sides.before, &sides.after);
+    let (bt, at) = repo::select_both(before, after, &args.selectors)?;
+    let opts = args.values.options()?;
+    let before = RevisionSide { repo: before, targets: &bt, name: &sides.from_side, label: &sides.from_label };
+    let after = RevisionSide { repo: after, targets: &at, name: &sides.to_side, label: &sides.to_label };
+    let diff = diff::compare_revisions(before, after, &opts, &compare)?;
+    super::print_warnings(&diff.warnings);
+    print(&diff.report, &args)
+}
+
+/// The two repositories of a comparison between revisions, and how to name them.
+pub(super) struct Sides {
+    pub before: repo::Repo,
+    pub after: repo::Repo,
+    /// `--from v1.4.0`, `--to v1.5.0`, `the work tree`: for messages.
+    pub from_side: String,
+    pub to_side: String,
+    /// `v1.4.0`, `work tree`: for reports.
+    pub from_label: String,
+    pub to_label: String,
+}
+
+/// Opens both sides of `--from REV [--to REV] | --base REV` (`--to` defaults to
+/// the work tree); `command` names the command in the error when neither is given.
+pub(super) fn open_sides(
+    global: &Global,
+    from: Option<&str>,
+    to: Option<&str>,
+    base: Option<&str>,
+    command: &str,
+) -> Result<Sides, Error> {
     let git = GitRepo::discover(&global.repo)?;
-    let from = match (&args.from, &args.base) {
+    let from = match (from, base) {
         (Some(rev), _) => resolve(&git, rev, "--from")?,
         (None, Some(base)) => {
             let base_rev = resolve(&git, base, "--base")?;
@@ -90,32 +122,25 @@ pub fn run(global: &Global, args: DiffArgs) -> Result<Outcome, Error> {
             merge_base
         }
         (None, None) => {
-            return Err(Diagnostic::error("`strata diff` needs a revision to compare from")
-                .hint("pass `--from REV` (a tag, branch or commit) or `--base REV` (the merge base of REV and HEAD)")
-                .hint("or `--live` to compare with a cluster")
-                .into());
+            let d = Diagnostic::error(format!("`{command}` needs a revision to compare from"))
+                .hint("pass `--from REV` (a tag, branch or commit) or `--base REV` (the merge base of REV and HEAD)");
+            let d = if command == "strata diff" { d.hint("or `--live` to compare with a cluster") } else { d };
+            return Err(d.into());
         }
     };
-    let to = args.to.as_deref().map(|rev| resolve(&git, rev, "--to")).transpose()?;
+    let to = to.map(|rev| resolve(&git, rev, "--to")).transpose()?;
     let from_side = format!("--from {}", from.spec);
     let (to_side, to_label) = match &to {
         Some(rev) => (format!("--to {}", rev.spec), rev.spec.clone()),
         None => ("the work tree".to_string(), "work tree".to_string()),
     };
-
     let before = open::open_revision(&git, &from).map_err(|e| on_side(e, &from_side))?;
     let after = match &to {
         Some(rev) => open::open_revision(&git, rev),
         None => open::open_worktree(&global.repo, &[]),
     }
     .map_err(|e| on_side(e, &to_side))?;
-    let (bt, at) = repo::select_both(&before, &after, &args.selectors)?;
-    let opts = args.values.options()?;
-    let before = RevisionSide { repo: &before, targets: &bt, name: &from_side, label: &from.spec };
-    let after = RevisionSide { repo: &after, targets: &at, name: &to_side, label: &to_label };
-    let diff = diff::compare_revisions(before, after, &opts, &compare)?;
-    super::print_warnings(&diff.warnings);
-    print(&diff.report, &args)
+    Ok(Sides { before, after, from_side, to_side, from_label: from.spec, to_label })
 }
 
 /// Writes the report in the requested format; exit 1 when something differs.

@@ -11,6 +11,7 @@ pub mod live;
 pub mod port;
 pub mod release;
 pub mod render;
+pub mod rollout;
 pub mod schema;
 
 use std::io::Write;
@@ -47,6 +48,7 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     Release(release::ReleaseArgs),
     Port(port::PortArgs),
+    Rollout(rollout::RolloutArgs),
 }
 
 /// How a successful run ended.
@@ -103,6 +105,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Schema(args) => schema::run(&cli.global, args),
         Command::Release(args) => release::run(&cli.global, args),
         Command::Port(args) => port::run(&cli.global, args),
+        Command::Rollout(args) => rollout::run(&cli.global, args),
     }
 }
 

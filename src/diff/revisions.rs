@@ -12,6 +12,7 @@
 use std::collections::BTreeSet;
 
 use super::{CompareOptions, Report, Side, compare, inputs};
+use crate::compiled::Compiled;
 use crate::diag::{Diagnostic, Error, Severity};
 use crate::pipeline::{self, Options};
 use crate::repo::{Repo, Target};
@@ -35,6 +36,10 @@ pub struct RevisionDiff {
     /// The after side's warnings: the after side is what the user is working
     /// on; the before side's warnings are history.
     pub warnings: Vec<Diagnostic>,
+    /// Both renders (targets with identical inputs left out), for callers that
+    /// look at bodies and not only at the report (`rollout plan`'s risks).
+    pub before: Compiled,
+    pub after: Compiled,
 }
 
 /// Compiles both sides (skipping targets with identical inputs) and compares them.
@@ -53,13 +58,14 @@ pub fn compare_revisions(
     let (bt, at) = (differing(before.targets, &identical), differing(after.targets, &identical));
     let (b, a) = rayon::join(|| pipeline::compile(before.repo, &bt, opts), || pipeline::compile(after.repo, &at, opts));
     let b = b.map_err(|e| on_side(e, before.name))?;
-    let a = a.map_err(|e| on_side(e, after.name))?;
+    let mut a = a.map_err(|e| on_side(e, after.name))?;
 
     let mut report = compare(&b, &a, compare_opts);
     report.add_identical(skipped);
     report.before = Side { label: before.label.to_string(), ..Side::from_info(&b.info) };
     report.after = Side { label: after.label.to_string(), ..Side::from_info(&a.info) };
-    Ok(RevisionDiff { report, warnings: a.warnings })
+    let warnings = std::mem::take(&mut a.warnings);
+    Ok(RevisionDiff { report, warnings, before: b, after: a })
 }
 
 /// The targets not in `identical`.

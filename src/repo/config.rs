@@ -55,8 +55,35 @@ pub struct EnvironmentConfig {
 pub struct RolloutWave {
     /// Name of the wave (`canary`, `wave-1`).
     pub name: String,
-    /// Environments in this wave; globs allowed (`prod/*`).
+    /// Environments in this wave; globs allowed (`prod/*`). When `rollout:` is
+    /// set, every environment belongs to exactly one wave.
     pub environments: Vec<String>,
+    /// Wait before this wave: `true` (until someone resumes it) or a duration
+    /// (`30m`, `1h30m`, `45s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<Pause>,
+    /// How many of the wave's targets update at once: a count (`2`) or a
+    /// percentage (`"25%"`); omitted means all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_update: Option<MaxUpdate>,
+}
+
+/// A wave's `pause`: `true` waits for someone; a duration (`30m`) waits that long.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Pause {
+    Manual(bool),
+    /// A duration: digits followed by `h`, `m` or `s`, repeated (`1h30m`).
+    Duration(#[schemars(regex(pattern = r"^([0-9]+[hms])+$"))] String),
+}
+
+/// A wave's `maxUpdate`: a count of targets or a percentage of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum MaxUpdate {
+    Count(u32),
+    /// `25%`: a percentage from 0 to 100.
+    Percent(#[schemars(regex(pattern = r"^([0-9]|[1-9][0-9]|100)%$"))] String),
 }
 
 /// Object tracking for pruning.

@@ -10,6 +10,7 @@ pub mod config;
 pub mod mentions;
 pub mod open;
 pub mod schemas;
+pub mod waves;
 
 use std::collections::BTreeSet;
 

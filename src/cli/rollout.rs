@@ -1,0 +1,187 @@
+//! `strata rollout`: plan a change wave by wave; export the waves to Argo CD or Flux.
+
+use super::{Global, Outcome, ValuesArgs};
+use crate::diag::Error;
+use crate::diff::RevisionSide;
+use crate::repo::{self, open, waves};
+use crate::rollout::{self, export, json, markdown, text};
+
+/// Plan a change over the rollout waves of `strata.yaml`, or export the waves.
+#[derive(Debug, clap::Args)]
+pub struct RolloutArgs {
+    #[command(subcommand)]
+    pub command: RolloutCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum RolloutCommand {
+    Plan(PlanArgs),
+    Export(ExportArgs),
+}
+
+/// What a change does to each rollout wave, in order.
+///
+/// Compares two revisions with the diff engine (targets whose inputs are
+/// identical are counted, not rendered) and groups the result by the waves of
+/// `strata.yaml` `rollout:` (all environments in one wave `all` when it has
+/// none). Per wave: its environments; targets changed and unchanged; objects
+/// added / changed / removed by kind; component versions that move; image
+/// changes; risks, each naming the object and field: deletions (whole
+/// namespaces too), CRD versions or fields removed and scope changes, changes
+/// the API server refuses (workload `spec.selector`, StatefulSet fields other
+/// than the updatable ones, Job `spec.template` / `spec.selector`, Service
+/// `spec.clusterIP(s)`, PVC `spec` other than requests, renames applied as
+/// delete + create), replicas dropping to 0, a workload losing its
+/// PodDisruptionBudget; and the blast radius so far.
+///
+/// Exit status: 0 nothing to roll out, 1 changes, 2 error (bad waves name the
+/// line of strata.yaml).
+///
+/// Examples:
+///   strata rollout plan --from HEAD~1
+///   strata rollout plan --from v1.4.0 --to v1.5.0 frontend
+///   strata rollout plan --base origin/main --format markdown > comment.md
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct PlanArgs {
+    /// Targets to plan (`component/environment`, `component`, `@environment`, a glob);
+    /// applied to both sides. None means every target.
+    #[arg(value_name = "SELECTOR")]
+    pub selectors: Vec<String>,
+    /// The revision to plan from: a tag, branch, commit or `HEAD~2`.
+    #[arg(long, value_name = "REV", conflicts_with = "base")]
+    pub from: Option<String>,
+    /// The revision to plan to (default: the work tree, uncommitted changes included).
+    #[arg(long, value_name = "REV")]
+    pub to: Option<String>,
+    /// Plan from the merge base of REV and HEAD, like a pull request (`--base origin/main`).
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Output format: `text`, `markdown` (a pull-request comment under 60,000
+    /// characters), `json` (documented in the README).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    #[command(flatten)]
+    pub values: ValuesArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// Print the rollout waves as an Argo CD ApplicationSet or as Flux Kustomizations.
+///
+/// `applicationset`: one ApplicationSet; its list generator has an element per
+/// target (component, environment, wave, path of its bundle directory), each
+/// Application is labelled `strata.dev/wave`, and `strategy: RollingSync` has
+/// one step per wave in order (`maxUpdate` from the wave; a wave with `pause`
+/// gets `maxUpdate: 0`, synced by hand). Applications point at per-target
+/// bundle directories: write them with `strata bundle --per-target --out dist`.
+///
+/// `flux`: one Kustomization per environment, each depending on every
+/// Kustomization of the wave before (a wave with `pause` is `suspend: true`),
+/// pointing at per-environment bundles (`strata bundle --out dist`); with
+/// `--repo-url`, a GitRepository they read from comes first.
+///
+/// Examples:
+///   strata rollout export --format applicationset --repo-url https://git.example.com/shop/config.git
+///   strata rollout export --format applicationset --repo-url URL --revision release --path deploy/{component}/{environment}
+///   strata rollout export --format flux --repo-url https://git.example.com/shop/config.git
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct ExportArgs {
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// The git URL the controller reads the bundles from (required for `applicationset`).
+    #[arg(long, value_name = "URL")]
+    pub repo_url: Option<String>,
+    /// The revision it reads: Argo CD's `targetRevision`, Flux's branch.
+    #[arg(long, value_name = "REV", default_value = "main")]
+    pub revision: String,
+    /// Bundle directory, relative to the git repository's root; `{component}`,
+    /// `{environment}` and `{wave}` are replaced. Default:
+    /// `dist/{component}/{environment}` (applicationset), `dist/{environment}` (flux).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub path: Option<String>,
+    /// Name of the ApplicationSet / GitRepository, prefix of Kustomization names.
+    #[arg(long, default_value = "strata")]
+    pub name: String,
+    /// Namespace of the exported objects (default: `argocd`, `flux-system`).
+    #[arg(long)]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Applicationset,
+    Flux,
+}
+
+pub fn run(global: &Global, args: RolloutArgs) -> Result<Outcome, Error> {
+    match args.command {
+        RolloutCommand::Plan(a) => plan(global, a),
+        RolloutCommand::Export(a) => export(global, a),
+    }
+}
+
+fn plan(global: &Global, args: PlanArgs) -> Result<Outcome, Error> {
+    let sides = super::diff::open_sides(
+        global,
+        args.from.as_deref(),
+        args.to.as_deref(),
+        args.base.as_deref(),
+        "strata rollout plan",
+    )?;
+    let (bt, at) = repo::select_both(&sides.before, &sides.after, &args.selectors)?;
+    let before = RevisionSide { repo: &sides.before, targets: &bt, name: &sides.from_side, label: &sides.from_label };
+    let after = RevisionSide { repo: &sides.after, targets: &at, name: &sides.to_side, label: &sides.to_label };
+    let (plan, warnings) = rollout::plan_revisions(before, after, &args.values.options()?)?;
+    super::print_warnings(&warnings);
+    let out = match args.format {
+        PlanFormat::Text => text::render(&plan),
+        PlanFormat::Markdown => markdown::render(&plan, markdown::MAX_CHARS, &command_line(&args)),
+        PlanFormat::Json => json::render(&plan),
+    };
+    super::write_stdout(out.as_bytes())?;
+    Ok(if plan.changes() { Outcome::Found } else { Outcome::Ok })
+}
+
+fn export(global: &Global, args: ExportArgs) -> Result<Outcome, Error> {
+    let repo = open::open_worktree(&global.repo, &[])?;
+    let waves = waves::resolve(&repo)?;
+    let (path, namespace) = match args.format {
+        ExportFormat::Applicationset => ("dist/{component}/{environment}", "argocd"),
+        ExportFormat::Flux => ("dist/{environment}", "flux-system"),
+    };
+    let opts = export::ExportOptions {
+        repo_url: args.repo_url,
+        revision: args.revision,
+        path: args.path.unwrap_or_else(|| path.to_string()),
+        name: args.name,
+        namespace: args.namespace.unwrap_or_else(|| namespace.to_string()),
+    };
+    let out = match args.format {
+        ExportFormat::Applicationset => export::applicationset(&repo, &waves, &opts)?,
+        ExportFormat::Flux => export::flux(&waves, &opts)?,
+    };
+    super::write_stdout(out.as_bytes())?;
+    Ok(Outcome::Ok)
+}
+
+/// The command that shows the whole plan, for the markdown note.
+fn command_line(args: &PlanArgs) -> String {
+    let mut c = String::from("strata rollout plan");
+    for s in &args.selectors {
+        c.push(' ');
+        c.push_str(s);
+    }
+    for (flag, v) in [("--from", &args.from), ("--to", &args.to), ("--base", &args.base)] {
+        if let Some(v) = v {
+            c.push_str(&format!(" {flag} {v}"));
+        }
+    }
+    c
+}
