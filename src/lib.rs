@@ -18,6 +18,7 @@ pub mod namespace;
 pub mod order;
 pub mod patch;
 pub mod pipeline;
+pub mod promote;
 pub mod render;
 pub mod repo;
 pub mod source;

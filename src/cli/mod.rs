@@ -8,8 +8,11 @@
 pub mod bundle;
 pub mod diff;
 pub mod live;
+pub mod promote;
 pub mod render;
 pub mod schema;
+pub mod version;
+pub mod versions;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -43,6 +46,9 @@ pub enum Command {
     Bundle(bundle::BundleArgs),
     Diff(diff::DiffArgs),
     Schema(schema::SchemaArgs),
+    Versions(versions::VersionsArgs),
+    Promote(promote::PromoteArgs),
+    Version(version::VersionArgs),
 }
 
 /// How a successful run ended.
@@ -97,6 +103,9 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Bundle(args) => bundle::run(&cli.global, args),
         Command::Diff(args) => diff::run(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),
+        Command::Versions(args) => versions::run(&cli.global, args),
+        Command::Promote(args) => promote::run(&cli.global, args),
+        Command::Version(args) => version::run(&cli.global, args),
     }
 }
 
