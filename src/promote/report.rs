@@ -53,7 +53,9 @@ pub fn moves_text(from: &str, to: &str, moves: &[Move]) -> String {
     out.push('\n');
     let (header, rows) = moves_grid(moves);
     out.push_str(&table(&header, &rows));
-    out.push_str("\n(none): no such target on that side\n");
+    if moves.iter().any(|m| m.from.is_none() || m.to.is_none()) {
+        out.push_str("\n(none): no such target on that side\n");
+    }
     out
 }
 
@@ -150,16 +152,12 @@ fn table(header: &[String], rows: &[Vec<String>]) -> String {
         }
     }
     let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
+    // The first column (the component) is cut last.
     while total(&widths) > WIDTH {
-        let (i, widest) = widths
-            .iter()
-            .enumerate()
-            .max_by_key(|(i, w)| (**w, usize::MAX - i))
-            .map(|(i, w)| (i, *w))
-            .unwrap_or((0, 0));
-        if widest <= MIN_COLUMN {
-            break;
-        }
+        let widest = |from: usize| {
+            (from..widths.len()).filter(|i| widths[*i] > MIN_COLUMN).max_by_key(|i| (widths[*i], usize::MAX - i))
+        };
+        let Some(i) = widest(1).or_else(|| widest(0)) else { break };
         widths[i] -= 1;
     }
     let mut out = String::new();
@@ -173,8 +171,30 @@ fn table(header: &[String], rows: &[Vec<String>]) -> String {
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
     if !spelled.is_empty() {
-        let _ = writeln!(out, "\nabbreviated: {}", spelled.join(", "));
+        out.push('\n');
+        out.push_str(&wrap("abbreviated:", &spelled));
     }
+    out
+}
+
+/// `head` then `items` separated by `, `, in lines of at most [`WIDTH`]
+/// characters; continuation lines are indented by two spaces.
+fn wrap(head: &str, items: &[String]) -> String {
+    let mut out = String::new();
+    let mut line = head.to_string();
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i + 1 < items.len() { format!("{item},") } else { item.clone() };
+        if line.chars().count() + 1 + piece.chars().count() > WIDTH && line.trim() != head {
+            out.push_str(&line);
+            out.push('\n');
+            line = format!("  {piece}");
+        } else {
+            line.push(' ');
+            line.push_str(&piece);
+        }
+    }
+    out.push_str(&line);
+    out.push('\n');
     out
 }
 
@@ -217,7 +237,8 @@ mod tests {
         let rows = vec![std::iter::once("web".to_string()).chain((0..12).map(|_| "v1".to_string())).collect()];
         let t = table(&header, &rows);
         assert!(t.lines().all(|l| l.chars().count() <= WIDTH), "{t}");
-        assert!(t.contains("reg…r-0 = region-number-0"), "{t}");
+        assert!(t.starts_with("component  re…-0  "), "{t}");
+        assert!(t.contains(" re…-0 = region-number-0,"), "{t}");
         let narrow = table(&["a".into(), "b".into()], &[vec!["1".into(), "2".into()]]);
         assert_eq!(narrow, "a  b\n1  2\n");
     }

@@ -285,12 +285,12 @@ mod tests {
         let mut names =
             vec!["v10", "v9", "1.2.0", "v1.10", "v1.9", "canary", "2.0.0-rc.1", "2.0.0", "v2", "beta", "v1"];
         names.sort_by(|a, b| compare_versions(a, b));
-        assert_eq!(names, ["beta", "canary", "v1", "v1.9", "v1.10", "1.2.0", "v2", "2.0.0-rc.1", "2.0.0", "v9", "v10"]);
+        assert_eq!(names, ["beta", "canary", "v1", "1.2.0", "v1.9", "v1.10", "2.0.0-rc.1", "2.0.0", "v2", "v9", "v10"]);
         for (a, b) in [("v1.0", "v1"), ("2.0.0-rc.2", "2.0.0-rc.10"), ("1-alpha", "1-beta"), ("v-1", "v1")] {
             assert_eq!(compare_versions(a, b).reverse(), compare_versions(b, a), "{a} {b}");
         }
         assert_eq!(compare_versions("2.0.0-rc.2", "2.0.0-rc.10"), Ordering::Less);
-        assert_eq!(compare_versions("v1.0", "v1"), Ordering::Less, "equal versions fall back to the name");
+        assert_eq!(compare_versions("v1.0", "v1"), Ordering::Greater, "equal versions fall back to the name");
     }
 
     fn repo(entries: &[(&str, &str)]) -> Repo {
