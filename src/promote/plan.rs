@@ -181,3 +181,48 @@ fn destination(repo: &Repo, t: &Target, dest: &Destination) -> Result<(String, S
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemorySource;
+
+    fn repo() -> Repo {
+        let cm = |v: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  v: {v}\n");
+        let m = MemorySource::from_entries(&[
+            ("web/v1/cm.yaml", &cm("one")),
+            ("web/v2/cm.yaml", &cm("two")),
+            ("web/v3/cm.yaml", "kind: [\n"),
+            ("web/east/templates", "-> ../v1"),
+            ("web/prod/west/templates", "../../v1\n"),
+            ("web/north/templates", "-> ../v2"),
+        ]);
+        Repo::load(Fs::new(Arc::new(m))).unwrap()
+    }
+
+    fn request(selectors: &[&str], to: &str) -> PromoteRequest {
+        let selectors = selectors.iter().map(|s| s.to_string()).collect();
+        PromoteRequest { selectors, wave: None, destination: Destination::Version(to.to_string()) }
+    }
+
+    #[test]
+    fn plans_new_links_and_diffs_them_in_memory() {
+        let r = repo();
+        let p = plan(&r, &request(&["web"], "v2"), &Options::default(), &CompareOptions::default()).unwrap();
+        let links: Vec<(&str, &str)> = p.changes.iter().map(|c| (c.new.path.as_str(), c.new.raw.as_str())).collect();
+        assert_eq!(links, [("web/east/templates", "../v2"), ("web/prod/west/templates", "../../v2\n")]);
+        assert_eq!(p.unchanged, [("web/north".to_string(), "v2".to_string())]);
+        let report = p.report.unwrap();
+        assert!(report.differs());
+        assert_eq!(report.counts().changed, 2);
+    }
+
+    #[test]
+    fn render_errors_and_unknown_versions_are_errors() {
+        let r = repo();
+        let e = plan(&r, &request(&["web/east"], "v3"), &Options::default(), &CompareOptions::default()).unwrap_err();
+        assert!(e.messages().contains("while rendering the promotion"), "{}", e.messages());
+        let e = plan(&r, &request(&["web/east"], "v7"), &Options::default(), &CompareOptions::default()).unwrap_err();
+        assert!(e.messages().contains("component `web` has no version `v7`"), "{}", e.messages());
+    }
+}
