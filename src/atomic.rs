@@ -2,8 +2,9 @@
 //! not at all.
 //!
 //! Every command that writes into the user's tree goes through here (`strata
-//! bundle` with [`replace_dir`], `strata schema` with [`write_file`]; later ones
-//! such as `promote` and `port` should too), so that an interrupted or failed
+//! bundle` with [`replace_dir`], `strata schema` with [`write_file`], `strata
+//! promote` with [`replace_entries`] (several links, all or none), `strata
+//! version new` with [`create_dir`]; later ones such as `port` should too), so that an interrupted or failed
 //! run never leaves half an output, and a reader never sees one.
 //!
 //! How: the new content is written into a temporary file or directory created
@@ -146,6 +147,118 @@ pub fn replace_dir<'a>(
     }
 }
 
+/// What [`replace_entries`] writes at a path: a regular file's bytes, or a
+/// symbolic link's target as written in the link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    File(Vec<u8>),
+    Symlink(String),
+}
+
+/// One path [`replace_entries`] rewrites: what is there now (to put back on
+/// failure) and what goes there.
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    pub path: PathBuf,
+    pub old: Entry,
+    pub new: Entry,
+}
+
+/// Replaces several files or symbolic links (`strata promote`'s `templates`
+/// links), all or none: every new entry is first written beside its
+/// destination under a temporary name, then each is renamed into place. When
+/// staging fails nothing has changed (the temporary entries are removed); when
+/// a rename fails, the entries already replaced get their old content back the
+/// same way, and a note names any that could not be put back.
+pub fn replace_entries(replacements: &[Replacement]) -> Result<(), Error> {
+    let staged = replacements.iter().map(|r| stage(&r.path, &r.new)).collect::<Result<Vec<_>, _>>()?;
+    let mut done: Vec<&Replacement> = Vec::new();
+    for (r, tmp) in replacements.iter().zip(staged) {
+        if let Err(e) = tmp.persist(&r.path) {
+            let mut d = io_error("replace", &r.path, e.error);
+            for old in &done {
+                if let Err(undo) = stage(&old.path, &old.old)
+                    .and_then(|t| t.persist(&old.path).map_err(|e| io_error("restore", &old.path, e.error).into()))
+                {
+                    d = d.note(format!("`{}` could not be restored: {}", old.path.display(), undo.messages()));
+                }
+            }
+            return Err(d.into());
+        }
+        done.push(r);
+    }
+    Ok(())
+}
+
+/// Writes `entry` beside `path` under a temporary name (`.NAME.tmp-XXXXXX`),
+/// removed again when the returned path is dropped unpersisted.
+fn stage(path: &Path, entry: &Entry) -> Result<tempfile::TempPath, Error> {
+    let cannot = |e: io::Error| Diagnostic::error(format!("cannot write beside `{}`: {e}", path.display()));
+    let name = usable_name(path).ok_or_else(|| cannot(io::Error::other("not a file name")))?;
+    let prefix = format!(".{name}.tmp-");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    let tmp = match entry {
+        Entry::File(bytes) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                builder.permissions(std::fs::Permissions::from_mode(0o666));
+            }
+            let mut f = builder.tempfile_in(parent_of(path)).map_err(cannot)?;
+            io::Write::write_all(&mut f, bytes).map_err(cannot)?;
+            f.into_temp_path()
+        }
+        Entry::Symlink(target) => {
+            builder.make_in(parent_of(path), |p| symlink(target, p)).map_err(cannot)?.into_temp_path()
+        }
+    };
+    Ok(tmp)
+}
+
+/// Creates the directory `dir`, which must not exist, holding `entries`
+/// (relative paths with `/`): built under a temporary name beside it, then
+/// renamed into place, so that it appears whole or not at all.
+pub fn create_dir(dir: &Path, entries: &[(String, Entry)]) -> Result<(), Error> {
+    let name = usable_name(dir).ok_or_else(|| Diagnostic::error(format!("cannot create `{}`", dir.display())))?;
+    let parent = parent_of(dir);
+    let prefix = format!(".{name}.tmp-");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o777));
+    }
+    let tmp = builder.tempdir_in(&parent).map_err(|e| io_error("create a temporary directory in", &parent, e))?;
+    for (rel, entry) in entries {
+        let path = tmp.path().join(rel);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(|e| io_error("create directory", p, e))?;
+        }
+        match entry {
+            Entry::File(bytes) => std::fs::write(&path, bytes).map_err(|e| io_error("write", &path, e))?,
+            Entry::Symlink(target) => symlink(target, &path).map_err(|e| io_error("create the link", &path, e))?,
+        }
+    }
+    if std::fs::symlink_metadata(dir).is_ok() {
+        return Err(Diagnostic::error(format!("`{}` already exists", dir.display())).into());
+    }
+    std::fs::rename(tmp.path(), dir).map_err(|e| io_error("move the new directory to", dir, e))?;
+    let _ = tmp.keep();
+    Ok(())
+}
+
+#[cfg(unix)]
+fn symlink(target: &str, path: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, path)
+}
+
+#[cfg(not(unix))]
+fn symlink(_target: &str, _path: &Path) -> io::Result<()> {
+    Err(io::Error::other("symbolic links are written on Unix only; use a link file"))
+}
+
 /// The last component of `path` when it names something that can be renamed
 /// into place: not empty, `.` or `..`.
 pub fn usable_name(path: &Path) -> Option<&str> {
@@ -166,6 +279,48 @@ fn io_error(action: &str, path: &Path, e: io::Error) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn replace_entries_swaps_links_and_files_and_leaves_nothing_behind() {
+        let root = tempfile::tempdir().unwrap();
+        let (link, file) = (root.path().join("templates"), root.path().join("other"));
+        std::os::unix::fs::symlink("../v1", &link).unwrap();
+        std::fs::write(&file, "../v1\n").unwrap();
+        let swap = |from: &str, to: &str| {
+            vec![
+                Replacement { path: link.clone(), old: Entry::Symlink(from.into()), new: Entry::Symlink(to.into()) },
+                Replacement {
+                    path: file.clone(),
+                    old: Entry::File(format!("{from}\n").into_bytes()),
+                    new: Entry::File(format!("{to}\n").into_bytes()),
+                },
+            ]
+        };
+        replace_entries(&swap("../v1", "../v2")).unwrap();
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("../v2"));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "../v2\n");
+        assert_eq!(names(root.path()), ["other", "templates"]);
+        // A destination that cannot be replaced: the first one is put back.
+        std::fs::remove_file(&file).unwrap();
+        std::fs::create_dir_all(file.join("full")).unwrap();
+        assert!(replace_entries(&swap("../v2", "../v3")).is_err());
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("../v2"));
+        assert_eq!(names(root.path()), ["other", "templates"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn create_dir_refuses_an_existing_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("v2");
+        let entries =
+            [("a/x".to_string(), Entry::File(b"1".to_vec())), ("l".to_string(), Entry::Symlink("a/x".into()))];
+        create_dir(&dir, &entries).unwrap();
+        assert_eq!(std::fs::read_link(dir.join("l")).unwrap(), Path::new("a/x"));
+        assert!(create_dir(&dir, &entries).unwrap_err().messages().contains("already exists"));
+        assert_eq!(names(root.path()), ["v2"]);
+    }
 
     fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> =

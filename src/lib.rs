@@ -19,6 +19,7 @@ pub mod namespace;
 pub mod order;
 pub mod patch;
 pub mod pipeline;
+pub mod promote;
 pub mod release;
 pub mod render;
 pub mod repo;

@@ -44,6 +44,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("diff", "two Compiled → Report"),
     ("release", "cherry-pick onto release branches (git objects), port between version directories"),
     ("rollout", "waves + a revision diff → Plan (per-wave changes, risks); ApplicationSet / Flux export"),
+    ("promote", "versions matrix, promote (links over an overlay, diffed), version new"),
     ("cluster", "Compiled + a cluster → LiveReport"),
     ("cli", "arguments in, one library call, output printed"),
 ];

@@ -9,10 +9,13 @@ pub mod bundle;
 pub mod diff;
 pub mod live;
 pub mod port;
+pub mod promote;
 pub mod release;
 pub mod render;
 pub mod rollout;
 pub mod schema;
+pub mod version;
+pub mod versions;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -49,6 +52,9 @@ pub enum Command {
     Release(release::ReleaseArgs),
     Port(port::PortArgs),
     Rollout(rollout::RolloutArgs),
+    Versions(versions::VersionsArgs),
+    Promote(promote::PromoteArgs),
+    Version(version::VersionArgs),
 }
 
 /// How a successful run ended.
@@ -106,6 +112,9 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Release(args) => release::run(&cli.global, args),
         Command::Port(args) => port::run(&cli.global, args),
         Command::Rollout(args) => rollout::run(&cli.global, args),
+        Command::Versions(args) => versions::run(&cli.global, args),
+        Command::Promote(args) => promote::run(&cli.global, args),
+        Command::Version(args) => version::run(&cli.global, args),
     }
 }
 

@@ -1,0 +1,104 @@
+//! `strata promote`: repoint targets' `templates` links, with the rendered diff.
+
+use super::diff::Format;
+use super::{Global, Outcome, ValuesArgs};
+use crate::diag::Error;
+use crate::diff::{CompareOptions, json, markdown, text};
+use crate::promote::{self, Destination, PromoteRequest};
+use crate::repo::open;
+
+/// Move targets to another version by repointing their `templates` links.
+///
+/// Each link keeps its form: a relative symlink stays a relative symlink, a
+/// link file stays a one-line link file. Before anything is written, every
+/// affected target is rendered with its new version; any error (no such
+/// version, a schema violation, a template error) exits 2 and changes nothing.
+/// All links change, or none. Then the rendered diff of the promotion (work
+/// tree before vs after) is printed, as `strata diff` prints it. A target
+/// already on the version is reported, not an error.
+///
+/// Exit status, as `strata diff`: 0 no rendered difference, 1 differences, 2 error.
+///
+/// Examples:
+///   strata promote frontend/eastus --to v2 --dry-run
+///   strata promote frontend/eastus --to v2
+///   strata promote @westus --like staging            # every component as in staging
+///   strata promote frontend --wave canary --to v3    # only the canary wave's targets
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct PromoteArgs {
+    /// Targets to promote (`component/environment`, `component`, `@environment`, a glob).
+    #[arg(value_name = "SELECTOR")]
+    pub selectors: Vec<String>,
+    /// The version to move to (a version directory of each target's component).
+    #[arg(long, value_name = "VERSION", required_unless_present = "like", conflicts_with = "like")]
+    pub to: Option<String>,
+    /// Take the version that the same component's target in ENV runs.
+    #[arg(long, value_name = "ENV")]
+    pub like: Option<String>,
+    /// Only the targets in the environments of this strata.yaml `rollout:` wave.
+    #[arg(long, value_name = "NAME")]
+    pub wave: Option<String>,
+    /// Print the diff, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Diff format: `text`, `markdown`, `json`.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Counts and resource names only, no diffs.
+    #[arg(long)]
+    pub stat: bool,
+    /// Show Secret values instead of masking them.
+    #[arg(long)]
+    pub show_secrets: bool,
+    #[command(flatten)]
+    pub values: ValuesArgs,
+}
+
+pub fn run(global: &Global, args: PromoteArgs) -> Result<Outcome, Error> {
+    let destination = match (&args.to, &args.like) {
+        (Some(v), _) => Destination::Version(v.clone()),
+        (None, Some(env)) => Destination::Like(env.clone()),
+        (None, None) => {
+            return Err(crate::diag::Diagnostic::error("`strata promote` needs `--to VERSION` or `--like ENV`").into());
+        }
+    };
+    let req = PromoteRequest { selectors: args.selectors.clone(), wave: args.wave.clone(), destination };
+    let repo = open::open_worktree(&global.repo, &[])?;
+    let compare = CompareOptions { show_secrets: args.show_secrets };
+    let promotion = promote::plan(&repo, &req, &args.values.options()?, &compare)?;
+    super::print_warnings(&promotion.warnings);
+    for (address, version) in &promotion.unchanged {
+        eprintln!("{address}: already on {version}");
+    }
+    let Some(report) = &promotion.report else {
+        eprintln!("nothing to promote");
+        return Ok(Outcome::Ok);
+    };
+    if !args.dry_run {
+        promote::apply(&global.repo, &promotion)?;
+    }
+    let verb = if args.dry_run { "would repoint" } else { "repointed" };
+    for c in &promotion.changes {
+        eprintln!(
+            "{}: {} → {} ({verb} {} -> {})",
+            c.address,
+            c.from_version,
+            c.to_version,
+            c.new.path,
+            c.new.relative()
+        );
+    }
+    if args.dry_run {
+        eprintln!("dry run: nothing written");
+    }
+    let out = match args.format {
+        Format::Text => text::render(report, text::TextOptions { color: text::color_wanted(), stat: args.stat }),
+        Format::Markdown => {
+            markdown::render(report, &markdown::MarkdownOptions { stat: args.stat, ..Default::default() })
+        }
+        Format::Json => json::render(report, json::JsonOptions { stat: args.stat }),
+    };
+    super::write_stdout(out.as_bytes())?;
+    Ok(if report.differs() { Outcome::Found } else { Outcome::Ok })
+}

@@ -1,0 +1,64 @@
+//! `strata versions`: which version each target runs.
+
+use super::diff::Format;
+use super::{Global, Outcome};
+use crate::diag::Error;
+use crate::promote::{self, report};
+
+/// Show the matrix component × environment → version.
+///
+/// Environments are columns in `rollout:` wave order when strata.yaml declares
+/// waves, then the others sorted. Per component: its versions (oldest first:
+/// `v10` after `v9`, `1.10` after `1.9`, other names first and by name), the
+/// versions no target uses, and, marked `*`, the targets behind its newest version.
+/// With `--from REV`, only the cells that moved between two revisions (`v1 → v2`).
+///
+/// Examples:
+///   strata versions
+///   strata versions frontend api --format markdown
+///   strata versions --ref v1.4.0
+///   strata versions --from v1.4.0 --to v1.5.0
+///   strata versions --from HEAD --format json     # what uncommitted work moves
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct VersionsArgs {
+    /// Targets to show (`component/environment`, `component`, `@environment`, a glob).
+    #[arg(value_name = "SELECTOR")]
+    pub selectors: Vec<String>,
+    /// Read a git revision (tag, branch, commit) instead of the work tree.
+    #[arg(long = "ref", value_name = "REV", conflicts_with_all = ["from", "to"])]
+    pub reference: Option<String>,
+    /// Show only the cells that moved since this revision.
+    #[arg(long, value_name = "REV")]
+    pub from: Option<String>,
+    /// The revision the cells moved to (default: the work tree).
+    #[arg(long, value_name = "REV", requires = "from")]
+    pub to: Option<String>,
+    /// Output format: `text` (an aligned table, at most 100 columns), `markdown`, `json`.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub fn run(global: &Global, args: VersionsArgs) -> Result<Outcome, Error> {
+    let out = match &args.from {
+        Some(from) => {
+            let moves = promote::moves_between(&global.repo, from, args.to.as_deref(), &args.selectors)?;
+            let to = args.to.as_deref().unwrap_or("work tree");
+            match args.format {
+                Format::Text => report::moves_text(from, to, &moves),
+                Format::Markdown => report::moves_markdown(from, to, &moves),
+                Format::Json => report::moves_json(from, to, &moves),
+            }
+        }
+        None => {
+            let m = promote::matrix_at(&global.repo, args.reference.as_deref(), &args.selectors)?;
+            match args.format {
+                Format::Text => report::matrix_text(&m),
+                Format::Markdown => report::matrix_markdown(&m),
+                Format::Json => report::matrix_json(&m),
+            }
+        }
+    };
+    super::write_stdout(out.as_bytes())?;
+    Ok(Outcome::Ok)
+}
