@@ -106,6 +106,66 @@ pub fn replace_dir<'a>(
     }
 }
 
+/// What [`create_dir`] puts at a relative path.
+#[derive(Debug, Clone, Copy)]
+pub enum Entry<'a> {
+    File(&'a [u8]),
+    /// A relative symbolic link (where links are not available, a file holding
+    /// the target path: a strata link file).
+    Link(&'a str),
+}
+
+/// Creates the directory `dir` holding exactly `entries` (relative paths with
+/// `/`). `dir` must not exist or be empty (checked by the caller). The tree is
+/// built in a temporary directory first: beside `dir` and renamed into place
+/// when `dir` does not exist; inside the empty `dir`, then its top-level entries
+/// renamed into `dir`, when it does (so that a shell standing in `dir` keeps it).
+pub fn create_dir(dir: &Path, entries: &[(&str, Entry<'_>)], noun: &str) -> Result<(), Error> {
+    let exists = dir.is_dir();
+    let (base, name) = if exists {
+        (dir.to_path_buf(), format!("strata-{noun}"))
+    } else {
+        let name = usable_name(dir)
+            .ok_or_else(|| Diagnostic::error(format!("cannot use `{}` as the {noun} directory", dir.display())))?;
+        (parent_of(dir), name.to_string())
+    };
+    std::fs::create_dir_all(&base).map_err(|e| io_error("create directory", &base, e))?;
+    let mut builder = tempfile::Builder::new();
+    let prefix = format!(".{name}.tmp-");
+    builder.prefix(&prefix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o777));
+    }
+    let tmp = builder.tempdir_in(&base).map_err(|e| io_error("create a temporary directory in", &base, e))?;
+    for (rel, entry) in entries {
+        let path = tmp.path().join(rel);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(|e| io_error("create directory", p, e))?;
+        }
+        match entry {
+            Entry::File(bytes) => std::fs::write(&path, bytes),
+            #[cfg(unix)]
+            Entry::Link(to) => std::os::unix::fs::symlink(to, &path),
+            #[cfg(not(unix))]
+            Entry::Link(to) => std::fs::write(&path, format!("{to}\n")),
+        }
+        .map_err(|e| io_error("write", &path, e))?;
+    }
+    if !exists {
+        std::fs::rename(tmp.path(), dir).map_err(|e| io_error(&format!("move the new {noun} to"), dir, e))?;
+        let _ = tmp.keep();
+        return Ok(());
+    }
+    let tops: std::collections::BTreeSet<&str> = entries.iter().filter_map(|(rel, _)| rel.split('/').next()).collect();
+    for top in tops {
+        let to = dir.join(top);
+        std::fs::rename(tmp.path().join(top), &to).map_err(|e| io_error(&format!("move the new {noun} to"), &to, e))?;
+    }
+    Ok(())
+}
+
 /// The last component of `path` when it names something that can be renamed
 /// into place: not empty, `.` or `..`.
 pub fn usable_name(path: &Path) -> Option<&str> {

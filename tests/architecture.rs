@@ -43,6 +43,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("bundle", "Plans → files; render output; --check"),
     ("diff", "two Compiled → Report"),
     ("cluster", "Compiled + a cluster → LiveReport"),
+    ("init", "a new repository's files, written with atomic"),
     ("cli", "arguments in, one library call, output printed"),
 ];
 

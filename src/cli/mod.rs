@@ -6,10 +6,13 @@
 //! or usage, 101 a bug.
 
 pub mod bundle;
+pub mod completions;
 pub mod diff;
+pub mod init;
 pub mod live;
 pub mod render;
 pub mod schema;
+pub mod values;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -43,6 +46,9 @@ pub enum Command {
     Bundle(bundle::BundleArgs),
     Diff(diff::DiffArgs),
     Schema(schema::SchemaArgs),
+    Values(values::ValuesCmdArgs),
+    Init(init::InitArgs),
+    Completions(completions::CompletionsArgs),
 }
 
 /// How a successful run ended.
@@ -97,6 +103,9 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Bundle(args) => bundle::run(&cli.global, args),
         Command::Diff(args) => diff::run(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),
+        Command::Values(args) => values::run(&cli.global, args),
+        Command::Init(args) => init::run(&cli.global, args),
+        Command::Completions(args) => completions::run(&cli.global, args),
     }
 }
 
