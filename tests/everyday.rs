@@ -50,6 +50,12 @@ fn values_of_example_repo_name_every_leaf() {
     assert!(yaml.contains("domain: www.shop.example.com  # strata.yaml:29 (overrides strata.yaml:9)"), "{yaml}");
     let one = strata(&["values", "--repo", "example-repo", "frontend/prod/westus", "global.region"]);
     assert_eq!(text(&one.stdout), "westus\n");
+    // The same from the committed revision, read from git objects.
+    if support::require_tool("git") {
+        let at_head =
+            strata(&["values", "--repo", "example-repo", "--ref", "HEAD", "frontend/prod/westus", "global.region"]);
+        assert_eq!(text(&at_head.stdout), "westus\n", "{}", text(&at_head.stderr));
+    }
     let many = strata(&["values", "--repo", "example-repo", "frontend"]);
     assert_eq!(many.status.code(), Some(2));
     assert!(text(&many.stderr).contains("name one"), "{}", text(&many.stderr));
