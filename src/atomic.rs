@@ -216,21 +216,42 @@ fn stage(path: &Path, entry: &Entry) -> Result<tempfile::TempPath, Error> {
     Ok(tmp)
 }
 
-/// Creates the directory `dir`, which must not exist, holding `entries`
-/// (relative paths with `/`): built under a temporary name beside it, then
-/// renamed into place, so that it appears whole or not at all.
-pub fn create_dir(dir: &Path, entries: &[(String, Entry)]) -> Result<(), Error> {
-    let name = usable_name(dir).ok_or_else(|| Diagnostic::error(format!("cannot create `{}`", dir.display())))?;
-    let parent = parent_of(dir);
-    let prefix = format!(".{name}.tmp-");
+/// Creates the directory `dir` holding exactly `entries` (relative paths with
+/// `/`; `noun` names it in errors: "version", "repository"). `dir` must not exist,
+/// or be an empty directory. The tree is built in a temporary directory first:
+/// beside `dir` and renamed into place when `dir` does not exist; inside the
+/// empty `dir`, then its top-level entries renamed into `dir`, when it does (so
+/// that a shell standing in `dir` keeps it). Either way it appears whole or not at all.
+pub fn create_dir(dir: &Path, entries: &[(String, Entry)], noun: &str) -> Result<(), Error> {
+    let exists = match std::fs::read_dir(dir) {
+        Ok(mut listing) => match listing.next() {
+            None => true,
+            Some(_) => {
+                return Err(Diagnostic::error(format!("`{}` already exists and is not empty", dir.display())).into());
+            }
+        },
+        Err(_) if std::fs::symlink_metadata(dir).is_ok() => {
+            return Err(Diagnostic::error(format!("`{}` already exists", dir.display())).into());
+        }
+        Err(_) => false,
+    };
+    let (base, name) = if exists {
+        (dir.to_path_buf(), format!("strata-{noun}"))
+    } else {
+        let name = usable_name(dir)
+            .ok_or_else(|| Diagnostic::error(format!("cannot use `{}` as the {noun} directory", dir.display())))?;
+        (parent_of(dir), name.to_string())
+    };
+    std::fs::create_dir_all(&base).map_err(|e| io_error("create directory", &base, e))?;
     let mut builder = tempfile::Builder::new();
+    let prefix = format!(".{name}.tmp-");
     builder.prefix(&prefix);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o777));
     }
-    let tmp = builder.tempdir_in(&parent).map_err(|e| io_error("create a temporary directory in", &parent, e))?;
+    let tmp = builder.tempdir_in(&base).map_err(|e| io_error("create a temporary directory in", &base, e))?;
     for (rel, entry) in entries {
         let path = tmp.path().join(rel);
         if let Some(p) = path.parent() {
@@ -241,11 +262,16 @@ pub fn create_dir(dir: &Path, entries: &[(String, Entry)]) -> Result<(), Error> 
             Entry::Symlink(target) => symlink(target, &path).map_err(|e| io_error("create the link", &path, e))?,
         }
     }
-    if std::fs::symlink_metadata(dir).is_ok() {
-        return Err(Diagnostic::error(format!("`{}` already exists", dir.display())).into());
+    if !exists {
+        std::fs::rename(tmp.path(), dir).map_err(|e| io_error(&format!("move the new {noun} to"), dir, e))?;
+        let _ = tmp.keep();
+        return Ok(());
     }
-    std::fs::rename(tmp.path(), dir).map_err(|e| io_error("move the new directory to", dir, e))?;
-    let _ = tmp.keep();
+    let tops: std::collections::BTreeSet<&str> = entries.iter().filter_map(|(rel, _)| rel.split('/').next()).collect();
+    for top in tops {
+        let to = dir.join(top);
+        std::fs::rename(tmp.path().join(top), &to).map_err(|e| io_error(&format!("move the new {noun} to"), &to, e))?;
+    }
     Ok(())
 }
 
@@ -254,9 +280,10 @@ fn symlink(target: &str, path: &Path) -> io::Result<()> {
     std::os::unix::fs::symlink(target, path)
 }
 
+/// Where links are not available, a strata link file: the target path on one line.
 #[cfg(not(unix))]
-fn symlink(_target: &str, _path: &Path) -> io::Result<()> {
-    Err(io::Error::other("symbolic links are written on Unix only; use a link file"))
+fn symlink(target: &str, path: &Path) -> io::Result<()> {
+    std::fs::write(path, format!("{target}\n"))
 }
 
 /// The last component of `path` when it names something that can be renamed
@@ -316,9 +343,9 @@ mod tests {
         let dir = root.path().join("v2");
         let entries =
             [("a/x".to_string(), Entry::File(b"1".to_vec())), ("l".to_string(), Entry::Symlink("a/x".into()))];
-        create_dir(&dir, &entries).unwrap();
+        create_dir(&dir, &entries, "test").unwrap();
         assert_eq!(std::fs::read_link(dir.join("l")).unwrap(), Path::new("a/x"));
-        assert!(create_dir(&dir, &entries).unwrap_err().messages().contains("already exists"));
+        assert!(create_dir(&dir, &entries, "test").unwrap_err().messages().contains("already exists"));
         assert_eq!(names(root.path()), ["v2"]);
     }
 

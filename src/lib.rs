@@ -14,6 +14,7 @@ pub mod cluster;
 pub mod compiled;
 pub mod diag;
 pub mod diff;
+pub mod init;
 pub mod manifest;
 pub mod namespace;
 pub mod order;

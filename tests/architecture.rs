@@ -46,6 +46,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("rollout", "waves + a revision diff → Plan (per-wave changes, risks); ApplicationSet / Flux export"),
     ("promote", "versions matrix, promote (links over an overlay, diffed), version new"),
     ("cluster", "Compiled + a cluster → LiveReport"),
+    ("init", "a new repository's files, written with atomic"),
     ("cli", "arguments in, one library call, output printed"),
 ];
 

@@ -6,7 +6,9 @@
 //! or usage, 101 a bug.
 
 pub mod bundle;
+pub mod completions;
 pub mod diff;
+pub mod init;
 pub mod live;
 pub mod port;
 pub mod promote;
@@ -14,6 +16,7 @@ pub mod release;
 pub mod render;
 pub mod rollout;
 pub mod schema;
+pub mod values;
 pub mod version;
 pub mod versions;
 
@@ -55,6 +58,9 @@ pub enum Command {
     Versions(versions::VersionsArgs),
     Promote(promote::PromoteArgs),
     Version(version::VersionArgs),
+    Values(values::ValuesCmdArgs),
+    Init(init::InitArgs),
+    Completions(completions::CompletionsArgs),
 }
 
 /// How a successful run ended.
@@ -115,6 +121,9 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Versions(args) => versions::run(&cli.global, args),
         Command::Promote(args) => promote::run(&cli.global, args),
         Command::Version(args) => version::run(&cli.global, args),
+        Command::Values(args) => values::run(&cli.global, args),
+        Command::Init(args) => init::run(&cli.global, args),
+        Command::Completions(args) => completions::run(&cli.global, args),
     }
 }
 

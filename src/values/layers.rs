@@ -106,6 +106,51 @@ pub fn layers_for(
     Ok(layers)
 }
 
+/// The merged values of the one target `selector` names (`frontend/eastus`),
+/// with the command-line layers (`--values` files as (display path, text),
+/// `--set`, `--set-string`) on top: what `strata values` shows.
+pub fn values_of(
+    repo: &Repo,
+    selector: &str,
+    values_files: &[(String, String)],
+    set: &[String],
+    set_string: &[String],
+) -> Result<Values, Error> {
+    let targets = repo.select(&[selector.to_string()])?;
+    let [target] = targets[..] else {
+        let names: Vec<String> = targets.iter().map(|t| t.address()).collect();
+        return Err(Diagnostic::error(format!("`{selector}` selects {} targets; name one", targets.len()))
+            .hint(format!("one of: {}", names.join(", ")))
+            .into());
+    };
+    values_for(repo, target, &command_line_layers(values_files, set, set_string)?)
+}
+
+/// The merged values of `target` read straight from the repository, without
+/// rendering: what `strata values` shows. Validated against the version's
+/// `values.schema.json` like a render.
+pub fn values_for(repo: &Repo, target: &Target, command_line: &[Layer]) -> Result<Values, Error> {
+    let read = |path: &str| -> Result<Option<ValuesFile>, Error> {
+        let Some(text) = repo.fs.read_optional(path)? else { return Ok(None) };
+        let data = super::parse_values_file(&text, path)?;
+        Ok(Some(ValuesFile { text: Some(Arc::from(text.as_str())), data: Arc::new(data) }))
+    };
+    let defaults = read(&source::join(&target.version_dir, "values.yaml"))?
+        .unwrap_or_else(|| ValuesFile { text: None, data: Arc::new(Value::Object(Default::default())) });
+    let values = Values::merge(layers_for(repo, target, defaults, &read, command_line)?);
+    let schema_path = source::join(&target.version_dir, "values.schema.json");
+    if let Some(text) = repo.fs.read_optional(&schema_path)? {
+        let schema: Value =
+            serde_json::from_str(&text).map_err(|e| {
+                Diagnostic::error(format!("invalid JSON in values schema: {e}"))
+                    .at(schema_path.clone())
+                    .with_source_line(&text, e.line(), e.column(), 1, "")
+            })?;
+        validate_version_schema(&values, Some(&schema), &target.version_dir)?;
+    }
+    Ok(values)
+}
+
 /// Layers 2 and 3: `strata.yaml` `values:` and `environments.<environment>.values:`.
 fn repo_layers(repo: &Repo, environment: &str) -> Vec<Layer> {
     let repo_wide = repo.config.values.as_ref().map(|v| (vec!["values".to_string()], v));

@@ -11,7 +11,9 @@
 //! [`unread_parameters`] reports what a `parameters.yaml` sets and no template reads.
 
 pub mod layers;
+pub mod origin;
 pub mod set;
+pub mod show;
 pub mod unread;
 
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use serde_json::{Map, Value};
 use crate::diag::Diagnostic;
 use crate::yaml::locate;
 
-pub use layers::{ValuesFile, command_line_layers, layers_for};
+pub use layers::{ValuesFile, command_line_layers, layers_for, values_for};
 pub use unread::unread_parameters;
 
 /// What a layer is, for messages and for the unused-parameter check.
