@@ -5,6 +5,7 @@
 //! See ARCHITECTURE.md for the map.
 
 pub mod bundle;
+pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod diag;
