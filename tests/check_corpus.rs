@@ -34,7 +34,10 @@ fn load(path: &Path) -> Vec<Resource> {
 }
 
 fn run(objects: &[Resource], extra_crds: Vec<Value>, rules: &[&str]) -> Report {
-    let env = CheckEnvironment { name: "validation".into(), objects: objects.iter().map(|r| ("validation/case".to_string(), r)).collect() };
+    let env = CheckEnvironment {
+        name: "validation".into(),
+        objects: objects.iter().map(|r| ("validation/case".to_string(), r)).collect(),
+    };
     let opts = CheckOptions {
         only_rules: Some(rules.iter().map(|r| r.to_string()).collect()),
         kube_version: check::KubeVersion::parse("1.36"),
@@ -49,7 +52,8 @@ fn agrees_with_the_api_server() {
     let Some(root) = fixtures() else { return };
     let dir = root.join("validation");
     let crd: Vec<Value> = load(&dir.join("crd.yaml")).into_iter().map(|r| r.body).collect();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<PathBuf> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     cases.sort();
     let (mut agree, mut failures) = (0, Vec::new());
     for case in &cases {

@@ -56,8 +56,10 @@ impl CheckConfig {
             let parts = e.split('/').count();
             if !(2..=3).contains(&parts) || e.split('/').any(str::is_empty) {
                 out.push(
-                    Diagnostic::error(format!("`check.external` entry `{e}` is not `Kind/name` or `Kind/namespace/name`"))
-                        .hint("for example `Secret/shop/db-password` or `Namespace/monitoring`"),
+                    Diagnostic::error(format!(
+                        "`check.external` entry `{e}` is not `Kind/name` or `Kind/namespace/name`"
+                    ))
+                    .hint("for example `Secret/shop/db-password` or `Namespace/monitoring`"),
                 );
             }
         }
@@ -76,9 +78,7 @@ impl CheckConfig {
             let name_ok = |n: &str| n == "*" || n == name;
             match parts.as_slice() {
                 [k, n] => k.eq_ignore_ascii_case(kind) && name_ok(n),
-                [k, ns, n] => {
-                    k.eq_ignore_ascii_case(kind) && (*ns == "*" || Some(*ns) == namespace) && name_ok(n)
-                }
+                [k, ns, n] => k.eq_ignore_ascii_case(kind) && (*ns == "*" || Some(*ns) == namespace) && name_ok(n),
                 _ => false,
             }
         })

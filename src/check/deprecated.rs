@@ -123,7 +123,9 @@ mod tests {
 
     #[test]
     fn removed_deprecated_or_fine() {
-        assert!(matches!(status("policy/v1beta1", "PodDisruptionBudget", v(33)), Some(Status::Removed(r)) if r.replacement == "policy/v1"));
+        assert!(
+            matches!(status("policy/v1beta1", "PodDisruptionBudget", v(33)), Some(Status::Removed(r)) if r.replacement == "policy/v1")
+        );
         assert!(matches!(status("policy/v1beta1", "PodDisruptionBudget", v(22)), Some(Status::Deprecated(_))));
         assert_eq!(status("policy/v1beta1", "PodDisruptionBudget", v(20)), None);
         assert_eq!(status("apps/v1", "Deployment", v(33)), None);

@@ -22,10 +22,10 @@ pub const KUBE_LINTER_IGNORE_PREFIX: &str = "ignore-check.kube-linter.io/";
 /// ([`CheckConfig::problems`], [`CheckOptions::problems`]) are the caller's to report first.
 pub fn run(environments: &[CheckEnvironment<'_>], config: &CheckConfig, opts: &CheckOptions) -> Report {
     let defs = Definitions::builtin();
-    let kube = opts.kube_version.or_else(|| KubeVersion::parse(&defs.kubernetes)).unwrap_or(KubeVersion {
-        major: 1,
-        minor: 36,
-    });
+    let kube = opts
+        .kube_version
+        .or_else(|| KubeVersion::parse(&defs.kubernetes))
+        .unwrap_or(KubeVersion { major: 1, minor: 36 });
     let validator = Validator::new(defs);
     let mut report = Report::default();
     for env in environments {
@@ -119,7 +119,10 @@ impl ObjectCheck<'_> {
                     let served: Vec<String> =
                         versions.iter().filter(|(_, v)| v.served).map(|(n, _)| format!("`{group}/{n}`")).collect();
                     let msg = format!("`{api}` {kind} is not served by its CustomResourceDefinition");
-                    out.push(Found::error("schema", root.join(&["apiVersion"]), msg).hint(format!("served: {}", served.join(", "))));
+                    out.push(
+                        Found::error("schema", root.join(&["apiVersion"]), msg)
+                            .hint(format!("served: {}", served.join(", "))),
+                    );
                     return;
                 }
             }
@@ -143,7 +146,11 @@ impl ObjectCheck<'_> {
         }
         let msg = format!("no schema for `{api}` {kind}");
         let hint = "render its CustomResourceDefinition in the environment or list its file in `check.crds`";
-        if self.opts.strict { Found::error("schema", field, msg).hint(hint) } else { Found::warning("schema", field, msg).hint(hint) }
+        if self.opts.strict {
+            Found::error("schema", field, msg).hint(hint)
+        } else {
+            Found::warning("schema", field, msg).hint(hint)
+        }
     }
 }
 
@@ -184,7 +191,11 @@ pub fn exempt(r: &Resource, rule: &str) -> bool {
     {
         return true;
     }
-    ann.keys().filter_map(|k| k.strip_prefix(KUBE_LINTER_IGNORE_PREFIX)).any(|check| {
-        check == rule || rules::from_kube_linter(check).is_some_and(|r| r.name == rule)
-    })
+    ann.keys()
+        .filter_map(|k| k.strip_prefix(KUBE_LINTER_IGNORE_PREFIX))
+        .any(|check| check == rule || rules::from_kube_linter(check).is_some_and(|r| r.name == rule))
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

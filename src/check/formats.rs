@@ -4,7 +4,9 @@
 /// `resource.Quantity`: `<sign><digits>[.<digits>]<suffix>` with a binary-SI, decimal-SI or
 /// exponent suffix (`500m`, `1.5Gi`, `1e3`).
 pub fn quantity(s: &str) -> Option<String> {
-    let bad = || Some(format!("`{s}` is not a quantity: quantities must match `^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$`"));
+    let bad = || {
+        Some(format!("`{s}` is not a quantity: quantities must match `^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$`"))
+    };
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
     let num_end = body.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(body.len());
     let (num, suffix) = body.split_at(num_end);
@@ -47,7 +49,9 @@ pub fn dns_label(s: &str) -> Option<String> {
         && !s.starts_with('-')
         && !s.ends_with('-');
     (!ok).then(|| {
-        format!("`{s}` is not a DNS label: lowercase letters, digits and `-`, starting and ending with a letter or digit")
+        format!(
+            "`{s}` is not a DNS label: lowercase letters, digits and `-`, starting and ending with a letter or digit"
+        )
     })
 }
 

@@ -92,7 +92,9 @@ impl std::fmt::Display for FieldPath {
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
                 PathSeg::Index(n) => write!(f, "[{n}]")?,
-                PathSeg::Key(k) if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') && !k.is_empty() => {
+                PathSeg::Key(k)
+                    if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') && !k.is_empty() =>
+                {
                     if i > 0 {
                         f.write_str(".")?;
                     }

@@ -202,7 +202,8 @@ fn compact_schema(s: &Value) -> Value {
             }
             "allOf" => {
                 // Built-in definitions wrap a `$ref` in `allOf` to attach a description.
-                if let Some(r) = v.as_array().and_then(|a| a.first()).and_then(|f| f.get("$ref")).and_then(Value::as_str)
+                if let Some(r) =
+                    v.as_array().and_then(|a| a.first()).and_then(|f| f.get("$ref")).and_then(Value::as_str)
                 {
                     out.insert("$ref".into(), Value::String(r.trim_start_matches("#/definitions/").to_string()));
                 }

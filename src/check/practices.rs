@@ -92,7 +92,11 @@ pub fn check(r: &Resource) -> Vec<Found> {
 fn host_namespaces(spec_path: &FieldPath, spec: &Map<String, Value>, out: &mut Vec<Found>) {
     for key in ["hostNetwork", "hostPID", "hostIPC"] {
         if spec.get(key) == Some(&Value::Bool(true)) {
-            out.push(Found::error("host-namespaces", spec_path.join(&[key]), format!("`{key}: true` shares the node's namespace")));
+            out.push(Found::error(
+                "host-namespaces",
+                spec_path.join(&[key]),
+                format!("`{key}: true` shares the node's namespace"),
+            ));
         }
     }
 }
@@ -102,7 +106,11 @@ fn probes(c: &ContainerRef, out: &mut Vec<Found>) {
         ["readinessProbe", "livenessProbe"].into_iter().filter(|p| c.body.get(*p).is_none_or(Value::is_null)).collect();
     if !missing.is_empty() {
         let names: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
-        out.push(Found::error("probes", c.path.clone(), format!("container `{}` has no {}", c.name(), names.join(" or "))));
+        out.push(Found::error(
+            "probes",
+            c.path.clone(),
+            format!("container `{}` has no {}", c.name(), names.join(" or ")),
+        ));
     }
 }
 
@@ -185,9 +193,7 @@ fn env(c: &ContainerRef, out: &mut Vec<Found>) {
         let literal = e.get("value").and_then(Value::as_str).filter(|v| !v.is_empty() && !v.starts_with("$("));
         if literal.is_some() && looks_secret(name) {
             let msg = format!("env var `{name}` of container `{}` holds a literal value", c.name());
-            out.push(
-                Found::error("secret-env-value", path.join(&["value"]), msg).hint("use `valueFrom.secretKeyRef`"),
-            );
+            out.push(Found::error("secret-env-value", path.join(&["value"]), msg).hint("use `valueFrom.secretKeyRef`"));
         }
     }
 }

@@ -39,7 +39,12 @@ pub fn text(report: &Report) -> String {
 /// `2 errors, 1 warning in 14 objects`.
 pub fn summary(report: &Report) -> String {
     let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
-    format!("{}, {} in {}", plural(report.errors(), "error"), plural(report.warnings(), "warning"), plural(report.objects, "object"))
+    format!(
+        "{}, {} in {}",
+        plural(report.errors(), "error"),
+        plural(report.warnings(), "warning"),
+        plural(report.objects, "object")
+    )
 }
 
 /// The report as JSON: `{"findings": [...], "objects": N, "errors": N, "warnings": N}`.
@@ -148,7 +153,12 @@ mod tests {
     use crate::manifest::ResId;
 
     fn report() -> Report {
-        let object = ResId { group: "apps".into(), kind: "Deployment".into(), namespace: Some("shop".into()), name: "web".into() };
+        let object = ResId {
+            group: "apps".into(),
+            kind: "Deployment".into(),
+            namespace: Some("shop".into()),
+            name: "web".into(),
+        };
         let field = FieldPath::root().join(&["spec", "replica"]);
         let f = Finding {
             rule: "schema",

@@ -60,12 +60,18 @@ fn metadata(r: &Resource, out: &mut Vec<Found>) {
     if let Some(ann) = meta.get("annotations").and_then(Value::as_object) {
         for k in ann.keys() {
             if let Some(m) = formats::qualified_name(k) {
-                out.push(err(at(&["metadata", "annotations"]).join(&[k.as_str()]), format!("invalid annotation key {m}")));
+                out.push(err(
+                    at(&["metadata", "annotations"]).join(&[k.as_str()]),
+                    format!("invalid annotation key {m}"),
+                ));
             }
         }
         let size: usize = ann.iter().map(|(k, v)| k.len() + v.as_str().map_or(0, str::len)).sum();
         if size > 256 * 1024 {
-            out.push(err(at(&["metadata", "annotations"]), format!("annotations total {size} bytes, more than 256 KiB")));
+            out.push(err(
+                at(&["metadata", "annotations"]),
+                format!("annotations total {size} bytes, more than 256 KiB"),
+            ));
         }
     }
 }
@@ -191,7 +197,10 @@ fn pod(r: &Resource, path: &FieldPath, spec: &Map<String, Value>, out: &mut Vec<
     };
     if let Some(p) = restart.filter(|p| !allowed.contains(p)) {
         let list: Vec<String> = allowed.iter().map(|a| format!("`{a}`")).collect();
-        out.push(err(path.join(&["restartPolicy"]), format!("`{p}` is not allowed here: valid values: {}", list.join(", "))));
+        out.push(err(
+            path.join(&["restartPolicy"]),
+            format!("`{p}` is not allowed here: valid values: {}", list.join(", ")),
+        ));
     }
     if restart.is_none() && matches!(r.id.kind.as_str(), "Job" | "CronJob") {
         out.push(err(path.join(&["restartPolicy"]), "a Job's pods need `restartPolicy` `OnFailure` or `Never`"));

@@ -174,7 +174,10 @@ impl<'d> Validator<'d> {
         }
         for r in &schema.required {
             if map.get(r).is_none_or(Value::is_null) {
-                out.push(Violation { path: path.join(&[r.as_str()]), message: format!("missing required field `{r}`") });
+                out.push(Violation {
+                    path: path.join(&[r.as_str()]),
+                    message: format!("missing required field `{r}`"),
+                });
             }
         }
     }
