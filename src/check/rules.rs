@@ -110,6 +110,20 @@ pub fn closest(name: &str) -> Option<&'static str> {
     RULES.iter().map(|r| (distance(name, r.name), r.name)).filter(|(d, _)| *d <= 3).min().map(|(_, n)| n)
 }
 
+/// The README's rule table: name, default severity, why, fix.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| Rule | Default | Why | Fix |\n|---|---|---|---|\n");
+    for r in RULES {
+        let level = match r.default {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Off => "off",
+        };
+        out.push_str(&format!("| `{}` | {level} | {} | {} |\n", r.name, r.why, r.fix));
+    }
+    out
+}
+
 /// Levenshtein distance, for "did you mean" hints.
 pub fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -139,5 +153,6 @@ mod tests {
         assert_eq!(from_kube_linter("latest-tag").map(|r| r.name), Some("image-tag"));
         assert_eq!(closest("dangling-services"), Some("dangling-service"));
         assert_eq!(closest("zzzzzzzzzz"), None);
+        assert_eq!(markdown_table().lines().count(), RULES.len() + 2);
     }
 }
