@@ -42,6 +42,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("order", "Compiled → Plans (apply phases)"),
     ("bundle", "Plans → files; render output; --check"),
     ("diff", "two Compiled → Report"),
+    ("check", "Compiled → findings: schemas, rules, each at its template line"),
     ("cluster", "Compiled + a cluster → LiveReport"),
     ("cli", "arguments in, one library call, output printed"),
 ];

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use strata::check::{self, CheckConfig, CheckEnvironment, CheckOptions, Report};
-use strata::manifest::{Resource, SourceSpan};
+use strata::manifest::{Resource, TemplateOrigin};
 
 /// `shared/fixtures/apiserver`, next to the repository (`../shared`) or above a worktree.
 fn fixtures() -> Option<PathBuf> {
@@ -27,7 +27,7 @@ fn load(path: &Path) -> Vec<Resource> {
     for (doc, d) in text.split("\n---").enumerate() {
         let v: Value = serde_yaml::from_str(d).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if v.is_object() {
-            out.push(Resource::new(v, SourceSpan { template: name.clone(), doc }).unwrap());
+            out.push(Resource::new(v, TemplateOrigin { template: name.clone(), doc }).unwrap());
         }
     }
     out

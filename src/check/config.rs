@@ -1,66 +1,41 @@
 //! The `check:` block of `strata.yaml` and the knobs of one run.
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::diag::Diagnostic;
 
 use super::rules;
 
-/// What a rule does when it finds something.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Error,
-    Warning,
-    Off,
-}
-
-/// `strata.yaml` `check:`.
-///
-/// ```yaml
-/// check:
-///   rules: {image-tag: error, read-only-root-fs: off}
-///   crds: [platform/crds/backup.yaml]
-///   external: [Secret/shop/db-password, ConfigMap/global-settings, Namespace/monitoring]
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CheckConfig {
-    /// Severity per rule name; rules not named keep their default.
-    #[serde(default)]
-    pub rules: BTreeMap<String, Level>,
-    /// Repository-relative files holding CustomResourceDefinitions of custom resources that
-    /// the render does not include (the CLI reads them and passes them in [`CheckOptions`]).
-    #[serde(default)]
-    pub crds: Vec<String>,
-    /// Objects that exist in the cluster without being rendered: `Kind/name` (any namespace)
-    /// or `Kind/namespace/name`; `*` as the name matches any.
-    #[serde(default)]
-    pub external: Vec<String>,
-}
+/// `strata.yaml` `check:`: typed with the rest of `strata.yaml` in [`crate::repo::config`].
+pub use crate::repo::config::CheckConfig;
+/// What a rule does when it finds something (`strata.yaml` `check.rules` values).
+pub use crate::repo::config::CheckLevel as Level;
 
 impl CheckConfig {
     /// Problems of the configuration itself: unknown rule names, malformed external entries.
     /// The messages name the key; the caller adds `strata.yaml`'s line.
     pub fn problems(&self) -> Vec<Diagnostic> {
+        self.problems_at().into_iter().map(|(_, d)| d).collect()
+    }
+
+    /// [`CheckConfig::problems`], each with the key path in `strata.yaml` it is about
+    /// (`check.rules.<name>`, `check.external.<index>`).
+    pub fn problems_at(&self) -> Vec<(Vec<String>, Diagnostic)> {
+        let key = |parts: &[&str]| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
         let mut out = Vec::new();
         for name in self.rules.keys() {
             if rules::find(name).is_none() {
-                out.push(unknown_rule(name, "check.rules"));
+                out.push((key(&["check", "rules", name]), unknown_rule(name, "check.rules")));
             }
         }
-        for e in &self.external {
+        for (i, e) in self.external.iter().enumerate() {
             let parts = e.split('/').count();
             if !(2..=3).contains(&parts) || e.split('/').any(str::is_empty) {
-                out.push(
-                    Diagnostic::error(format!(
-                        "`check.external` entry `{e}` is not `Kind/name` or `Kind/namespace/name`"
-                    ))
-                    .hint("for example `Secret/shop/db-password` or `Namespace/monitoring`"),
-                );
+                let d = Diagnostic::error(format!(
+                    "`check.external` entry `{e}` is not `Kind/name` or `Kind/namespace/name`"
+                ))
+                .hint("for example `Secret/shop/db-password` or `Namespace/monitoring`");
+                out.push((key(&["check", "external", &i.to_string()]), d));
             }
         }
         out

@@ -176,6 +176,9 @@ fn finish(found: Found, env: &CheckEnvironment, target: &str, r: &Resource, conf
         field_segments: found.field.0.clone(),
         field: found.field,
         line: None,
+        column: None,
+        located: None,
+        source_line: None,
         message: found.message,
         hint: found.hint,
     })

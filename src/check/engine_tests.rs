@@ -5,10 +5,10 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::manifest::{Resource, SourceSpan};
+use crate::manifest::{Resource, TemplateOrigin};
 
 fn res(body: Value, template: &str) -> Resource {
-    Resource::new(body, SourceSpan { template: Arc::from(template), doc: 0 }).unwrap()
+    Resource::new(body, TemplateOrigin { template: Arc::from(template), doc: 0 }).unwrap()
 }
 
 fn deployment(name: &str, labels: Value, container: Value) -> Value {

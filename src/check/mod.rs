@@ -24,10 +24,12 @@ pub mod config;
 pub mod crd;
 pub mod deprecated;
 pub mod formats;
+pub mod locate;
 pub mod openapi;
 pub mod practices;
 pub mod references;
 pub mod report;
+pub mod repository;
 pub mod rules;
 pub mod server;
 pub mod validate;
@@ -36,6 +38,7 @@ mod engine;
 
 pub use config::{CheckConfig, CheckOptions, KubeVersion, Level};
 pub use engine::run;
+pub use repository::{RepoCheck, RepoCheckOptions, check_repo};
 
 use serde::Serialize;
 
@@ -144,9 +147,19 @@ pub struct Finding {
     /// The field path as segments, for position lookup in the template.
     #[serde(rename = "fieldSegments")]
     pub field_segments: Vec<PathSeg>,
-    /// Line and column in `template`, when a later stage found them.
+    /// 1-based line in `template` of the field's key, or of the nearest enclosing key written
+    /// there ([`locate`]); `None` when the template does not show where.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// 1-based column of that key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// The part of `field` found at `line` (equal to `field` when the key is written there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub located: Option<String>,
+    /// The template's text at `line`, for the text format's snippet.
+    #[serde(skip)]
+    pub source_line: Option<String>,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,

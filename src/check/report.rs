@@ -9,9 +9,34 @@ use super::{Finding, Report, Severity};
 /// Where a finding points: `template:line` when a line is known, else the template and
 /// the document inside it.
 fn location(f: &Finding) -> String {
-    match f.line {
-        Some(line) => format!("{}:{line}", f.template),
-        None => format!("{} (document {})", f.template, f.doc + 1),
+    match (f.line, f.column) {
+        (Some(line), Some(col)) => format!("{}:{line}:{col}", f.template),
+        (Some(line), None) => format!("{}:{line}", f.template),
+        _ => format!("{} (document {})", f.template, f.doc + 1),
+    }
+}
+
+/// The template line under the location, the key underlined, in the style of render errors;
+/// a note when the line is the nearest enclosing key rather than the field's own.
+fn snippet(f: &Finding, out: &mut String) {
+    let (Some(line), Some(text)) = (f.line, &f.source_line) else {
+        if f.line.is_none() {
+            out.push_str("   = note: the template does not show where this field is written\n");
+        }
+        return;
+    };
+    let num = line.to_string();
+    let pad = " ".repeat(num.len());
+    let start = f.column.unwrap_or(1).saturating_sub(1).min(text.chars().count());
+    let rest: String = text.chars().skip(start).collect();
+    let key_len = rest.find(':').unwrap_or(rest.trim_end().len()).max(1);
+    let lead: String = text.chars().take(start).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    out.push_str(&format!("{pad} |\n{num} | {text}\n{pad} | {lead}{}\n", "^".repeat(key_len)));
+    if let Some(at) = f.located.as_deref().filter(|at| *at != f.field.to_string()) {
+        out.push_str(&format!(
+            "   = note: `{}` is not written in the template; this is `{at}`, which holds it\n",
+            f.field
+        ));
     }
 }
 
@@ -25,6 +50,7 @@ pub fn text(report: &Report) -> String {
     for f in &report.findings {
         out.push_str(&format!("{}[{}]: {}{}\n", f.severity.as_str(), f.rule, f.message, field_note(f)));
         out.push_str(&format!("  --> {}\n", location(f)));
+        snippet(f, &mut out);
         out.push_str(&format!("   = object: {} ({}) in target {}\n", f.object, f.api_version, f.target));
         if let Some(h) = &f.hint {
             out.push_str(&format!("hint: {h}\n"));
@@ -105,6 +131,9 @@ fn sarif_result(f: &Finding) -> Value {
     let mut physical = json!({"artifactLocation": {"uri": f.template}});
     if let Some(line) = f.line {
         physical["region"] = json!({"startLine": line});
+        if let Some(col) = f.column {
+            physical["region"]["startColumn"] = json!(col);
+        }
     }
     let mut text = format!("{}{} ({} in target {})", f.message, field_note(f), f.object, f.target);
     if let Some(h) = &f.hint {
@@ -130,6 +159,9 @@ pub fn github(report: &Report) -> String {
         let mut props = format!("file={}", escape_property(&f.template));
         if let Some(line) = f.line {
             props.push_str(&format!(",line={line}"));
+            if let Some(col) = f.column {
+                props.push_str(&format!(",col={col}"));
+            }
         }
         props.push_str(&format!(",title={}", escape_property(&format!("strata check {} ({})", f.rule, f.target))));
         let msg = format!("{}{} in {}", f.message, field_note(f), f.object);
@@ -172,6 +204,9 @@ mod tests {
             field_segments: field.0.clone(),
             field,
             line: Some(7),
+            column: Some(3),
+            located: Some("spec.replica".into()),
+            source_line: Some("  replica: 3".into()),
             message: "unknown field `replica` (did you mean `replicas`?)".into(),
             hint: None,
         };
@@ -182,7 +217,7 @@ mod tests {
     fn text_names_rule_place_and_object() {
         assert_eq!(
             text(&report()),
-            "error[schema]: unknown field `replica` (did you mean `replicas`?) at `spec.replica`\n  --> api/v1/deployment.yaml:7\n   = object: apps/Deployment/shop/web (apps/v1) in target api/eastus\n\n1 error, 0 warnings in 3 objects\n"
+            "error[schema]: unknown field `replica` (did you mean `replicas`?) at `spec.replica`\n  --> api/v1/deployment.yaml:7:3\n  |\n7 |   replica: 3\n  |   ^^^^^^^\n   = object: apps/Deployment/shop/web (apps/v1) in target api/eastus\n\n1 error, 0 warnings in 3 objects\n"
         );
     }
 
@@ -190,7 +225,7 @@ mod tests {
     fn github_escapes() {
         assert_eq!(
             github(&report()),
-            "::error file=api/v1/deployment.yaml,line=7,title=strata check schema (api/eastus)::unknown field `replica` (did you mean `replicas`?) at `spec.replica` in apps/Deployment/shop/web\n"
+            "::error file=api/v1/deployment.yaml,line=7,col=3,title=strata check schema (api/eastus)::unknown field `replica` (did you mean `replicas`?) at `spec.replica` in apps/Deployment/shop/web\n"
         );
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
     }

@@ -155,4 +155,11 @@ mod tests {
         assert_eq!(closest("zzzzzzzzzz"), None);
         assert_eq!(markdown_table().lines().count(), RULES.len() + 2);
     }
+
+    #[test]
+    fn readme_lists_every_rule() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let table = markdown_table();
+        assert!(readme.contains(&table), "README.md's rule table is stale; the current one:\n{table}");
+    }
 }

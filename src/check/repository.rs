@@ -1,0 +1,116 @@
+//! `strata check` on a repository: the selected targets compiled by the pipeline, their
+//! objects grouped per environment, the `check:` block of `strata.yaml` validated (each
+//! problem at its line), the files of `check.crds` read through the repository's [`Fs`],
+//! the engine run, and each finding located in its template ([`super::locate`]).
+
+use std::collections::HashMap;
+
+use super::config::{CheckConfig, CheckOptions, KubeVersion};
+use super::{CheckEnvironment, Report, locate};
+use crate::diag::{Diagnostic, Error};
+use crate::pipeline::{self, Options};
+use crate::repo::Repo;
+use crate::source::Fs;
+use crate::yaml;
+
+/// What `strata check` asks for beyond the selectors.
+#[derive(Debug, Clone, Default)]
+pub struct RepoCheckOptions {
+    /// `--rules`: run only these rules.
+    pub only_rules: Option<Vec<String>>,
+    /// `--strict`: warnings fail the run and a kind without a schema is an error.
+    pub strict: bool,
+    /// How the targets are compiled (values files, `--set`, unread parameters).
+    pub compile: Options,
+}
+
+/// A finished check: the report and the warnings of the compilation.
+#[derive(Debug)]
+pub struct RepoCheck {
+    pub report: Report,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Checks the targets `selectors` choose. Bad input (a configuration problem, an unknown
+/// rule, a target that does not render) is an error; findings are in the report.
+pub fn check_repo(repo: &Repo, selectors: &[String], opts: &RepoCheckOptions) -> Result<RepoCheck, Error> {
+    let config = repo.config.check.clone().unwrap_or_default();
+    config_problems(repo, &config)?;
+    let mut check_opts = CheckOptions {
+        only_rules: opts.only_rules.clone(),
+        strict: opts.strict,
+        kube_version: repo.config.kube_version.as_deref().and_then(KubeVersion::parse),
+        extra_crds: Vec::new(),
+    };
+    let problems = check_opts.problems();
+    if !problems.is_empty() {
+        return Err(Error::many(problems));
+    }
+    check_opts.extra_crds = read_crds(&repo.fs, &config, repo.config_text.as_deref())?;
+    let targets = repo.select(selectors)?;
+    let compiled = pipeline::compile(repo, &targets, &opts.compile)?;
+    let environments: Vec<CheckEnvironment<'_>> = compiled
+        .environments()
+        .into_iter()
+        .map(|(name, ts)| CheckEnvironment {
+            name: name.to_string(),
+            objects: ts.iter().flat_map(|t| t.resources.iter().map(|r| (t.target.address(), r))).collect(),
+        })
+        .collect();
+    let mut report = super::run(&environments, &config, &check_opts);
+    locate_findings(&repo.fs, &mut report);
+    Ok(RepoCheck { report, warnings: compiled.warnings.clone() })
+}
+
+/// The problems of `strata.yaml` `check:`, each at its line.
+fn config_problems(repo: &Repo, config: &CheckConfig) -> Result<(), Error> {
+    let text = repo.config_text.as_deref();
+    let diags: Vec<Diagnostic> =
+        config.problems_at().into_iter().map(|(path, d)| at_config_line(d, text, &path)).collect();
+    if diags.is_empty() { Ok(()) } else { Err(Error::many(diags)) }
+}
+
+/// `d` pointed at `strata.yaml`, at the key `path` when the text has it.
+fn at_config_line(d: Diagnostic, text: Option<&str>, path: &[String]) -> Diagnostic {
+    let d = d.at("strata.yaml");
+    match text.and_then(|t| yaml::locate::locate(t, path).map(|(l, c)| (t, l, c))) {
+        Some((t, line, col)) => {
+            let len = path.last().map_or(1, |k| k.chars().count());
+            d.with_source_line(t, line, col, len, "")
+        }
+        None => d,
+    }
+}
+
+/// The CustomResourceDefinitions in the files of `check.crds` (other objects are ignored).
+fn read_crds(fs: &Fs, config: &CheckConfig, config_text: Option<&str>) -> Result<Vec<serde_json::Value>, Error> {
+    let mut out = Vec::new();
+    for (i, path) in config.crds.iter().enumerate() {
+        let key = ["check".to_string(), "crds".to_string(), i.to_string()];
+        let text = fs.read_string(path).map_err(|e| {
+            let d = Diagnostic::error(format!("cannot read `check.crds` file `{path}`: {}", e.message))
+                .hint("list paths relative to the repository root");
+            Error::from(at_config_line(d, config_text, &key))
+        })?;
+        let docs = yaml::parse::parse_documents(&text).map_err(|e| Error::from(e.into_diagnostic(path, &text)))?;
+        out.extend(
+            docs.into_iter().filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition")),
+        );
+    }
+    Ok(out)
+}
+
+/// Fills each finding's line, column and source line from its template's text.
+fn locate_findings(fs: &Fs, report: &mut Report) {
+    let mut texts: HashMap<String, Option<String>> = HashMap::new();
+    for f in &mut report.findings {
+        let text = texts.entry(f.template.clone()).or_insert_with(|| fs.read_string(&f.template).ok());
+        let Some(text) = text.as_deref() else { continue };
+        if let Some(at) = locate::in_template(text, f.doc, &f.object.kind, &f.field_segments) {
+            f.line = Some(at.line);
+            f.column = Some(at.column);
+            f.located = Some(at.located);
+            f.source_line = text.lines().nth(at.line - 1).map(|l| l.trim_end_matches('\r').to_string());
+        }
+    }
+}
