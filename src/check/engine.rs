@@ -1,6 +1,7 @@
 //! The engine: every selected rule over every object of every environment, the configured
 //! levels and per-object exemptions applied, findings sorted.
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use super::config::{CheckConfig, CheckOptions, KubeVersion, Level};
@@ -26,23 +27,30 @@ pub fn run(environments: &[CheckEnvironment<'_>], config: &CheckConfig, opts: &C
         .kube_version
         .or_else(|| KubeVersion::parse(&defs.kubernetes))
         .unwrap_or(KubeVersion { major: 1, minor: 36 });
-    let validator = Validator::new(defs);
-    let mut report = Report::default();
-    for env in environments {
-        let resources: Vec<&Resource> = env.objects.iter().map(|(_, r)| *r).collect();
-        let bodies = resources.iter().map(|r| &r.body).chain(&opts.extra_crds);
-        let crds = Crds::from_bodies(bodies);
-        let index = Index::new(&resources);
-        let object = ObjectCheck { validator: &validator, defs, crds: &crds, index: &index, config, opts, kube };
-        for (target, r) in &env.objects {
-            report.objects += 1;
-            for found in object.findings(r) {
-                if let Some(f) = finish(found, env, target, r, config) {
-                    report.findings.push(f);
-                }
-            }
-        }
-    }
+    // Environments are independent: checked in parallel (a validator each: it caches
+    // compiled patterns), merged, then sorted.
+    let per_env: Vec<Vec<Finding>> = environments
+        .par_iter()
+        .map(|env| {
+            let resources: Vec<&Resource> = env.objects.iter().map(|(_, r)| *r).collect();
+            let bodies = resources.iter().map(|r| &r.body).chain(&opts.extra_crds);
+            let crds = Crds::from_bodies(bodies);
+            let index = Index::new(&resources);
+            let validator = Validator::new(defs);
+            let object = ObjectCheck { validator: &validator, defs, crds: &crds, index: &index, config, opts, kube };
+            env.objects
+                .iter()
+                .flat_map(|(target, r)| {
+                    let found = object.findings(r);
+                    found.into_iter().filter_map(|f| finish(f, env, target, r, config)).collect::<Vec<_>>()
+                })
+                .collect()
+        })
+        .collect();
+    let mut report = Report {
+        findings: per_env.into_iter().flatten().collect(),
+        objects: environments.iter().map(|e| e.objects.len()).sum(),
+    };
     report.findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     report.findings.dedup();
     report

@@ -25,8 +25,28 @@ pub struct Located {
 /// The position of `field` of the object of kind `kind` that is the `doc`-th output document
 /// of the template `text`.
 pub fn in_template(text: &str, doc: usize, kind: &str, field: &[PathSeg]) -> Option<Located> {
-    let docs = documents(text);
-    let (first_line, body) = pick_document(&docs, doc, kind)?;
+    Template::new(text).locate(doc, kind, field)
+}
+
+/// A template cut into its documents once, for the findings of many objects.
+#[derive(Debug, Clone)]
+pub struct Template {
+    docs: Vec<(usize, String)>,
+}
+
+impl Template {
+    pub fn new(text: &str) -> Template {
+        Template { docs: documents(text) }
+    }
+
+    /// [`in_template`] on this template.
+    pub fn locate(&self, doc: usize, kind: &str, field: &[PathSeg]) -> Option<Located> {
+        let (first_line, body) = pick_document(&self.docs, doc, kind)?;
+        in_document(first_line, body, field)
+    }
+}
+
+fn in_document(first_line: usize, body: &str, field: &[PathSeg]) -> Option<Located> {
     let path: Vec<String> = field
         .iter()
         .map(|s| match s {

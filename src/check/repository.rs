@@ -3,7 +3,9 @@
 //! problem at its line), the files of `check.crds` read through the repository's [`Fs`],
 //! the engine run, and each finding located in its template ([`super::locate`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+
+use rayon::prelude::*;
 
 use super::config::{CheckConfig, CheckOptions, KubeVersion};
 use super::{CheckEnvironment, Report, locate};
@@ -100,17 +102,22 @@ fn read_crds(fs: &Fs, config: &CheckConfig, config_text: Option<&str>) -> Result
     Ok(out)
 }
 
-/// Fills each finding's line, column and source line from its template's text.
+/// Fills each finding's line, column and source line from its template's text (each
+/// template read once; findings located in parallel).
 fn locate_findings(fs: &Fs, report: &mut Report) {
-    let mut texts: HashMap<String, Option<String>> = HashMap::new();
-    for f in &mut report.findings {
-        let text = texts.entry(f.template.clone()).or_insert_with(|| fs.read_string(&f.template).ok());
-        let Some(text) = text.as_deref() else { continue };
-        if let Some(at) = locate::in_template(text, f.doc, &f.object.kind, &f.field_segments) {
+    let names: BTreeSet<&str> = report.findings.iter().map(|f| f.template.as_str()).collect();
+    let texts: HashMap<String, (String, locate::Template)> = names
+        .into_par_iter()
+        .filter_map(|t| fs.read_string(t).ok().map(|text| (t.to_string(), (locate::Template::new(&text), text))))
+        .map(|(t, (parsed, text))| (t, (text, parsed)))
+        .collect();
+    report.findings.par_iter_mut().for_each(|f| {
+        let Some((text, template)) = texts.get(&f.template) else { return };
+        if let Some(at) = template.locate(f.doc, &f.object.kind, &f.field_segments) {
             f.line = Some(at.line);
             f.column = Some(at.column);
             f.located = Some(at.located);
             f.source_line = text.lines().nth(at.line - 1).map(|l| l.trim_end_matches('\r').to_string());
         }
-    }
+    });
 }
