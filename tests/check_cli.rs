@@ -53,6 +53,9 @@ fn each_problem_is_one_finding_at_its_template_line() {
     .map(|(r, t, l, f)| (r.to_string(), t.to_string(), l, f.to_string()))
     .collect();
     assert_eq!(got, want);
+    // The typoed field's value is one `{{ Values.replicas }}`: the values file that set it.
+    let schema = v["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "schema").unwrap();
+    assert_eq!(schema["value"], "shop/v1/values.yaml:1:1");
 }
 
 #[test]

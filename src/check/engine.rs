@@ -186,6 +186,7 @@ fn finish(found: Found, env: &CheckEnvironment, target: &str, r: &Resource, conf
         line: None,
         column: None,
         located: None,
+        value: None,
         source_line: None,
         message: found.message,
         hint: found.hint,

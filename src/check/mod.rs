@@ -157,6 +157,10 @@ pub struct Finding {
     /// The part of `field` found at `line` (equal to `field` when the key is written there).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub located: Option<String>,
+    /// `file:line:col` of the values layer that set the field's value, when the template
+    /// writes the value as one `{{ Values.… }}` expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     /// The template's text at `line`, for the text format's snippet.
     #[serde(skip)]
     pub source_line: Option<String>,

@@ -51,6 +51,9 @@ pub fn text(report: &Report) -> String {
         out.push_str(&format!("{}[{}]: {}{}\n", f.severity.as_str(), f.rule, f.message, field_note(f)));
         out.push_str(&format!("  --> {}\n", location(f)));
         snippet(f, &mut out);
+        if let Some(v) = &f.value {
+            out.push_str(&format!("   = value set at {v}\n"));
+        }
         out.push_str(&format!("   = object: {} ({}) in target {}\n", f.object, f.api_version, f.target));
         if let Some(h) = &f.hint {
             out.push_str(&format!("hint: {h}\n"));
@@ -206,6 +209,7 @@ mod tests {
             line: Some(7),
             column: Some(3),
             located: Some("spec.replica".into()),
+            value: None,
             source_line: Some("  replica: 3".into()),
             message: "unknown field `replica` (did you mean `replicas`?)".into(),
             hint: None,

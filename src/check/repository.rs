@@ -13,6 +13,7 @@ use crate::diag::{Diagnostic, Error};
 use crate::pipeline::{self, Options};
 use crate::repo::Repo;
 use crate::source::Fs;
+use crate::values::{self, ValuesFile};
 use crate::yaml;
 
 /// What `strata check` asks for beyond the selectors.
@@ -61,6 +62,7 @@ pub fn check_repo(repo: &Repo, selectors: &[String], opts: &RepoCheckOptions) ->
         .collect();
     let mut report = super::run(&environments, &config, &check_opts);
     locate_findings(&repo.fs, &mut report);
+    value_origins(repo, &opts.compile, &mut report);
     Ok(RepoCheck { report, warnings: compiled.warnings.clone() })
 }
 
@@ -120,4 +122,65 @@ fn locate_findings(fs: &Fs, report: &mut Report) {
             f.source_line = text.lines().nth(at.line - 1).map(|l| l.trim_end_matches('\r').to_string());
         }
     });
+}
+
+/// For findings whose template line writes the field's value as one value
+/// (`key: {{ Values.a.b }}`, filters allowed), the values file and line that set it.
+fn value_origins(repo: &Repo, compile: &Options, report: &mut Report) {
+    let Ok(command_line) = values::command_line_layers(&compile.values_files, &compile.set, &compile.set_string) else {
+        return;
+    };
+    let mut by_target: HashMap<String, Option<values::Values>> = HashMap::new();
+    for f in &mut report.findings {
+        if f.located.as_deref() != Some(f.field.to_string().as_str()) {
+            continue;
+        }
+        let Some(path) = f.source_line.as_deref().and_then(single_value) else { continue };
+        let merged = by_target.entry(f.target.clone()).or_insert_with(|| target_values(repo, &f.target, &command_line));
+        let Some(layer) = merged.as_ref().and_then(|v| v.origin_of(&path)) else { continue };
+        f.value = Some(layer.describe(&path));
+    }
+}
+
+/// The layers of the target at `address`, as the pipeline merged them.
+fn target_values(repo: &Repo, address: &str, command_line: &[values::Layer]) -> Option<values::Values> {
+    let target = repo.targets().find(|t| t.address() == address)?;
+    let read = |path: &str| -> Result<Option<ValuesFile>, Error> {
+        let Some(text) = repo.fs.read_optional(path)? else { return Ok(None) };
+        let data = values::parse_values_file(&text, path)?;
+        Ok(Some(ValuesFile { text: Some(std::sync::Arc::from(text.as_str())), data: std::sync::Arc::new(data) }))
+    };
+    let defaults_path = crate::source::join(&target.version_dir, "values.yaml");
+    let defaults = read(&defaults_path).ok()?.unwrap_or(ValuesFile {
+        text: None,
+        data: std::sync::Arc::new(serde_json::Value::Object(serde_json::Map::new())),
+    });
+    let layers = values::layers_for(repo, target, defaults, &read, command_line).ok()?;
+    Some(values::Values::merge(layers))
+}
+
+/// The value path of a template line whose value is one `{{ Values.a.b }}` expression.
+fn single_value(line: &str) -> Option<Vec<String>> {
+    let t = line.trim().trim_start_matches("- ");
+    let value = t.split_once(": ").map_or(t, |(_, v)| v).trim().trim_matches(['"', '\'']);
+    let inner = value.strip_prefix("{{")?.strip_suffix("}}")?.trim_matches('-').trim();
+    let expr = inner.split('|').next()?.trim();
+    let path = expr.strip_prefix("Values.")?;
+    let ok = path.split('.').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    (ok && !value[2..].contains("{{")).then(|| path.split('.').map(String::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::single_value;
+
+    #[test]
+    fn single_value_expressions() {
+        let p = |l: &str| single_value(l).map(|v| v.join("."));
+        assert_eq!(p("  replica: {{ Values.replicas }}").as_deref(), Some("replicas"));
+        assert_eq!(p("  name: \"{{- Values.image.tag | quote }}\"").as_deref(), Some("image.tag"));
+        assert_eq!(p("  image: {{ Values.repo }}:{{ Values.tag }}"), None);
+        assert_eq!(p("  name: {{ Release.Name }}"), None);
+        assert_eq!(p("  replicas: 3"), None);
+    }
 }
