@@ -9,6 +9,7 @@
 
 pub mod atomic;
 pub mod bundle;
+pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod compiled;

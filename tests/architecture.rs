@@ -45,6 +45,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("release", "cherry-pick onto release branches (git objects), port between version directories"),
     ("rollout", "waves + a revision diff → Plan (per-wave changes, risks); ApplicationSet / Flux export"),
     ("promote", "versions matrix, promote (links over an overlay, diffed), version new"),
+    ("check", "Compiled → findings: schemas, rules, each at its template line"),
     ("cluster", "Compiled + a cluster → LiveReport"),
     ("init", "a new repository's files, written with atomic"),
     ("cli", "arguments in, one library call, output printed"),

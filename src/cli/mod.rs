@@ -6,6 +6,7 @@
 //! or usage, 101 a bug.
 
 pub mod bundle;
+pub mod check;
 pub mod completions;
 pub mod diff;
 pub mod init;
@@ -51,6 +52,7 @@ pub enum Command {
     Render(render::RenderArgs),
     Bundle(bundle::BundleArgs),
     Diff(diff::DiffArgs),
+    Check(check::CheckArgs),
     Schema(schema::SchemaArgs),
     Release(release::ReleaseArgs),
     Port(port::PortArgs),
@@ -114,6 +116,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Render(args) => render::run(&cli.global, args),
         Command::Bundle(args) => bundle::run(&cli.global, args),
         Command::Diff(args) => diff::run(&cli.global, args),
+        Command::Check(args) => check::run(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),
         Command::Release(args) => release::run(&cli.global, args),
         Command::Port(args) => port::run(&cli.global, args),

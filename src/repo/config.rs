@@ -38,6 +38,43 @@ pub struct RepoConfig {
     /// Argo CD's `ignoreDifferences`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore_differences: Vec<IgnoreRule>,
+    /// `strata check`: rule severities, extra CRDs, objects that exist outside the render.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<CheckConfig>,
+}
+
+/// `strata.yaml` `check:`.
+///
+/// ```yaml
+/// check:
+///   rules: {image-tag: error, read-only-root-fs: off}
+///   crds: [platform/crds/backup.yaml]
+///   external: [Secret/shop/db-password, ConfigMap/global-settings, Namespace/monitoring]
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CheckConfig {
+    /// Severity per rule name (`schema`, `probes`, ...; see the README's rule table);
+    /// rules not named keep their default.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<String, CheckLevel>,
+    /// Repository-relative files holding CustomResourceDefinitions of custom resources
+    /// that the render does not include.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crds: Vec<String>,
+    /// Objects that exist in the cluster without being rendered: `Kind/name` (any
+    /// namespace) or `Kind/namespace/name`; `*` as the name matches any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external: Vec<String>,
+}
+
+/// What a check rule does when it finds something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckLevel {
+    Error,
+    Warning,
+    Off,
 }
 
 /// Settings of one environment.

@@ -1,0 +1,188 @@
+//! Where a finding's field sits in the template that produced its object.
+//!
+//! Templates are YAML with `{{ }}` and `{% %}` in them, so they are not parsed: the
+//! template's text is cut into its `---`-separated documents, lines that hold only template
+//! code (`{% if %}`, `{{- include … | nindent }}`, `{# #}`) are blanked (their line numbers
+//! kept), and [`yaml::locate`] follows the field path by indentation. The position is the
+//! field's key when it is written in the template, else the nearest enclosing key that is,
+//! and nothing when not even the first key is found: never a made-up line.
+
+use super::PathSeg;
+use crate::yaml::locate::locate;
+
+/// A field's place in a template: 1-based line and column, and the part of the field
+/// path found there (the whole path when the key itself is written in the template).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub line: usize,
+    pub column: usize,
+    /// How many segments of the field path the position stands for.
+    pub depth: usize,
+    /// Display of the path found (`spec.template.spec.containers[0]`).
+    pub located: String,
+}
+
+/// The position of `field` of the object of kind `kind` that is the `doc`-th output document
+/// of the template `text`.
+pub fn in_template(text: &str, doc: usize, kind: &str, field: &[PathSeg]) -> Option<Located> {
+    Template::new(text).locate(doc, kind, field)
+}
+
+/// A template cut into its documents once, for the findings of many objects.
+#[derive(Debug, Clone)]
+pub struct Template {
+    docs: Vec<(usize, String)>,
+}
+
+impl Template {
+    pub fn new(text: &str) -> Template {
+        Template { docs: documents(text) }
+    }
+
+    /// [`in_template`] on this template.
+    pub fn locate(&self, doc: usize, kind: &str, field: &[PathSeg]) -> Option<Located> {
+        let (first_line, body) = pick_document(&self.docs, doc, kind)?;
+        in_document(first_line, body, field)
+    }
+}
+
+fn in_document(first_line: usize, body: &str, field: &[PathSeg]) -> Option<Located> {
+    let path: Vec<String> = field
+        .iter()
+        .map(|s| match s {
+            PathSeg::Key(k) => k.clone(),
+            PathSeg::Index(i) => i.to_string(),
+        })
+        .collect();
+    // The deepest prefix of the path whose last key is found: each found key moves the position.
+    let mut best: Option<((usize, usize), usize)> = None;
+    for depth in 1..=path.len() {
+        match locate(body, &path[..depth]) {
+            Some(at) if written_at(body, at, &field[depth - 1], best.map(|b| b.0)) => best = Some((at, depth)),
+            _ => break,
+        }
+    }
+    let ((line, column), depth) = match best {
+        Some(b) => b,
+        // The whole object: its `kind:` line, when written.
+        None if path.is_empty() => (locate(body, &["kind".to_string()])?, 0),
+        None => return None,
+    };
+    let located = super::FieldPath(field[..depth].to_vec()).to_string();
+    Some(Located { line: first_line + line - 1, column, depth, located })
+}
+
+/// Whether the position [`locate`] gave for a path stands for its last segment: a key is
+/// written there (`key:`), or a list item starts there (a position past its parent's).
+/// [`locate`] answers with the deepest ancestor it finds, which this tells apart.
+fn written_at(body: &str, (line, col): (usize, usize), seg: &PathSeg, parent: Option<(usize, usize)>) -> bool {
+    match seg {
+        PathSeg::Index(_) => parent != Some((line, col)),
+        PathSeg::Key(k) => {
+            let Some(text) = body.lines().nth(line - 1) else { return false };
+            let rest: String = text.chars().skip(col - 1).collect();
+            [k.clone(), format!("\"{k}\""), format!("'{k}'")]
+                .iter()
+                .any(|q| rest.strip_prefix(q.as_str()).is_some_and(|r| r.trim_start().starts_with(':')))
+        }
+    }
+}
+
+/// The template's documents: (1-based first line, text with template-only lines blanked).
+fn documents(text: &str) -> Vec<(usize, String)> {
+    let mut out = vec![(1usize, String::new())];
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with("---") {
+            out.push((i + 2, String::new()));
+            continue;
+        }
+        let Some((_, body)) = out.last_mut() else { continue };
+        if !template_only(line) {
+            body.push_str(line);
+        }
+        body.push('\n');
+    }
+    // A leading `---` (or code before it) leaves an empty first part that renders nothing.
+    if out.len() > 1 && out[0].1.trim().is_empty() {
+        out.remove(0);
+    }
+    out
+}
+
+/// Whether a line holds only template code, no YAML of its own.
+fn template_only(line: &str) -> bool {
+    let t = line.trim();
+    (t.starts_with("{%") && t.ends_with("%}"))
+        || (t.starts_with("{#") && t.ends_with("#}"))
+        || (t.starts_with("{{") && t.ends_with("}}"))
+}
+
+/// The document that produced output document `doc`: the `doc`-th one when its `kind:` is
+/// the object's (or templated), else the only document whose `kind:` is the object's.
+fn pick_document<'a>(docs: &'a [(usize, String)], doc: usize, kind: &str) -> Option<(usize, &'a str)> {
+    let kind_of = |body: &str| -> Option<String> {
+        let (line, _) = locate(body, &["kind".to_string()])?;
+        let raw = body.lines().nth(line - 1)?.split_once(':')?.1.trim();
+        Some(raw.trim_matches(['"', '\'']).to_string())
+    };
+    let fits = |body: &str| kind_of(body).is_none_or(|k| k == kind || k.contains("{{"));
+    if let Some((line, body)) = docs.get(doc).filter(|(_, b)| fits(b)) {
+        return Some((*line, body.as_str()));
+    }
+    let same: Vec<&(usize, String)> = docs.iter().filter(|(_, b)| kind_of(b).as_deref() == Some(kind)).collect();
+    match same.as_slice() {
+        [(line, body)] => Some((*line, body.as_str())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = "{% import \"h.j2\" as h -%}\napiVersion: v1\nkind: Service\nmetadata:\n  name: x\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ Release.Name }}\n  labels:\n    {{- h.labels() | nindent(4) }}\nspec:\n  {%- if not Values.autoscaling %}\n  replica: {{ Values.replicas }}\n  {%- endif %}\n  template:\n    spec:\n      containers:\n        - name: app\n          image: x\n";
+
+    const ITEM: &str = "spec:\n  containers:\n    - envFrom:\n      - configMapRef:\n          name: x\n";
+
+    fn keys(path: &str) -> Vec<PathSeg> {
+        path.split('.')
+            .map(|s| match s.parse::<usize>() {
+                Ok(i) => PathSeg::Index(i),
+                Err(_) => PathSeg::Key(s.to_string()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn exact_key_in_the_right_document() {
+        let at = in_template(TEMPLATE, 1, "Deployment", &keys("spec.replica")).unwrap();
+        assert_eq!((at.line, at.column, at.depth), (15, 3, 2));
+        assert_eq!(at.located, "spec.replica");
+        let at = in_template(TEMPLATE, 1, "Deployment", &keys("spec.template.spec.containers.0.image")).unwrap();
+        assert_eq!((at.line, at.depth), (21, 6));
+    }
+
+    #[test]
+    fn nearest_enclosing_key_when_the_field_is_not_written() {
+        let at =
+            in_template(TEMPLATE, 1, "Deployment", &keys("spec.template.spec.containers.0.readinessProbe")).unwrap();
+        assert_eq!((at.line, at.column), (20, 11));
+        assert_eq!(at.located, "spec.template.spec.containers[0]");
+        let at = in_template(ITEM, 0, "Pod", &keys("spec.containers.0.envFrom.0.configMapRef.name")).unwrap();
+        assert_eq!((at.line, at.column, at.depth), (5, 11, 7));
+        let at = in_template(ITEM, 0, "Pod", &keys("spec.containers.0.envFrom.0.configMapRef.optional")).unwrap();
+        assert_eq!((at.line, at.column, at.located.as_str()), (4, 9, "spec.containers[0].envFrom[0].configMapRef"));
+        let at = in_template(TEMPLATE, 1, "Deployment", &keys("metadata.labels.app")).unwrap();
+        assert_eq!((at.line, at.located.as_str()), (11, "metadata.labels"));
+    }
+
+    #[test]
+    fn never_invents_a_line() {
+        assert_eq!(in_template(TEMPLATE, 1, "Deployment", &keys("status.replicas")), None);
+        // The output document index past the template's documents: the only Deployment.
+        assert_eq!(in_template(TEMPLATE, 5, "Deployment", &keys("spec.replica")).map(|a| a.line), Some(15));
+        assert_eq!(in_template(TEMPLATE, 5, "ConfigMap", &keys("data")), None);
+        // The whole object: its kind line.
+        assert_eq!(in_template(TEMPLATE, 0, "Service", &[]).map(|a| a.line), Some(3));
+    }
+}

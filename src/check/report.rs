@@ -1,0 +1,257 @@
+//! Report formats: `text` for people, `json` for tools, `sarif` (2.1.0) for code scanning,
+//! `github` for workflow-command annotations. Pure functions of a [`Report`]; byte-stable.
+
+use serde_json::{Value, json};
+
+use super::rules::RULES;
+use super::{Finding, Report, Severity};
+
+/// Where a finding points: `template:line` when a line is known, else the template and
+/// the document inside it.
+fn location(f: &Finding) -> String {
+    match (f.line, f.column) {
+        (Some(line), Some(col)) => format!("{}:{line}:{col}", f.template),
+        (Some(line), None) => format!("{}:{line}", f.template),
+        _ => format!("{} (document {})", f.template, f.doc + 1),
+    }
+}
+
+/// The template line under the location, the key underlined, in the style of render errors;
+/// a note when the line is the nearest enclosing key rather than the field's own.
+fn snippet(f: &Finding, out: &mut String) {
+    let (Some(line), Some(text)) = (f.line, &f.source_line) else {
+        if f.line.is_none() {
+            out.push_str("   = note: the template does not show where this field is written\n");
+        }
+        return;
+    };
+    let num = line.to_string();
+    let pad = " ".repeat(num.len());
+    let start = f.column.unwrap_or(1).saturating_sub(1).min(text.chars().count());
+    let rest: String = text.chars().skip(start).collect();
+    let key_len = rest.find(':').unwrap_or(rest.trim_end().len()).max(1);
+    let lead: String = text.chars().take(start).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    out.push_str(&format!("{pad} |\n{num} | {text}\n{pad} | {lead}{}\n", "^".repeat(key_len)));
+    if let Some(at) = f.located.as_deref().filter(|at| *at != f.field.to_string()) {
+        out.push_str(&format!(
+            "   = note: `{}` is not written in the template; this is `{at}`, which holds it\n",
+            f.field
+        ));
+    }
+}
+
+fn field_note(f: &Finding) -> String {
+    if f.field.is_root() { String::new() } else { format!(" at `{}`", f.field) }
+}
+
+/// One block per finding, in the style of render errors, then a summary line.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        out.push_str(&format!("{}[{}]: {}{}\n", f.severity.as_str(), f.rule, f.message, field_note(f)));
+        out.push_str(&format!("  --> {}\n", location(f)));
+        snippet(f, &mut out);
+        if let Some(v) = &f.value {
+            out.push_str(&format!("   = value set at {v}\n"));
+        }
+        out.push_str(&format!("   = object: {} ({}) in target {}\n", f.object, f.api_version, f.target));
+        if let Some(h) = &f.hint {
+            out.push_str(&format!("hint: {h}\n"));
+        }
+        out.push('\n');
+    }
+    out.push_str(&summary(report));
+    out.push('\n');
+    out
+}
+
+/// `2 errors, 1 warning in 14 objects`.
+pub fn summary(report: &Report) -> String {
+    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    format!(
+        "{}, {} in {}",
+        plural(report.errors(), "error"),
+        plural(report.warnings(), "warning"),
+        plural(report.objects, "object")
+    )
+}
+
+/// The report as JSON: `{"findings": [...], "objects": N, "errors": N, "warnings": N}`.
+pub fn json(report: &Report) -> String {
+    let mut v = serde_json::to_value(report).expect("a report serializes");
+    v["errors"] = json!(report.errors());
+    v["warnings"] = json!(report.warnings());
+    let mut s = serde_json::to_string_pretty(&v).expect("a value serializes");
+    s.push('\n');
+    s
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// SARIF 2.1.0: one run, the rules with their why and fix, one result per finding.
+pub fn sarif(report: &Report) -> String {
+    let rules: Vec<Value> = RULES
+        .iter()
+        .map(|r| {
+            let level = match r.default {
+                super::Level::Error => "error",
+                super::Level::Warning => "warning",
+                super::Level::Off => "none",
+            };
+            json!({
+                "id": r.name,
+                "shortDescription": {"text": r.why},
+                "help": {"text": r.fix},
+                "defaultConfiguration": {"level": level},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report.findings.iter().map(sarif_result).collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "strata",
+                "informationUri": "https://strata.dev",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("a value serializes");
+    s.push('\n');
+    s
+}
+
+fn sarif_result(f: &Finding) -> Value {
+    let index = RULES.iter().position(|r| r.name == f.rule).unwrap_or(0);
+    let mut physical = json!({"artifactLocation": {"uri": f.template}});
+    if let Some(line) = f.line {
+        physical["region"] = json!({"startLine": line});
+        if let Some(col) = f.column {
+            physical["region"]["startColumn"] = json!(col);
+        }
+    }
+    let mut text = format!("{}{} ({} in target {})", f.message, field_note(f), f.object, f.target);
+    if let Some(h) = &f.hint {
+        text.push_str(&format!("; hint: {h}"));
+    }
+    json!({
+        "ruleId": f.rule,
+        "ruleIndex": index,
+        "level": sarif_level(f.severity),
+        "message": {"text": text},
+        "locations": [{
+            "physicalLocation": physical,
+            "logicalLocations": [{"fullyQualifiedName": format!("{}#{}", f.object, f.field), "kind": "object"}],
+        }],
+        "partialFingerprints": {"strata/v1": format!("{}|{}|{}|{}", f.rule, f.environment, f.object, f.field)},
+    })
+}
+
+/// GitHub workflow commands: `::error file=…,line=…,title=…::message`.
+pub fn github(report: &Report) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let mut props = format!("file={}", escape_property(&f.template));
+        if let Some(line) = f.line {
+            props.push_str(&format!(",line={line}"));
+            if let Some(col) = f.column {
+                props.push_str(&format!(",col={col}"));
+            }
+        }
+        props.push_str(&format!(",title={}", escape_property(&format!("strata check {} ({})", f.rule, f.target))));
+        let msg = format!("{}{} in {}", f.message, field_note(f), f.object);
+        out.push_str(&format!("::{} {props}::{}\n", f.severity.as_str(), escape_data(&msg)));
+    }
+    out
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{FieldPath, Finding};
+    use crate::manifest::ResId;
+
+    fn report() -> Report {
+        let object = ResId {
+            group: "apps".into(),
+            kind: "Deployment".into(),
+            namespace: Some("shop".into()),
+            name: "web".into(),
+        };
+        let field = FieldPath::root().join(&["spec", "replica"]);
+        let f = Finding {
+            rule: "schema",
+            severity: Severity::Error,
+            environment: "eastus".into(),
+            target: "api/eastus".into(),
+            object,
+            api_version: "apps/v1".into(),
+            template: "api/v1/deployment.yaml".into(),
+            doc: 0,
+            field_segments: field.0.clone(),
+            field,
+            line: Some(7),
+            column: Some(3),
+            located: Some("spec.replica".into()),
+            value: None,
+            source_line: Some("  replica: 3".into()),
+            message: "unknown field `replica` (did you mean `replicas`?)".into(),
+            hint: None,
+        };
+        Report { findings: vec![f], objects: 3 }
+    }
+
+    #[test]
+    fn text_names_rule_place_and_object() {
+        assert_eq!(
+            text(&report()),
+            "error[schema]: unknown field `replica` (did you mean `replicas`?) at `spec.replica`\n  --> api/v1/deployment.yaml:7:3\n  |\n7 |   replica: 3\n  |   ^^^^^^^\n   = object: apps/Deployment/shop/web (apps/v1) in target api/eastus\n\n1 error, 0 warnings in 3 objects\n"
+        );
+    }
+
+    #[test]
+    fn github_escapes() {
+        assert_eq!(
+            github(&report()),
+            "::error file=api/v1/deployment.yaml,line=7,col=3,title=strata check schema (api/eastus)::unknown field `replica` (did you mean `replicas`?) at `spec.replica` in apps/Deployment/shop/web\n"
+        );
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+
+    #[test]
+    fn sarif_shape() {
+        let v: Value = serde_json::from_str(&sarif(&report())).unwrap();
+        assert_eq!(v["version"], "2.1.0");
+        let run = &v["runs"][0];
+        assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), RULES.len());
+        let r = &run["results"][0];
+        assert_eq!(r["ruleId"], "schema");
+        assert_eq!(r["level"], "error");
+        assert_eq!(r["locations"][0]["physicalLocation"]["region"]["startLine"], 7);
+        assert_eq!(run["tool"]["driver"]["rules"][r["ruleIndex"].as_u64().unwrap() as usize]["id"], "schema");
+    }
+
+    #[test]
+    fn json_has_counts() {
+        let v: Value = serde_json::from_str(&json(&report())).unwrap();
+        assert_eq!(v["errors"], 1);
+        assert_eq!(v["findings"][0]["field"], "spec.replica");
+        assert_eq!(v["findings"][0]["fieldSegments"], json!(["spec", "replica"]));
+    }
+}

@@ -1,0 +1,186 @@
+//! `strata check` on a repository: the selected targets compiled by the pipeline, their
+//! objects grouped per environment, the `check:` block of `strata.yaml` validated (each
+//! problem at its line), the files of `check.crds` read through the repository's [`Fs`],
+//! the engine run, and each finding located in its template ([`super::locate`]).
+
+use std::collections::{BTreeSet, HashMap};
+
+use rayon::prelude::*;
+
+use super::config::{CheckConfig, CheckOptions, KubeVersion};
+use super::{CheckEnvironment, Report, locate};
+use crate::diag::{Diagnostic, Error};
+use crate::pipeline::{self, Options};
+use crate::repo::Repo;
+use crate::source::Fs;
+use crate::values::{self, ValuesFile};
+use crate::yaml;
+
+/// What `strata check` asks for beyond the selectors.
+#[derive(Debug, Clone, Default)]
+pub struct RepoCheckOptions {
+    /// `--rules`: run only these rules.
+    pub only_rules: Option<Vec<String>>,
+    /// `--strict`: warnings fail the run and a kind without a schema is an error.
+    pub strict: bool,
+    /// How the targets are compiled (values files, `--set`, unread parameters).
+    pub compile: Options,
+}
+
+/// A finished check: the report and the warnings of the compilation.
+#[derive(Debug)]
+pub struct RepoCheck {
+    pub report: Report,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Checks the targets `selectors` choose. Bad input (a configuration problem, an unknown
+/// rule, a target that does not render) is an error; findings are in the report.
+pub fn check_repo(repo: &Repo, selectors: &[String], opts: &RepoCheckOptions) -> Result<RepoCheck, Error> {
+    let config = repo.config.check.clone().unwrap_or_default();
+    config_problems(repo, &config)?;
+    let mut check_opts = CheckOptions {
+        only_rules: opts.only_rules.clone(),
+        strict: opts.strict,
+        kube_version: repo.config.kube_version.as_deref().and_then(KubeVersion::parse),
+        extra_crds: Vec::new(),
+    };
+    let problems = check_opts.problems();
+    if !problems.is_empty() {
+        return Err(Error::many(problems));
+    }
+    check_opts.extra_crds = read_crds(&repo.fs, &config, repo.config_text.as_deref())?;
+    let targets = repo.select(selectors)?;
+    let compiled = pipeline::compile(repo, &targets, &opts.compile)?;
+    let environments: Vec<CheckEnvironment<'_>> = compiled
+        .environments()
+        .into_iter()
+        .map(|(name, ts)| CheckEnvironment {
+            name: name.to_string(),
+            objects: ts.iter().flat_map(|t| t.resources.iter().map(|r| (t.target.address(), r))).collect(),
+        })
+        .collect();
+    let mut report = super::run(&environments, &config, &check_opts);
+    locate_findings(&repo.fs, &mut report);
+    value_origins(repo, &opts.compile, &mut report);
+    Ok(RepoCheck { report, warnings: compiled.warnings.clone() })
+}
+
+/// The problems of `strata.yaml` `check:`, each at its line.
+fn config_problems(repo: &Repo, config: &CheckConfig) -> Result<(), Error> {
+    let text = repo.config_text.as_deref();
+    let diags: Vec<Diagnostic> =
+        config.problems_at().into_iter().map(|(path, d)| at_config_line(d, text, &path)).collect();
+    if diags.is_empty() { Ok(()) } else { Err(Error::many(diags)) }
+}
+
+/// `d` pointed at `strata.yaml`, at the key `path` when the text has it.
+fn at_config_line(d: Diagnostic, text: Option<&str>, path: &[String]) -> Diagnostic {
+    let d = d.at("strata.yaml");
+    match text.and_then(|t| yaml::locate::locate(t, path).map(|(l, c)| (t, l, c))) {
+        Some((t, line, col)) => {
+            let len = path.last().map_or(1, |k| k.chars().count());
+            d.with_source_line(t, line, col, len, "")
+        }
+        None => d,
+    }
+}
+
+/// The CustomResourceDefinitions in the files of `check.crds` (other objects are ignored).
+fn read_crds(fs: &Fs, config: &CheckConfig, config_text: Option<&str>) -> Result<Vec<serde_json::Value>, Error> {
+    let mut out = Vec::new();
+    for (i, path) in config.crds.iter().enumerate() {
+        let key = ["check".to_string(), "crds".to_string(), i.to_string()];
+        let text = fs.read_string(path).map_err(|e| {
+            let d = Diagnostic::error(format!("cannot read `check.crds` file `{path}`: {}", e.message))
+                .hint("list paths relative to the repository root");
+            Error::from(at_config_line(d, config_text, &key))
+        })?;
+        let docs = yaml::parse::parse_documents(&text).map_err(|e| Error::from(e.into_diagnostic(path, &text)))?;
+        out.extend(
+            docs.into_iter().filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition")),
+        );
+    }
+    Ok(out)
+}
+
+/// Fills each finding's line, column and source line from its template's text (each
+/// template read once; findings located in parallel).
+fn locate_findings(fs: &Fs, report: &mut Report) {
+    let names: BTreeSet<&str> = report.findings.iter().map(|f| f.template.as_str()).collect();
+    let texts: HashMap<String, (String, locate::Template)> = names
+        .into_par_iter()
+        .filter_map(|t| fs.read_string(t).ok().map(|text| (t.to_string(), (locate::Template::new(&text), text))))
+        .map(|(t, (parsed, text))| (t, (text, parsed)))
+        .collect();
+    report.findings.par_iter_mut().for_each(|f| {
+        let Some((text, template)) = texts.get(&f.template) else { return };
+        if let Some(at) = template.locate(f.doc, &f.object.kind, &f.field_segments) {
+            f.line = Some(at.line);
+            f.column = Some(at.column);
+            f.located = Some(at.located);
+            f.source_line = text.lines().nth(at.line - 1).map(|l| l.trim_end_matches('\r').to_string());
+        }
+    });
+}
+
+/// For findings whose template line writes the field's value as one value
+/// (`key: {{ Values.a.b }}`, filters allowed), the values file and line that set it.
+fn value_origins(repo: &Repo, compile: &Options, report: &mut Report) {
+    let Ok(command_line) = values::command_line_layers(&compile.values_files, &compile.set, &compile.set_string) else {
+        return;
+    };
+    let mut by_target: HashMap<String, Option<values::Values>> = HashMap::new();
+    for f in &mut report.findings {
+        if f.located.as_deref() != Some(f.field.to_string().as_str()) {
+            continue;
+        }
+        let Some(path) = f.source_line.as_deref().and_then(single_value) else { continue };
+        let merged = by_target.entry(f.target.clone()).or_insert_with(|| target_values(repo, &f.target, &command_line));
+        let Some(layer) = merged.as_ref().and_then(|v| v.origin_of(&path)) else { continue };
+        f.value = Some(layer.describe(&path));
+    }
+}
+
+/// The layers of the target at `address`, as the pipeline merged them.
+fn target_values(repo: &Repo, address: &str, command_line: &[values::Layer]) -> Option<values::Values> {
+    let target = repo.targets().find(|t| t.address() == address)?;
+    let read = |path: &str| -> Result<Option<ValuesFile>, Error> {
+        let Some(text) = repo.fs.read_optional(path)? else { return Ok(None) };
+        let data = values::parse_values_file(&text, path)?;
+        Ok(Some(ValuesFile { text: Some(std::sync::Arc::from(text.as_str())), data: std::sync::Arc::new(data) }))
+    };
+    let defaults_path = crate::source::join(&target.version_dir, "values.yaml");
+    let defaults = read(&defaults_path).ok()?.unwrap_or(ValuesFile {
+        text: None,
+        data: std::sync::Arc::new(serde_json::Value::Object(serde_json::Map::new())),
+    });
+    let layers = values::layers_for(repo, target, defaults, &read, command_line).ok()?;
+    Some(values::Values::merge(layers))
+}
+
+/// The value path of a template line whose value is one `{{ Values.a.b }}` expression.
+fn single_value(line: &str) -> Option<Vec<String>> {
+    let t = line.trim().trim_start_matches("- ");
+    let value = t.split_once(": ").map_or(t, |(_, v)| v).trim().trim_matches(['"', '\'']);
+    let inner = value.strip_prefix("{{")?.strip_suffix("}}")?.trim_matches('-').trim();
+    let expr = inner.split('|').next()?.trim();
+    let path = expr.strip_prefix("Values.")?;
+    let ok = path.split('.').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    (ok && !value[2..].contains("{{")).then(|| path.split('.').map(String::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::single_value;
+
+    #[test]
+    fn single_value_expressions() {
+        let p = |l: &str| single_value(l).map(|v| v.join("."));
+        assert_eq!(p("  replica: {{ Values.replicas }}").as_deref(), Some("replicas"));
+        assert_eq!(p("  name: \"{{- Values.image.tag | quote }}\"").as_deref(), Some("image.tag"));
+        assert_eq!(p("  image: {{ Values.repo }}:{{ Values.tag }}"), None);
+        assert_eq!(p("  name: {{ Release.Name }}"), None);
+        assert_eq!(p("  replicas: 3"), None);
+    }
+}
