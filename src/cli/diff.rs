@@ -143,6 +143,42 @@ pub(super) fn open_sides(
     Ok(Sides { before, after, from_side, to_side, from_label: from.spec, to_label })
 }
 
+/// How a command that writes (promote, release cherry-pick, port) prints the
+/// rendered diff of what it did: `strata diff`'s formats and exit codes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DiffOutputArgs {
+    /// Output format of the diff: `text`, `markdown`, `json`.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Counts and resource names only, no diffs.
+    #[arg(long)]
+    pub stat: bool,
+    /// Show Secret values instead of masking them.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+impl DiffOutputArgs {
+    pub fn compare_options(&self) -> CompareOptions {
+        CompareOptions { show_secrets: self.show_secrets }
+    }
+
+    /// Writes the report; `command` is the markdown note's way to see it again.
+    /// Exit 1 when something differs.
+    pub fn print(&self, report: &diff::Report, command: Option<String>) -> Result<Outcome, Error> {
+        let stat = self.stat;
+        let out = match self.format {
+            Format::Text => text::render(report, text::TextOptions { color: text::color_wanted(), stat }),
+            Format::Markdown => {
+                markdown::render(report, &markdown::MarkdownOptions { stat, command, ..Default::default() })
+            }
+            Format::Json => diff::json::render(report, diff::json::JsonOptions { stat }),
+        };
+        super::write_stdout(out.as_bytes())?;
+        Ok(if report.differs() { Outcome::Found } else { Outcome::Ok })
+    }
+}
+
 /// Writes the report in the requested format; exit 1 when something differs.
 fn print(report: &diff::Report, args: &DiffArgs) -> Result<Outcome, Error> {
     let out = if args.name_only {

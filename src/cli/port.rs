@@ -2,10 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::diff::Format;
+use super::diff::DiffOutputArgs;
 use super::{Global, Outcome, ValuesArgs};
 use crate::diag::{Diagnostic, Error};
-use crate::diff::CompareOptions;
 use crate::release::port::{self, Action, Change, PortOptions};
 
 /// Carry a change made in one version directory to other versions, and show what it renders differently.
@@ -54,15 +53,8 @@ pub struct PortArgs {
     /// Write conflicting files with conflict markers instead of refusing (exit 1).
     #[arg(long)]
     pub conflict_markers: bool,
-    /// Output format of the diff: `text`, `markdown`, `json`.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Counts and resource names only, no diffs.
-    #[arg(long)]
-    pub stat: bool,
-    /// Show Secret values instead of masking them.
-    #[arg(long)]
-    pub show_secrets: bool,
+    #[command(flatten)]
+    pub output: DiffOutputArgs,
     #[command(flatten)]
     pub values: ValuesArgs,
 }
@@ -81,7 +73,7 @@ pub fn run(global: &Global, args: PortArgs) -> Result<Outcome, Error> {
         dry_run: args.dry_run,
         conflict_markers: args.conflict_markers,
     };
-    let compare = CompareOptions { show_secrets: args.show_secrets };
+    let compare = args.output.compare_options();
     let outcome = port::port(&global.repo, &opts, &args.values.options()?, &compare)?;
     super::print_warnings(&outcome.warnings);
     let mut summary = String::new();
@@ -103,7 +95,7 @@ pub fn run(global: &Global, args: PortArgs) -> Result<Outcome, Error> {
         Some(diff) => {
             super::print_warnings(&diff.warnings);
             let command = format!("strata port {} --from-version {}", args.component, args.from_version);
-            super::release::print_report(&diff.report, args.format, args.stat, command)
+            args.output.print(&diff.report, Some(command))
         }
         None => {
             eprintln!("not rendered: the conflict markers written do not render; resolve them, then `strata diff`");

@@ -1,9 +1,8 @@
 //! `strata promote`: repoint targets' `templates` links, with the rendered diff.
 
-use super::diff::Format;
+use super::diff::DiffOutputArgs;
 use super::{Global, Outcome, ValuesArgs};
 use crate::diag::Error;
-use crate::diff::{CompareOptions, json, markdown, text};
 use crate::promote::{self, Destination, PromoteRequest};
 use crate::repo::open;
 
@@ -42,15 +41,8 @@ pub struct PromoteArgs {
     /// Print the diff, write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Diff format: `text`, `markdown`, `json`.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Counts and resource names only, no diffs.
-    #[arg(long)]
-    pub stat: bool,
-    /// Show Secret values instead of masking them.
-    #[arg(long)]
-    pub show_secrets: bool,
+    #[command(flatten)]
+    pub output: DiffOutputArgs,
     #[command(flatten)]
     pub values: ValuesArgs,
 }
@@ -65,7 +57,7 @@ pub fn run(global: &Global, args: PromoteArgs) -> Result<Outcome, Error> {
     };
     let req = PromoteRequest { selectors: args.selectors.clone(), wave: args.wave.clone(), destination };
     let repo = open::open_worktree(&global.repo, &[])?;
-    let compare = CompareOptions { show_secrets: args.show_secrets };
+    let compare = args.output.compare_options();
     let promotion = promote::plan(&repo, &req, &args.values.options()?, &compare)?;
     super::print_warnings(&promotion.warnings);
     for (address, version) in &promotion.unchanged {
@@ -92,13 +84,5 @@ pub fn run(global: &Global, args: PromoteArgs) -> Result<Outcome, Error> {
     if args.dry_run {
         eprintln!("dry run: nothing written");
     }
-    let out = match args.format {
-        Format::Text => text::render(report, text::TextOptions { color: text::color_wanted(), stat: args.stat }),
-        Format::Markdown => {
-            markdown::render(report, &markdown::MarkdownOptions { stat: args.stat, ..Default::default() })
-        }
-        Format::Json => json::render(report, json::JsonOptions { stat: args.stat }),
-    };
-    super::write_stdout(out.as_bytes())?;
-    Ok(if report.differs() { Outcome::Found } else { Outcome::Ok })
+    args.output.print(report, None)
 }

@@ -2,10 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::diff::Format;
+use super::diff::DiffOutputArgs;
 use super::{Global, Outcome, ValuesArgs};
 use crate::diag::Error;
-use crate::diff::{self, CompareOptions, markdown, text};
 use crate::release::cherry_pick::{self, PickOptions};
 
 /// Release branches and tags, written through git objects only.
@@ -70,15 +69,8 @@ pub struct CherryPickArgs {
     /// Merge and render, print the diff, move nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Output format of the diff: `text`, `markdown`, `json`.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Counts and resource names only, no diffs.
-    #[arg(long)]
-    pub stat: bool,
-    /// Show Secret values instead of masking them.
-    #[arg(long)]
-    pub show_secrets: bool,
+    #[command(flatten)]
+    pub output: DiffOutputArgs,
     #[command(flatten)]
     pub values: ValuesArgs,
 }
@@ -99,7 +91,7 @@ fn cherry_pick(global: &Global, args: CherryPickArgs) -> Result<Outcome, Error> 
         mainline: args.mainline,
         dry_run: args.dry_run,
     };
-    let compare = CompareOptions { show_secrets: args.show_secrets };
+    let compare = args.output.compare_options();
     let outcome = cherry_pick::cherry_pick(&global.repo, &args.commits, &opts, &args.values.options()?, &compare)?;
     super::print_warnings(&outcome.diff.warnings);
     let mut summary = String::new();
@@ -122,22 +114,9 @@ fn cherry_pick(global: &Global, args: CherryPickArgs) -> Result<Outcome, Error> 
     }
     eprint!("{summary}");
     let command = format!("strata release cherry-pick {} --onto {}", args.commits.join(" "), args.onto);
-    print_report(&outcome.diff.report, args.format, args.stat, command)
+    args.output.print(&outcome.diff.report, Some(command))
 }
 
 fn short(id: &gix::ObjectId) -> String {
     id.to_hex_with_len(12).to_string()
-}
-
-/// Writes a rendered diff in the requested format; exit 1 when something differs.
-pub fn print_report(report: &diff::Report, format: Format, stat: bool, command: String) -> Result<Outcome, Error> {
-    let out = match format {
-        Format::Text => text::render(report, text::TextOptions { color: text::color_wanted(), stat }),
-        Format::Markdown => {
-            markdown::render(report, &markdown::MarkdownOptions { stat, command: Some(command), ..Default::default() })
-        }
-        Format::Json => diff::json::render(report, diff::json::JsonOptions { stat }),
-    };
-    super::write_stdout(out.as_bytes())?;
-    Ok(if report.differs() { Outcome::Found } else { Outcome::Ok })
 }
