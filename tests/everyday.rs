@@ -25,6 +25,11 @@ fn init_then_render_bundle_and_values() {
     assert!(yaml.contains("# Target: web/prod/us"), "{yaml}");
     assert!(text(&render.stderr).is_empty(), "warnings: {}", text(&render.stderr));
 
+    // The new repository follows the practices `strata check` enforces: no error, no warning.
+    let check = strata(&["check", "--repo", r, "--strict"]);
+    assert_eq!(check.status.code(), Some(0), "{}{}", text(&check.stdout), text(&check.stderr));
+    assert!(text(&check.stdout).contains("0 errors, 0 warnings"), "{}", text(&check.stdout));
+
     let dist = tmp.path().join("dist");
     let bundle = strata(&["bundle", "--repo", r, "--out", dist.to_str().unwrap()]);
     assert_eq!(bundle.status.code(), Some(0), "{}", text(&bundle.stderr));

@@ -35,6 +35,7 @@ const VERSION_FILES: &[(&str, &str)] = &[
     ("_helpers.j2", include_str!("files/_helpers.j2")),
     ("deployment.yaml", include_str!("files/deployment.yaml")),
     ("service.yaml", include_str!("files/service.yaml")),
+    ("namespace.yaml", include_str!("files/namespace.yaml")),
 ];
 const PARAMETERS_YAML: &str = include_str!("files/parameters.yaml");
 
