@@ -7,7 +7,7 @@
 //! the definition name, `Quantity` given the format `quantity`, and free-form built-in objects
 //! (`RawExtension`, `FieldsV1`) marked `x-kubernetes-preserve-unknown-fields`. The file records
 //! the sha256 of the document it came from; the test `builtin_schemas_are_current` checks it
-//! and rewrites it with `STRATA_REGENERATE_SCHEMAS=1`.
+//! and rewrites it with `STRATA_REGENERATE=1`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -246,10 +246,10 @@ mod tests {
         let mut text = serde_json::to_string(&compact(&source, &sha)).unwrap();
         text.push('\n');
         let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/check/kubernetes-1.36.json");
-        if std::env::var("STRATA_REGENERATE_SCHEMAS").as_deref() == Ok("1") {
+        if std::env::var("STRATA_REGENERATE").as_deref() == Ok("1") {
             std::fs::write(&here, &text).unwrap();
         }
-        assert!(DATA == text, "src/check/kubernetes-1.36.json is stale: run with STRATA_REGENERATE_SCHEMAS=1");
+        assert!(DATA == text, "src/check/kubernetes-1.36.json is stale: run with STRATA_REGENERATE=1");
     }
 
     #[test]
