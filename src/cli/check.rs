@@ -1,8 +1,6 @@
 //! `strata check`: validate the rendered objects of the selected targets.
 
-use std::path::PathBuf;
-
-use super::{Global, Outcome, ValuesArgs};
+use super::{Global, Outcome, ValueLayersArgs};
 use crate::check::{self, RepoCheckOptions, report};
 use crate::diag::Error;
 use crate::repo;
@@ -47,15 +45,8 @@ pub struct CheckArgs {
     /// Check a git revision (tag, branch, commit) instead of the work tree.
     #[arg(long = "ref", value_name = "REV")]
     pub rev: Option<String>,
-    /// A values file applied above every target's parameters (repeatable, in order).
-    #[arg(long = "values", short = 'f', value_name = "FILE")]
-    pub values: Vec<PathBuf>,
-    /// Set a value, Helm's syntax: `a.b=c`, `list[0]=x`, `a=1,b=2` (repeatable).
-    #[arg(long, value_name = "EXPR")]
-    pub set: Vec<String>,
-    /// Set a value that stays a string (repeatable).
-    #[arg(long = "set-string", value_name = "EXPR")]
-    pub set_string: Vec<String>,
+    #[command(flatten)]
+    pub layers: ValueLayersArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -67,8 +58,8 @@ pub enum Format {
 }
 
 pub fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Error> {
-    let values = ValuesArgs { values: args.values, set: args.set, set_string: args.set_string, strict: args.strict };
-    let opts = RepoCheckOptions { only_rules: args.rules, strict: args.strict, compile: values.options()? };
+    let opts =
+        RepoCheckOptions { only_rules: args.rules, strict: args.strict, compile: args.layers.options(args.strict)? };
     let repo = repo::open::open(&global.repo, args.rev.as_deref(), &args.selectors)?;
     let done = check::check_repo(&repo, &args.selectors, &opts)?;
     super::print_warnings(&done.warnings);

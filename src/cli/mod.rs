@@ -74,9 +74,10 @@ pub enum Outcome {
     Found,
 }
 
-/// Values options shared by every command that renders.
+/// The value layers of the command line: `--values`, `--set`, `--set-string`
+/// (PRODUCT §2, layer 5), for every command that builds a target's values.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct ValuesArgs {
+pub struct ValueLayersArgs {
     /// A values file applied above every target's parameters (repeatable, in order).
     #[arg(long = "values", short = 'f', value_name = "FILE")]
     pub values: Vec<PathBuf>,
@@ -86,13 +87,11 @@ pub struct ValuesArgs {
     /// Set a value that stays a string (repeatable).
     #[arg(long = "set-string", value_name = "EXPR")]
     pub set_string: Vec<String>,
-    /// Treat parameters that no template reads as errors.
-    #[arg(long)]
-    pub strict: bool,
 }
 
-impl ValuesArgs {
-    pub fn options(&self) -> Result<Options, Error> {
+impl ValueLayersArgs {
+    /// Compile options with these layers; `strict` makes unread parameters errors.
+    pub fn options(&self, strict: bool) -> Result<Options, Error> {
         let mut values_files = Vec::new();
         for p in &self.values {
             let text = std::fs::read_to_string(p).map_err(|e| {
@@ -104,9 +103,25 @@ impl ValuesArgs {
             values_files,
             set: self.set.clone(),
             set_string: self.set_string.clone(),
-            strict: self.strict,
+            strict,
             ..Options::default()
         })
+    }
+}
+
+/// Values options shared by every command that renders: the layers and `--strict`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ValuesArgs {
+    #[command(flatten)]
+    pub layers: ValueLayersArgs,
+    /// Treat parameters that no template reads as errors.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl ValuesArgs {
+    pub fn options(&self) -> Result<Options, Error> {
+        self.layers.options(self.strict)
     }
 }
 

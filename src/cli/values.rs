@@ -1,8 +1,6 @@
 //! `strata values`: the merged values of one target, optionally with origins.
 
-use std::path::PathBuf;
-
-use super::{Global, Outcome, ValuesArgs};
+use super::{Global, Outcome, ValueLayersArgs};
 use crate::diag::Error;
 use crate::repo;
 use crate::values::{self, show};
@@ -43,15 +41,8 @@ pub struct ValuesCmdArgs {
     /// Read a git revision (tag, branch, commit) instead of the work tree.
     #[arg(long = "ref", value_name = "REV")]
     pub rev: Option<String>,
-    /// A values file applied above the target's parameters (repeatable, in order).
-    #[arg(long = "values", short = 'f', value_name = "FILE")]
-    pub values: Vec<PathBuf>,
-    /// Set a value, Helm's syntax: `a.b=c`, `list[0]=x`, `a=1,b=2` (repeatable).
-    #[arg(long, value_name = "EXPR")]
-    pub set: Vec<String>,
-    /// Set a value that stays a string (repeatable).
-    #[arg(long = "set-string", value_name = "EXPR")]
-    pub set_string: Vec<String>,
+    #[command(flatten)]
+    pub layers: ValueLayersArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -61,9 +52,9 @@ pub enum Format {
 }
 
 pub fn run(global: &Global, args: ValuesCmdArgs) -> Result<Outcome, Error> {
-    let files = ValuesArgs { values: args.values, ..ValuesArgs::default() }.options()?.values_files;
+    let layers = args.layers.options(false)?;
     let repo = repo::open::open(&global.repo, args.rev.as_deref(), std::slice::from_ref(&args.target))?;
-    let merged = values::layers::values_of(&repo, &args.target, &files, &args.set, &args.set_string)?;
+    let merged = values::layers::values_of(&repo, &args.target, &layers.values_files, &layers.set, &layers.set_string)?;
     let format = match args.format {
         Format::Yaml => show::Format::Yaml,
         Format::Json => show::Format::Json,
