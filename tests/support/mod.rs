@@ -127,3 +127,26 @@ fn on_path(tool: &str) -> bool {
         .map(|dir| dir.join(tool))
         .any(|p| std::fs::metadata(&p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }
+
+/// Runs git in `dir` with no user or system configuration and a pinned identity
+/// (author and committer `t <t@example.com>`); returns stdout, fails the test on error.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    git_with_author(dir, ("t", "t@example.com"), args)
+}
+
+/// [`git`] with another author (`(name, email)`), for tests that check a commit's author.
+pub fn git_with_author(dir: &Path, (name, email): (&str, &str), args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", name)
+        .env("GIT_AUTHOR_EMAIL", email)
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
