@@ -195,7 +195,7 @@ fn main() {
     bench.run("pipeline/compile one target", 0, || pipeline::compile(&repo, &targets, &opts).expect("compiles"));
 
     // Patches: the target's kustomization.yaml (a strategic merge and a JSON 6902 patch).
-    let rendered = version.render(&context()).expect("renders");
+    let rendered = version.render(&context()).expect("renders").resources;
     bench.run("patch/load kustomization", 0, || strata::patch::load(&fs, &target.dir).expect("loads"));
     let k = strata::patch::load(&fs, &target.dir).expect("loads").expect("the fixture target has one");
     let apply = strata::patch::ApplyOptions { default_namespace: Some("catalog".into()) };

@@ -210,6 +210,15 @@ impl Error {
     }
 }
 
+/// `--strict`: warnings as errors, each saying why it is one.
+pub fn warnings_as_errors(mut warnings: Vec<Diagnostic>) -> Error {
+    for w in &mut warnings {
+        w.severity = Severity::Error;
+        w.hints.push("`--strict` makes this warning an error".to_string());
+    }
+    Error::many(warnings)
+}
+
 impl From<Diagnostic> for Error {
     fn from(d: Diagnostic) -> Self {
         Error { kind: ErrorKind::Input, diagnostics: vec![d] }

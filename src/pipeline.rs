@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::prelude::*;
 
 use crate::compiled::{self, Compiled, CompiledTarget};
-use crate::diag::{Diagnostic, Error};
+use crate::diag::{self, Diagnostic, Error};
 use crate::manifest::Resource;
 use crate::render::{Limits, ReadTracker, TargetContext, VersionEnv};
 use crate::repo::{Repo, Target};
@@ -32,7 +32,8 @@ pub struct Options {
     pub set: Vec<String>,
     /// `--set-string` expressions, in order.
     pub set_string: Vec<String>,
-    /// Unread parameters are errors instead of warnings.
+    /// Warnings (unread parameters, labels or annotations that were not strings,
+    /// kustomization fields in another letter case) are errors.
     pub strict: bool,
     pub limits: Limits,
 }
@@ -74,11 +75,12 @@ struct Shared<'r> {
     command_line: Vec<Layer>,
 }
 
-/// One target's render and what it read.
+/// One target's render, what it read, and the warnings of its stages.
 struct Rendered {
     resources: Vec<Resource>,
     tracker: Arc<ReadTracker>,
     layers: Vec<Layer>,
+    warnings: Vec<Diagnostic>,
 }
 
 /// Runs the pipeline over `targets` (all from `repo`).
@@ -99,12 +101,16 @@ pub fn compile(repo: &Repo, targets: &[&Target], opts: &Options) -> Result<Compi
         return Err(Error::many(dedup(diags)));
     }
 
-    let warnings = values::unread_parameters(
+    let unread = values::unread_parameters(
         rendered.iter().map(|(_, r)| (&r.layers[..], |leaf: &[String]| r.tracker.was_read(leaf))),
     );
-    if opts.strict && !warnings.is_empty() {
-        return Err(values::unread::as_errors(warnings));
+    let mut warnings = dedup(rendered.iter_mut().flat_map(|(_, r)| std::mem::take(&mut r.warnings)).collect());
+    if opts.strict && !(warnings.is_empty() && unread.is_empty()) {
+        let mut errors = diag::warnings_as_errors(warnings);
+        errors.diagnostics.extend(values::unread::as_errors(unread).diagnostics);
+        return Err(errors);
     }
+    warnings.extend(unread);
     let targets: Vec<CompiledTarget> =
         rendered.into_iter().map(|(target, r)| CompiledTarget { target, resources: r.resources }).collect();
     compiled::check_duplicates(&targets)?;
@@ -148,10 +154,12 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     let (tracker, merged, kube) =
         (Arc::new(ReadTracker::default()), Arc::new(values.merged.clone()), repo.config.kube_version.as_deref());
     let cx = TargetContext::for_target(t, merged, tracker.clone(), ns.as_deref(), &shared.info, kube, &address);
-    let mut resources = version.render(&cx)?;
+    let rendered = version.render(&cx)?;
+    let (mut resources, mut warnings) = (rendered.resources, rendered.warnings);
     namespace::set_default(&mut resources, ns.as_deref());
     let patch_opts = patch::ApplyOptions { default_namespace: ns.clone() };
-    let mut resources = patch::apply_target(&repo.fs, &t.dir, resources, &patch_opts, &address)?;
+    let (mut resources, patch_warnings) = patch::apply_target(&repo.fs, &t.dir, resources, &patch_opts, &address)?;
+    warnings.extend(patch_warnings);
     tracking::label_target(&mut resources, repo.config.tracking.as_ref(), &t.address())?;
-    Ok(Rendered { resources, tracker, layers: values.layers })
+    Ok(Rendered { resources, tracker, layers: values.layers, warnings })
 }

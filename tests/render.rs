@@ -120,6 +120,39 @@ fn unread_parameters_warn_unless_read_by_some_target() {
     assert!(pipeline::compile(&r, &targets, &strict).is_err());
 }
 
+/// Helm's idiom for deleting a default (`key: null` in parameters.yaml) is read when a
+/// template looks the key up, even though the lookup then finds nothing; a misspelt
+/// deletion is still reported, and so is a misspelt value.
+#[test]
+fn null_deleting_a_default_is_read_by_the_lookup() {
+    let r = repo(&[
+        ("app/v1/values.yaml", "features:\n  cache:\n    ttl: 30\n    size: 10\n"),
+        (
+            "app/v1/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  ttl: '{{ Values.features.cache.ttl | default(60) }}'\n  size: '{{ Values.features.cache.size }}'\n",
+        ),
+        ("app/prod/templates", "-> ../v1"),
+        ("app/prod/parameters.yaml", "features:\n  cache:\n    ttl: null\n    sise: null\n"),
+    ]);
+    let targets = r.select(&[]).unwrap();
+    let out = pipeline::compile(&r, &targets, &Options::default()).unwrap();
+    assert_eq!(out.targets[0].resources[0].body["data"]["ttl"], "60", "the default is deleted");
+    let msgs: Vec<&str> = out.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(msgs, ["parameter `features.cache.sise` is set but no template reads it"]);
+    // `--strict` fails on the typo only: without it the repository passes.
+    let strict = Options { strict: true, ..Options::default() };
+    let e = pipeline::compile(&r, &targets, &strict).unwrap_err();
+    assert_eq!(e.diagnostics.len(), 1, "{}", e.messages());
+    let fixed = repo(&[
+        ("app/v1/values.yaml", "features:\n  cache:\n    ttl: 30\n"),
+        ("app/v1/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  ttl: '{{ Values.features.cache.ttl | default(60) }}'\n"),
+        ("app/prod/templates", "-> ../v1"),
+        ("app/prod/parameters.yaml", "features:\n  cache:\n    ttl: null\n"),
+    ]);
+    let targets = fixed.select(&[]).unwrap();
+    assert!(pipeline::compile(&fixed, &targets, &strict).is_ok());
+}
+
 use support::strata;
 
 #[test]

@@ -1,13 +1,13 @@
 //! Where a finding's field sits in the template that produced its object.
 //!
-//! Templates are YAML with `{{ }}` and `{% %}` in them, so they are not parsed: the
-//! template's text is cut into its `---`-separated documents, lines that hold only template
-//! code (`{% if %}`, `{{- include … | nindent }}`, `{# #}`) are blanked (their line numbers
-//! kept), and [`yaml::locate`] follows the field path by indentation. The position is the
+//! The template is cut into its documents by [`TemplateDocs`] (template-only lines
+//! blanked, the document picked by index and `kind:`), and [`locate`] follows the field
+//! path by indentation. The position is the
 //! field's key when it is written in the template, else the nearest enclosing key that is,
 //! and nothing when not even the first key is found: never a made-up line.
 
 use super::PathSeg;
+use crate::render::locate::TemplateDocs;
 use crate::yaml::locate::locate;
 
 /// A field's place in a template: 1-based line and column, and the part of the field
@@ -31,17 +31,17 @@ pub fn in_template(text: &str, doc: usize, kind: &str, field: &[PathSeg]) -> Opt
 /// A template cut into its documents once, for the findings of many objects.
 #[derive(Debug, Clone)]
 pub struct Template {
-    docs: Vec<(usize, String)>,
+    docs: TemplateDocs,
 }
 
 impl Template {
     pub fn new(text: &str) -> Template {
-        Template { docs: documents(text) }
+        Template { docs: TemplateDocs::new(text) }
     }
 
     /// [`in_template`] on this template.
     pub fn locate(&self, doc: usize, kind: &str, field: &[PathSeg]) -> Option<Located> {
-        let (first_line, body) = pick_document(&self.docs, doc, kind)?;
+        let (first_line, body) = self.docs.document(doc, kind)?;
         in_document(first_line, body, field)
     }
 }
@@ -85,54 +85,6 @@ fn written_at(body: &str, (line, col): (usize, usize), seg: &PathSeg, parent: Op
                 .iter()
                 .any(|q| rest.strip_prefix(q.as_str()).is_some_and(|r| r.trim_start().starts_with(':')))
         }
-    }
-}
-
-/// The template's documents: (1-based first line, text with template-only lines blanked).
-fn documents(text: &str) -> Vec<(usize, String)> {
-    let mut out = vec![(1usize, String::new())];
-    for (i, line) in text.lines().enumerate() {
-        if line.starts_with("---") {
-            out.push((i + 2, String::new()));
-            continue;
-        }
-        let Some((_, body)) = out.last_mut() else { continue };
-        if !template_only(line) {
-            body.push_str(line);
-        }
-        body.push('\n');
-    }
-    // A leading `---` (or code before it) leaves an empty first part that renders nothing.
-    if out.len() > 1 && out[0].1.trim().is_empty() {
-        out.remove(0);
-    }
-    out
-}
-
-/// Whether a line holds only template code, no YAML of its own.
-fn template_only(line: &str) -> bool {
-    let t = line.trim();
-    (t.starts_with("{%") && t.ends_with("%}"))
-        || (t.starts_with("{#") && t.ends_with("#}"))
-        || (t.starts_with("{{") && t.ends_with("}}"))
-}
-
-/// The document that produced output document `doc`: the `doc`-th one when its `kind:` is
-/// the object's (or templated), else the only document whose `kind:` is the object's.
-fn pick_document<'a>(docs: &'a [(usize, String)], doc: usize, kind: &str) -> Option<(usize, &'a str)> {
-    let kind_of = |body: &str| -> Option<String> {
-        let (line, _) = locate(body, &["kind".to_string()])?;
-        let raw = body.lines().nth(line - 1)?.split_once(':')?.1.trim();
-        Some(raw.trim_matches(['"', '\'']).to_string())
-    };
-    let fits = |body: &str| kind_of(body).is_none_or(|k| k == kind || k.contains("{{"));
-    if let Some((line, body)) = docs.get(doc).filter(|(_, b)| fits(b)) {
-        return Some((*line, body.as_str()));
-    }
-    let same: Vec<&(usize, String)> = docs.iter().filter(|(_, b)| kind_of(b).as_deref() == Some(kind)).collect();
-    match same.as_slice() {
-        [(line, body)] => Some((*line, body.as_str())),
-        _ => None,
     }
 }
 

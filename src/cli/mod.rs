@@ -90,7 +90,7 @@ pub struct ValueLayersArgs {
 }
 
 impl ValueLayersArgs {
-    /// Compile options with these layers; `strict` makes unread parameters errors.
+    /// Compile options with these layers; `strict` makes warnings errors.
     pub fn options(&self, strict: bool) -> Result<Options, Error> {
         let mut values_files = Vec::new();
         for p in &self.values {
@@ -114,7 +114,8 @@ impl ValueLayersArgs {
 pub struct ValuesArgs {
     #[command(flatten)]
     pub layers: ValueLayersArgs,
-    /// Treat parameters that no template reads as errors.
+    /// Treat warnings as errors: parameters that no template reads, label or
+    /// annotation values that are not strings, kustomization fields in another letter case.
     #[arg(long)]
     pub strict: bool,
 }

@@ -5,6 +5,8 @@
 //! template and document index that produced it). YAML text itself is read and
 //! written by [`crate::yaml`].
 
+pub mod metadata;
+
 use std::fmt;
 use std::sync::Arc;
 

@@ -53,16 +53,18 @@ pub struct ApplyOptions {
 
 /// The stage: the `kustomization.yaml` in the target directory `dir`, if there
 /// is one, applied to the target's rendered resources (`address` names the
-/// target in messages); without one, the resources unchanged.
+/// target in messages); without one, the resources unchanged. Also returns the
+/// kustomization's warnings ([`Kustomization::warnings`]).
 pub fn apply_target(
     fs: &crate::source::Fs,
     dir: &str,
     resources: Vec<Resource>,
     opts: &ApplyOptions,
     address: &str,
-) -> Result<Vec<Resource>, Error> {
-    let Some(k) = load(fs, dir)? else { return Ok(resources) };
-    apply(resources, &k, opts).map_err(|e| e.note(format!("applying {} to {address}", k.path)))
+) -> Result<(Vec<Resource>, Vec<Diagnostic>), Error> {
+    let Some(k) = load(fs, dir)? else { return Ok((resources, Vec::new())) };
+    let out = apply(resources, &k, opts).map_err(|e| e.note(format!("applying {} to {address}", k.path)))?;
+    Ok((out, k.warnings))
 }
 
 /// An object's identity as kustomize tracks it through renames.

@@ -100,8 +100,10 @@ impl Object for TrackedMap {
     }
 
     fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<MjValue> {
-        let child = self.node().get(key)?;
+        // A lookup reads the key whether or not it exists: a parameter set to `null`
+        // (deleting a default) is read by the template that looks it up.
         self.tracker.touch(&self.dotted(Some(key)));
+        let child = self.node().get(key)?;
         Some(match child {
             Value::Object(_) => {
                 let mut path = self.path.clone();

@@ -10,6 +10,8 @@
 
 pub mod context;
 pub mod functions;
+pub mod locate;
+pub mod strings;
 
 use std::ops::Range;
 use std::sync::{Arc, LazyLock};
@@ -75,6 +77,14 @@ impl std::fmt::Debug for VersionEnv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VersionEnv").field("version_dir", &self.version_dir).finish()
     }
+}
+
+/// What one target's templates rendered.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub resources: Vec<Resource>,
+    /// Label and annotation values that were not strings, each at its template line.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// What a target passes to its templates.
@@ -189,8 +199,9 @@ impl VersionEnv {
         Ok(me)
     }
 
-    /// Renders every template for one target.
-    pub fn render(&self, cx: &TargetContext<'_>) -> Result<Vec<Resource>, Error> {
+    /// Renders every template for one target: the objects, with every label and
+    /// annotation value a string ([`strings`]), and a warning for each value that was not.
+    pub fn render(&self, cx: &TargetContext<'_>) -> Result<Rendered, Error> {
         let kube = cx.kube_version.trim_start_matches('v');
         let mut parts = kube.split('.');
         let (major, minor) = (parts.next().unwrap_or("1"), parts.next().unwrap_or("0"));
@@ -209,7 +220,7 @@ impl VersionEnv {
             },
             Files => minijinja::Value::from_object(context::FilesObject { fs: self.fs.clone(), version_dir: self.version_dir.clone() }),
         };
-        let mut out = Vec::new();
+        let mut out = Rendered::default();
         let mut diags = Vec::new();
         for name in &self.templates {
             let path: Arc<str> = Arc::from(source::join(&self.version_dir, name).as_str());
@@ -221,10 +232,19 @@ impl VersionEnv {
                     continue;
                 }
             };
-            match parse_rendered(&text, &path) {
-                Ok(rs) => out.extend(rs),
-                Err(d) => diags.push(d.note(format!("rendering {}", cx.address))),
+            let mut rs = match parse_rendered(&text, &path) {
+                Ok(rs) => rs,
+                Err(d) => {
+                    diags.push(d.note(format!("rendering {}", cx.address)));
+                    continue;
+                }
+            };
+            let source = || self.fs.read_string(&path).ok();
+            match strings::labels_and_annotations(&mut rs, &text, &path, source) {
+                Ok(warnings) => out.warnings.extend(warnings),
+                Err(errors) => diags.extend(errors.into_iter().map(|d| d.note(format!("rendering {}", cx.address)))),
             }
+            out.resources.extend(rs);
         }
         if diags.is_empty() { Ok(out) } else { Err(Error::many(diags)) }
     }

@@ -73,6 +73,10 @@ fn parse_key(key: &str) -> Result<Vec<Seg>, String> {
     Ok(out)
 }
 
+/// Sets `value` at `path` inside `root`, creating maps and lists on the way. As in
+/// Helm, a key that already holds a value of another kind cannot be walked into: a
+/// list then a map at one key (`a[0]=x,a.b=1`), or a scalar then either, is refused;
+/// a list item walked into as a map becomes one (Helm's "indices out of order").
 fn insert(root: &mut Value, path: &[Seg], value: Value) -> Result<(), String> {
     let mut cur = root;
     for (i, seg) in path.iter().enumerate() {
@@ -81,17 +85,14 @@ fn insert(root: &mut Value, path: &[Seg], value: Value) -> Result<(), String> {
         let empty = || if next_is_index { Value::Array(vec![]) } else { Value::Object(Map::new()) };
         match seg {
             Seg::Key(k) => {
-                if !cur.is_object() {
-                    *cur = Value::Object(Map::new());
-                }
                 let m = cur.as_object_mut().ok_or("expected a map")?;
                 if last {
                     m.insert(k.clone(), value);
                     return Ok(());
                 }
                 let slot = m.entry(k.clone()).or_insert_with(empty);
-                if next_is_index && !slot.is_array() || !next_is_index && !slot.is_object() {
-                    *slot = empty();
+                if next_is_index != slot.is_array() || !next_is_index && !slot.is_object() {
+                    return Err(conflict(&path[..=i], slot, next_is_index));
                 }
                 cur = slot;
             }
@@ -104,30 +105,58 @@ fn insert(root: &mut Value, path: &[Seg], value: Value) -> Result<(), String> {
                     a[*idx] = value;
                     return Ok(());
                 }
-                if next_is_index && !a[*idx].is_array() || !next_is_index && !a[*idx].is_object() {
-                    a[*idx] = empty();
+                let item = &mut a[*idx];
+                if next_is_index && !item.is_array() && !item.is_null() {
+                    return Err(conflict(&path[..=i], item, next_is_index));
                 }
-                cur = &mut a[*idx];
+                if next_is_index && !item.is_array() || !next_is_index && !item.is_object() {
+                    *item = empty();
+                }
+                cur = item;
             }
         }
     }
     Ok(())
 }
 
+/// The error for walking into `path`, which holds `found`, as a list (`as_list`) or a map.
+fn conflict(path: &[Seg], found: &Value, as_list: bool) -> String {
+    let mut at = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) if at.is_empty() => at.push_str(k),
+            Seg::Key(k) => at.push_str(&format!(".{k}")),
+            Seg::Index(i) => at.push_str(&format!("[{i}]")),
+        }
+    }
+    let holds = match found {
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+        _ => "a value",
+    };
+    let wanted = if as_list { "a list (`[N]`)" } else { "a map (`.key`)" };
+    format!("`{at}` is set to {holds} earlier in the expression and cannot also be {wanted}")
+}
+
+/// Helm's typing of a `--set` value: `true`, `false` and `null` in any letter case,
+/// and integers (`0`, or digits with an optional sign not starting with `0`).
 fn typed_value(s: &str, typed: bool) -> Value {
     if !typed {
         return Value::String(s.to_string());
     }
-    match s {
-        "true" => return Value::Bool(true),
-        "false" => return Value::Bool(false),
-        "null" => return Value::Null,
-        _ => {}
+    if s.eq_ignore_ascii_case("true") {
+        return Value::Bool(true);
     }
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    if !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && (digits == "0" || !digits.starts_with('0'))
+    if s.eq_ignore_ascii_case("false") {
+        return Value::Bool(false);
+    }
+    if s.eq_ignore_ascii_case("null") {
+        return Value::Null;
+    }
+    if s == "0" {
+        return Value::Number(0.into());
+    }
+    if !s.starts_with('0')
         && let Ok(n) = s.parse::<i64>()
     {
         return Value::Number(n.into());
@@ -226,9 +255,34 @@ mod tests {
             (r"a\.b=c\,d", true, json!({"a.b": "c,d"})),
             ("anno.kubernetes\\.io/x=y", true, json!({"anno": {"kubernetes.io/x": "y"}})),
             ("a==b", true, json!({"a": "=b"})),
+            // Helm types booleans and null in any letter case, and integers with a sign.
+            ("a=TRUE,b=True,c=FALSE,d=NULL,e=Null,f=nUlL", true, json!({"a": true, "b": true, "c": false, "d": null, "e": null, "f": null})),
+            ("a=TRUE,b=Null", false, json!({"a": "TRUE", "b": "Null"})),
+            ("a=+5,b=-012,c=0,d=00,e=1.5,f=9223372036854775808", true, json!({"a": 5, "b": -12, "c": 0, "d": "00", "e": "1.5", "f": "9223372036854775808"})),
+            // Later assignments of the same kind replace; a list item becomes a map.
+            ("a.b=1,a.c=2,a.b=3", true, json!({"a": {"b": 3, "c": 2}})),
+            ("a[0]=1,a[0].b=2", true, json!({"a": [{"b": 2}]})),
+            ("a=1,a=x", true, json!({"a": "x"})),
+            ("a.b=1,a=2", true, json!({"a": 2})),
         ];
         for (expr, typed, want) in cases {
             assert_eq!(&parse(expr, *typed).unwrap(), want, "{expr}");
+        }
+    }
+
+    /// Helm refuses a key used as two kinds of value in one expression.
+    #[test]
+    fn a_key_is_one_kind_of_value() {
+        let cases = [
+            ("a[0]=x,a.b=1", "`a` is set to a list earlier in the expression and cannot also be a map (`.key`)"),
+            ("a.b=1,a[0]=x", "`a` is set to a map earlier in the expression and cannot also be a list (`[N]`)"),
+            ("a=1,a.b=2", "`a` is set to a value earlier in the expression and cannot also be a map (`.key`)"),
+            ("a=1,a[0]=2", "`a` is set to a value earlier in the expression and cannot also be a list (`[N]`)"),
+            ("a[0]=1,a[0][1]=2", "`a[0]` is set to a value earlier in the expression and cannot also be a list (`[N]`)"),
+        ];
+        for (expr, want) in cases {
+            let e = parse(expr, true).unwrap_err();
+            assert_eq!(e.message, format!("invalid `--set {expr}`: {want}"), "{expr}");
         }
     }
 

@@ -172,6 +172,30 @@ pub fn scalar_value(text: &str, path: &[String]) -> ScalarValue {
     ScalarValue { key: (line, col), literal: after.starts_with('|'), indent }
 }
 
+/// The text of the plain scalar written on the line of the key at `path` (`port: 8080`
+/// gives `8080`), without a trailing comment; `None` when the key is not written
+/// there, or its value is quoted, a block, a flow collection, an alias or tagged.
+pub fn plain_scalar_text(text: &str, path: &[String]) -> Option<String> {
+    let (line, col) = locate(text, path)?;
+    let key = path.last()?;
+    let content = text.lines().nth(line - 1)?.get(col - 1..)?;
+    if key_of(content).as_deref() != Some(key.as_str()) {
+        return None;
+    }
+    let after_key = match content.chars().next() {
+        Some(q @ ('"' | '\'')) => &content[1 + content[1..].find(q)? + 1..],
+        _ => content,
+    };
+    let value = after_key.split_once(':')?.1;
+    let value = match value.find(" #") {
+        Some(i) => &value[..i],
+        None => value,
+    }
+    .trim();
+    let special = ['"', '\'', '|', '>', '{', '[', '&', '*', '!'];
+    (!value.is_empty() && !value.starts_with(special)).then(|| value.to_string())
+}
+
 fn key_of(content: &str) -> Option<String> {
     let (key, rest) = if let Some(q) = content.strip_prefix('"') {
         let end = q.find('"')?;
@@ -235,6 +259,18 @@ mod tests {
         let t = "patches:\n- patch: |\n    kind: X\n";
         let v = scalar_value(t, &["patches".into(), "0".into(), "patch".into()]);
         assert_eq!(v, ScalarValue { key: (2, 3), literal: true, indent: 4 });
+    }
+
+    #[test]
+    fn plain_scalars_as_written() {
+        let t = "metadata:\n  annotations:\n    port: 8080\n    f: 1.50 # ratio\n    \"q\": True\n    s: \"x\"\n    m: {a: 1}\n    e:\n";
+        let text = |k: &str| {
+            plain_scalar_text(t, &["metadata".to_string(), "annotations".to_string(), k.to_string()])
+        };
+        assert_eq!(text("port").as_deref(), Some("8080"));
+        assert_eq!(text("f").as_deref(), Some("1.50"));
+        assert_eq!(text("q").as_deref(), Some("True"));
+        assert_eq!((text("s"), text("m"), text("e"), text("nope")), (None, None, None, None));
     }
 
     #[test]

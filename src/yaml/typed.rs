@@ -14,7 +14,13 @@
 //! value by [`ValueReader`], a serde `Deserializer` that knows the key path of
 //! every value it hands out, so that errors find their line through
 //! [`super::locate`].
+//!
+//! With [`TypedOptions::any_case`], a field written in another letter case than the
+//! struct's (`patchesJSON6902` for `patchesJson6902`) is read as that field, as Go's
+//! `encoding/json` reads kustomize's file, and reported ([`Respelled`]) so the caller
+//! can warn; a name matching no field in any case is still an unknown field.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer};
@@ -36,6 +42,42 @@ pub struct TypedOptions<'a> {
     pub foreign: &'a [(&'a str, &'a str)],
     /// That tool's name, for the message: "kustomize field `vars` is not supported".
     pub foreign_tool: &'a str,
+    /// Field names match whatever their letter case ([`Respelled`]).
+    pub any_case: bool,
+}
+
+/// A field written in another letter case than its name, read as that field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Respelled {
+    /// The key path as written in the file.
+    pub path: Vec<String>,
+    /// The field's name.
+    pub name: &'static str,
+}
+
+impl Respelled {
+    /// The warning for this field in the file at `path` with text `text`.
+    pub fn warning(&self, path: &str, text: &str) -> Diagnostic {
+        let written = self.path.last().map(String::as_str).unwrap_or("");
+        let (line, col) = locate(text, &self.path).unwrap_or((1, 1));
+        Diagnostic::warning(format!("`{}` is spelt `{}`; read as `{}`", field_name(&self.path), self.name, self.name))
+            .at(path.to_string())
+            .with_source_line(text, line, col, written.chars().count(), "")
+            .hint(format!("field names are matched ignoring letter case, as kustomize does; write `{}`", self.name))
+    }
+
+    /// `key_path` (field names) as written in the file, given what was respelled.
+    pub fn as_written(respelled: &[Respelled], key_path: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::with_capacity(key_path.len());
+        for seg in key_path {
+            let written = respelled
+                .iter()
+                .find(|r| r.name == seg && r.path.len() == out.len() + 1 && r.path[..out.len()] == out[..])
+                .and_then(|r| r.path.last().cloned());
+            out.push(written.unwrap_or_else(|| seg.clone()));
+        }
+        out
+    }
 }
 
 /// Reads the YAML `text` of the file at `path` into a `T`.
@@ -44,12 +86,22 @@ pub fn read<T: DeserializeOwned + Default>(
     path: &str,
     options: &TypedOptions<'_>,
 ) -> Result<T, Vec<Diagnostic>> {
+    read_respelled(text, path, options).map(|(t, _)| t)
+}
+
+/// [`read`], and the fields written in another letter case ([`TypedOptions::any_case`]).
+pub fn read_respelled<T: DeserializeOwned + Default>(
+    text: &str,
+    path: &str,
+    options: &TypedOptions<'_>,
+) -> Result<(T, Vec<Respelled>), Vec<Diagnostic>> {
     let value = parse_file(text, path).map_err(|d| vec![d])?;
     if value.is_null() {
-        return Ok(T::default());
+        return Ok((T::default(), Vec::new()));
     }
-    let first = match T::deserialize(ValueReader::new(&value)) {
-        Ok(t) => return Ok(t),
+    let cx = ReadContext { any_case: options.any_case, respelled: RefCell::new(Vec::new()) };
+    let first = match T::deserialize(ValueReader::new(&value, &cx)) {
+        Ok(t) => return Ok((t, cx.respelled.into_inner())),
         Err(e) => e,
     };
     let file = FileText { path, text, options };
@@ -57,7 +109,7 @@ pub fn read<T: DeserializeOwned + Default>(
     if let Value::Object(top) = &value {
         for (key, v) in top {
             let alone = Value::Object(Map::from_iter([(key.clone(), v.clone())]));
-            match T::deserialize(ValueReader::new(&alone)) {
+            match T::deserialize(ValueReader::new(&alone, &cx)) {
                 // Other required fields are missing when a field is read alone.
                 Err(e) if !(e.path.as_deref() == Some(&[]) && matches!(e.problem, Problem::MissingField(_))) => {
                     errors.push(e)
@@ -145,8 +197,9 @@ impl FileText<'_> {
         let field = field_name(at);
         match problem {
             Problem::UnknownField { field: name, known, within } => {
+                let same = |f: &str| f == name || (self.options.any_case && f.eq_ignore_ascii_case(&name));
                 if at.len() == 1
-                    && let Some((_, instead)) = self.options.foreign.iter().find(|(f, _)| *f == name)
+                    && let Some((_, instead)) = self.options.foreign.iter().find(|(f, _)| same(f))
                 {
                     let tool = self.options.foreign_tool;
                     return (format!("{tool} field `{name}` is not supported by strata"), Some(instead.to_string()));
@@ -256,16 +309,24 @@ impl de::Error for FieldError {
     }
 }
 
+/// What every reader of one file shares: whether names match in any case, and the
+/// fields read that way.
+struct ReadContext {
+    any_case: bool,
+    respelled: RefCell<Vec<Respelled>>,
+}
+
 /// A serde `Deserializer` over a parsed value that knows the value's key path.
 /// Structs are read with unknown fields rejected whatever their serde attributes.
 struct ValueReader<'v> {
     value: &'v Value,
     path: Vec<String>,
+    cx: &'v ReadContext,
 }
 
 impl<'v> ValueReader<'v> {
-    fn new(value: &'v Value) -> ValueReader<'v> {
-        ValueReader { value, path: Vec::new() }
+    fn new(value: &'v Value, cx: &'v ReadContext) -> ValueReader<'v> {
+        ValueReader { value, path: Vec::new(), cx }
     }
 
     fn wrong_type(&self, expected: Expected) -> FieldError {
@@ -278,12 +339,12 @@ impl<'v> ValueReader<'v> {
 
     fn map(&self, fields: Option<(&'static str, &'static [&'static str])>) -> Option<MapReader<'v>> {
         let Value::Object(m) = self.value else { return None };
-        Some(MapReader { entries: m.iter(), value: None, path: self.path.clone(), fields })
+        Some(MapReader { entries: m.iter(), value: None, path: self.path.clone(), fields, cx: self.cx })
     }
 
     fn seq(&self) -> Option<SeqReader<'v>> {
         let Value::Array(items) = self.value else { return None };
-        Some(SeqReader { items: items.iter().enumerate(), path: self.path.clone() })
+        Some(SeqReader { items: items.iter().enumerate(), path: self.path.clone(), cx: self.cx })
     }
 
     fn integer<'de, V: Visitor<'de>>(self, visitor: V, expected: Expected) -> Result<V::Value, FieldError> {
@@ -463,6 +524,7 @@ struct MapReader<'v> {
     value: Option<(&'v Value, Vec<String>)>,
     path: Vec<String>,
     fields: Option<(&'static str, &'static [&'static str])>,
+    cx: &'v ReadContext,
 }
 
 impl<'v> de::MapAccess<'v> for MapReader<'v> {
@@ -472,14 +534,19 @@ impl<'v> de::MapAccess<'v> for MapReader<'v> {
         let Some((key, value)) = self.entries.next() else { return Ok(None) };
         let mut path = self.path.clone();
         path.push(key.clone());
+        let mut name = key.as_str();
         if let Some((within, known)) = self.fields
-            && !known.contains(&key.as_str())
+            && !known.contains(&name)
         {
-            let problem = Problem::UnknownField { field: key.clone(), known, within };
-            return Err(FieldError { path: Some(path), problem });
+            let Some(field) = known.iter().find(|k| self.cx.any_case && k.eq_ignore_ascii_case(name)) else {
+                let problem = Problem::UnknownField { field: key.clone(), known, within };
+                return Err(FieldError { path: Some(path), problem });
+            };
+            self.cx.respelled.borrow_mut().push(Respelled { path: path.clone(), name: field });
+            name = field;
         }
         let key = seed
-            .deserialize(BorrowedStrDeserializer::<FieldError>::new(key))
+            .deserialize(BorrowedStrDeserializer::<FieldError>::new(name))
             .map_err(|e: FieldError| e.or_at(&path))?;
         self.value = Some((value, path));
         Ok(Some(key))
@@ -487,7 +554,7 @@ impl<'v> de::MapAccess<'v> for MapReader<'v> {
 
     fn next_value_seed<S: de::DeserializeSeed<'v>>(&mut self, seed: S) -> Result<S::Value, FieldError> {
         let (value, path) = self.value.take().expect("serde reads a key before its value");
-        seed.deserialize(ValueReader { value, path })
+        seed.deserialize(ValueReader { value, path, cx: self.cx })
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -499,6 +566,7 @@ impl<'v> de::MapAccess<'v> for MapReader<'v> {
 struct SeqReader<'v> {
     items: std::iter::Enumerate<std::slice::Iter<'v, Value>>,
     path: Vec<String>,
+    cx: &'v ReadContext,
 }
 
 impl<'v> de::SeqAccess<'v> for SeqReader<'v> {
@@ -508,7 +576,7 @@ impl<'v> de::SeqAccess<'v> for SeqReader<'v> {
         let Some((i, value)) = self.items.next() else { return Ok(None) };
         let mut path = self.path.clone();
         path.push(i.to_string());
-        seed.deserialize(ValueReader { value, path }).map(Some)
+        seed.deserialize(ValueReader { value, path, cx: self.cx }).map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -542,7 +610,7 @@ mod tests {
     }
 
     const OPTIONS: TypedOptions<'static> =
-        TypedOptions { names: &[("Group", "a group")], foreign: &[("bases", "list files instead")], foreign_tool: "x" };
+        TypedOptions { names: &[("Group", "a group")], foreign: &[("bases", "list files instead")], foreign_tool: "x", any_case: false };
 
     /// Message, position and hints of one diagnostic.
     type Found = (String, Option<(usize, usize)>, Vec<String>);
@@ -621,6 +689,30 @@ mod tests {
                 "unknown field `foo` in conf.yaml"
             ]
         );
+    }
+
+    /// With `any_case`, a field in another letter case is read and reported; a name
+    /// matching no field in any case is still unknown, with its did-you-mean hint.
+    #[test]
+    fn fields_in_any_letter_case() {
+        let any = TypedOptions { any_case: true, ..OPTIONS };
+        let text = "Name: web\nDEPENDSON: [db]\ngroups:\n  a:\n    Members: [x]\n";
+        let (c, respelled): (Config, _) = read_respelled(text, "conf.yaml", &any).unwrap();
+        assert_eq!((c.name.as_deref(), c.depends_on.len(), c.groups["a"].members.len()), (Some("web"), 1, 1));
+        let got: Vec<(String, &str)> = respelled.iter().map(|r| (field_name(&r.path), r.name)).collect();
+        assert_eq!(got, [("Name".into(), "name"), ("DEPENDSON".into(), "dependsOn"), ("groups.a.Members".into(), "members")]);
+        let w = respelled[1].warning("conf.yaml", text);
+        assert_eq!(w.message, "`DEPENDSON` is spelt `dependsOn`; read as `dependsOn`");
+        assert_eq!(w.pos.map(|p| (p.line, p.col)), Some((2, 1)));
+        let written = Respelled::as_written(&respelled, &["groups".into(), "a".into(), "members".into()]);
+        assert_eq!(written, ["groups", "a", "Members"]);
+        // A typo is still a typo; `BASES` is still foreign; without `any_case`, case matters.
+        let e = read_respelled::<Config>("dependson: [b]\nDependsOm: [c]\n", "conf.yaml", &any).unwrap_err();
+        assert_eq!(e[0].message, "unknown field `DependsOm` in conf.yaml");
+        assert_eq!(e[0].hints[0], "did you mean `dependsOn`?");
+        let e = read_respelled::<Config>("BASES: []\n", "conf.yaml", &any).unwrap_err();
+        assert_eq!(e[0].message, "x field `BASES` is not supported by strata");
+        assert!(read::<Config>("Name: web\n", "conf.yaml", &OPTIONS).is_err());
     }
 
     #[test]

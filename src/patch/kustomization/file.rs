@@ -46,8 +46,10 @@ const FOREIGN: &[(&str, &str)] = &[
     ("sortOptions", "strata orders resources itself (see `strata bundle --explain`)"),
 ];
 
+/// Kustomize reads its file with Go's `encoding/json`, which matches field names in
+/// any letter case (`patchesJSON6902`, as kustomize's own documentation spells it).
 pub(super) const OPTIONS: TypedOptions<'static> =
-    TypedOptions { names: NAMES, foreign: FOREIGN, foreign_tool: "kustomize" };
+    TypedOptions { names: NAMES, foreign: FOREIGN, foreign_tool: "kustomize", any_case: true };
 
 /// The fields strata reads, in the order the file's problems are reported (see
 /// [`super::super::apply`] for the order they apply in).

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use super::Span;
 use crate::diag::Diagnostic;
 use crate::manifest::{Resource, TemplateOrigin};
+use crate::diag::Diagnostic as Warning;
+use crate::render::strings;
 use crate::source::{EntryKind, Fs};
-use crate::yaml;
+use crate::yaml::{self, typed::Respelled};
 
 /// A kustomization.yaml being read: its text, for positions, and its directory.
 pub(super) struct TargetDir<'a> {
@@ -18,6 +20,8 @@ pub(super) struct TargetDir<'a> {
     pub fs: &'a Fs,
     /// Repository-relative directory of the target.
     pub dir: &'a str,
+    /// Fields written in another letter case (key paths name fields by their names).
+    pub respelled: Vec<Respelled>,
 }
 
 /// The `key_path` followed by `key`.
@@ -30,6 +34,7 @@ pub(super) fn child(key_path: &[String], key: impl ToString) -> Vec<String> {
 impl TargetDir<'_> {
     /// Where `key_path` is written (the deepest key found).
     pub fn span(&self, key_path: &[String]) -> Span {
+        let key_path = &Respelled::as_written(&self.respelled, key_path)[..];
         let (line, col) = yaml::locate(&self.text, key_path).unwrap_or((1, 1));
         let len = match key_path.last() {
             Some(k) if k.parse::<usize>().is_err() => k.chars().count(),
@@ -96,20 +101,29 @@ impl TargetDir<'_> {
         }
     }
 
-    /// The objects of the files listed under `resources:` (`key_path`).
-    pub fn resources(&self, key_path: &[String], files: &[String]) -> Result<Vec<Resource>, Diagnostic> {
-        let mut out = Vec::new();
+    /// The objects of the files listed under `resources:` (`key_path`), with their
+    /// label and annotation values made strings (and a warning for each one that was not).
+    pub fn resources(
+        &self,
+        key_path: &[String],
+        files: &[String],
+    ) -> Result<(Vec<Resource>, Vec<Warning>), Diagnostic> {
+        let (mut out, mut warnings) = (Vec::new(), Vec::new());
         for (i, rel) in files.iter().enumerate() {
             let (path, text) = self.read_file(&child(key_path, i), rel)?;
             let docs = yaml::parse_documents(&text).map_err(|e| e.into_diagnostic(&path, &text))?;
             let template: Arc<str> = Arc::from(path.as_str());
+            let mut objects = Vec::new();
             for (doc, body) in docs.into_iter().enumerate() {
                 if body.is_null() {
                     continue;
                 }
-                out.push(Resource::new(body, TemplateOrigin { template: template.clone(), doc })?);
+                objects.push(Resource::new(body, TemplateOrigin { template: template.clone(), doc })?);
             }
+            let found = strings::labels_and_annotations(&mut objects, &text, &path, || Some(text.clone()));
+            warnings.extend(found.map_err(|mut errors| errors.remove(0))?);
+            out.extend(objects);
         }
-        Ok(out)
+        Ok((out, warnings))
     }
 }

@@ -156,6 +156,9 @@ pub struct Kustomization {
     pub patches_json6902: Vec<Patch>,
     pub replicas: Vec<ReplicaRule>,
     pub images: Vec<ImageRule>,
+    /// Fields written in another letter case, and labels or annotations of
+    /// `resources:` objects that were not strings.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Reads `<dir>/kustomization.yaml` if there is one.
@@ -167,8 +170,10 @@ pub fn load(fs: &Fs, dir: &str) -> Result<Option<Kustomization>, Error> {
 
 /// Parses kustomization text whose file is `path` inside target directory `dir`.
 pub fn parse(fs: &Fs, dir: &str, path: &str, text: &str) -> Result<Kustomization, Error> {
-    let written: KustomizationYaml = typed::read(text, path, &file::OPTIONS).map_err(Error::many)?;
-    let target = TargetDir { path: Arc::from(path), text: Arc::from(text), fs, dir };
+    let (written, respelled): (KustomizationYaml, _) =
+        typed::read_respelled(text, path, &file::OPTIONS).map_err(Error::many)?;
+    let warnings = respelled.iter().map(|r| r.warning(path, text)).collect();
+    let target = TargetDir { path: Arc::from(path), text: Arc::from(text), fs, dir, respelled };
     let mut k = Kustomization {
         path: path.to_string(),
         text: target.text.clone(),
@@ -184,6 +189,7 @@ pub fn parse(fs: &Fs, dir: &str, path: &str, text: &str) -> Result<Kustomization
         patches_json6902: Vec::new(),
         replicas: Vec::new(),
         images: Vec::new(),
+        warnings,
     };
     let mut diags = Vec::new();
     let mut keep = |r: Result<(), Diagnostic>| diags.extend(r.err());
@@ -196,7 +202,10 @@ pub fn parse(fs: &Fs, dir: &str, path: &str, text: &str) -> Result<Kustomization
         keep(Err(target.err(&key("kind"), format!("unsupported `kind: {v}`; expected `Kustomization`"))));
     }
     let key_path = key("resources");
-    keep(target.resources(&key_path, &written.resources.unwrap_or_default()).map(|r| k.resources = r));
+    keep(target.resources(&key_path, &written.resources.unwrap_or_default()).map(|(r, w)| {
+        k.resources = r;
+        k.warnings.extend(w);
+    }));
     let key_path = key("patchesStrategicMerge");
     let entries = written.patches_strategic_merge.unwrap_or_default();
     keep(target.strategic_merge_list(&key_path, &entries).map(|r| k.patches_strategic_merge = r));

@@ -37,7 +37,7 @@ impl TargetDir<'_> {
                 }
                 None => None,
             };
-            let body = self.patch_body(&text, Expect::Any)?;
+            let body = self.patch_body(&text, Expect::Any, target.is_some())?;
             match (&body, &target) {
                 (PatchBody::Json(_), None) => {
                     return Err(self
@@ -61,14 +61,15 @@ impl TargetDir<'_> {
         let mut out = Vec::new();
         for (i, s) in entries.iter().enumerate() {
             let entry_path = child(key_path, i);
-            // Kustomize takes an entry holding YAML as an inline patch, anything else as a path.
-            let text = if s.contains('\n') {
+            // Kustomize takes an entry that reads as an object as an inline patch (YAML
+            // over several lines, or a one-line JSON object), anything else as a path.
+            let text = if s.contains('\n') || s.trim_start().starts_with('{') {
                 self.inline_text(&entry_path, s)
             } else {
                 let (file, text) = self.read_file(&entry_path, s)?;
                 file_text(&file, text)
             };
-            let body = self.patch_body(&text, Expect::Strategic)?;
+            let body = self.patch_body(&text, Expect::Strategic, false)?;
             if let PatchBody::Json(_) = body {
                 return Err(self
                     .err(&entry_path, "`patchesStrategicMerge` holds a JSON patch")
@@ -99,7 +100,7 @@ impl TargetDir<'_> {
             let text = self.patch_source(&entry_path, entry.path.as_deref(), entry.patch.as_deref())?;
             let target_path = child(&entry_path, "target");
             let target = Some((self.selector(&target_path, t)?, self.span(&target_path)));
-            let body = self.patch_body(&text, Expect::Json)?;
+            let body = self.patch_body(&text, Expect::Json, true)?;
             out.push(Patch {
                 entry: field_name(&entry_path),
                 at: self.span(&entry_path),
@@ -136,7 +137,8 @@ impl TargetDir<'_> {
 
     /// A patch written inline as the value of `key_path`.
     fn inline_text(&self, key_path: &[String], body: &str) -> PatchText {
-        let value = yaml::locate::scalar_value(&self.text, key_path);
+        let key_path = yaml::typed::Respelled::as_written(&self.respelled, key_path);
+        let value = yaml::locate::scalar_value(&self.text, &key_path);
         PatchText {
             file: self.path.clone(),
             file_text: self.text.clone(),
@@ -149,8 +151,9 @@ impl TargetDir<'_> {
     }
 
     /// Parses patch text as kustomize tells the kinds apart: a list of operations is
-    /// a JSON patch; mappings are strategic merge patches.
-    fn patch_body(&self, text: &PatchText, expect: Expect) -> Result<PatchBody, Diagnostic> {
+    /// a JSON patch; mappings are strategic merge patches. `targeted`: the entry has
+    /// a `target`, which selects the objects instead of the patch's own identity.
+    fn patch_body(&self, text: &PatchText, expect: Expect, targeted: bool) -> Result<PatchBody, Diagnostic> {
         let docs = yaml::parse_documents(&text.body).map_err(|e| {
             let span = text.span(e.line.zip(e.col), 1);
             span.diag(format!("invalid YAML in patch: {}", e.message), "")
@@ -181,7 +184,7 @@ impl TargetDir<'_> {
         }
         let mut out = Vec::new();
         for (line, body) in docs {
-            check_strategic(text, line, &body)?;
+            check_strategic(text, line, &body, targeted)?;
             out.push(StrategicDoc { body, line });
         }
         Ok(PatchBody::Strategic(out))
@@ -230,14 +233,22 @@ fn file_text(path: &str, text: String) -> PatchText {
     }
 }
 
-/// A strategic merge patch must be a mapping with the identity of an object.
-fn check_strategic(text: &PatchText, line: usize, doc: &Value) -> Result<(), Diagnostic> {
+/// A strategic merge patch must be a mapping with the identity of an object. Kustomize
+/// selects an untargeted patch by its `apiVersion`, `kind` and `metadata.name`; with a
+/// `target` it selects by the target, and still refuses a patch without `kind` or
+/// `metadata.name` (it cannot tell it from other YAML), but not one without `apiVersion`.
+fn check_strategic(text: &PatchText, line: usize, doc: &Value, targeted: bool) -> Result<(), Diagnostic> {
     if !doc.is_object() {
         return Err(text
             .span(Some((line, 1)), 1)
             .diag("a patch must be a strategic merge patch (a mapping) or a JSON patch (a list of operations)", ""));
     }
-    let missing: Vec<String> = [("apiVersion", "/apiVersion"), ("kind", "/kind"), ("metadata.name", "/metadata/name")]
+    let needed: &[(&str, &str)] = if targeted {
+        &[("kind", "/kind"), ("metadata.name", "/metadata/name")]
+    } else {
+        &[("apiVersion", "/apiVersion"), ("kind", "/kind"), ("metadata.name", "/metadata/name")]
+    };
+    let missing: Vec<String> = needed
         .iter()
         .filter(|(_, ptr)| doc.pointer(ptr).and_then(Value::as_str).is_none_or(str::is_empty))
         .map(|(n, _)| format!("`{n}`"))
@@ -245,8 +256,10 @@ fn check_strategic(text: &PatchText, line: usize, doc: &Value) -> Result<(), Dia
     if missing.is_empty() {
         return Ok(());
     }
-    Err(text
-        .span(Some((line, 1)), 1)
-        .diag(format!("strategic merge patch has no {}", missing.join(", ")), "")
-        .hint("kustomize needs `apiVersion`, `kind` and `metadata.name` in every strategic merge patch; with a `target`, the name is not used to select"))
+    let hint = if targeted {
+        "with a `target`, kustomize selects by the target but still needs the patch's `kind` and `metadata.name` (any name: it is not used to select)"
+    } else {
+        "without a `target`, kustomize selects the object by the patch's `apiVersion`, `kind` and `metadata.name`; give all three, or add a `target`"
+    };
+    Err(text.span(Some((line, 1)), 1).diag(format!("strategic merge patch has no {}", missing.join(", ")), "").hint(hint))
 }
