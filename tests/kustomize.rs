@@ -12,8 +12,9 @@
 //! `patches[].path` file in turn to the single object of `resources.yaml`.
 //!
 //! - `strata_builds_the_committed_kubectl_output` always runs (no kubectl needed): the
-//!   case goes through strata's library API (`patch::load` + `patch::apply`) and the
-//!   objects must equal those of `expected.yaml` (parsed, keyed by identity; not bytes).
+//!   case goes through strata's library API (the render stage's label and annotation
+//!   strings, `render::strings`, then `patch::load` + `patch::apply`) and the objects
+//!   must equal those of `expected.yaml` (parsed, keyed by identity; not bytes).
 //! - `committed_kubectl_output_is_current` re-runs kubectl and checks `expected.yaml`
 //!   still holds what it builds (same objects). It needs kubectl (`support::require_tool`:
 //!   a visible skip without it, a failure under `CI=true`). `STRATA_REGENERATE=1`
@@ -32,6 +33,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use strata::manifest::{Resource, TemplateOrigin};
 use strata::patch::{self, ApplyOptions};
+use strata::render::strings;
 use strata::source::{Fs, SourceInfo, WorkTreeSource};
 use strata::yaml;
 use support::Strata;
@@ -75,6 +77,9 @@ fn run_strata(dir: &Path) -> Result<Objects, String> {
         resources
             .push(Resource::new(body, TemplateOrigin { template: template.clone(), doc }).map_err(|d| d.render())?);
     }
+    // What the render stage does to every rendered object.
+    strings::labels_and_annotations(&mut resources, &text, "resources.yaml", || Some(text.clone()))
+        .map_err(|e| e.iter().map(|d| d.render()).collect::<String>())?;
     let k = patch::load(&fs, "").map_err(|e| e.to_string())?.ok_or("no kustomization.yaml")?;
     let out = patch::apply(resources, &k, &ApplyOptions::default()).map_err(|e| e.to_string())?;
     Ok(objects(out.into_iter().map(|r| r.body)))

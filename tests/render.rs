@@ -145,7 +145,10 @@ fn null_deleting_a_default_is_read_by_the_lookup() {
     assert_eq!(e.diagnostics.len(), 1, "{}", e.messages());
     let fixed = repo(&[
         ("app/v1/values.yaml", "features:\n  cache:\n    ttl: 30\n"),
-        ("app/v1/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  ttl: '{{ Values.features.cache.ttl | default(60) }}'\n"),
+        (
+            "app/v1/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  ttl: '{{ Values.features.cache.ttl | default(60) }}'\n",
+        ),
         ("app/prod/templates", "-> ../v1"),
         ("app/prod/parameters.yaml", "features:\n  cache:\n    ttl: null\n"),
     ]);

@@ -81,7 +81,8 @@ pub fn labels_and_annotations(
 
 /// `annotation `port``, `label `app` of spec.template.metadata`.
 fn describe(path: &[String]) -> String {
-    let (key, field) = (path.last().map(String::as_str).unwrap_or(""), path.len().checked_sub(2).map(|i| path[i].as_str()));
+    let (key, field) =
+        (path.last().map(String::as_str).unwrap_or(""), path.len().checked_sub(2).map(|i| path[i].as_str()));
     let what = if field == Some("labels") { "label" } else { "annotation" };
     let place = &path[..path.len().saturating_sub(2)];
     if place == ["metadata"] {
@@ -118,7 +119,11 @@ mod tests {
             [
                 ("annotation `port` is a number; strata writes it as the string \"8080\"".to_string(), 11),
                 ("annotation `ratio` is a number; strata writes it as the string \"1.50\"".to_string(), 12),
-                ("label `v` in `spec.template.metadata` is a boolean; strata writes it as the string \"True\"".to_string(), 17),
+                (
+                    "label `v` in `spec.template.metadata` is a boolean; strata writes it as the string \"True\""
+                        .to_string(),
+                    17
+                ),
             ]
         );
         assert_eq!(w[0].path.as_deref(), Some("app/v1/web.yaml"));

@@ -256,9 +256,17 @@ mod tests {
             ("anno.kubernetes\\.io/x=y", true, json!({"anno": {"kubernetes.io/x": "y"}})),
             ("a==b", true, json!({"a": "=b"})),
             // Helm types booleans and null in any letter case, and integers with a sign.
-            ("a=TRUE,b=True,c=FALSE,d=NULL,e=Null,f=nUlL", true, json!({"a": true, "b": true, "c": false, "d": null, "e": null, "f": null})),
+            (
+                "a=TRUE,b=True,c=FALSE,d=NULL,e=Null,f=nUlL",
+                true,
+                json!({"a": true, "b": true, "c": false, "d": null, "e": null, "f": null}),
+            ),
             ("a=TRUE,b=Null", false, json!({"a": "TRUE", "b": "Null"})),
-            ("a=+5,b=-012,c=0,d=00,e=1.5,f=9223372036854775808", true, json!({"a": 5, "b": -12, "c": 0, "d": "00", "e": "1.5", "f": "9223372036854775808"})),
+            (
+                "a=+5,b=-012,c=0,d=00,e=1.5,f=9223372036854775808",
+                true,
+                json!({"a": 5, "b": -12, "c": 0, "d": "00", "e": "1.5", "f": "9223372036854775808"}),
+            ),
             // Later assignments of the same kind replace; a list item becomes a map.
             ("a.b=1,a.c=2,a.b=3", true, json!({"a": {"b": 3, "c": 2}})),
             ("a[0]=1,a[0].b=2", true, json!({"a": [{"b": 2}]})),
@@ -278,7 +286,10 @@ mod tests {
             ("a.b=1,a[0]=x", "`a` is set to a map earlier in the expression and cannot also be a list (`[N]`)"),
             ("a=1,a.b=2", "`a` is set to a value earlier in the expression and cannot also be a map (`.key`)"),
             ("a=1,a[0]=2", "`a` is set to a value earlier in the expression and cannot also be a list (`[N]`)"),
-            ("a[0]=1,a[0][1]=2", "`a[0]` is set to a value earlier in the expression and cannot also be a list (`[N]`)"),
+            (
+                "a[0]=1,a[0][1]=2",
+                "`a[0]` is set to a value earlier in the expression and cannot also be a list (`[N]`)",
+            ),
         ];
         for (expr, want) in cases {
             let e = parse(expr, true).unwrap_err();

@@ -264,9 +264,7 @@ mod tests {
     #[test]
     fn plain_scalars_as_written() {
         let t = "metadata:\n  annotations:\n    port: 8080\n    f: 1.50 # ratio\n    \"q\": True\n    s: \"x\"\n    m: {a: 1}\n    e:\n";
-        let text = |k: &str| {
-            plain_scalar_text(t, &["metadata".to_string(), "annotations".to_string(), k.to_string()])
-        };
+        let text = |k: &str| plain_scalar_text(t, &["metadata".to_string(), "annotations".to_string(), k.to_string()]);
         assert_eq!(text("port").as_deref(), Some("8080"));
         assert_eq!(text("f").as_deref(), Some("1.50"));
         assert_eq!(text("q").as_deref(), Some("True"));

@@ -609,8 +609,12 @@ mod tests {
         members: Vec<String>,
     }
 
-    const OPTIONS: TypedOptions<'static> =
-        TypedOptions { names: &[("Group", "a group")], foreign: &[("bases", "list files instead")], foreign_tool: "x", any_case: false };
+    const OPTIONS: TypedOptions<'static> = TypedOptions {
+        names: &[("Group", "a group")],
+        foreign: &[("bases", "list files instead")],
+        foreign_tool: "x",
+        any_case: false,
+    };
 
     /// Message, position and hints of one diagnostic.
     type Found = (String, Option<(usize, usize)>, Vec<String>);
@@ -700,7 +704,10 @@ mod tests {
         let (c, respelled): (Config, _) = read_respelled(text, "conf.yaml", &any).unwrap();
         assert_eq!((c.name.as_deref(), c.depends_on.len(), c.groups["a"].members.len()), (Some("web"), 1, 1));
         let got: Vec<(String, &str)> = respelled.iter().map(|r| (field_name(&r.path), r.name)).collect();
-        assert_eq!(got, [("Name".into(), "name"), ("DEPENDSON".into(), "dependsOn"), ("groups.a.Members".into(), "members")]);
+        assert_eq!(
+            got,
+            [("Name".into(), "name"), ("DEPENDSON".into(), "dependsOn"), ("groups.a.Members".into(), "members")]
+        );
         let w = respelled[1].warning("conf.yaml", text);
         assert_eq!(w.message, "`DEPENDSON` is spelt `dependsOn`; read as `dependsOn`");
         assert_eq!(w.pos.map(|p| (p.line, p.col)), Some((2, 1)));

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::Span;
 use crate::diag::Diagnostic;
-use crate::manifest::{Resource, TemplateOrigin};
 use crate::diag::Diagnostic as Warning;
+use crate::manifest::{Resource, TemplateOrigin};
 use crate::render::strings;
 use crate::source::{EntryKind, Fs};
 use crate::yaml::{self, typed::Respelled};

@@ -261,5 +261,8 @@ fn check_strategic(text: &PatchText, line: usize, doc: &Value, targeted: bool) -
     } else {
         "without a `target`, kustomize selects the object by the patch's `apiVersion`, `kind` and `metadata.name`; give all three, or add a `target`"
     };
-    Err(text.span(Some((line, 1)), 1).diag(format!("strategic merge patch has no {}", missing.join(", ")), "").hint(hint))
+    Err(text
+        .span(Some((line, 1)), 1)
+        .diag(format!("strategic merge patch has no {}", missing.join(", ")), "")
+        .hint(hint))
 }

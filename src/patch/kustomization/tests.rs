@@ -42,6 +42,15 @@ fn bad_kustomizations_name_the_field_and_line() {
             (3, 7),
         ),
         ("patchesJson6902:\n- path: ops.yaml\n", "has no `target`", (2, 3)),
+        // A field in another letter case is read; errors inside it point into it.
+        ("namespace: a\npatchesJSON6902:\n- path: ops.yaml\n", "has no `target`", (3, 3)),
+        ("patchesJson6903: []\n", "unknown field `patchesJson6903` in kustomization.yaml", (1, 1)),
+        ("SecretGenerator: []\n", "kustomize field `SecretGenerator` is not supported", (1, 1)),
+        (
+            "patches:\n- target:\n    kind: X\n  patch: |\n    spec: {}\n",
+            "strategic merge patch has no `kind`, `metadata.name`",
+            (5, 5),
+        ),
         ("resources:\n- https://github.com/x/y\n", "remote `https://github.com/x/y` is not supported", (2, 3)),
         ("resources:\n- /etc/passwd\n", "absolute path `/etc/passwd`", (2, 3)),
         ("resources:\n- ../../..\n", "leaves the repository", (2, 3)),
@@ -101,4 +110,51 @@ fn files_are_read_relative_to_the_target() {
 fn missing_patch_files_name_the_resolved_path() {
     let e = load_with(&[("web/prod/kustomization.yaml", "patches:\n- path: nope.yaml\n")]).unwrap_err();
     assert!(e.messages().contains("`nope.yaml` does not exist (looked for `web/prod/nope.yaml`)"), "{}", e.messages());
+}
+
+/// Kustomize's readings that strata used to refuse: a field in another letter case (with
+/// a warning naming the field's name), a targeted strategic merge patch without
+/// `apiVersion`, a one-line JSON object as a `patchesStrategicMerge` entry, and a
+/// `resources:` file whose annotation is a number (a string, with a warning).
+#[test]
+fn what_kustomize_accepts_is_read() {
+    let k = load_with(&[
+        (
+            "web/prod/kustomization.yaml",
+            "resources:\n- extra.yaml\npatchesJSON6902:\n- target: {kind: Deployment, name: web}\n  patch: '[]'\npatches:\n- target:\n    Kind: Deployment\n  patch: |\n    kind: Deployment\n    metadata:\n      name: x\npatchesStrategicMerge:\n- '{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"c\"}}'\nimages:\n- name: nginx\n  Digest: sha256:00\n",
+        ),
+        ("web/prod/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  annotations:\n    port: 8080\n"),
+    ])
+    .unwrap();
+    assert_eq!((k.patches_json6902.len(), k.patches.len(), k.patches_strategic_merge.len()), (1, 1, 1));
+    assert_eq!(k.images[0].digest.as_deref(), Some("sha256:00"));
+    assert_eq!(k.resources[0].body["metadata"]["annotations"]["port"], "8080");
+    let got: Vec<(String, String, usize)> = k
+        .warnings
+        .iter()
+        .map(|w| (w.message.clone(), w.path.clone().unwrap_or_default(), w.pos.map(|p| p.line).unwrap_or(0)))
+        .collect();
+    let file = "web/prod/kustomization.yaml".to_string();
+    assert_eq!(
+        got,
+        [
+            ("`patchesJSON6902` is spelt `patchesJson6902`; read as `patchesJson6902`".into(), file.clone(), 3),
+            ("`patches[0].target.Kind` is spelt `kind`; read as `kind`".into(), file.clone(), 8),
+            ("`images[0].Digest` is spelt `digest`; read as `digest`".into(), file, 17),
+            (
+                "annotation `port` is a number; strata writes it as the string \"8080\"".into(),
+                "web/prod/extra.yaml".into(),
+                6
+            ),
+        ]
+    );
+    // A list has no text to become: an error in the file that holds it.
+    let e = load_with(&[
+        ("web/prod/kustomization.yaml", "resources:\n- bad.yaml\n"),
+        ("web/prod/bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  annotations:\n    a: [1]\n  name: c\n"),
+    ])
+    .unwrap_err();
+    let d = &e.diagnostics[0];
+    assert_eq!(d.message, "annotation `a` is a list; it must be a string");
+    assert_eq!((d.path.as_deref(), d.pos.map(|p| p.line)), (Some("web/prod/bad.yaml"), Some(5)));
 }
