@@ -7,6 +7,8 @@
 //! warning per value changed; a mapping or a list as a value is an error. The
 //! warnings become errors under `--strict` (the pipeline decides).
 
+use std::cell::OnceCell;
+
 use crate::diag::Diagnostic;
 use crate::manifest::Resource;
 use crate::manifest::metadata::{self, NotAString, Stringified};
@@ -23,17 +25,20 @@ pub fn labels_and_annotations(
     template: &str,
     source: impl Fn() -> Option<String>,
 ) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
-    let starts = yaml::locate::document_lines(output);
-    let lines: Vec<&str> = output.lines().collect();
-    let mut changed: Vec<(usize, String, Stringified)> = Vec::new();
-    let mut refused: Vec<(usize, String, NotAString)> = Vec::new();
+    // The output is cut into documents only when a value needs its text (seldom).
+    let split = OnceCell::new();
+    let split = || split.get_or_init(|| (yaml::locate::document_lines(output), output.lines().collect::<Vec<_>>()));
+    let mut changed: Vec<(usize, Stringified)> = Vec::new();
+    let mut refused: Vec<(usize, NotAString)> = Vec::new();
     for (i, r) in resources.iter_mut().enumerate() {
-        let doc = document_text(&lines, &starts, r.source.doc);
-        let text_of = |path: &[String]| plain_scalar_text(&doc, path);
-        let kind = r.id.kind.clone();
+        let doc_index = r.source.doc;
+        let text_of = |path: &[String]| {
+            let (starts, lines) = split();
+            plain_scalar_text(&document_text(lines, starts, doc_index), path)
+        };
         match metadata::stringify_labels_and_annotations(&mut r.body, &text_of) {
-            Ok(done) => changed.extend(done.into_iter().map(|s| (i, kind.clone(), s))),
-            Err(bad) => refused.extend(bad.into_iter().map(|b| (i, kind.clone(), b))),
+            Ok(done) => changed.extend(done.into_iter().map(|s| (i, s))),
+            Err(bad) => refused.extend(bad.into_iter().map(|b| (i, b))),
         }
     }
     if changed.is_empty() && refused.is_empty() {
@@ -41,9 +46,9 @@ pub fn labels_and_annotations(
     }
     let source = source().unwrap_or_default();
     let docs = TemplateDocs::new(&source);
-    let at = |d: Diagnostic, i: usize, kind: &str, path: &[String]| {
-        let doc = resources[i].source.doc;
-        match docs.locate(doc, kind, path) {
+    let at = |d: Diagnostic, i: usize, path: &[String]| {
+        let r = &resources[i];
+        match docs.locate(r.source.doc, &r.id.kind, path) {
             Some((line, col)) => {
                 let len = path.last().map(|k| k.chars().count()).unwrap_or(1);
                 d.at(template).with_source_line(&source, line, col, len, "")
@@ -55,23 +60,23 @@ pub fn labels_and_annotations(
     if !refused.is_empty() {
         return Err(refused
             .into_iter()
-            .map(|(i, kind, b)| {
+            .map(|(i, b)| {
                 let what = if b.was.is_array() { "a list" } else { "a mapping" };
                 let d = Diagnostic::error(format!("{} is {what}; it must be a string", describe(&b.path)));
-                at(d, i, &kind, &b.path).hint("label and annotation values are strings: render the value as text (`| toJson | quote` for structured data)")
+                at(d, i, &b.path).hint("label and annotation values are strings: render the value as text (`| toJson | quote` for structured data)")
             })
             .collect());
     }
     Ok(changed
         .into_iter()
-        .map(|(i, kind, s)| {
+        .map(|(i, s)| {
             let was = match &s.was {
                 serde_json::Value::Bool(_) => "a boolean",
                 serde_json::Value::Null => "null",
                 _ => "a number",
             };
             let d = Diagnostic::warning(format!("{} is {was}; strata writes it as the string \"{}\"", describe(&s.path), s.text));
-            at(d, i, &kind, &s.path).hint(format!(
+            at(d, i, &s.path).hint(format!(
                 "the API server refuses a label or annotation that is not a string: quote it in the template (`\"{}\"`, or `| quote`)",
                 s.text
             ))
