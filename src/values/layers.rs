@@ -53,6 +53,8 @@ pub fn command_line_layers(
             data: Arc::new(data),
         });
     }
+    // Helm parses every `--set` and `--set-string` into one tree (`set::parse_after`).
+    let mut earlier = Value::Object(Default::default());
     for (exprs, typed, flag) in [(set, true, "--set"), (set_string, false, "--set-string")] {
         for e in exprs {
             layers.push(Layer {
@@ -60,7 +62,7 @@ pub fn command_line_layers(
                 origin: Arc::from(format!("{flag} {e}").as_str()),
                 text: None,
                 prefix: vec![],
-                data: Arc::new(super::set::parse(e, typed)?),
+                data: Arc::new(super::set::parse_after(e, typed, &mut earlier)?),
             });
         }
     }

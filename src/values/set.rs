@@ -1,7 +1,9 @@
 //! `--set` and `--set-string` in Helm's syntax: `a.b=c`, `list[0]=x`,
 //! `a=x,b=y`, `tags={a,b}`, backslash escapes for `,` `.` `=` `[`.
-//! `--set` types values as Helm does (`true`, `false`, `null`, integers without a
-//! leading zero); `--set-string` keeps every value a string.
+//! `--set` types values as Helm's `strvals` does (`true`, `false`, `null` in any
+//! letter case, integers without a leading zero); `--set-string` keeps every value a
+//! string. As in Helm, all arguments build one tree, and a key is one kind of value
+//! in it (a map, a list or a scalar): using it as another is an error.
 
 use serde_json::{Map, Value};
 
@@ -9,12 +11,21 @@ use crate::diag::Diagnostic;
 
 /// Parses one `--set` argument into a values tree.
 pub fn parse(expr: &str, typed: bool) -> Result<Value, Diagnostic> {
+    parse_after(expr, typed, &mut Value::Object(Map::new()))
+}
+
+/// [`parse`], for an argument that follows the `--set` / `--set-string` arguments
+/// already parsed into `earlier` (which this one is added to). As Helm parses every
+/// argument into one tree, an argument cannot use a key as another kind of value
+/// than an earlier argument did (`--set a[0]=x --set a.b=1`).
+pub fn parse_after(expr: &str, typed: bool, earlier: &mut Value) -> Result<Value, Diagnostic> {
     let flag = if typed { "--set" } else { "--set-string" };
     let err = |msg: String| {
         Diagnostic::error(format!("invalid `{flag} {expr}`: {msg}"))
             .hint("use Helm's syntax: `a.b=c`, `list[0]=x`, `a=1,b=2`, `tags={x,y}`; escape `,` `.` `=` with `\\`")
     };
     let mut root = Value::Object(Map::new());
+    let mut assignments = Vec::new();
     for assignment in split_unescaped(expr, ',', Braces::Group) {
         if assignment.is_empty() {
             continue;
@@ -35,7 +46,11 @@ pub fn parse(expr: &str, typed: bool) -> Result<Value, Diagnostic> {
         } else {
             typed_value(&unescape(&raw), typed)
         };
-        insert(&mut root, &path, value).map_err(err)?;
+        insert(&mut root, &path, value.clone(), "earlier in the expression").map_err(err)?;
+        assignments.push((path, value));
+    }
+    for (path, value) in assignments {
+        insert(earlier, &path, value, "by an earlier `--set` or `--set-string`").map_err(err)?;
     }
     Ok(root)
 }
@@ -77,7 +92,7 @@ fn parse_key(key: &str) -> Result<Vec<Seg>, String> {
 /// Helm, a key that already holds a value of another kind cannot be walked into: a
 /// list then a map at one key (`a[0]=x,a.b=1`), or a scalar then either, is refused;
 /// a list item walked into as a map becomes one (Helm's "indices out of order").
-fn insert(root: &mut Value, path: &[Seg], value: Value) -> Result<(), String> {
+fn insert(root: &mut Value, path: &[Seg], value: Value, earlier: &str) -> Result<(), String> {
     let mut cur = root;
     for (i, seg) in path.iter().enumerate() {
         let last = i + 1 == path.len();
@@ -92,7 +107,7 @@ fn insert(root: &mut Value, path: &[Seg], value: Value) -> Result<(), String> {
                 }
                 let slot = m.entry(k.clone()).or_insert_with(empty);
                 if next_is_index != slot.is_array() || !next_is_index && !slot.is_object() {
-                    return Err(conflict(&path[..=i], slot, next_is_index));
+                    return Err(conflict(&path[..=i], slot, next_is_index, earlier));
                 }
                 cur = slot;
             }
@@ -107,7 +122,7 @@ fn insert(root: &mut Value, path: &[Seg], value: Value) -> Result<(), String> {
                 }
                 let item = &mut a[*idx];
                 if next_is_index && !item.is_array() && !item.is_null() {
-                    return Err(conflict(&path[..=i], item, next_is_index));
+                    return Err(conflict(&path[..=i], item, next_is_index, earlier));
                 }
                 if next_is_index && !item.is_array() || !next_is_index && !item.is_object() {
                     *item = empty();
@@ -119,8 +134,9 @@ fn insert(root: &mut Value, path: &[Seg], value: Value) -> Result<(), String> {
     Ok(())
 }
 
-/// The error for walking into `path`, which holds `found`, as a list (`as_list`) or a map.
-fn conflict(path: &[Seg], found: &Value, as_list: bool) -> String {
+/// The error for walking into `path`, which holds `found` (set `earlier`), as a list
+/// (`as_list`) or a map.
+fn conflict(path: &[Seg], found: &Value, as_list: bool, earlier: &str) -> String {
     let mut at = String::new();
     for seg in path {
         match seg {
@@ -135,7 +151,7 @@ fn conflict(path: &[Seg], found: &Value, as_list: bool) -> String {
         _ => "a value",
     };
     let wanted = if as_list { "a list (`[N]`)" } else { "a map (`.key`)" };
-    format!("`{at}` is set to {holds} earlier in the expression and cannot also be {wanted}")
+    format!("`{at}` is set to {holds} {earlier} and cannot also be {wanted}")
 }
 
 /// Helm's typing of a `--set` value: `true`, `false` and `null` in any letter case,
@@ -295,6 +311,20 @@ mod tests {
             let e = parse(expr, true).unwrap_err();
             assert_eq!(e.message, format!("invalid `--set {expr}`: {want}"), "{expr}");
         }
+    }
+
+    /// Every `--set` and `--set-string` goes into one tree, as in Helm.
+    #[test]
+    fn a_key_is_one_kind_of_value_across_arguments() {
+        let mut earlier = Value::Object(Map::new());
+        assert_eq!(parse_after("a[0]=x,b.c=1", true, &mut earlier).unwrap(), json!({"a": ["x"], "b": {"c": 1}}));
+        assert_eq!(parse_after("b.d=2", false, &mut earlier).unwrap(), json!({"b": {"d": "2"}}));
+        let e = parse_after("a.b=1", true, &mut earlier).unwrap_err();
+        assert_eq!(
+            e.message,
+            "invalid `--set a.b=1`: `a` is set to a list by an earlier `--set` or `--set-string` and cannot also be a map (`.key`)"
+        );
+        assert_eq!(earlier, json!({"a": ["x"], "b": {"c": 1, "d": "2"}}));
     }
 
     #[test]
