@@ -121,6 +121,21 @@ impl Resource {
     }
 }
 
+/// The objects of one YAML document. A list document (`kind: List`, or any
+/// `…List` kind with `items`) is its items, as `kubectl` and kustomize read it
+/// (lists inside lists too); an empty list is no object.
+pub fn expand_lists(doc: Value) -> Vec<Value> {
+    let is_list = doc.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
+        && doc.as_object().is_some_and(|m| m.contains_key("items"));
+    if !is_list {
+        return vec![doc];
+    }
+    match doc.get("items") {
+        Some(Value::Array(items)) => items.iter().cloned().flat_map(expand_lists).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Kinds of the core API groups that are not namespaced. Anything else is taken to be
 /// namespaced unless a CustomResourceDefinition in the same render says `scope: Cluster`.
 pub const CLUSTER_SCOPED_KINDS: &[(&str, &str)] = &[

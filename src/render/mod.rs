@@ -463,7 +463,9 @@ pub fn parse_rendered(text: &str, template: &Arc<str>) -> Result<Vec<Resource>, 
         if doc.is_null() || doc.as_object().is_some_and(|m| m.is_empty()) {
             continue;
         }
-        out.push(Resource::new(doc, TemplateOrigin { template: template.clone(), doc: i })?);
+        for item in crate::manifest::expand_lists(doc) {
+            out.push(Resource::new(item, TemplateOrigin { template: template.clone(), doc: i })?);
+        }
     }
     Ok(out)
 }
