@@ -72,8 +72,11 @@ fn run_strata(dir: &Path) -> Result<Objects, String> {
         if body.is_null() {
             continue;
         }
-        resources
-            .push(Resource::new(body, TemplateOrigin { template: template.clone(), doc }).map_err(|d| d.render())?);
+        // As the render stage reads a template's output: a `kind: List` is its items.
+        for item in strata::manifest::expand_lists(body) {
+            resources
+                .push(Resource::new(item, TemplateOrigin { template: template.clone(), doc }).map_err(|d| d.render())?);
+        }
     }
     let k = patch::load(&fs, "").map_err(|e| e.to_string())?.ok_or("no kustomization.yaml")?;
     let out = patch::apply(resources, &k, &ApplyOptions::default()).map_err(|e| e.to_string())?;

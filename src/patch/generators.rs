@@ -101,7 +101,7 @@ impl Generator {
         if self.immutable {
             body.insert("immutable".into(), Value::Bool(true));
         }
-        let b64 = |bytes: &[u8]| Value::String(base64::engine::general_purpose::STANDARD.encode(bytes));
+        let b64 = |bytes: &[u8]| Value::String(kyaml_base64(bytes));
         let mut data = BTreeMap::new();
         let mut binary = BTreeMap::new();
         for (k, v) in &self.data {
@@ -123,6 +123,23 @@ impl Generator {
         }
         Value::Object(body)
     }
+}
+
+/// Base64 as kustomize (kyaml) writes it into `data` and `binaryData`: an encoding of
+/// 70 characters or more is cut into lines of 70, each ended by a newline (the hash
+/// covers those newlines, so they are part of the value).
+pub fn kyaml_base64(bytes: &[u8]) -> String {
+    const LINE: usize = 70;
+    let enc = base64::engine::general_purpose::STANDARD.encode(bytes);
+    if enc.len() < LINE {
+        return enc;
+    }
+    let mut out = String::with_capacity(enc.len() + enc.len() / LINE + 1);
+    for chunk in enc.as_bytes().chunks(LINE) {
+        out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out
 }
 
 fn string_map(pairs: &[(String, String)]) -> Value {
@@ -399,6 +416,9 @@ mod tests {
 
     #[test]
     fn go_json_escapes_like_go() {
-        assert_eq!(go_json(&json!({"b": "<&>", "a": ["\u{1}", 1, true, null]})), r#"{"a":["\u0001",1,true,null],"b":"\u003c\u0026\u003e"}"#);
+        assert_eq!(
+            go_json(&json!({"b": "<&>", "a": ["\u{1}", 1, true, null]})),
+            r#"{"a":["\u0001",1,true,null],"b":"\u003c\u0026\u003e"}"#
+        );
     }
 }

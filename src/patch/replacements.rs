@@ -31,7 +31,11 @@ pub enum PathPart {
     Index(usize),
     Every,
     /// `[field=regex]`; an empty field matches scalar items.
-    Match { field: String, value: String, re: Regex },
+    Match {
+        field: String,
+        value: String,
+        re: Regex,
+    },
 }
 
 /// A field path as written, and parsed.
@@ -317,7 +321,8 @@ fn source_value(items: &[Item], r: &Replacement) -> Result<Value, Error> {
             .into());
     };
     let Some(delim) = &s.options.delimiter else { return Ok(value) };
-    let text = scalar_text(&value).ok_or_else(|| s.at.diag("the `delimiter` option needs a scalar source field", ""))?;
+    let text =
+        scalar_text(&value).ok_or_else(|| s.at.diag("the `delimiter` option needs a scalar source field", ""))?;
     let parts: Vec<&str> = text.split(delim.as_str()).collect();
     match usize::try_from(s.options.index).ok().and_then(|i| parts.get(i)) {
         Some(p) => Ok(Value::String(p.to_string())),
@@ -354,11 +359,10 @@ pub(super) fn apply(items: &mut [Item], replacements: &[Replacement], patcher: &
                         seen = true;
                         set_field(node, created, &value, &t.options)
                     })
-                    .and_then(|()| {
-                        if seen { Ok(()) } else { Err(format!("`{id}` has no field `{}`", fp.text)) }
-                    })
+                    .and_then(|()| if seen { Ok(()) } else { Err(format!("`{id}` has no field `{}`", fp.text)) })
                     .map_err(|e| {
-                        let hint = if t.options.create { "check the path" } else { "set `options.create: true` to create it" };
+                        let hint =
+                            if t.options.create { "check the path" } else { "set `options.create: true` to create it" };
                         fp.at.diag(format!("{e} (a target of `{}`)", r.entry), "").hint(hint)
                     })?;
                 }
@@ -415,8 +419,13 @@ mod tests {
     fn delimiters_replace_prepend_and_append() {
         for (index, want) in [(0, "new-b-c"), (-1, "new-a-b-c"), (9, "a-b-c-new"), (2, "a-b-new")] {
             let mut v = json!("a-b-c");
-            set_field(&mut v, false, &json!("new"), &FieldOptions { delimiter: Some("-".into()), index, create: false })
-                .unwrap();
+            set_field(
+                &mut v,
+                false,
+                &json!("new"),
+                &FieldOptions { delimiter: Some("-".into()), index, create: false },
+            )
+            .unwrap();
             assert_eq!(v, json!(want));
         }
     }

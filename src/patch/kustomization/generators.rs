@@ -71,7 +71,11 @@ impl TargetDir<'_> {
 
     /// The entry's data in kustomize's order of sources (env files, literals, files),
     /// each key once.
-    fn generator_data(&self, entry_path: &[String], entry: &GeneratorEntry) -> Result<Vec<(String, DataValue)>, Diagnostic> {
+    fn generator_data(
+        &self,
+        entry_path: &[String],
+        entry: &GeneratorEntry,
+    ) -> Result<Vec<(String, DataValue)>, Diagnostic> {
         let mut out: Vec<(String, DataValue)> = Vec::new();
         let mut add = |key_path: Vec<String>, key: String, value: DataValue| {
             if out.iter().any(|(k, _)| *k == key) {
@@ -83,7 +87,8 @@ impl TargetDir<'_> {
             Ok(())
         };
         let envs = entry.env.iter().map(|e| (child(entry_path, "env"), e));
-        let envs = envs.chain(entry.envs.iter().flatten().enumerate().map(|(i, e)| (child(&child(entry_path, "envs"), i), e)));
+        let envs =
+            envs.chain(entry.envs.iter().flatten().enumerate().map(|(i, e)| (child(&child(entry_path, "envs"), i), e)));
         for (key_path, rel) in envs {
             for (key, value) in self.env_file(&key_path, rel)? {
                 add(key_path.clone(), key, DataValue::Text(value))?;
@@ -128,10 +133,11 @@ impl TargetDir<'_> {
         let (path, bytes) = self.read_bytes(key_path, rel)?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let at = |line: usize, message: String| {
-            Diagnostic::error(message)
-                .at(path.clone())
-                .with_source_line(&text, line, 1, 1, "")
-                .note(format!("env file of `{}` in {}", field_name(key_path), self.path))
+            Diagnostic::error(message).at(path.clone()).with_source_line(&text, line, 1, 1, "").note(format!(
+                "env file of `{}` in {}",
+                field_name(key_path),
+                self.path
+            ))
         };
         let mut out = Vec::new();
         for (n, raw) in bytes.split(|b| *b == b'\n').enumerate() {

@@ -19,7 +19,10 @@ impl TargetDir<'_> {
                 (Some(rel), None, None) => out.extend(self.replacement_file(&entry_path, rel)?),
                 (Some(_), _, _) => {
                     return Err(self
-                        .err(&entry_path, "a `replacements` entry has either `path` or `source` and `targets`, not both")
+                        .err(
+                            &entry_path,
+                            "a `replacements` entry has either `path` or `source` and `targets`, not both",
+                        )
                         .into());
                 }
                 (None, _, _) => out.push(self.replacement(&entry_path, field_name(&entry_path), entry)?),
@@ -31,7 +34,8 @@ impl TargetDir<'_> {
     /// The replacements of the file `rel` names (at `key_path`).
     fn replacement_file(&self, key_path: &[String], rel: &str) -> Result<Vec<Replacement>, Error> {
         let (path, text) = self.read_file(key_path, rel)?;
-        let in_file = TargetDir { path: Arc::from(path.as_str()), text: Arc::from(text.as_str()), fs: self.fs, dir: self.dir };
+        let in_file =
+            TargetDir { path: Arc::from(path.as_str()), text: Arc::from(text.as_str()), fs: self.fs, dir: self.dir };
         let is_list = yaml::parse_file(&text, &path)?.is_array();
         let entries: Vec<(Vec<String>, ReplacementEntry)> = if is_list {
             let list: Vec<ReplacementEntry> = typed::read(&text, &path, &file::OPTIONS).map_err(Error::many)?;
@@ -44,19 +48,32 @@ impl TargetDir<'_> {
             if entry.path.is_some() {
                 return Err(in_file.err(&child(&at, "path"), "a replacements file cannot name another file").into());
             }
-            let name = format!("{} ({path}{})", field_name(key_path), if at.is_empty() { String::new() } else { format!("[{}]", at[0]) });
+            let name = format!(
+                "{} ({path}{})",
+                field_name(key_path),
+                if at.is_empty() { String::new() } else { format!("[{}]", at[0]) }
+            );
             out.push(in_file.replacement(&at, name, &entry)?);
         }
         Ok(out)
     }
 
-    fn replacement(&self, entry_path: &[String], entry: String, e: &ReplacementEntry) -> Result<Replacement, Diagnostic> {
+    fn replacement(
+        &self,
+        entry_path: &[String],
+        entry: String,
+        e: &ReplacementEntry,
+    ) -> Result<Replacement, Diagnostic> {
         let Some(source) = &e.source else {
-            return Err(self.err(entry_path, format!("`{entry}` needs a `source`")).hint("name the object and field to copy from"));
+            return Err(self
+                .err(entry_path, format!("`{entry}` needs a `source`"))
+                .hint("name the object and field to copy from"));
         };
         let targets = e.targets.as_deref().unwrap_or_default();
         if targets.is_empty() {
-            return Err(self.err(entry_path, format!("`{entry}` needs `targets`")).hint("list the objects and fields to copy to"));
+            return Err(self
+                .err(entry_path, format!("`{entry}` needs `targets`"))
+                .hint("list the objects and fields to copy to"));
         }
         let source = self.source(&child(entry_path, "source"), source)?;
         let mut out = Vec::new();
@@ -67,7 +84,8 @@ impl TargetDir<'_> {
     }
 
     fn source(&self, at: &[String], s: &SourceEntry) -> Result<Source, Diagnostic> {
-        let field_path = self.field_path(&child(at, "fieldPath"), s.field_path.as_deref().unwrap_or("metadata.name"))?;
+        let field_path =
+            self.field_path(&child(at, "fieldPath"), s.field_path.as_deref().unwrap_or("metadata.name"))?;
         let options = self.field_options(&child(at, "options"), s.options.as_ref())?;
         if options.create {
             return Err(self.err(&child(&child(at, "options"), "create"), "`create` is for targets, not the source"));
@@ -87,7 +105,9 @@ impl TargetDir<'_> {
 
     fn target(&self, at: &[String], t: &ReplacementTargetEntry) -> Result<Target, Diagnostic> {
         let Some(select) = &t.select else {
-            return Err(self.err(at, "a replacement target needs `select`").hint("give the kind (and name) of the objects to change"));
+            return Err(self
+                .err(at, "a replacement target needs `select`")
+                .hint("give the kind (and name) of the objects to change"));
         };
         let select = self.selector(&child(at, "select"), select)?;
         let mut reject = Vec::new();
