@@ -209,6 +209,19 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn lists_are_their_items() {
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}});
+        let list = |items: Value| json!({"apiVersion": "v1", "kind": "List", "items": items});
+        assert_eq!(expand_lists(list(json!([cm, list(json!([cm]))]))), vec![cm.clone(), cm.clone()]);
+        assert_eq!(expand_lists(list(json!([]))), Vec::<Value>::new());
+        assert_eq!(expand_lists(list(Value::Null)), Vec::<Value>::new());
+        assert_eq!(expand_lists(json!({"kind": "ServiceAccountList", "items": [cm]})), vec![cm.clone()]);
+        // A kind that only ends in `List`, without `items`, is an object.
+        let own = json!({"apiVersion": "x.io/v1", "kind": "AllowList", "metadata": {"name": "a"}});
+        assert_eq!(expand_lists(own.clone()), vec![own]);
+    }
+
+    #[test]
     fn identity_ignores_version() {
         let a = ResId::of(
             &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}}),

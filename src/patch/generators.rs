@@ -414,6 +414,86 @@ mod tests {
         }
     }
 
+    /// Loads `web/prod/kustomization.yaml` (with `files`) and applies it to one
+    /// rendered Deployment and ConfigMap in namespace `shop` (the target's).
+    fn run(kustomization: &str, files: &[(&str, &str)]) -> Result<Vec<Resource>, Error> {
+        use crate::source::{Fs, MemorySource};
+        use std::sync::Arc;
+        let mut m = MemorySource::new();
+        m.file("web/prod/kustomization.yaml", kustomization);
+        for (p, bytes) in files {
+            m.file(p, bytes);
+        }
+        m.file("secret.env", "outside=1\n");
+        let fs = Fs::new(Arc::new(m));
+        let k = crate::patch::load(&fs, "web/prod")?.expect("present");
+        let rendered = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        envFrom:\n        - configMapRef: {name: settings}\n        - secretRef: {name: keys}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\ndata: {a: \"1\"}\n";
+        let docs = crate::yaml::parse_documents(rendered).unwrap();
+        let origin = |doc| TemplateOrigin { template: Arc::from("web/v1/all.yaml"), doc };
+        let res = docs.into_iter().enumerate().map(|(i, b)| Resource::new(b, origin(i)).unwrap()).collect();
+        let opts = crate::patch::ApplyOptions { default_namespace: Some("shop".into()) };
+        crate::patch::apply(res, &k, &opts)
+    }
+
+    #[test]
+    fn generated_objects_join_the_target_namespace_and_references_follow_the_hash() {
+        let k = "configMapGenerator:\n- name: settings\n  behavior: merge\n  literals: [b=2]\nsecretGenerator:\n- name: keys\n  envs: [keys.env]\n";
+        let out = run(k, &[("web/prod/keys.env", "TOKEN=abc\n")]).unwrap();
+        let ids: Vec<String> = out.iter().map(|r| r.id.to_string()).collect();
+        // Merged into the rendered ConfigMap (found in the target's namespace): no hash,
+        // as kustomize; the created Secret: hashed, in the target's namespace.
+        assert_eq!(ids, ["apps/Deployment/shop/web", "ConfigMap/shop/settings", "Secret/shop/keys-86h6cc7m29"]);
+        assert_eq!(out[1].body["data"], json!({"a": "1", "b": "2"}));
+        assert_eq!(out[2].body["data"]["TOKEN"], "YWJj");
+        let env_from = &out[0].body["spec"]["template"]["spec"]["containers"][0]["envFrom"];
+        assert_eq!(env_from[1]["secretRef"]["name"], "keys-86h6cc7m29");
+        assert_eq!(&*out[2].source.template, "web/prod/kustomization.yaml");
+    }
+
+    /// (kustomization, files, message): one case per class of bad generator input.
+    #[test]
+    fn bad_generators_are_errors_naming_the_entry() {
+        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+            ("configMapGenerator:\n- literals: [a=1]\n", &[], "a `configMapGenerator` entry needs a `name`"),
+            ("configMapGenerator:\n- name: x\n  behavior: upsert\n", &[], "unknown `behavior: upsert`"),
+            ("configMapGenerator:\n- name: x\n  type: Opaque\n", &[], "`type` is for `secretGenerator` entries"),
+            ("configMapGenerator:\n- name: x\n  literals: [novalue]\n", &[], "literal `novalue` is not `KEY=VALUE`"),
+            ("configMapGenerator:\n- name: x\n  literals: [a=1, a=2]\n", &[], "repeats the key `a`"),
+            ("configMapGenerator:\n- name: x\n  files: [a=b=c]\n", &[], "is neither a path nor `KEY=PATH`"),
+            ("configMapGenerator:\n- name: x\n  files: [missing.txt]\n", &[], "`missing.txt` does not exist"),
+            ("secretGenerator:\n- name: x\n  envs: [../../secret.env]\n", &[], ""),
+            ("secretGenerator:\n- name: x\n  envs: [../../../secret.env]\n", &[], "leaves the repository"),
+            (
+                "secretGenerator:\n- name: x\n  envs: [e.env]\n",
+                &[("web/prod/e.env", "A=1\nHOME\n")],
+                "line 2 of `web/prod/e.env` (`HOME`) is not `KEY=VALUE`",
+            ),
+            (
+                "configMapGenerator:\n- name: settings\n  literals: [a=1]\n",
+                &[],
+                "`configMapGenerator[0]` creates `ConfigMap/shop/settings`, which already exists",
+            ),
+            (
+                "configMapGenerator:\n- name: other\n  behavior: replace\n",
+                &[],
+                "`configMapGenerator[0]` (behavior: replace) finds no ConfigMap named `other`",
+            ),
+            ("generatorOptions:\n  disableNameSuffixHsh: true\n", &[], "disableNameSuffixHsh"),
+        ];
+        for (k, files, want) in cases {
+            match run(k, files) {
+                Ok(_) if want.is_empty() => {}
+                Ok(_) => panic!("{k}: no error"),
+                Err(e) => {
+                    assert!(!want.is_empty() && e.messages().contains(want), "{k}\n  got: {}", e.messages());
+                    let d = &e.diagnostics[0];
+                    assert!(d.path.as_deref().is_some_and(|p| p.starts_with("web/prod/")), "{k}: {:?}", d.path);
+                    assert!(d.pos.is_some(), "{k}: no position");
+                }
+            }
+        }
+    }
+
     #[test]
     fn go_json_escapes_like_go() {
         assert_eq!(

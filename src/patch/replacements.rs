@@ -415,6 +415,104 @@ mod tests {
         );
     }
 
+    fn run(kustomization: &str, files: &[(&str, &str)]) -> Result<Vec<crate::manifest::Resource>, Error> {
+        use crate::manifest::{Resource, TemplateOrigin};
+        use crate::source::{Fs, MemorySource};
+        use std::sync::Arc;
+        let mut m = MemorySource::new();
+        m.file("web/prod/kustomization.yaml", kustomization);
+        for (p, t) in files {
+            m.file(p, t);
+        }
+        let fs = Fs::new(Arc::new(m));
+        let k = crate::patch::load(&fs, "web/prod")?.expect("present");
+        let rendered = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 1\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 2\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {n: \"5\", hosts: \"a,b\"}\n";
+        let docs = crate::yaml::parse_documents(rendered).unwrap();
+        let origin = |doc| TemplateOrigin { template: Arc::from("web/v1/all.yaml"), doc };
+        let res = docs.into_iter().enumerate().map(|(i, b)| Resource::new(b, origin(i)).unwrap()).collect();
+        crate::patch::apply(res, &k, &Default::default())
+    }
+
+    const GOOD: &str = "replacements:\n- source: {kind: ConfigMap, name: settings, fieldPath: data.n}\n  targets:\n  - select: {kind: Deployment}\n    reject: [{name: api}]\n    fieldPaths: [spec.replicas]\n";
+
+    #[test]
+    fn a_replacement_sets_the_selected_targets_only() {
+        let out = run(GOOD, &[]).unwrap();
+        assert_eq!(out[0].body["spec"]["replicas"], 5);
+        assert_eq!(out[1].body["spec"]["replicas"], 2);
+    }
+
+    /// (kustomization, files, message, file the error names): one case per class of bad input.
+    #[test]
+    fn bad_replacements_are_errors_naming_the_entry() {
+        let k = "web/prod/kustomization.yaml";
+        let cases: &[(&str, &[(&str, &str)], &str, &str)] = &[
+            (
+                &GOOD.replace("name: settings", "name: other"),
+                &[],
+                "the source of `replacements[0]` matches no resource (kind=ConfigMap, name=other)",
+                k,
+            ),
+            (
+                &GOOD.replace("kind: ConfigMap, name: settings", "kind: Deployment"),
+                &[],
+                "the source of `replacements[0]` matches 2 resources",
+                k,
+            ),
+            (&GOOD.replace("data.n", "data.missing"), &[], "`ConfigMap/settings` has no field `data.missing`", k),
+            (
+                &GOOD.replace("select: {kind: Deployment}", "select: {kind: StatefulSet}"),
+                &[],
+                "a target of `replacements[0]` matches no resource (kind=StatefulSet)",
+                k,
+            ),
+            (&GOOD.replace("spec.replicas", "spec.paused"), &[], "`apps/Deployment/web` has no field `spec.paused`", k),
+            (
+                &GOOD.replace("[spec.replicas]", "['spec.[name]']"),
+                &[],
+                "field path `spec.[name]`: `[name]` is not `[field=value]`",
+                k,
+            ),
+            (
+                &GOOD.replace("fieldPath: data.n", "fieldPath: data.hosts, options: {index: 1}"),
+                &[],
+                "`index` needs a `delimiter`",
+                k,
+            ),
+            (
+                &GOOD.replace("fieldPath: data.n", "fieldPath: data.hosts, options: {delimiter: ',', index: 4}"),
+                &[],
+                "`options.index` 4 is out of bounds for `a,b`",
+                k,
+            ),
+            (
+                "replacements:\n- path: r.yaml\n  source: {kind: ConfigMap}\n",
+                &[],
+                "either `path` or `source` and `targets`",
+                k,
+            ),
+            ("replacements:\n- source: {kind: ConfigMap}\n", &[], "`replacements[0]` needs `targets`", k),
+            (
+                "replacements:\n- path: r.yaml\n",
+                &[("web/prod/r.yaml", "source: {kind: ConfigMap}\ntargets:\n- fieldPaths: [a]\n")],
+                "a replacement target needs `select`",
+                "web/prod/r.yaml",
+            ),
+            (
+                "replacements:\n- path: r.yaml\n",
+                &[("web/prod/r.yaml", "- source: {kind: ConfigMap, nmae: x}\n")],
+                "nmae",
+                "web/prod/r.yaml",
+            ),
+        ];
+        for (text, files, want, file) in cases {
+            let e = run(text, files).expect_err(text);
+            assert!(e.messages().contains(want), "{text}\n  got: {}", e.messages());
+            assert_eq!(e.diagnostics[0].path.as_deref(), Some(*file), "{text}");
+            assert!(e.diagnostics[0].pos.is_some(), "{text}: no position");
+        }
+    }
+
     #[test]
     fn delimiters_replace_prepend_and_append() {
         for (index, want) in [(0, "new-b-c"), (-1, "new-a-b-c"), (9, "a-b-c-new"), (2, "a-b-new")] {

@@ -475,6 +475,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_rendered_list_is_its_items() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n---\napiVersion: v1\nkind: List\nitems: []\n";
+        let out = parse_rendered(text, &Arc::from("web/v1/list.yaml")).unwrap();
+        let ids: Vec<String> = out.iter().map(|r| r.id.to_string()).collect();
+        assert_eq!(ids, ["ConfigMap/a", "Secret/b"]);
+    }
+
+    #[test]
     fn narrows_undefined_to_the_missing_values_path() {
         let v = serde_json::json!({"a": {"b": 1}, "apiUrl": "x"});
         assert_eq!(first_missing_values_path("replace('X', Values.apiUrll)", &v), Some((13, "Values.apiUrll".into())));

@@ -52,7 +52,7 @@ impl TargetDir<'_> {
                 .hint("a ConfigMap has no type; remove it"));
         }
         let data = self.generator_data(entry_path, entry)?;
-        let (labels, annotations, hash, immutable) = merged_options(entry.options.as_ref(), global);
+        let Merged { labels, annotations, hash, immutable } = merged_options(entry.options.as_ref(), global);
         Ok(Generator {
             kind,
             entry: field_name(entry_path),
@@ -170,27 +170,36 @@ fn remove_quotes(s: &str) -> &str {
     if b.len() >= 2 && b[0] == b[b.len() - 1] && (b[0] == b'"' || b[0] == b'\'') { &s[1..s.len() - 1] } else { s }
 }
 
-/// (labels, annotations, hash suffix, immutable): an entry's `options` over
-/// `generatorOptions`, the entry winning for labels and annotations, either turning
-/// `disableNameSuffixHash` and `immutable` on.
-fn merged_options(
-    local: Option<&GeneratorOptionsEntry>,
-    global: Option<&GeneratorOptionsEntry>,
-) -> (Vec<(String, String)>, Vec<(String, String)>, bool, bool) {
-    let pairs = |f: fn(&GeneratorOptionsEntry) -> Option<&Vec<(String, String)>>| {
-        let mut out: Vec<(String, String)> = global.and_then(f).cloned().unwrap_or_default();
+type Pairs = Vec<(String, String)>;
+
+/// A generator's options once `generatorOptions` is merged in.
+struct Merged {
+    labels: Pairs,
+    annotations: Pairs,
+    hash: bool,
+    immutable: bool,
+}
+
+/// An entry's `options` over `generatorOptions`: the entry wins for labels and
+/// annotations; either turns `disableNameSuffixHash` and `immutable` on.
+fn merged_options(local: Option<&GeneratorOptionsEntry>, global: Option<&GeneratorOptionsEntry>) -> Merged {
+    let pairs = |f: fn(&GeneratorOptionsEntry) -> Option<&Pairs>| {
+        let mut out: Pairs = global.and_then(f).cloned().unwrap_or_default();
         for (k, v) in local.and_then(f).into_iter().flatten() {
             out.retain(|(ok, _)| ok != k);
             out.push((k.clone(), v.clone()));
         }
         out
     };
-    let labels = pairs(|o| o.labels.as_ref().map(|p| &p.0));
-    let annotations = pairs(|o| o.annotations.as_ref().map(|p| &p.0));
     let flag = |f: fn(&GeneratorOptionsEntry) -> Option<bool>| {
         local.and_then(f).unwrap_or(false) || global.and_then(f).unwrap_or(false)
     };
-    (labels, annotations, !flag(|o| o.disable_name_suffix_hash), flag(|o| o.immutable))
+    Merged {
+        labels: pairs(|o| o.labels.as_ref().map(|p| &p.0)),
+        annotations: pairs(|o| o.annotations.as_ref().map(|p| &p.0)),
+        hash: !flag(|o| o.disable_name_suffix_hash),
+        immutable: flag(|o| o.immutable),
+    }
 }
 
 #[cfg(test)]
