@@ -386,6 +386,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// (kustomization, files, message)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
     /// (body, the suffix `kubectl kustomize` 5.5 gave it)
     #[test]
     fn hashes_are_kustomizes() {
@@ -453,7 +456,7 @@ mod tests {
     /// (kustomization, files, message): one case per class of bad generator input.
     #[test]
     fn bad_generators_are_errors_naming_the_entry() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        let cases: &[Case] = &[
             ("configMapGenerator:\n- literals: [a=1]\n", &[], "a `configMapGenerator` entry needs a `name`"),
             ("configMapGenerator:\n- name: x\n  behavior: upsert\n", &[], "unknown `behavior: upsert`"),
             ("configMapGenerator:\n- name: x\n  type: Opaque\n", &[], "`type` is for `secretGenerator` entries"),

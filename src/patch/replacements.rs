@@ -378,6 +378,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// (kustomization, files, message, file the error names)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a str);
+
     fn set(body: &mut Value, path: &str, value: Value, create: bool) -> usize {
         let parts = parse_path(path).unwrap();
         let mut n = 0;
@@ -446,7 +449,7 @@ mod tests {
     #[test]
     fn bad_replacements_are_errors_naming_the_entry() {
         let k = "web/prod/kustomization.yaml";
-        let cases: &[(&str, &[(&str, &str)], &str, &str)] = &[
+        let cases: &[Case] = &[
             (
                 &GOOD.replace("name: settings", "name: other"),
                 &[],
