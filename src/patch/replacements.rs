@@ -241,6 +241,11 @@ fn set_field(target: &mut Value, created: bool, value: &Value, options: &FieldOp
         value = Value::String(parts.join(delim));
     }
     let text = scalar_text(&value).filter(|_| !value.is_null());
+    let scalar_target = !created && !target.is_object() && !target.is_array();
+    if scalar_target && !target.is_null() && (value.is_object() || value.is_array()) {
+        // kustomize writes an empty string here (a mapping node's scalar value).
+        return Err("the source value is a mapping or list and the target field a scalar".into());
+    }
     *target = match (&*target, text) {
         (_, None) => value,
         (Value::String(_), Some(t)) if !created => Value::String(t),
@@ -514,6 +519,15 @@ mod tests {
             assert_eq!(e.diagnostics[0].path.as_deref(), Some(*file), "{text}");
             assert!(e.diagnostics[0].pos.is_some(), "{text}: no position");
         }
+    }
+
+    #[test]
+    fn a_mapping_does_not_replace_a_scalar() {
+        let opts = FieldOptions::default();
+        assert!(set_field(&mut json!("old"), false, &json!({"a": "1"}), &opts).is_err());
+        let mut created = Value::Null;
+        set_field(&mut created, true, &json!({"a": "1"}), &opts).unwrap();
+        assert_eq!(created, json!({"a": "1"}));
     }
 
     #[test]
