@@ -74,8 +74,11 @@ fn run_strata(dir: &Path) -> Result<Objects, String> {
         if body.is_null() {
             continue;
         }
-        resources
-            .push(Resource::new(body, TemplateOrigin { template: template.clone(), doc }).map_err(|d| d.render())?);
+        // As the render stage reads a template's output: a `kind: List` is its items.
+        for item in strata::manifest::expand_lists(body) {
+            resources
+                .push(Resource::new(item, TemplateOrigin { template: template.clone(), doc }).map_err(|d| d.render())?);
+        }
     }
     // What the render stage does to every rendered object.
     strings::labels_and_annotations(&mut resources, &text, "resources.yaml", || Some(text.clone()))

@@ -123,6 +123,21 @@ impl Resource {
     }
 }
 
+/// The objects of one YAML document. A list document (`kind: List`, or any
+/// `…List` kind with `items`) is its items, as `kubectl` and kustomize read it
+/// (lists inside lists too); an empty list is no object.
+pub fn expand_lists(doc: Value) -> Vec<Value> {
+    let is_list = doc.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
+        && doc.as_object().is_some_and(|m| m.contains_key("items"));
+    if !is_list {
+        return vec![doc];
+    }
+    match doc.get("items") {
+        Some(Value::Array(items)) => items.iter().cloned().flat_map(expand_lists).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Kinds of the core API groups that are not namespaced. Anything else is taken to be
 /// namespaced unless a CustomResourceDefinition in the same render says `scope: Cluster`.
 pub const CLUSTER_SCOPED_KINDS: &[(&str, &str)] = &[
@@ -194,6 +209,19 @@ pub fn check_duplicates<'a>(resources: impl IntoIterator<Item = &'a Resource>, c
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn lists_are_their_items() {
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}});
+        let list = |items: Value| json!({"apiVersion": "v1", "kind": "List", "items": items});
+        assert_eq!(expand_lists(list(json!([cm, list(json!([cm]))]))), vec![cm.clone(), cm.clone()]);
+        assert_eq!(expand_lists(list(json!([]))), Vec::<Value>::new());
+        assert_eq!(expand_lists(list(Value::Null)), Vec::<Value>::new());
+        assert_eq!(expand_lists(json!({"kind": "ServiceAccountList", "items": [cm]})), vec![cm.clone()]);
+        // A kind that only ends in `List`, without `items`, is an object.
+        let own = json!({"apiVersion": "x.io/v1", "kind": "AllowList", "metadata": {"name": "a"}});
+        assert_eq!(expand_lists(own.clone()), vec![own]);
+    }
 
     #[test]
     fn identity_ignores_version() {

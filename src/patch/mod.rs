@@ -6,7 +6,10 @@
 //! templates listed under `resources:`. The transforms run in kustomize v5's order:
 //! `patchesStrategicMerge`, `patches`, `namespace`, `namePrefix`, `nameSuffix`,
 //! `labels`, `commonLabels`, `commonAnnotations`, `patchesJson6902`, `replicas`,
-//! `images`, and last the rewrite of references to renamed objects.
+//! `images`, `replacements`, then the content-hash suffix of generated names, and
+//! last the rewrite of references to renamed objects. The generators
+//! (`configMapGenerator`, `secretGenerator`) run first, so every transform sees
+//! what they add or merge.
 //!
 //! Invariants: the engine is pure over `Vec<Resource>` (no I/O after [`load`]); the
 //! order of resources is kept (deleted ones drop out, resources from the
@@ -18,12 +21,16 @@
 //! Modules: [`kustomization`] reads the file, [`strategic`] merges (with
 //! [`schema`], the merge keys generated from the API server's OpenAPI),
 //! [`json6902`] applies JSON patches, [`select`] picks targets, [`names`] renames
-//! and fixes references, [`fields`] sets labels, annotations, images and replicas.
+//! and fixes references, [`fields`] sets labels, annotations, images and replicas,
+//! [`generators`] builds ConfigMaps and Secrets and hashes their names,
+//! [`replacements`] copies fields between objects.
 
 pub mod fields;
+pub mod generators;
 pub mod json6902;
 pub mod kustomization;
 pub mod names;
+pub mod replacements;
 pub mod schema;
 pub mod select;
 pub mod strategic;
@@ -97,11 +104,13 @@ impl fmt::Display for Ident {
 pub struct Item {
     pub res: Resource,
     pub prev: Vec<Ident>,
+    /// A generated object whose name gets the content-hash suffix.
+    pub hash: bool,
 }
 
 impl Item {
     fn new(res: Resource) -> Item {
-        Item { res, prev: Vec::new() }
+        Item { res, prev: Vec::new(), hash: false }
     }
 
     /// The current identity, read from the body.
@@ -134,6 +143,7 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
     let crds: Vec<Resource> =
         items.iter().filter(|i| i.res.id.kind == "CustomResourceDefinition").map(|i| i.res.clone()).collect();
     let patcher = Patcher { opts, crds: &crds, schema: Schema::builtin() };
+    generators::generate(&mut items, &k.generators, opts.default_namespace.as_deref(), &k.path)?;
 
     for p in k.patches_strategic_merge.iter().chain(&k.patches) {
         patcher.apply_patch(&mut items, p)?;
@@ -150,6 +160,8 @@ pub fn apply(resources: Vec<Resource>, k: &Kustomization, opts: &ApplyOptions) -
     }
     set_replicas(&mut items, k)?;
     set_images(&mut items, k)?;
+    replacements::apply(&mut items, &k.replacements, &patcher)?;
+    generators::add_hash_suffixes(&mut items);
     names::fix_references(&mut items, &crds).map_err(|e| Diagnostic::error(e).at(k.path.clone()))?;
     finish(items)
 }

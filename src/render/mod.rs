@@ -483,7 +483,9 @@ pub fn parse_rendered(text: &str, template: &Arc<str>) -> Result<Vec<Resource>, 
         if doc.is_null() || doc.as_object().is_some_and(|m| m.is_empty()) {
             continue;
         }
-        out.push(Resource::new(doc, TemplateOrigin { template: template.clone(), doc: i })?);
+        for item in crate::manifest::expand_lists(doc) {
+            out.push(Resource::new(item, TemplateOrigin { template: template.clone(), doc: i })?);
+        }
     }
     Ok(out)
 }
@@ -491,6 +493,14 @@ pub fn parse_rendered(text: &str, template: &Arc<str>) -> Result<Vec<Resource>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rendered_list_is_its_items() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n---\napiVersion: v1\nkind: List\nitems: []\n";
+        let out = parse_rendered(text, &Arc::from("web/v1/list.yaml")).unwrap();
+        let ids: Vec<String> = out.iter().map(|r| r.id.to_string()).collect();
+        assert_eq!(ids, ["ConfigMap/a", "Secret/b"]);
+    }
 
     #[test]
     fn narrows_undefined_to_the_missing_values_path() {

@@ -23,20 +23,22 @@ const NAMES: &[(&str, &str)] = &[
     ("FieldSpecEntry", "a field spec"),
     ("ReplicaEntry", "a `replicas` entry"),
     ("ImageEntry", "an `images` entry"),
+    ("GeneratorEntry", "a generator entry"),
+    ("GeneratorOptionsEntry", "generator `options`"),
+    ("ReplacementEntry", "a `replacements` entry"),
+    ("SourceEntry", "a replacement `source`"),
+    ("ReplacementTargetEntry", "a replacement target"),
+    ("FieldOptionsEntry", "replacement `options`"),
 ];
 
 /// Kustomize fields strata knows and does not support, with what to do instead.
 const FOREIGN: &[(&str, &str)] = &[
     ("bases", "list plain YAML files under `resources:`, or move the shared objects into the version's templates"),
     ("components", "move the shared transforms into each target's kustomization.yaml"),
-    ("configMapGenerator", "write the ConfigMap as a template in the version directory (`Files.get` reads files)"),
-    ("secretGenerator", "write the Secret as a template in the version directory"),
-    ("generatorOptions", "generators are not supported"),
-    ("generators", "plugins are not supported"),
-    ("transformers", "plugins are not supported"),
-    ("validators", "plugins are not supported"),
-    ("replacements", "set the value in parameters.yaml and use it in the templates"),
-    ("vars", "set the value in parameters.yaml and use it in the templates"),
+    ("generators", "plugins are not supported (a render depends on the repository only); use templates or a patch"),
+    ("transformers", "plugins are not supported (a render depends on the repository only); use templates or a patch"),
+    ("validators", "plugins are not supported (a render depends on the repository only); use templates or a patch"),
+    ("vars", "use `replacements`, or set the value in parameters.yaml and use it in the templates"),
     ("crds", "custom resources merge as plain maps; lists in them are replaced"),
     ("configurations", "custom field specs are not supported; use a patch"),
     ("openapi", "strata uses the built-in Kubernetes merge keys"),
@@ -74,6 +76,78 @@ pub(super) struct KustomizationYaml {
     pub patches_json6902: Option<Vec<Json6902Entry>>,
     pub replicas: Option<Vec<ReplicaEntry>>,
     pub images: Option<Vec<ImageEntry>>,
+    pub config_map_generator: Option<Vec<GeneratorEntry>>,
+    pub secret_generator: Option<Vec<GeneratorEntry>>,
+    pub generator_options: Option<GeneratorOptionsEntry>,
+    pub replacements: Option<Vec<ReplacementEntry>>,
+}
+
+/// A `configMapGenerator` or `secretGenerator` entry (`type` is for Secrets only).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct GeneratorEntry {
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub behavior: Option<String>,
+    pub literals: Option<Vec<String>>,
+    pub files: Option<Vec<String>>,
+    pub envs: Option<Vec<String>>,
+    /// kustomize's older, single-file spelling of `envs`.
+    pub env: Option<String>,
+    pub options: Option<GeneratorOptionsEntry>,
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+}
+
+/// `generatorOptions`, or a generator's `options`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct GeneratorOptionsEntry {
+    pub labels: Option<StringPairs>,
+    pub annotations: Option<StringPairs>,
+    pub disable_name_suffix_hash: Option<bool>,
+    pub immutable: Option<bool>,
+}
+
+/// A `replacements` entry: `path` to a file of replacements, or one written inline.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReplacementEntry {
+    pub path: Option<String>,
+    pub source: Option<SourceEntry>,
+    pub targets: Option<Vec<ReplacementTargetEntry>>,
+}
+
+/// A replacement's `source`: one object, and the field to copy.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct SourceEntry {
+    pub group: Option<String>,
+    pub version: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub field_path: Option<String>,
+    pub options: Option<FieldOptionsEntry>,
+}
+
+/// One of a replacement's `targets`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct ReplacementTargetEntry {
+    pub select: Option<TargetEntry>,
+    pub reject: Option<Vec<TargetEntry>>,
+    pub field_paths: Option<Vec<String>>,
+    pub options: Option<FieldOptionsEntry>,
+}
+
+/// `options` of a replacement source or target.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FieldOptionsEntry {
+    pub delimiter: Option<String>,
+    pub index: Option<i64>,
+    pub create: Option<bool>,
 }
 
 /// A `patches` entry.
@@ -158,7 +232,7 @@ pub(super) struct ImageEntry {
 }
 
 /// A mapping of strings to strings, in the order written (`commonLabels`).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct StringPairs(pub Vec<(String, String)>);
 
 impl<'de> Deserialize<'de> for StringPairs {

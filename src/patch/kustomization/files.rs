@@ -85,6 +85,20 @@ impl TargetDir<'_> {
 
     /// Reads the file `rel` names (written at `key_path`): its repository path and text.
     pub fn read_file(&self, key_path: &[String], rel: &str) -> Result<(String, String), Diagnostic> {
+        let path = self.existing_file(key_path, rel)?;
+        let text = self.fs.read_string(&path)?;
+        Ok((path, text))
+    }
+
+    /// Reads the file `rel` names (written at `key_path`): its repository path and bytes.
+    pub fn read_bytes(&self, key_path: &[String], rel: &str) -> Result<(String, Arc<[u8]>), Diagnostic> {
+        let path = self.existing_file(key_path, rel)?;
+        let bytes = self.fs.read(&path)?;
+        Ok((path, bytes))
+    }
+
+    /// The repository path of the file `rel` names, checked to exist and be a file.
+    fn existing_file(&self, key_path: &[String], rel: &str) -> Result<String, Diagnostic> {
         let path = self.relative_path(key_path, rel)?;
         match self.fs.kind(&path) {
             Ok(None) => Err(self
@@ -94,10 +108,7 @@ impl TargetDir<'_> {
                 .err(key_path, format!("`{rel}` is a directory; strata reads plain YAML files only"))
                 .hint("list the YAML files themselves (other kustomizations are not supported)")),
             Err(d) => Err(d),
-            Ok(Some(_)) => {
-                let text = self.fs.read_string(&path)?;
-                Ok((path, text))
-            }
+            Ok(Some(_)) => Ok(path),
         }
     }
 
@@ -118,7 +129,9 @@ impl TargetDir<'_> {
                 if body.is_null() {
                     continue;
                 }
-                objects.push(Resource::new(body, TemplateOrigin { template: template.clone(), doc })?);
+                for item in crate::manifest::expand_lists(body) {
+                    objects.push(Resource::new(item, TemplateOrigin { template: template.clone(), doc })?);
+                }
             }
             let found = strings::labels_and_annotations(&mut objects, &text, &path, || Some(text.clone()));
             warnings.extend(found.map_err(|mut errors| errors.remove(0))?);

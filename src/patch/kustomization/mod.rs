@@ -16,7 +16,9 @@
 
 mod file;
 mod files;
+mod generators;
 mod patches;
+mod replacements;
 #[cfg(test)]
 mod tests;
 mod transforms;
@@ -26,7 +28,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::fields::{FieldSpec, ImageRule};
+use super::generators::{Generator, GeneratorKind};
 use super::json6902::JsonPatch;
+use super::replacements::Replacement;
 use super::select::Selector;
 use crate::diag::{Diagnostic, Error};
 use crate::manifest::Resource;
@@ -159,6 +163,9 @@ pub struct Kustomization {
     /// Fields written in another letter case, and labels or annotations of
     /// `resources:` objects that were not strings.
     pub warnings: Vec<Diagnostic>,
+    /// `configMapGenerator` entries, then `secretGenerator` entries.
+    pub generators: Vec<Generator>,
+    pub replacements: Vec<Replacement>,
 }
 
 /// Reads `<dir>/kustomization.yaml` if there is one.
@@ -190,6 +197,8 @@ pub fn parse(fs: &Fs, dir: &str, path: &str, text: &str) -> Result<Kustomization
         replicas: Vec::new(),
         images: Vec::new(),
         warnings,
+        generators: Vec::new(),
+        replacements: Vec::new(),
     };
     let mut diags = Vec::new();
     let mut keep = |r: Result<(), Diagnostic>| diags.extend(r.err());
@@ -221,5 +230,17 @@ pub fn parse(fs: &Fs, dir: &str, path: &str, text: &str) -> Result<Kustomization
     keep(target.replica_rules(&key_path, &written.replicas.unwrap_or_default()).map(|r| k.replicas = r));
     let key_path = key("images");
     keep(target.image_rules(&key_path, &written.images.unwrap_or_default()).map(|r| k.images = r));
+    let global = written.generator_options.as_ref();
+    for (field, kind, entries) in [
+        ("configMapGenerator", GeneratorKind::ConfigMap, written.config_map_generator.unwrap_or_default()),
+        ("secretGenerator", GeneratorKind::Secret, written.secret_generator.unwrap_or_default()),
+    ] {
+        keep(target.generators(&key(field), kind, &entries, global).map(|g| k.generators.extend(g)));
+    }
+    let entries = written.replacements.unwrap_or_default();
+    match target.replacements(&key("replacements"), &entries) {
+        Ok(r) => k.replacements = r,
+        Err(e) => diags.extend(e.diagnostics),
+    }
     if diags.is_empty() { Ok(k) } else { Err(Error::many(diags)) }
 }

@@ -191,7 +191,7 @@ impl TargetDir<'_> {
     }
 
     /// A patch `target` at `key_path`.
-    fn selector(&self, key_path: &[String], t: &TargetEntry) -> Result<Selector, Diagnostic> {
+    pub(super) fn selector(&self, key_path: &[String], t: &TargetEntry) -> Result<Selector, Diagnostic> {
         let pattern = |key: &str, value: &Option<String>| -> Result<Option<Pattern>, Diagnostic> {
             let Some(text) = value else { return Ok(None) };
             Pattern::new(text).map(Some).map_err(|e| {

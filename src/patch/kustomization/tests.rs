@@ -45,7 +45,7 @@ fn bad_kustomizations_name_the_field_and_line() {
         // A field in another letter case is read; errors inside it point into it.
         ("namespace: a\npatchesJSON6902:\n- path: ops.yaml\n", "has no `target`", (3, 3)),
         ("patchesJson6903: []\n", "unknown field `patchesJson6903` in kustomization.yaml", (1, 1)),
-        ("SecretGenerator: []\n", "kustomize field `SecretGenerator` is not supported", (1, 1)),
+        ("HelmCharts: []\n", "kustomize field `HelmCharts` is not supported", (1, 1)),
         (
             "patches:\n- target:\n    kind: X\n  patch: |\n    spec: {}\n",
             "strategic merge patch has no `kind`, `metadata.name`",
