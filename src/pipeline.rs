@@ -152,6 +152,6 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     namespace::set_default(&mut resources, ns.as_deref());
     let patch_opts = patch::ApplyOptions { default_namespace: ns.clone() };
     let mut resources = patch::apply_target(&repo.fs, &t.dir, resources, &patch_opts, &address)?;
-    tracking::label_target(&mut resources, repo.config.tracking.as_ref(), &t.address())?;
+    tracking::label_target(&mut resources, repo, t)?;
     Ok(Rendered { resources, tracker, layers: values.layers })
 }

@@ -1,12 +1,18 @@
-//! Tracking: the label that ties every rendered object to its target.
+//! Tracking: the labels that tie every rendered object to its target, its
+//! environment and its repository.
 //!
-//! In: a target's address (`shop/eastus`), `strata.yaml` `tracking:` and the
-//! target's patched resources. Out: the same resources, each labelled
-//! `<key>: <value>` where the value is [`label_value`] of the address. A live
-//! diff later lists objects carrying that label to find the ones a render no
-//! longer contains (would-be-pruned). The stage runs after patching
-//! ([`label_target`]), so objects a kustomization adds are labelled too; the
-//! cluster edge uses [`label_key`] and [`label_value`] to find them again.
+//! In: a target (`shop/eastus`), `strata.yaml` `tracking:`, the repository's
+//! root directory name and the target's patched resources. Out: the same
+//! resources, each labelled with three labels: `<key>: <target>` (the key is
+//! `tracking.label`, default `strata.dev/target`), `strata.dev/environment:
+//! <environment>` and `strata.dev/repository: <id>`, every value being
+//! [`label_value`] of the name (the id is `tracking.repository`, default the
+//! root directory's name). A live diff later lists, in every listable kind,
+//! the objects carrying the environment's and repository's labels
+//! ([`Tracking::environment_selector`]) to find the ones a render no longer
+//! contains (would-be-pruned) — whether a target, a component or a kind was
+//! removed. The stage runs after patching ([`label_target`]), so objects a
+//! kustomization adds are labelled too.
 //!
 //! Invariants: the value is always a valid Kubernetes label value; two
 //! different addresses never get the same value; the same address always gets
@@ -20,9 +26,68 @@ use sha2::{Digest, Sha256};
 use crate::diag::{Diagnostic, Error};
 use crate::manifest::Resource;
 use crate::repo::config::TrackingConfig;
+use crate::repo::{Repo, Target};
+use crate::source::Fs;
 
 /// The label key used when `tracking.label` is not set.
 pub const DEFAULT_LABEL: &str = "strata.dev/target";
+/// The label naming an object's environment ([`label_value`] of its name).
+pub const ENVIRONMENT_LABEL: &str = "strata.dev/environment";
+/// The label naming the repository an object was rendered from.
+pub const REPOSITORY_LABEL: &str = "strata.dev/repository";
+
+/// Tracking as `strata.yaml` turns it on: the target label's key and the repository id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracking {
+    /// The target label's key (`tracking.label`, default [`DEFAULT_LABEL`]).
+    pub key: String,
+    /// The value of [`REPOSITORY_LABEL`].
+    pub repository: String,
+}
+
+impl Tracking {
+    /// The label selector of every object this repository rendered into
+    /// `environment`: `strata.dev/environment=eastus,strata.dev/repository=shop-config`.
+    pub fn environment_selector(&self, environment: &str) -> String {
+        format!("{ENVIRONMENT_LABEL}={},{REPOSITORY_LABEL}={}", label_value(environment), self.repository)
+    }
+
+    /// Labels `resources` of the target at `target` (its address) in `environment`.
+    pub fn label(&self, resources: &mut [Resource], target: &str, environment: &str) {
+        let labels = [
+            (self.key.as_str(), label_value(target)),
+            (ENVIRONMENT_LABEL, label_value(environment)),
+            (REPOSITORY_LABEL, self.repository.clone()),
+        ];
+        label_resources(resources, &labels);
+    }
+}
+
+/// Tracking for the repository read through `fs` with `strata.yaml` `tracking:`
+/// `config`: `None` when tracking is off. An invalid `tracking.label` or
+/// `tracking.repository`, or a repository id that cannot be derived, is an
+/// error naming `strata.yaml`.
+pub fn settings(config: Option<&TrackingConfig>, fs: &Fs) -> Result<Option<Tracking>, Diagnostic> {
+    let Some(key) = label_key(config)? else { return Ok(None) };
+    let repository = match config.and_then(|c| c.repository.as_deref()) {
+        Some(id) if is_valid_name(id) => id.to_string(),
+        Some(id) => {
+            return Err(Diagnostic::error(format!("invalid `tracking.repository` `{id}`: not a label value"))
+                .at(crate::repo::REPO_CONFIG)
+                .hint("use at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"));
+        }
+        None => match fs.source().root_name() {
+            Some(name) if is_valid_name(&name) => name,
+            Some(name) => label_value(&name),
+            None => {
+                return Err(Diagnostic::error("cannot name this repository for the `strata.dev/repository` label")
+                    .at(crate::repo::REPO_CONFIG)
+                    .hint("set `tracking.repository` to a stable id (`repository: shop-config`)"));
+            }
+        },
+    };
+    Ok(Some(Tracking { key, repository }))
+}
 
 /// Kubernetes' limit on a label value and on the name part of a key.
 const MAX_NAME: usize = 63;
@@ -46,11 +111,11 @@ pub fn label_key(config: Option<&TrackingConfig>) -> Result<Option<String>, Diag
 }
 
 /// The tracking stage: when `strata.yaml` turns tracking on, labels every
-/// object of the target at `address` ([`label_resources`]); otherwise leaves
-/// them alone. An invalid `tracking.label` is an error naming `strata.yaml`.
-pub fn label_target(resources: &mut [Resource], config: Option<&TrackingConfig>, address: &str) -> Result<(), Error> {
-    if let Some(key) = label_key(config)? {
-        label_resources(resources, &key, &label_value(address));
+/// object of `target` ([`Tracking::label`]); otherwise leaves them alone.
+/// Invalid settings are an error naming `strata.yaml` ([`settings`]).
+pub fn label_target(resources: &mut [Resource], repo: &Repo, target: &Target) -> Result<(), Error> {
+    if let Some(t) = settings(repo.config.tracking.as_ref(), &repo.fs)? {
+        t.label(resources, &target.address(), &target.environment);
     }
     Ok(())
 }
@@ -96,9 +161,9 @@ pub fn label_value(address: &str) -> String {
     if trimmed.is_empty() { hash } else { format!("{trimmed}-{hash}") }
 }
 
-/// Labels every resource but CustomResourceDefinitions with `key: value`,
-/// replacing a value a template may have set (strata owns the label).
-pub fn label_resources(resources: &mut [Resource], key: &str, value: &str) {
+/// Labels every resource but CustomResourceDefinitions with each `key: value`,
+/// replacing a value a template may have set (strata owns the labels).
+pub fn label_resources(resources: &mut [Resource], set: &[(&str, String)]) {
     for r in resources.iter_mut() {
         if r.id.group == "apiextensions.k8s.io" && r.id.kind == "CustomResourceDefinition" {
             continue;
@@ -111,7 +176,9 @@ pub fn label_resources(resources: &mut [Resource], key: &str, value: &str) {
             *labels = Value::Object(Map::new());
         }
         if let Some(map) = labels.as_object_mut() {
-            map.insert(key.to_string(), Value::String(value.to_string()));
+            for (key, value) in set {
+                map.insert(key.to_string(), Value::String(value.clone()));
+            }
         }
     }
 }
@@ -209,7 +276,11 @@ mod tests {
 
     #[test]
     fn label_keys_are_validated() {
-        let on = |label: Option<&str>| TrackingConfig { enabled: true, label: label.map(str::to_string) };
+        let on = |label: Option<&str>| TrackingConfig {
+            enabled: true,
+            label: label.map(str::to_string),
+            ..TrackingConfig::default()
+        };
         assert_eq!(label_key(None).unwrap(), None);
         assert_eq!(label_key(Some(&TrackingConfig::default())).unwrap(), None);
         assert_eq!(label_key(Some(&on(None))).unwrap().as_deref(), Some("strata.dev/target"));
@@ -236,7 +307,7 @@ mod tests {
                 json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "ws.example.com"}}),
             ),
         ];
-        label_resources(&mut rs, DEFAULT_LABEL, "shop.eastus");
+        label_resources(&mut rs, &[(DEFAULT_LABEL, "shop.eastus".to_string())]);
         assert_eq!(rs[0].body["metadata"]["labels"], json!({"strata.dev/target": "shop.eastus"}));
         assert_eq!(rs[1].body["metadata"]["labels"], json!({"x": "1", "strata.dev/target": "shop.eastus"}));
         assert_eq!(rs[2].body["metadata"]["labels"], json!({"strata.dev/target": "shop.eastus"}));

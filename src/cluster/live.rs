@@ -7,8 +7,11 @@
 //! How: discovery resolves every object's kind; each object is read (`GET`)
 //! and applied as a server-side apply **dry-run**, so the desired side carries
 //! exactly the defaults the server would add; both sides are normalized
-//! ([`super::normalize`]) and compared. With tracking on, label-selected lists
-//! of the rendered kinds find objects a target no longer renders.
+//! ([`super::normalize`]) and compared. A conflict (409) is dry-run again with
+//! `force=true` to say whether taking the fields over would change anything.
+//! With tracking on, one list per listable kind (cluster-wide, selected by the
+//! environment's and repository's labels) finds the objects the environment no
+//! longer renders: of a removed target, a removed component or a removed kind.
 //!
 //! Invariants: read-only (see [`super::request`]); all-or-nothing — any failed
 //! request fails the whole diff, so a report is never partial; byte-stable
@@ -20,7 +23,7 @@ use std::pin::Pin;
 
 use serde_json::Value;
 
-use super::connect::{Cluster, DryRun, KubeOptions};
+use super::connect::{Cluster, Conflict, DryRun, Forced, KubeOptions};
 use super::discovery::{self, ApiKind, Catalog, Resolution};
 use super::normalize;
 use super::report::{Entry, EnvironmentReport, LiveReport, TargetInfo};
@@ -29,7 +32,7 @@ use crate::diag::{Diagnostic, Error, ErrorKind};
 use crate::diff::{self, Status};
 use crate::manifest::{ResId, Resource};
 use crate::repo::config::IgnoreRule;
-use crate::tracking;
+use crate::tracking::{self, Tracking};
 
 /// Knobs of a live diff.
 #[derive(Debug, Clone)]
@@ -38,16 +41,24 @@ pub struct LiveOptions {
     pub ignore: Vec<IgnoreRule>,
     /// `--show-secrets`: do not mask Secret values.
     pub show_secrets: bool,
-    /// The tracking label key when `strata.yaml` turns tracking on; no prune
-    /// candidates are looked for without it.
-    pub tracking_label: Option<String>,
+    /// Tracking when `strata.yaml` turns it on; no prune candidates are looked for without it.
+    pub tracking: Option<Tracking>,
+    /// Target label values of the repository's targets in the diffed environments
+    /// that were not selected: their objects are theirs, not prunes.
+    pub unselected: BTreeSet<String>,
     /// Requests in flight at once.
     pub concurrency: usize,
 }
 
 impl Default for LiveOptions {
     fn default() -> Self {
-        LiveOptions { ignore: Vec::new(), show_secrets: false, tracking_label: None, concurrency: 8 }
+        LiveOptions {
+            ignore: Vec::new(),
+            show_secrets: false,
+            tracking: None,
+            unselected: BTreeSet::new(),
+            concurrency: 8,
+        }
     }
 }
 
@@ -80,7 +91,8 @@ enum How {
 
 /// What one request task brings back.
 enum Fetched {
-    Object { live: Option<Value>, dry: DryRun },
+    /// The live object, the dry-run, and after a conflict the forced dry-run.
+    Object { live: Option<Value>, dry: DryRun, forced: Option<DryRun> },
     List(Vec<Value>),
 }
 
@@ -92,7 +104,8 @@ pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) ->
     let mut groups: Vec<&str> = compiled.resources().map(|(_, r)| r.id.group.as_str()).collect();
     groups.sort_unstable();
     groups.dedup();
-    let catalog = cluster.discover(&groups).await?;
+    // The prune search looks in every kind; without it, the rendered groups are enough.
+    let catalog = cluster.discover(if opts.tracking.is_some() { None } else { Some(&groups) }).await?;
 
     // Plan every environment first: unknown kinds are input errors, reported together.
     let envs = compiled.environments();
@@ -111,7 +124,7 @@ pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) ->
     // Every request of every environment, as one bounded batch.
     let mut tasks: Vec<Task> = Vec::new();
     let mut layout = Vec::new();
-    for (env, targets, planned) in &plans {
+    for (env, _, planned) in &plans {
         let first_object = tasks.len();
         for p in planned {
             if let How::Served { kind, body } = &p.how {
@@ -119,16 +132,22 @@ pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) ->
                     (cluster.clone(), kind.clone(), p.id.namespace.clone(), p.id.name.clone(), body.clone());
                 tasks.push(Box::pin(async move {
                     let live = c.get(&k, ns.as_deref(), &name).await?;
-                    let dry = c.dry_run_apply(&k, ns.as_deref(), &name, &body).await?;
-                    Ok(Fetched::Object { live, dry })
+                    let dry = c.dry_run_apply(&k, ns.as_deref(), &name, &body, false).await?;
+                    let forced = match dry {
+                        DryRun::Conflict(_) => Some(c.dry_run_apply(&k, ns.as_deref(), &name, &body, true).await?),
+                        _ => None,
+                    };
+                    Ok(Fetched::Object { live, dry, forced })
                 }));
             }
         }
         let first_list = tasks.len();
-        let lists = prune_lists(planned, targets, opts.tracking_label.as_deref());
-        for (kind, ns, selector) in &lists {
-            let (c, k, ns, sel) = (cluster.clone(), kind.clone(), ns.clone(), selector.clone());
-            tasks.push(Box::pin(async move { Ok(Fetched::List(c.list(&k, ns.as_deref(), &sel).await?)) }));
+        if let Some(tracking) = &opts.tracking {
+            let selector = tracking.environment_selector(env);
+            for kind in catalog.listable() {
+                let (c, k, sel) = (cluster.clone(), kind.clone(), selector.clone());
+                tasks.push(Box::pin(async move { Ok(Fetched::List(c.list(&k, None, &sel).await?)) }));
+            }
         }
         layout.push((*env, first_object, first_list, tasks.len()));
     }
@@ -221,43 +240,6 @@ fn plan<'a>(
     if diags.is_empty() { Ok(out) } else { Err(diags) }
 }
 
-/// The label-selected lists that find this environment's tracked objects: one
-/// per rendered, listable kind — in each namespace the environment renders into
-/// for namespaced kinds, cluster-wide for the others.
-fn prune_lists(
-    planned: &[Planned<'_>],
-    targets: &[&CompiledTarget],
-    label: Option<&str>,
-) -> Vec<(ApiKind, Option<String>, String)> {
-    let Some(key) = label else { return Vec::new() };
-    let values: BTreeSet<String> = targets.iter().map(|t| tracking::label_value(&t.target.address())).collect();
-    let selector = if values.len() == 1 {
-        format!("{key}={}", values.iter().next().map(String::as_str).unwrap_or_default())
-    } else {
-        format!("{key} in ({})", values.into_iter().collect::<Vec<_>>().join(","))
-    };
-    let namespaces: BTreeSet<&str> = planned.iter().filter_map(|p| p.id.namespace.as_deref()).collect();
-    let mut kinds: BTreeMap<(String, String, String), ApiKind> = BTreeMap::new();
-    for p in planned {
-        if let How::Served { kind, .. } = &p.how
-            && kind.supports("list")
-        {
-            kinds.entry((kind.group.clone(), kind.kind.clone(), kind.version.clone())).or_insert_with(|| kind.clone());
-        }
-    }
-    let mut out = Vec::new();
-    for kind in kinds.into_values() {
-        if kind.namespaced {
-            for ns in &namespaces {
-                out.push((kind.clone(), Some(ns.to_string()), selector.clone()));
-            }
-        } else {
-            out.push((kind, None, selector.clone()));
-        }
-    }
-    out
-}
-
 /// Builds one environment's report from the fetched objects and lists.
 fn assemble(
     env: &str,
@@ -317,8 +299,8 @@ fn rendered_entries(
                 ..base
             },
             How::Served { body, .. } => match fetched.next() {
-                Some(Fetched::Object { dry: DryRun::Conflict(c), .. }) => {
-                    Entry { status: Status::Conflict, conflict: Some(c.clone()), ..base }
+                Some(Fetched::Object { live, dry: DryRun::Conflict(c), forced }) => {
+                    conflict_entry(base, live.clone(), c, forced.as_ref(), opts)
                 }
                 Some(Fetched::Object { dry: DryRun::NamespaceMissing(ns), .. }) => {
                     if rendered_namespaces.contains(ns.as_str()) {
@@ -334,7 +316,7 @@ fn rendered_entries(
                         continue;
                     }
                 }
-                Some(Fetched::Object { live, dry: DryRun::Applied(after) }) => {
+                Some(Fetched::Object { live, dry: DryRun::Applied(after), .. }) => {
                     compare(base, live.clone(), after.clone(), opts)
                 }
                 _ => unreachable!("one fetched object per served plan entry"),
@@ -345,6 +327,29 @@ fn rendered_entries(
     (entries, diags)
 }
 
+/// A conflict, with what the forced dry-run says taking the fields over would do:
+/// nothing but move ownership (identical values, no diff), or the diff it would make.
+fn conflict_entry(
+    base: Entry,
+    live: Option<Value>,
+    conflict: &Conflict,
+    forced: Option<&DryRun>,
+    opts: &LiveOptions,
+) -> Entry {
+    let mut conflict = conflict.clone();
+    let diff = match forced {
+        Some(DryRun::Applied(after)) => {
+            let would = compare(base.clone(), live, after.clone(), opts);
+            let identical = would.status == Status::Unchanged;
+            conflict.forced = Some(if identical { Forced::Identical } else { Forced::Changes });
+            would.diff
+        }
+        // A forced apply conflicts with nothing; a namespace cannot vanish between two requests.
+        _ => None,
+    };
+    Entry { status: Status::Conflict, conflict: Some(conflict), diff, ..base }
+}
+
 fn missing_namespace(env: &str, p: &Planned<'_>, ns: &str) -> Diagnostic {
     Diagnostic::error(format!("namespace `{ns}` of `{}` does not exist on the cluster", p.id))
         .at(p.resource.source.template.to_string())
@@ -352,14 +357,16 @@ fn missing_namespace(env: &str, p: &Planned<'_>, ns: &str) -> Diagnostic {
         .hint(format!("create namespace `{ns}`, or render it (a `Namespace` object) in this environment"))
 }
 
-/// Prunes: tracked objects of this environment's targets that it no longer renders,
-/// by identity.
+/// Prunes: objects labelled with this environment and repository that it no
+/// longer renders, by identity — unless a controller owns them or they belong to
+/// a target of the repository that was not selected.
 fn prune_entries(
     targets: &[&CompiledTarget],
     planned: &[Planned<'_>],
     listed: &[Fetched],
     opts: &LiveOptions,
 ) -> Vec<Entry> {
+    let Some(tracking) = &opts.tracking else { return Vec::new() };
     let rendered: BTreeSet<&ResId> = planned.iter().map(|p| &p.id).collect();
     let owner: BTreeMap<String, String> =
         targets.iter().map(|t| (tracking::label_value(&t.target.address()), t.target.address())).collect();
@@ -372,35 +379,37 @@ fn prune_entries(
             // collector deletes those with their owner.
             let owned =
                 item.pointer("/metadata/ownerReferences").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
-            if owned || rendered.contains(&id) || prunes.contains_key(&id) {
+            let value = item
+                .pointer("/metadata/labels")
+                .and_then(|l| l.get(&tracking.key))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if owned || rendered.contains(&id) || prunes.contains_key(&id) || opts.unselected.contains(value) {
                 continue;
             }
-            let target = opts
-                .tracking_label
-                .as_deref()
-                .and_then(|k| item.pointer("/metadata/labels").and_then(|l| l.get(k)))
-                .and_then(Value::as_str)
-                .and_then(|v| owner.get(v))
-                .cloned()
-                .unwrap_or_default();
+            let (target, note) = match owner.get(value) {
+                Some(address) => (address.clone(), None),
+                None => {
+                    let address = address_of(value);
+                    (address.clone(), Some(format!("target `{address}` is no longer in the repository")))
+                }
+            };
             let api_version = item.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
             let diff = object_diff(&id, Some(item.clone()), None, opts);
-            prunes.insert(
-                id.clone(),
-                Entry {
-                    status: Status::Removed,
-                    id,
-                    api_version,
-                    target,
-                    template: None,
-                    note: None,
-                    conflict: None,
-                    diff: Some(diff),
-                },
-            );
+            let entry =
+                Entry { status: Status::Removed, id: id.clone(), api_version, target, template: None, note, conflict: None, diff: Some(diff) };
+            prunes.insert(id, entry);
         }
     }
     prunes.into_values().collect()
+}
+
+/// The target address a label value stands for: `frontend.eastus` →
+/// `frontend/eastus` when that is the address it came from (addresses of
+/// letters, digits, `-` and `_`); the value itself otherwise.
+fn address_of(value: &str) -> String {
+    let address = value.replace('.', "/");
+    if !value.is_empty() && tracking::label_value(&address) == value { address } else { value.to_string() }
 }
 
 /// Compares the live object with the dry-run result.
