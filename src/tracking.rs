@@ -294,6 +294,56 @@ mod tests {
     }
 
     #[test]
+    fn the_repository_id_is_set_or_the_root_directory_name() {
+        use crate::source::{MemorySource, SourceInfo, WorkTreeSource};
+        let on = |repository: Option<&str>| TrackingConfig {
+            enabled: true,
+            repository: repository.map(str::to_string),
+            ..TrackingConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let tree = |name: &str| {
+            let root = dir.path().join(name);
+            std::fs::create_dir_all(&root).unwrap();
+            Fs::new(std::sync::Arc::new(WorkTreeSource::new(root, SourceInfo::default())))
+        };
+        let memory = Fs::new(std::sync::Arc::new(MemorySource::new()));
+        let id = |cfg: &TrackingConfig, fs: &Fs| settings(Some(cfg), fs).map(|t| t.unwrap().repository);
+        assert_eq!(settings(None, &tree("x")).unwrap(), None, "tracking off");
+        assert_eq!(id(&on(None), &tree("shop-config")).unwrap(), "shop-config");
+        assert_eq!(id(&on(None), &tree("shop.config")).unwrap(), "shop.config");
+        assert_eq!(id(&on(None), &tree("my config")).unwrap(), label_value("my config"));
+        assert_eq!(id(&on(Some("platform")), &tree("checkout-1234")).unwrap(), "platform");
+        assert_eq!(id(&on(Some("platform")), &memory).unwrap(), "platform");
+        let e = id(&on(None), &memory).unwrap_err();
+        assert_eq!(e.message, "cannot name this repository for the `strata.dev/repository` label");
+        assert_eq!(e.path.as_deref(), Some("strata.yaml"));
+        let e = id(&on(Some("shop/config")), &memory).unwrap_err();
+        assert!(e.message.starts_with("invalid `tracking.repository` `shop/config`"), "{}", e.message);
+        // `--repo .` is named by the directory it stands for.
+        let dot = Fs::new(std::sync::Arc::new(WorkTreeSource::new(".", SourceInfo::default())));
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(dot.source().root_name().as_deref(), cwd.file_name().and_then(|n| n.to_str()));
+    }
+
+    #[test]
+    fn the_three_labels_and_the_environment_selector() {
+        let t = Tracking { key: DEFAULT_LABEL.into(), repository: "shop-config".into() };
+        let src = TemplateOrigin { template: Arc::from("shop/v1/x.yaml"), doc: 0 };
+        let mut rs =
+            vec![Resource::new(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}), src).unwrap()];
+        t.label(&mut rs, "shop/prod/westus", "prod/westus");
+        assert_eq!(
+            rs[0].body["metadata"]["labels"],
+            json!({"strata.dev/target": "shop.prod.westus", "strata.dev/environment": "prod.westus", "strata.dev/repository": "shop-config"})
+        );
+        assert_eq!(
+            t.environment_selector("prod/westus"),
+            "strata.dev/environment=prod.westus,strata.dev/repository=shop-config"
+        );
+    }
+
+    #[test]
     fn every_object_but_crds_is_labelled() {
         let src = TemplateOrigin { template: Arc::from("shop/v1/x.yaml"), doc: 0 };
         let mk = |v: Value| Resource::new(v, src.clone()).unwrap();
