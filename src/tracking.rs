@@ -330,8 +330,9 @@ mod tests {
     fn the_three_labels_and_the_environment_selector() {
         let t = Tracking { key: DEFAULT_LABEL.into(), repository: "shop-config".into() };
         let src = TemplateOrigin { template: Arc::from("shop/v1/x.yaml"), doc: 0 };
-        let mut rs =
-            vec![Resource::new(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}), src).unwrap()];
+        let mut rs = vec![
+            Resource::new(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}), src).unwrap(),
+        ];
         t.label(&mut rs, "shop/prod/westus", "prod/westus");
         assert_eq!(
             rs[0].body["metadata"]["labels"],

@@ -213,10 +213,8 @@ fn expired_credentials_exit_2() {
 #[test]
 fn a_forbidden_request_exits_2_without_a_partial_report() {
     let home = tempfile::tempdir().unwrap();
-    let server = ApiServer::start(Scenario {
-        fail: Some(("GET /api/v1/configmaps?".into(), 403)),
-        ..Scenario::default()
-    });
+    let server =
+        ApiServer::start(Scenario { fail: Some(("GET /api/v1/configmaps?".into(), 403)), ..Scenario::default() });
     let r = diff_live(&server, home.path(), &[]);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert!(r.stderr.starts_with("error: the API server of context `scripted` forbids the request (403 Forbidden): configmaps is forbidden: User \"dev\" cannot list"), "{}", r.stderr);

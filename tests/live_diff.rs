@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
-use strata::cluster::live::{self, LiveOptions};
 use strata::cluster::connect::Forced;
+use strata::cluster::live::{self, LiveOptions};
 use strata::cluster::{Cluster, LiveReport};
 use strata::compiled::Compiled;
 use strata::diff::{Status, Vocabulary};
@@ -20,8 +20,8 @@ use strata::manifest::ResId;
 use strata::pipeline::{self, Options};
 use strata::repo::Repo;
 use strata::source::{Fs, SourceInfo, WorkTreeSource};
-use strata::yaml;
 use strata::tracking::Tracking;
+use strata::yaml;
 use support::apiserver::{ApiServer, Cluster as Recorded, Scenario, fixtures};
 
 fn repo_dir() -> std::path::PathBuf {
@@ -29,7 +29,8 @@ fn repo_dir() -> std::path::PathBuf {
 }
 
 fn compile(changed: bool) -> Compiled {
-    let values = changed.then(|| std::fs::read_to_string(repo_dir().parent().unwrap().join("changed-values.yaml")).unwrap());
+    let values =
+        changed.then(|| std::fs::read_to_string(repo_dir().parent().unwrap().join("changed-values.yaml")).unwrap());
     compile_repo(&repo_dir(), &[], values)
 }
 
@@ -167,10 +168,20 @@ fn an_unchanged_render_diffs_as_unchanged() {
         reqs.iter().filter(|r| r.query().contains("labelSelector")).map(|r| r.target.as_str()).collect();
     let selector = "labelSelector=strata.dev%2Fenvironment%3Deastus%2Cstrata.dev%2Frepository%3Drepo";
     assert!(lists.iter().all(|l| l.ends_with(selector) && !l.contains("/namespaces/")), "{lists:?}");
-    for kind in ["/api/v1/configmaps?", "/api/v1/namespaces?", "/apis/rbac.authorization.k8s.io/v1/roles?", "/apis/k8spatterns.io/v1/configwatchers?"] {
+    for kind in [
+        "/api/v1/configmaps?",
+        "/api/v1/namespaces?",
+        "/apis/rbac.authorization.k8s.io/v1/roles?",
+        "/apis/k8spatterns.io/v1/configwatchers?",
+    ] {
         assert!(lists.iter().any(|l| l.starts_with(kind)), "{kind} not listed: {lists:?}");
     }
-    for never in ["/api/v1/events?", "/apis/events.k8s.io/v1/events?", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?", "/apis/autoscaling/v1/"] {
+    for never in [
+        "/api/v1/events?",
+        "/apis/events.k8s.io/v1/events?",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?",
+        "/apis/autoscaling/v1/",
+    ] {
         assert!(!lists.iter().any(|l| l.starts_with(never)), "{never} listed: {lists:?}");
     }
     assert_eq!(lists.len(), LISTABLE_KINDS, "{lists:?}");
@@ -453,6 +464,8 @@ fn an_applied_environment_diffs_as_unchanged_and_other_repositories_are_left_alo
     assert_eq!(r.environments[0].count(Status::Unchanged), 11);
     // The cluster holds eastus objects of another repository (`shop`, `watcher`,
     // `billing` targets) and kubectl-applied copies in `mig`: none is a prune.
+    // The cost the README states: discovery, GET and PATCH per object, one LIST per kind.
+    assert_eq!(server.requests().len(), 2 + 2 * 11 + LISTABLE_KINDS);
     server.finish();
 }
 
@@ -534,7 +547,10 @@ fn a_client_side_applied_object_with_identical_values_is_a_conflict_without_a_di
     let r = migration(None);
     assert_eq!(
         changes(&r),
-        vec!["conflict networking.k8s.io/NetworkPolicy/mig/api-allow-frontend", "conflict apps/StatefulSet/mig/database"]
+        vec![
+            "conflict networking.k8s.io/NetworkPolicy/mig/api-allow-frontend",
+            "conflict apps/StatefulSet/mig/database"
+        ]
     );
     for e in &r.environments[0].entries {
         let c = e.conflict.as_ref().unwrap();
@@ -544,7 +560,10 @@ fn a_client_side_applied_object_with_identical_values_is_a_conflict_without_a_di
     }
     let text = strata::diff::text::render(&r.to_diff_report(&Default::default()), Default::default());
     assert!(text.contains("    ! conflict networking.k8s.io/NetworkPolicy/mig/api-allow-frontend  (api/v1/networkpolicy.yaml)\n      owned by `kubectl-client-side-apply`: .spec.ingress; values are identical: adopt them with `kubectl apply --server-side --force-conflicts`\n"), "{text}");
-    assert!(text.contains("owned by `kubectl-client-side-apply`: .spec.volumeClaimTemplates; values are identical"), "{text}");
+    assert!(
+        text.contains("owned by `kubectl-client-side-apply`: .spec.volumeClaimTemplates; values are identical"),
+        "{text}"
+    );
     let j = serde_json::to_value(&r).unwrap();
     assert_eq!(j["environments"][0]["entries"][0]["conflict"]["forced"], "identical");
 }

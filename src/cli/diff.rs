@@ -214,15 +214,13 @@ fn command_line(args: &DiffArgs) -> String {
     if args.live.live {
         c.push_str(" --live");
     }
-    for (flag, v) in
-        [
-            ("--from", &args.from),
-            ("--to", &args.to),
-            ("--base", &args.base),
-            ("--ref", &args.live.reference),
-            ("--context", &args.live.context),
-        ]
-    {
+    for (flag, v) in [
+        ("--from", &args.from),
+        ("--to", &args.to),
+        ("--base", &args.base),
+        ("--ref", &args.live.reference),
+        ("--context", &args.live.context),
+    ] {
         if let Some(v) = v {
             c.push_str(&format!(" {flag} {v}"));
         }

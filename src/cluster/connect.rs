@@ -213,10 +213,7 @@ impl Cluster {
             Some(groups) => d.filter(groups),
             None => d,
         };
-        let d = d
-            .run()
-            .await
-            .map_err(|e| self.request_error("GET /apis (API discovery)", e))?;
+        let d = d.run().await.map_err(|e| self.request_error("GET /apis (API discovery)", e))?;
         Ok(Catalog::from_discovery(&d))
     }
 

@@ -92,7 +92,11 @@ enum How {
 /// What one request task brings back.
 enum Fetched {
     /// The live object, the dry-run, and after a conflict the forced dry-run.
-    Object { live: Option<Value>, dry: DryRun, forced: Option<DryRun> },
+    Object {
+        live: Option<Value>,
+        dry: DryRun,
+        forced: Option<Box<DryRun>>,
+    },
     List(Vec<Value>),
 }
 
@@ -134,7 +138,9 @@ pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) ->
                     let live = c.get(&k, ns.as_deref(), &name).await?;
                     let dry = c.dry_run_apply(&k, ns.as_deref(), &name, &body, false).await?;
                     let forced = match dry {
-                        DryRun::Conflict(_) => Some(c.dry_run_apply(&k, ns.as_deref(), &name, &body, true).await?),
+                        DryRun::Conflict(_) => {
+                            Some(Box::new(c.dry_run_apply(&k, ns.as_deref(), &name, &body, true).await?))
+                        }
                         _ => None,
                     };
                     Ok(Fetched::Object { live, dry, forced })
@@ -300,7 +306,7 @@ fn rendered_entries(
             },
             How::Served { body, .. } => match fetched.next() {
                 Some(Fetched::Object { live, dry: DryRun::Conflict(c), forced }) => {
-                    conflict_entry(base, live.clone(), c, forced.as_ref(), opts)
+                    conflict_entry(base, live.clone(), c, forced.as_deref(), opts)
                 }
                 Some(Fetched::Object { dry: DryRun::NamespaceMissing(ns), .. }) => {
                     if rendered_namespaces.contains(ns.as_str()) {
@@ -396,8 +402,16 @@ fn prune_entries(
             };
             let api_version = item.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
             let diff = object_diff(&id, Some(item.clone()), None, opts);
-            let entry =
-                Entry { status: Status::Removed, id: id.clone(), api_version, target, template: None, note, conflict: None, diff: Some(diff) };
+            let entry = Entry {
+                status: Status::Removed,
+                id: id.clone(),
+                api_version,
+                target,
+                template: None,
+                note,
+                conflict: None,
+                diff: Some(diff),
+            };
             prunes.insert(id, entry);
         }
     }

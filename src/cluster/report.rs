@@ -200,13 +200,12 @@ mod tests {
     #[test]
     fn the_diff_report_groups_by_target_in_cluster_words() {
         let mut conflict = entry(Status::Conflict, "svc", "shop/eastus");
-        conflict.conflict =
-            Some(Conflict {
-                managers: vec!["ops".into()],
-                fields: vec![".spec.x".into()],
-                message: String::new(),
-                forced: None,
-            });
+        conflict.conflict = Some(Conflict {
+            managers: vec!["ops".into()],
+            fields: vec![".spec.x".into()],
+            message: String::new(),
+            forced: None,
+        });
         let live = LiveReport {
             context: "kind".into(),
             server: "https://x".into(),

@@ -300,7 +300,8 @@ impl State {
                 let mut d = read_json("discovery/apis.json");
                 let groups = d["groups"].as_array_mut().unwrap();
                 groups.retain(|g| {
-                    recorded(&g["preferredVersion"]["groupVersion"]) && (s.crd_installed || g["name"] != "k8spatterns.io")
+                    recorded(&g["preferredVersion"]["groupVersion"])
+                        && (s.crd_installed || g["name"] != "k8spatterns.io")
                 });
                 for g in groups {
                     g["versions"].as_array_mut().unwrap().retain(|v| recorded(&v["groupVersion"]));
@@ -480,9 +481,8 @@ fn path_query_has(query: &str, pair: &str) -> bool {
 /// The labels strata now applies besides the target label, on objects strata
 /// applied (see the module documentation).
 fn add_new_labels(obj: &mut Value, scenario: &Scenario) {
-    let by_strata = obj["metadata"]["managedFields"]
-        .as_array()
-        .is_some_and(|m| m.iter().any(|f| f["manager"] == "strata"));
+    let by_strata =
+        obj["metadata"]["managedFields"].as_array().is_some_and(|m| m.iter().any(|f| f["manager"] == "strata"));
     let Some(target) = obj["metadata"]["labels"]["strata.dev/target"].as_str().map(str::to_string) else { return };
     let Some((component, environment)) = target.split_once('.') else { return };
     if !by_strata {
