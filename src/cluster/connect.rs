@@ -284,7 +284,7 @@ impl Cluster {
             .hint("the token or client certificate has probably expired: log in again (or refresh the kubeconfig), then retry"),
             kube::Error::Api(s) if s.code == 403 => {
                 Diagnostic::error(format!("the API server of context `{ctx}` forbids the request (403 Forbidden): {}", s.message))
-                    .hint("`strata diff --live` needs `get` and `list` on the rendered kinds and `patch` (dry-run only) on the rendered objects")
+                    .hint("`strata diff --live` needs `get` on the rendered kinds, `patch` (dry-run only) on the rendered objects and, with tracking on, `list` on every kind")
             }
             kube::Error::Api(s) => {
                 let reason = if s.reason.is_empty() { String::new() } else { format!(" {}", s.reason) };
