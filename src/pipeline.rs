@@ -108,7 +108,8 @@ pub fn compile(repo: &Repo, targets: &[&Target], opts: &Options) -> Result<Compi
     let targets: Vec<CompiledTarget> =
         rendered.into_iter().map(|(target, r)| CompiledTarget { target, resources: r.resources }).collect();
     compiled::check_duplicates(&targets)?;
-    Ok(Compiled { targets, warnings, info: shared.info })
+    let tracking = tracking::settings(repo.config.tracking.as_ref(), &repo.fs)?;
+    Ok(Compiled { targets, warnings, info: shared.info, tracking })
 }
 
 fn dedup(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {

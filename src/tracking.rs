@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::diag::{Diagnostic, Error};
-use crate::manifest::Resource;
+use crate::manifest::{ResId, Resource, TemplateOrigin};
 use crate::repo::config::TrackingConfig;
 use crate::repo::{Repo, Target};
 use crate::source::Fs;
@@ -36,6 +36,13 @@ pub const ENVIRONMENT_LABEL: &str = "strata.dev/environment";
 /// The label naming the repository an object was rendered from.
 pub const REPOSITORY_LABEL: &str = "strata.dev/repository";
 
+/// The label marking inventory ConfigMaps.
+pub const INVENTORY_LABEL: &str = "strata.dev/inventory";
+/// The data key of an inventory ConfigMap: one `group/Kind/namespace/name` a line.
+pub const INVENTORY_KEY: &str = "objects";
+/// The namespace of inventories when `tracking.inventoryNamespace` is not set.
+pub const DEFAULT_INVENTORY_NAMESPACE: &str = "default";
+
 /// Tracking as `strata.yaml` turns it on: the target label's key and the repository id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tracking {
@@ -43,6 +50,8 @@ pub struct Tracking {
     pub key: String,
     /// The value of [`REPOSITORY_LABEL`].
     pub repository: String,
+    /// `tracking.inventory`: the namespace of the inventories, when they are on.
+    pub inventory: Option<String>,
 }
 
 impl Tracking {
@@ -61,6 +70,76 @@ impl Tracking {
         ];
         label_resources(resources, &labels);
     }
+
+    /// The inventory of `environment` listing `ids` (the identities its bundle
+    /// applies), when `tracking.inventory` is on: a ConfigMap
+    /// `strata-inventory-<repository>-<environment>` in the inventory namespace,
+    /// labelled with the environment, the repository and [`INVENTORY_LABEL`], its
+    /// `objects` one [`inventory_line`] per object, sorted.
+    pub fn inventory<'a>(&self, environment: &str, ids: impl IntoIterator<Item = &'a ResId>) -> Option<Resource> {
+        let namespace = self.inventory.as_deref()?;
+        let mut lines: Vec<String> = ids.into_iter().map(inventory_line).collect();
+        lines.sort();
+        lines.dedup();
+        let objects: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        let body = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": inventory_name(&self.repository, environment),
+                "namespace": namespace,
+                "labels": {
+                    ENVIRONMENT_LABEL: label_value(environment),
+                    REPOSITORY_LABEL: self.repository,
+                    INVENTORY_LABEL: "true",
+                },
+            },
+            "data": { INVENTORY_KEY: objects },
+        });
+        let source = TemplateOrigin { template: std::sync::Arc::from(crate::repo::REPO_CONFIG), doc: 0 };
+        Resource::new(body, source).ok()
+    }
+}
+
+/// One object of an inventory: `group/Kind/namespace/name`, empty parts kept
+/// (`/ConfigMap/shop/api-config`, `/Namespace//shop`, `apps/Deployment/shop/api`).
+pub fn inventory_line(id: &ResId) -> String {
+    format!("{}/{}/{}/{}", id.group, id.kind, id.namespace.as_deref().unwrap_or_default(), id.name)
+}
+
+/// The identities an inventory's `objects` lists; lines that are not
+/// `group/Kind/namespace/name` are skipped.
+pub fn inventory_ids(inventory: &Value) -> Vec<ResId> {
+    let text = inventory.pointer(&format!("/data/{INVENTORY_KEY}")).and_then(Value::as_str).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let mut parts = line.split('/');
+            let (group, kind, namespace, name) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            if parts.next().is_some() || kind.is_empty() || name.is_empty() {
+                return None;
+            }
+            Some(ResId {
+                group: group.to_string(),
+                kind: kind.to_string(),
+                namespace: (!namespace.is_empty()).then(|| namespace.to_string()),
+                name: name.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// `strata-inventory-<repository>-<environment>` as a DNS subdomain: lowercase,
+/// `/` and `_` → `-`; when that changed anything but `/`, 8 hex digits of the
+/// SHA-256 of `repository/environment` are appended, so two names never meet.
+fn inventory_name(repository: &str, environment: &str) -> String {
+    let raw = format!("{repository}-{}", environment.replace('/', "-"));
+    let name: String = raw.chars().map(|c| if c == '_' { '-' } else { c.to_ascii_lowercase() }).collect();
+    if name == raw {
+        return format!("strata-inventory-{name}");
+    }
+    let digest = Sha256::digest(format!("{repository}/{environment}").as_bytes());
+    let hash: String = digest.iter().take(HASH_LEN / 2).map(|b| format!("{b:02x}")).collect();
+    format!("strata-inventory-{name}-{hash}")
 }
 
 /// Tracking for the repository read through `fs` with `strata.yaml` `tracking:`
@@ -86,7 +165,15 @@ pub fn settings(config: Option<&TrackingConfig>, fs: &Fs) -> Result<Option<Track
             }
         },
     };
-    Ok(Some(Tracking { key, repository }))
+    let inventory = config
+        .filter(|c| c.inventory)
+        .map(|c| c.inventory_namespace.clone().unwrap_or_else(|| DEFAULT_INVENTORY_NAMESPACE.to_string()));
+    if let Some(ns) = inventory.as_deref().filter(|ns| !is_dns_label(ns)) {
+        return Err(Diagnostic::error(format!("invalid `tracking.inventoryNamespace` `{ns}`: not a namespace name"))
+            .at(crate::repo::REPO_CONFIG)
+            .hint("a namespace name is at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit"));
+    }
+    Ok(Some(Tracking { key, repository, inventory }))
 }
 
 /// Kubernetes' limit on a label value and on the name part of a key.
@@ -194,6 +281,14 @@ fn is_valid_name(s: &str) -> bool {
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
         && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
         && s.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_NAME
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
 }
 
 fn validate_key(key: &str) -> Result<(), String> {
@@ -328,7 +423,7 @@ mod tests {
 
     #[test]
     fn the_three_labels_and_the_environment_selector() {
-        let t = Tracking { key: DEFAULT_LABEL.into(), repository: "shop-config".into() };
+        let t = Tracking { key: DEFAULT_LABEL.into(), repository: "shop-config".into(), inventory: None };
         let src = TemplateOrigin { template: Arc::from("shop/v1/x.yaml"), doc: 0 };
         let mut rs = vec![
             Resource::new(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}), src).unwrap(),
@@ -342,6 +437,42 @@ mod tests {
             t.environment_selector("prod/westus"),
             "strata.dev/environment=prod.westus,strata.dev/repository=shop-config"
         );
+    }
+
+    #[test]
+    fn inventories_list_identities_that_read_back() {
+        let t = Tracking { key: DEFAULT_LABEL.into(), repository: "Shop_config".into(), inventory: Some("ops".into()) };
+        let id = |g: &str, k: &str, ns: Option<&str>, n: &str| ResId {
+            group: g.into(),
+            kind: k.into(),
+            namespace: ns.map(str::to_string),
+            name: n.into(),
+        };
+        let ids = [
+            id("apps", "Deployment", Some("web"), "frontend"),
+            id("", "Namespace", None, "web"),
+            id("", "ConfigMap", Some("web"), "nginx"),
+        ];
+        let inv = t.inventory("prod/westus", &ids).unwrap();
+        assert_eq!(inv.id.namespace.as_deref(), Some("ops"));
+        assert!(inv.id.name.starts_with("strata-inventory-shop-config-prod-westus-"), "{}", inv.id.name);
+        assert_eq!(
+            inv.body["data"]["objects"],
+            "/ConfigMap/web/nginx\n/Namespace//web\napps/Deployment/web/frontend\n"
+        );
+        assert_eq!(inv.body["metadata"]["labels"]["strata.dev/environment"], "prod.westus");
+        assert_eq!(inv.body["metadata"]["labels"]["strata.dev/inventory"], "true");
+        let mut back = inventory_ids(&inv.body);
+        back.sort();
+        let mut want = ids.to_vec();
+        want.sort();
+        assert_eq!(back, want);
+        let plain = Tracking { repository: "shop".into(), ..t.clone() };
+        assert_eq!(plain.inventory("eastus", &ids).unwrap().id.name, "strata-inventory-shop-eastus");
+        assert!(Tracking { inventory: None, ..t }.inventory("eastus", &ids).is_none(), "off");
+        // Lines that are not identities are skipped.
+        let junk = json!({"data": {"objects": "nonsense\n/ConfigMap/web/a/b\n//web/x\n/ConfigMap/web/ok\n"}});
+        assert_eq!(inventory_ids(&junk), vec![id("", "ConfigMap", Some("web"), "ok")]);
     }
 
     #[test]

@@ -293,6 +293,24 @@ fn a_bad_repository_id_is_an_error_naming_strata_yaml() {
 }
 
 #[test]
+fn a_bad_inventory_namespace_is_an_error_naming_strata_yaml() {
+    let home = tempfile::tempdir().unwrap();
+    let repo = home.path().join("repo");
+    support::copy_tree(&live_dir().join("repo"), &repo);
+    let config = "tracking:\n  enabled: true\n  inventory: true\n  inventoryNamespace: Ops\n";
+    std::fs::write(repo.join("strata.yaml"), config).unwrap();
+    let r = strata(home.path(), &["render", "--repo", repo.to_str().unwrap()], &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(
+        r.stderr.starts_with(
+            "error: invalid `tracking.inventoryNamespace` `Ops`: not a namespace name\n  --> strata.yaml\n"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn live_flags_need_live_and_exclude_revisions() {
     let home = tempfile::tempdir().unwrap();
     let r = strata(home.path(), &["diff", "--kubeconfig", "x"], &[]);

@@ -81,7 +81,7 @@ fn rendered(c: &Compiled) -> BTreeMap<ResId, Value> {
 }
 
 fn tracking(repository: &str) -> Option<Tracking> {
-    Some(Tracking { key: "strata.dev/target".into(), repository: repository.into() })
+    Some(Tracking { key: "strata.dev/target".into(), repository: repository.into(), inventory: None })
 }
 
 fn opts() -> LiveOptions {
@@ -580,4 +580,84 @@ fn a_client_side_applied_object_with_different_values_shows_what_forcing_would_c
     let text = strata::diff::text::render(&r.to_diff_report(&Default::default()), Default::default());
     assert!(text.contains("owned by `kubectl-client-side-apply`: .spec.volumeClaimTemplates; forcing the apply (`--force-conflicts`) would make this change\n"), "{text}");
     assert!(text.contains("-  replicas: 1\n+  replicas: 2\n"), "{text}");
+}
+
+// ---- the inventory (`tracking.inventory: true`).
+
+fn with_inventory() -> Option<Tracking> {
+    Some(Tracking { inventory: Some("default".into()), ..tracking("example-repo").unwrap() })
+}
+
+#[test]
+fn the_live_inventory_finds_objects_whose_labels_were_removed_by_hand() {
+    // What was applied: `@eastus` and its inventory.
+    let (_applied_home, applied_dir) = example_repo(|_| {});
+    let applied = compile_repo(&applied_dir, &["@eastus"], None);
+    let inventory = with_inventory().unwrap().inventory("eastus", applied.resources().map(|(_, r)| &r.id)).unwrap();
+    // Then someone removed the frontend Deployment's environment and repository
+    // labels, and the target was deleted.
+    let deployment = "/apis/apps/v1/namespaces/web/deployments/frontend".to_string();
+    let scenario = Scenario {
+        cluster: Recorded::Prune,
+        extra: vec![inventory.body.clone()],
+        unlabelled: vec![deployment.clone()],
+        ..Scenario::default()
+    };
+    let (_home, dir) = example_repo(|dir| std::fs::remove_dir_all(dir.join("frontend/eastus")).unwrap());
+    let compiled = compile_repo(&dir, &["@eastus"], None);
+
+    let server = ApiServer::start(scenario.clone());
+    let r = diff(&server, &compiled, &LiveOptions { tracking: with_inventory(), ..LiveOptions::default() }).unwrap();
+    assert_eq!(
+        prunes(&r),
+        vec![
+            "ConfigMap/web/frontend-nginx of frontend/eastus",
+            "Service/web/frontend of frontend/eastus",
+            "apps/Deployment/web/frontend of frontend/eastus",
+        ]
+    );
+    let d = r.environments[0].entries.iter().find(|e| e.id.kind == "Deployment" && e.id.name == "frontend").unwrap();
+    assert_eq!(d.note.as_deref(), Some("listed in the live inventory, but without this environment's tracking labels"));
+    // The inventory itself is updated: the frontend's three lines go.
+    let inv = "ConfigMap/default/strata-inventory-example-repo-eastus";
+    assert!(changes(&r).contains(&format!("update {inv}")), "{:?}", changes(&r));
+    let lines = changed_lines(&r, inv);
+    assert_eq!(
+        lines,
+        vec!["-    /ConfigMap/web/frontend-nginx", "-    /Service/web/frontend", "-    apps/Deployment/web/frontend"]
+    );
+    assert_eq!(r.environments[0].entries.iter().find(|e| e.id.to_string() == inv).unwrap().target, "inventory");
+    // One GET for the one object only the inventory names.
+    assert_eq!(server.requests().iter().filter(|q| q.target == deployment).count(), 1);
+    server.finish();
+
+    // Without the inventory the unlabelled Deployment is not found.
+    let server = ApiServer::start(scenario);
+    let r = diff(&server, &compiled, &LiveOptions { tracking: tracking("example-repo"), ..LiveOptions::default() })
+        .unwrap();
+    assert_eq!(prunes(&r).len(), 2, "{:?}", prunes(&r));
+}
+
+#[test]
+fn a_partial_diff_neither_compares_nor_reads_the_inventory() {
+    let (_applied_home, dir) = example_repo(|_| {});
+    let applied = compile_repo(&dir, &["@eastus"], None);
+    let inventory = with_inventory().unwrap().inventory("eastus", applied.resources().map(|(_, r)| &r.id)).unwrap();
+    let server = ApiServer::start(Scenario {
+        cluster: Recorded::Prune,
+        extra: vec![inventory.body.clone()],
+        ..Scenario::default()
+    });
+    let compiled = compile_repo(&dir, &["api/eastus"], None);
+    let others = ["database.eastus", "frontend.eastus", "platform.eastus"];
+    let opts = LiveOptions {
+        tracking: with_inventory(),
+        unselected: others.iter().map(|s| s.to_string()).collect(),
+        partial: ["eastus".to_string()].into(),
+        ..LiveOptions::default()
+    };
+    let r = diff(&server, &compiled, &opts).unwrap();
+    assert_eq!(changes(&r), Vec::<String>::new(), "the live inventory is neither a prune nor an update");
+    assert_eq!(r.environments[0].entries.len(), 4, "the api's four objects");
+    assert!(!server.requests().iter().any(|q| q.path().ends_with("/strata-inventory-example-repo-eastus")));
 }

@@ -85,6 +85,12 @@ impl Catalog {
         Catalog::new(kinds)
     }
 
+    /// The kind `group`/`kind` in the version it is listed in, if served.
+    pub fn preferred(&self, group: &str, kind: &str) -> Option<&ApiKind> {
+        let version = self.preferred.get(&(group.to_string(), kind.to_string()))?;
+        self.kinds.get(&(group.to_string(), version.clone(), kind.to_string()))
+    }
+
     /// Every kind an object strata applied could have, once (in its preferred
     /// version), that can be listed: where the prune search looks. Sorted by
     /// group and kind.

@@ -46,6 +46,9 @@ pub struct LiveOptions {
     /// Target label values of the repository's targets in the diffed environments
     /// that were not selected: their objects are theirs, not prunes.
     pub unselected: BTreeSet<String>,
+    /// Environments of which only some targets were selected: their inventories
+    /// are neither compared nor read.
+    pub partial: BTreeSet<String>,
     /// Requests in flight at once.
     pub concurrency: usize,
 }
@@ -57,6 +60,7 @@ impl Default for LiveOptions {
             show_secrets: false,
             tracking: None,
             unselected: BTreeSet::new(),
+            partial: BTreeSet::new(),
             concurrency: 8,
         }
     }
@@ -102,6 +106,15 @@ enum Fetched {
 
 type Task = Pin<Box<dyn Future<Output = Result<Fetched, Error>> + Send>>;
 
+/// Where one environment's results are in the first batch.
+struct Layout {
+    first_object: usize,
+    first_list: usize,
+    end: usize,
+    /// The index of the inventory's fetched object, when the inventory is on.
+    inventory: Option<usize>,
+}
+
 /// Diffs every environment of `compiled` against `cluster`.
 pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) -> Result<LiveReport, Error> {
     normalize::check_ignore_rules(&opts.ignore).map_err(Error::many)?;
@@ -113,11 +126,17 @@ pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) ->
 
     // Plan every environment first: unknown kinds are input errors, reported together.
     let envs = compiled.environments();
+    let inventories = inventories(&envs, opts);
     let mut plans = Vec::new();
     let mut diags = Vec::new();
     for (env, targets) in &envs {
         match plan(cluster, &catalog, env, targets) {
-            Ok(p) => plans.push((*env, targets, p)),
+            Ok(mut p) => {
+                if let Some(inventory) = inventories.get(*env) {
+                    p.extend(plan_inventory(&catalog, inventory));
+                }
+                plans.push((*env, targets, p));
+            }
             Err(mut d) => diags.append(&mut d),
         }
     }
@@ -125,13 +144,77 @@ pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) ->
         return Err(Error::many(diags));
     }
 
-    // Every request of every environment, as one bounded batch.
+    // Every request of every environment, as one bounded batch; then the objects
+    // only the live inventories name.
+    let (tasks, layout) = requests(cluster, &catalog, &plans, opts);
+    let results = bounded(tasks, opts.concurrency.max(1)).await?;
+    let (tasks, extra_at) = inventory_requests(cluster, &catalog, &plans, &layout, &results);
+    let extra = bounded(tasks, opts.concurrency.max(1)).await?;
+
+    let mut environments = Vec::new();
+    let mut diags = Vec::new();
+    for (((env, targets, planned), l), range) in plans.iter().zip(&layout).zip(&extra_at) {
+        let objects = &results[l.first_object..l.first_list];
+        let listed = &results[l.first_list..l.end];
+        match assemble(env, targets, planned, objects, [listed, &extra[range.clone()]], opts) {
+            Ok(r) => environments.push(r),
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Error::many(diags));
+    }
+    Ok(LiveReport { context: cluster.context.clone(), server: cluster.server.clone(), environments })
+}
+
+/// The inventory of each environment whose every target is rendered, when
+/// `tracking.inventory` is on: the object its bundle ends with.
+fn inventories(envs: &BTreeMap<&str, Vec<&CompiledTarget>>, opts: &LiveOptions) -> BTreeMap<String, Resource> {
+    let Some(tracking) = &opts.tracking else { return BTreeMap::new() };
+    envs.iter()
+        .filter(|(env, _)| !opts.partial.contains(**env))
+        .filter_map(|(env, targets)| {
+            let ids = targets.iter().flat_map(|t| t.resources.iter().map(|r| &r.id));
+            Some((env.to_string(), tracking.inventory(env, ids)?))
+        })
+        .collect()
+}
+
+/// The inventory as one more object of the environment.
+fn plan_inventory<'a>(catalog: &Catalog, inventory: &'a Resource) -> Option<Planned<'a>> {
+    let Resolution::Served(kind) = discovery::resolve(catalog, inventory, &[]) else { return None };
+    Some(Planned {
+        target: INVENTORY.to_string(),
+        resource: inventory,
+        id: inventory.id.clone(),
+        how: How::Served { kind, body: inventory.body.clone() },
+    })
+}
+
+/// One environment's name, targets and placed objects.
+type EnvPlan<'e, 'a> = (&'e str, &'e Vec<&'a CompiledTarget>, Vec<Planned<'a>>);
+
+/// What the report calls the inventory's target.
+const INVENTORY: &str = "inventory";
+
+/// The first batch: per environment, a `GET` and a dry-run of each served object
+/// (and a forced dry-run after a conflict), then one list per listable kind.
+fn requests(
+    cluster: &Cluster,
+    catalog: &Catalog,
+    plans: &[EnvPlan<'_, '_>],
+    opts: &LiveOptions,
+) -> (Vec<Task>, Vec<Layout>) {
     let mut tasks: Vec<Task> = Vec::new();
     let mut layout = Vec::new();
-    for (env, _, planned) in &plans {
+    for (env, _, planned) in plans {
         let first_object = tasks.len();
+        let mut inventory = None;
         for p in planned {
             if let How::Served { kind, body } = &p.how {
+                if p.target == INVENTORY {
+                    inventory = Some(tasks.len());
+                }
                 let (c, k, ns, name, body) =
                     (cluster.clone(), kind.clone(), p.id.namespace.clone(), p.id.name.clone(), body.clone());
                 tasks.push(Box::pin(async move {
@@ -155,24 +238,61 @@ pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) ->
                 tasks.push(Box::pin(async move { Ok(Fetched::List(c.list(&k, None, &sel).await?)) }));
             }
         }
-        layout.push((*env, first_object, first_list, tasks.len()));
+        layout.push(Layout { first_object, first_list, end: tasks.len(), inventory });
     }
-    let results = bounded(tasks, opts.concurrency.max(1)).await?;
+    (tasks, layout)
+}
 
-    let mut environments = Vec::new();
-    let mut diags = Vec::new();
-    for ((env, targets, planned), (_, first_object, first_list, end)) in plans.iter().zip(&layout) {
-        let objects = &results[*first_object..*first_list];
-        let listed = &results[*first_list..*end];
-        match assemble(env, targets, planned, objects, listed, opts) {
-            Ok(r) => environments.push(r),
-            Err(mut d) => diags.append(&mut d),
+/// The second batch: a `GET` of each object a live inventory names that the
+/// environment neither renders nor found by its labels (labels removed by
+/// hand). Each answer is a list of zero or one object; the ranges say whose.
+fn inventory_requests(
+    cluster: &Cluster,
+    catalog: &Catalog,
+    plans: &[EnvPlan<'_, '_>],
+    layout: &[Layout],
+    results: &[Fetched],
+) -> (Vec<Task>, Vec<std::ops::Range<usize>>) {
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut ranges = Vec::new();
+    for ((_, _, planned), l) in plans.iter().zip(layout) {
+        let start = tasks.len();
+        let live_inventory = match l.inventory.map(|i| &results[i]) {
+            Some(Fetched::Object { live: Some(live), .. }) => live,
+            _ => {
+                ranges.push(start..start);
+                continue;
+            }
+        };
+        let mut known: BTreeSet<ResId> = planned.iter().flat_map(|p| [p.id.clone(), p.resource.id.clone()]).collect();
+        for f in &results[l.first_list..l.end] {
+            if let Fetched::List(items) = f {
+                known.extend(items.iter().filter_map(|i| ResId::of(i).ok()));
+            }
         }
+        for id in tracking::inventory_ids(live_inventory) {
+            let Some(kind) = catalog.preferred(&id.group, &id.kind) else { continue };
+            if known.contains(&id) || kind.namespaced != id.namespace.is_some() || !kind.supports("get") {
+                continue;
+            }
+            let (c, k) = (cluster.clone(), kind.clone());
+            tasks.push(Box::pin(async move {
+                let found = c.get(&k, id.namespace.as_deref(), &id.name).await?;
+                Ok(Fetched::List(found.map(|o| with_type(o, &k)).into_iter().collect()))
+            }));
+        }
+        ranges.push(start..tasks.len());
     }
-    if !diags.is_empty() {
-        return Err(Error::many(diags));
+    (tasks, ranges)
+}
+
+/// `apiVersion` and `kind` on an object (a `GET` answers with them; kept when present).
+fn with_type(mut obj: Value, kind: &ApiKind) -> Value {
+    if let Some(m) = obj.as_object_mut() {
+        m.entry("apiVersion").or_insert_with(|| Value::String(kind.api_version()));
+        m.entry("kind").or_insert_with(|| Value::String(kind.kind.clone()));
     }
-    Ok(LiveReport { context: cluster.context.clone(), server: cluster.server.clone(), environments })
+    obj
 }
 
 /// Places every object of one environment on the cluster's API.
@@ -252,7 +372,7 @@ fn assemble(
     targets: &[&CompiledTarget],
     planned: &[Planned<'_>],
     objects: &[Fetched],
-    listed: &[Fetched],
+    listed: [&[Fetched]; 2],
     opts: &LiveOptions,
 ) -> Result<EnvironmentReport, Vec<Diagnostic>> {
     let (mut entries, diags) = rendered_entries(env, planned, objects, opts);
@@ -369,7 +489,7 @@ fn missing_namespace(env: &str, p: &Planned<'_>, ns: &str) -> Diagnostic {
 fn prune_entries(
     targets: &[&CompiledTarget],
     planned: &[Planned<'_>],
-    listed: &[Fetched],
+    [listed, from_inventory]: [&[Fetched]; 2],
     opts: &LiveOptions,
 ) -> Vec<Entry> {
     let Some(tracking) = &opts.tracking else { return Vec::new() };
@@ -377,7 +497,8 @@ fn prune_entries(
     let owner: BTreeMap<String, String> =
         targets.iter().map(|t| (tracking::label_value(&t.target.address()), t.target.address())).collect();
     let mut prunes: BTreeMap<ResId, Entry> = BTreeMap::new();
-    for f in listed {
+    let sources = listed.iter().map(|f| (f, false)).chain(from_inventory.iter().map(|f| (f, true)));
+    for (f, by_inventory) in sources {
         let Fetched::List(items) = f else { unreachable!("lists come back as lists") };
         for item in items {
             let Ok(id) = ResId::of(item) else { continue };
@@ -390,15 +511,24 @@ fn prune_entries(
                 .and_then(|l| l.get(&tracking.key))
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            if owned || rendered.contains(&id) || prunes.contains_key(&id) || opts.unselected.contains(value) {
+            // An inventory is the environment's own (in a partial diff, not compared).
+            let inventory = item.pointer("/metadata/labels").and_then(|l| l.get(tracking::INVENTORY_LABEL)).is_some();
+            let skip = owned || inventory || rendered.contains(&id) || prunes.contains_key(&id);
+            if skip || opts.unselected.contains(value) {
                 continue;
             }
             let (target, note) = match owner.get(value) {
                 Some(address) => (address.clone(), None),
+                None if value.is_empty() => (INVENTORY.to_string(), None),
                 None => {
                     let address = address_of(value);
                     (address.clone(), Some(format!("target `{address}` is no longer in the repository")))
                 }
+            };
+            let note = if by_inventory {
+                Some("listed in the live inventory, but without this environment's tracking labels".to_string())
+            } else {
+                note
             };
             let api_version = item.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
             let diff = object_diff(&id, Some(item.clone()), None, opts);

@@ -43,16 +43,18 @@ pub fn diff_report(
     // The repository's other targets in these environments keep their objects.
     let selected: BTreeSet<String> = compiled.targets.iter().map(|t| t.target.address()).collect();
     let environments: BTreeSet<&str> = compiled.targets.iter().map(|t| t.target.environment.as_str()).collect();
-    let unselected = repo
+    let others: Vec<&crate::repo::Target> = repo
         .targets()
         .filter(|t| environments.contains(t.environment.as_str()) && !selected.contains(&t.address()))
-        .map(|t| crate::tracking::label_value(&t.address()))
         .collect();
+    let unselected = others.iter().map(|t| crate::tracking::label_value(&t.address())).collect();
+    let partial = others.iter().map(|t| t.environment.clone()).collect();
     let opts = LiveOptions {
         ignore: repo.config.ignore_differences.clone(),
         show_secrets: compare.show_secrets,
         tracking,
         unselected,
+        partial,
         ..LiveOptions::default()
     };
     let live = live::run(compiled, kube, &opts)?;

@@ -139,6 +139,14 @@ pub struct TrackingConfig {
     /// repository live in directories of different names (CI runners).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
+    /// End each environment's bundle with an inventory: a ConfigMap listing the
+    /// identities of the objects it applies, which `strata diff --live` reads to
+    /// find objects whose labels were removed by hand.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inventory: bool,
+    /// The namespace of the inventory ConfigMaps (default `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory_namespace: Option<String>,
 }
 
 /// Fields ignored in live diffs for matching objects.

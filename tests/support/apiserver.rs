@@ -52,6 +52,11 @@ const EXAMPLE_REPO_COMPONENTS: &[&str] = &["api", "database", "frontend", "platf
 pub struct Scenario {
     /// The recorded cluster.
     pub cluster: Cluster,
+    /// Objects added to it as they are (an inventory ConfigMap a test built).
+    pub extra: Vec<Value>,
+    /// Object paths whose `strata.dev/environment` and `strata.dev/repository`
+    /// labels someone removed by hand.
+    pub unlabelled: Vec<String>,
     /// The repository id of the `live/` cluster's strata-applied objects (the
     /// fixture repository's directory name).
     pub repository: String,
@@ -79,6 +84,8 @@ impl Default for Scenario {
     fn default() -> Self {
         Scenario {
             cluster: Cluster::Shop,
+            extra: Vec::new(),
+            unlabelled: Vec::new(),
             repository: "repo".to_string(),
             changed: false,
             legacy: false,
@@ -187,6 +194,16 @@ impl State {
         };
         for obj in live.values_mut() {
             add_new_labels(obj, &scenario);
+        }
+        for path in &scenario.unlabelled {
+            let labels = live.get_mut(path).unwrap_or_else(|| panic!("no {path}"))["metadata"]["labels"]
+                .as_object_mut()
+                .unwrap();
+            labels.remove("strata.dev/environment");
+            labels.remove("strata.dev/repository");
+        }
+        for obj in &scenario.extra {
+            live.insert(object_path(obj), obj.clone());
         }
         if !scenario.crd_installed {
             live.retain(|p, _| !p.contains("configwatchers"));
@@ -418,9 +435,19 @@ impl State {
             }
         }
         // No recording: an unchanged apply of an existing object answers the
-        // object as it is; a creation answers the object as sent, with the
-        // fields the server assigns.
+        // object as it is — but a ConfigMap (which has no defaults) as sent, with
+        // the live metadata the server keeps; a creation answers the object as
+        // sent, with the fields the server assigns.
         match self.live.get(path) {
+            Some(obj) if kind == "configmap" => {
+                let mut applied = sent.clone();
+                for field in ["uid", "resourceVersion", "creationTimestamp", "managedFields"] {
+                    if let Some(v) = obj["metadata"].get(field) {
+                        applied["metadata"][field] = v.clone();
+                    }
+                }
+                (200, applied)
+            }
             Some(obj) => (200, obj.clone()),
             None => {
                 let mut created = sent.clone();
