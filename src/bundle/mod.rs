@@ -7,6 +7,7 @@
 //! ```text
 //! DIR/index.json                          source, strata version, per environment: files, counts, components
 //! DIR/<environment>/NN-wave-W-<phase>.yaml  one multi-document file per apply phase
+//! DIR/<environment>/inventory.yaml          with `tracking.inventory`: the environment's inventory, last
 //! ```
 //!
 //! An environment path such as `prod/westus` becomes nested directories. Phases

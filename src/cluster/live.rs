@@ -12,6 +12,9 @@
 //! With tracking on, one list per listable kind (cluster-wide, selected by the
 //! environment's and repository's labels) finds the objects the environment no
 //! longer renders: of a removed target, a removed component or a removed kind.
+//! With `tracking.inventory` on, the environment's inventory is compared like
+//! any object, and the objects the live one names but nothing else found are
+//! read in a second batch (labels removed by hand).
 //!
 //! Invariants: read-only (see [`super::request`]); all-or-nothing — any failed
 //! request fails the whole diff, so a report is never partial; byte-stable
