@@ -15,6 +15,7 @@ use crate::diag::{Diagnostic, Error};
 use crate::manifest::{self, Resource};
 use crate::repo::Target;
 use crate::source::SourceInfo;
+use crate::tracking::Tracking;
 
 /// One target's output.
 #[derive(Debug, Clone)]
@@ -28,6 +29,8 @@ pub struct Compiled {
     pub targets: Vec<CompiledTarget>,
     pub warnings: Vec<Diagnostic>,
     pub info: SourceInfo,
+    /// `strata.yaml` `tracking:` when on (bundles end with its inventories).
+    pub tracking: Option<Tracking>,
 }
 
 impl Compiled {

@@ -114,7 +114,8 @@ pub fn compile(repo: &Repo, targets: &[&Target], opts: &Options) -> Result<Compi
     let targets: Vec<CompiledTarget> =
         rendered.into_iter().map(|(target, r)| CompiledTarget { target, resources: r.resources }).collect();
     compiled::check_duplicates(&targets)?;
-    Ok(Compiled { targets, warnings, info: shared.info })
+    let tracking = tracking::settings(repo.config.tracking.as_ref(), &repo.fs)?;
+    Ok(Compiled { targets, warnings, info: shared.info, tracking })
 }
 
 fn dedup(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
@@ -160,6 +161,6 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     let patch_opts = patch::ApplyOptions { default_namespace: ns.clone() };
     let (mut resources, patch_warnings) = patch::apply_target(&repo.fs, &t.dir, resources, &patch_opts, &address)?;
     warnings.extend(patch_warnings);
-    tracking::label_target(&mut resources, repo.config.tracking.as_ref(), &t.address())?;
+    tracking::label_target(&mut resources, repo, t)?;
     Ok(Rendered { resources, tracker, layers: values.layers, warnings })
 }

@@ -356,3 +356,49 @@ fn kubectl_reads_the_bundle_files_in_order() {
         assert_eq!(ours, theirs, "{env}");
     }
 }
+
+#[test]
+fn with_tracking_inventory_each_environment_ends_with_its_inventory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("example-repo");
+    support::copy_tree(&support::project_root().join("example-repo"), &repo);
+    let config = std::fs::read_to_string(repo.join("strata.yaml")).unwrap();
+    let config = config.replace("  repository: example-repo\n", "  repository: example-repo\n  inventory: true\n");
+    std::fs::write(repo.join("strata.yaml"), config).unwrap();
+    let out = tmp.path().join("out");
+    let r = strata(&["bundle", "--repo", arg(&repo), "--out", arg(&out), "@eastus", "@prod/westus"]);
+    assert!(r.status.success(), "{}", text(&r.stderr));
+    let files = tree(&out);
+    let index: Value = serde_json::from_slice(&files["index.json"]).unwrap();
+    for (env, dir) in [("eastus", "eastus"), ("prod/westus", "prod/westus")] {
+        let listed = &index["environments"][env]["files"];
+        let last = listed.as_array().unwrap().last().unwrap();
+        assert_eq!(
+            (last["path"].as_str(), last["phase"].as_str()),
+            (Some(&*format!("{dir}/inventory.yaml")), Some("inventory"))
+        );
+        // Applying the directory in name order applies the inventory last.
+        let names: Vec<&String> = files
+            .keys()
+            .filter(|k| k.starts_with(&format!("{dir}/")) && k.matches('/').count() == dir.matches('/').count() + 1)
+            .collect();
+        assert_eq!(names.last().map(|s| s.as_str()), Some(&*format!("{dir}/inventory.yaml")), "{names:?}");
+        // It lists every object of the other files, one identity a line.
+        let docs: Vec<Value> = names[..names.len() - 1]
+            .iter()
+            .flat_map(|n| strata::yaml::parse_documents(&text(&files[*n])).unwrap())
+            .collect();
+        let mut want: Vec<String> =
+            docs.iter().map(|d| strata::tracking::inventory_line(&strata::manifest::ResId::of(d).unwrap())).collect();
+        want.sort();
+        let inventory = strata::yaml::parse_documents(&text(&files[&format!("{dir}/inventory.yaml")])).unwrap();
+        let lines: Vec<&str> = inventory[0]["data"]["objects"].as_str().unwrap().lines().collect();
+        assert_eq!(lines, want);
+        assert_eq!(inventory[0]["metadata"]["labels"]["strata.dev/inventory"], "true");
+    }
+    // Without it, no inventory.
+    let plain = tmp.path().join("plain");
+    let r = strata(&["bundle", "--repo", "example-repo", "--out", arg(&plain), "@eastus"]);
+    assert!(r.status.success());
+    assert!(!plain.join("eastus/inventory.yaml").exists());
+}

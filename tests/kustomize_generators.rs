@@ -105,12 +105,14 @@ fn generators_and_replacements_render_as_kubectl_kustomize_builds_them() {
     assert!(out.status.success(), "kubectl kustomize failed:\n{}", String::from_utf8_lossy(&out.stderr));
     let want = objects(&String::from_utf8_lossy(&out.stdout));
 
-    // strata's tracking label (example-repo turns tracking on) is added after the
-    // kustomization, to every object: the generated ones have it too.
+    // strata's tracking labels (example-repo turns tracking on) are added after the
+    // kustomization, to every object: the generated ones have them too.
     let mut with = with;
     for (key, v) in with.iter_mut() {
         let labels = v.pointer_mut("/metadata/labels").and_then(Value::as_object_mut).unwrap();
         assert_eq!(labels.shift_remove("strata.dev/target"), Some(Value::from("database.staging")), "{key:?}");
+        assert_eq!(labels.shift_remove("strata.dev/environment"), Some(Value::from("staging")), "{key:?}");
+        assert_eq!(labels.shift_remove("strata.dev/repository"), Some(Value::from("example-repo")), "{key:?}");
         if labels.is_empty() {
             v["metadata"].as_object_mut().unwrap().shift_remove("labels");
         }
@@ -118,7 +120,9 @@ fn generators_and_replacements_render_as_kubectl_kustomize_builds_them() {
     let mut want = want;
     for v in want.values_mut() {
         if let Some(labels) = v.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
-            labels.shift_remove("strata.dev/target");
+            for key in ["strata.dev/target", "strata.dev/environment", "strata.dev/repository"] {
+                labels.shift_remove(key);
+            }
         }
     }
     assert_eq!(want.keys().collect::<Vec<_>>(), with.keys().collect::<Vec<_>>());

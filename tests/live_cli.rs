@@ -6,7 +6,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use support::Strata;
-use support::apiserver::{ApiServer, Scenario};
+use support::apiserver::{ApiServer, Cluster, Scenario};
 
 struct Run {
     code: i32,
@@ -103,7 +103,8 @@ fn a_conflict_exits_1_naming_the_manager() {
     let server = ApiServer::start(Scenario { ops_owns_target_port: true, ..Scenario::default() });
     let r = diff_live(&server, home.path(), &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stdout.contains("    ! conflict Service/shop/shop  (shop/v1/20-service.yaml)\n      owned by `ops`: .spec.ports[port=80,protocol=\"TCP\"].targetPort\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("    ! conflict Service/shop/shop  (shop/v1/20-service.yaml)\n      owned by `ops`: .spec.ports[port=80,protocol=\"TCP\"].targetPort; forcing the apply (`--force-conflicts`) would make this change\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("-      targetPort: 9090\n+      targetPort: 8080\n"), "{}", r.stdout);
 }
 
 #[test]
@@ -212,16 +213,14 @@ fn expired_credentials_exit_2() {
 #[test]
 fn a_forbidden_request_exits_2_without_a_partial_report() {
     let home = tempfile::tempdir().unwrap();
-    let server = ApiServer::start(Scenario {
-        fail: Some(("GET /api/v1/namespaces/shop/configmaps?".into(), 403)),
-        ..Scenario::default()
-    });
+    let server =
+        ApiServer::start(Scenario { fail: Some(("GET /api/v1/configmaps?".into(), 403)), ..Scenario::default() });
     let r = diff_live(&server, home.path(), &[]);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert!(r.stderr.starts_with("error: the API server of context `scripted` forbids the request (403 Forbidden): configmaps is forbidden: User \"dev\" cannot list"), "{}", r.stderr);
     assert!(
         r.stderr.contains(
-            "= note: request: GET /api/v1/namespaces/shop/configmaps?&labelSelector=strata.dev%2Ftarget%3Dshop.eastus\n"
+            "= note: request: GET /api/v1/configmaps?&labelSelector=strata.dev%2Fenvironment%3Deastus%2Cstrata.dev%2Frepository%3Drepo\n"
         ),
         "{}",
         r.stderr
@@ -278,6 +277,40 @@ fn a_bad_tracking_label_is_an_error_naming_strata_yaml() {
 }
 
 #[test]
+fn a_bad_repository_id_is_an_error_naming_strata_yaml() {
+    let home = tempfile::tempdir().unwrap();
+    let repo = home.path().join("repo");
+    support::copy_tree(&live_dir().join("repo"), &repo);
+    std::fs::write(repo.join("strata.yaml"), "tracking:\n  enabled: true\n  repository: shop/config\n").unwrap();
+    let r = strata(home.path(), &["render", "--repo", repo.to_str().unwrap()], &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(
+        r.stderr
+            .starts_with("error: invalid `tracking.repository` `shop/config`: not a label value\n  --> strata.yaml\n"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_bad_inventory_namespace_is_an_error_naming_strata_yaml() {
+    let home = tempfile::tempdir().unwrap();
+    let repo = home.path().join("repo");
+    support::copy_tree(&live_dir().join("repo"), &repo);
+    let config = "tracking:\n  enabled: true\n  inventory: true\n  inventoryNamespace: Ops\n";
+    std::fs::write(repo.join("strata.yaml"), config).unwrap();
+    let r = strata(home.path(), &["render", "--repo", repo.to_str().unwrap()], &[]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(
+        r.stderr.starts_with(
+            "error: invalid `tracking.inventoryNamespace` `Ops`: not a namespace name\n  --> strata.yaml\n"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn live_flags_need_live_and_exclude_revisions() {
     let home = tempfile::tempdir().unwrap();
     let r = strata(home.path(), &["diff", "--kubeconfig", "x"], &[]);
@@ -286,4 +319,82 @@ fn live_flags_need_live_and_exclude_revisions() {
     let r = strata(home.path(), &["diff", "--live", "--from", "HEAD"], &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("the argument '--live' cannot be used with '--from <REV>'"), "{}", r.stderr);
+}
+
+/// `example-repo` copied to `home/example-repo` (its default repository id), a git
+/// repository with one commit, and the scripted `prune/` cluster where it was
+/// applied (`@eastus`, tracking on).
+fn applied_example(home: &Path) -> (PathBuf, ApiServer) {
+    let repo = home.join("example-repo");
+    support::copy_tree(&support::project_root().join("example-repo"), &repo);
+    support::git(&repo, &["init", "-q"]);
+    support::git(&repo, &["add", "-A"]);
+    support::git(&repo, &["commit", "-qm", "applied"]);
+    (repo, ApiServer::start(Scenario { cluster: Cluster::Prune, ..Scenario::default() }))
+}
+
+fn diff_example(server: &ApiServer, home: &Path, repo: &Path, extra: &[&str]) -> Run {
+    let kubeconfig = server.kubeconfig(home, "t");
+    let mut args = vec!["diff", "--live", "@eastus", "--stat", "--repo", repo.to_str().unwrap()];
+    args.extend_from_slice(&["--kubeconfig", kubeconfig.to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    strata(home, &args, &[])
+}
+
+#[test]
+fn deleting_a_target_lists_exactly_its_three_objects_as_prune() {
+    let home = tempfile::tempdir().unwrap();
+    let (repo, server) = applied_example(home.path());
+    let r = diff_example(&server, home.path(), &repo, &[]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    assert!(r.stdout.contains("environment eastus: 11 unchanged\n"), "{}", r.stdout);
+
+    std::fs::remove_dir_all(repo.join("frontend/eastus")).unwrap();
+    let r = diff_example(&server, home.path(), &repo, &[]);
+    assert_eq!((r.code, r.stderr.as_str()), (1, ""), "{}", r.stdout);
+    // The heading names the commit the work tree is at.
+    let commit = support::git(&repo, &["rev-parse", "--short=12", "HEAD"]);
+    assert_eq!(
+        r.stdout.replace(&format!("{}, ", commit.trim()), ""),
+        "strata diff context scripted → work tree (uncommitted changes)\n\n\
+         environment eastus: 3 prune, 8 unchanged\n\
+         \x20 target api/eastus (v1): 4 unchanged\n\
+         \x20 target database/eastus (v1): 2 unchanged\n\
+         \x20 target frontend/eastus: 3 prune\n\
+         \x20   - prune ConfigMap/web/frontend-nginx\n\
+         \x20     target `frontend/eastus` is no longer in the repository\n\
+         \x20   - prune Service/web/frontend\n\
+         \x20     target `frontend/eastus` is no longer in the repository\n\
+         \x20   - prune apps/Deployment/web/frontend\n\
+         \x20     target `frontend/eastus` is no longer in the repository\n\
+         \x20 target platform/eastus (v1): 2 unchanged\n\n\
+         1 of 1 environment differs: 3 prune, 8 unchanged\n"
+    );
+    // Read-only on the wire: the server saw nothing but GETs and dry-runs.
+    assert!(server.requests().iter().all(|q| q.method == "GET" || q.query().contains("dryRun=All")));
+    server.finish();
+}
+
+#[test]
+fn live_ref_renders_a_git_revision_and_compares_it_with_the_cluster() {
+    let home = tempfile::tempdir().unwrap();
+    let (repo, server) = applied_example(home.path());
+    std::fs::remove_dir_all(repo.join("frontend/eastus")).unwrap();
+    support::git(&repo, &["commit", "-qam", "drop frontend in eastus"]);
+
+    // HEAD~1 is what was applied; HEAD drops the frontend.
+    let r = diff_example(&server, home.path(), &repo, &["--ref", "HEAD~1"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    assert!(r.stdout.starts_with("strata diff context scripted → HEAD~1 ("), "{}", r.stdout);
+    assert!(r.stdout.contains("environment eastus: 11 unchanged\n"), "{}", r.stdout);
+    let r = diff_example(&server, home.path(), &repo, &["--ref", "HEAD"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("environment eastus: 3 prune, 8 unchanged\n"), "{}", r.stdout);
+
+    let r = diff_example(&server, home.path(), &repo, &["--ref", "v9"]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(r.stderr.contains("given as `--ref v9`"), "{}", r.stderr);
+    let r = strata(home.path(), &["diff", "--ref", "HEAD"], &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("the following required arguments were not provided:\n  --live"), "{}", r.stderr);
 }

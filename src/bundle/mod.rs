@@ -7,6 +7,7 @@
 //! ```text
 //! DIR/index.json                          source, strata version, per environment: files, counts, components
 //! DIR/<environment>/NN-wave-W-<phase>.yaml  one multi-document file per apply phase
+//! DIR/<environment>/inventory.yaml          with `tracking.inventory`: the environment's inventory, last
 //! ```
 //!
 //! An environment path such as `prod/westus` becomes nested directories. Phases
@@ -183,7 +184,13 @@ pub fn build(compiled: &Compiled, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
                 (t.target.component.as_str(), c)
             })
             .collect();
-        let resources = phase_files.iter().map(|f| f.objects.len()).sum();
+        if let Some((path, text)) = inventory_file(compiled, env, &phase_files) {
+            let sha256 = sha256_hex(text.as_bytes());
+            let (phase, wave) = (PhaseKind::Inventory, index_files.last().map_or(0, |f: &FileIndex| f.wave));
+            index_files.push(FileIndex { path: path.clone(), phase, wave, resources: 1, sha256 });
+            files.insert(path, text.into_bytes());
+        }
+        let resources = index_files.iter().map(|f| f.resources).sum();
         environments.insert(env, EnvIndex { dir: env, resources, components, files: index_files });
     }
     let index = Index { format: FORMAT, strata: env!("CARGO_PKG_VERSION"), source: &compiled.info, environments };
@@ -195,6 +202,21 @@ pub fn build(compiled: &Compiled, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
     check_collisions(&files)?;
     files.insert(INDEX.to_string(), json.into_bytes());
     Ok(Bundle { files })
+}
+
+/// `inventory.yaml`, the last file of an environment's bundle, when
+/// `tracking.inventory` is on: the inventory ([`crate::tracking::Tracking::inventory`])
+/// of every object of the environment's files. Not in per-target bundles.
+fn inventory_file(compiled: &Compiled, env: &str, phase_files: &[PhaseFile<'_, '_>]) -> Option<(String, String)> {
+    if !compiled.targets.iter().any(|t| t.target.environment == env) {
+        return None;
+    }
+    let ids = phase_files.iter().flat_map(|f| f.objects.iter().map(|o| &o.resource.id));
+    let inventory = compiled.tracking.as_ref()?.inventory(env, ids)?;
+    let mut text = format!("---\n# Source: {}\n# Inventory: {env}\n", inventory.source.template);
+    yaml::write_document(&mut text, &inventory.body);
+    // After every `NN-…` file in name order.
+    Some((format!("{env}/inventory.yaml"), text))
 }
 
 /// An environment whose path runs into another file (an environment named

@@ -16,16 +16,19 @@ use crate::source::{GitRepo, Revision};
 /// masked as `***` (`*** (before)` / `*** (after)` where they changed) unless
 /// `--show-secrets`.
 ///
-/// With `--live`, compares the work tree's render with a cluster instead
-/// (kubeconfig, `--context`): read-only, each object read and server-side-apply
-/// dry-run; status, managedFields, resourceVersion, uid, generation, timestamps
-/// and strata.yaml's `ignoreDifferences` ignored; with `tracking` on, objects a
-/// target no longer renders are listed as `prune`.
+/// With `--live`, compares the work tree's render (or `--ref REV`'s) with a
+/// cluster instead (kubeconfig, `--context`): read-only, each object read and
+/// server-side-apply dry-run; status, managedFields, resourceVersion, uid,
+/// generation, timestamps and strata.yaml's `ignoreDifferences` ignored; a
+/// conflict says whether forcing it would change anything; with `tracking` on,
+/// objects the environment no longer renders (a removed target, component or
+/// kind) are listed as `prune`.
 ///
 /// Exit status, as diff(1): 0 no differences, 1 differences, 2 error.
 ///
 /// Examples:
 ///   strata diff --live --context prod-westus @prod/westus
+///   strata diff --live --ref v1.4.0 @eastus       # what would deploying v1.4.0 do?
 ///   strata diff --from v1.4.0                     # v1.4.0 against the work tree
 ///   strata diff --from v1.4.0 --to v1.5.0 @eastus
 ///   strata diff --base origin/main --format markdown > comment.md
@@ -197,7 +200,7 @@ fn print(report: &diff::Report, args: &DiffArgs) -> Result<Outcome, Error> {
     Ok(if report.differs() { Outcome::Found } else { Outcome::Ok })
 }
 
-fn resolve(git: &GitRepo, rev: &str, flag: &str) -> Result<Revision, Error> {
+pub(super) fn resolve(git: &GitRepo, rev: &str, flag: &str) -> Result<Revision, Error> {
     git.resolve(rev).map_err(|d| d.note(format!("given as `{flag} {rev}`")).into())
 }
 
@@ -211,9 +214,13 @@ fn command_line(args: &DiffArgs) -> String {
     if args.live.live {
         c.push_str(" --live");
     }
-    for (flag, v) in
-        [("--from", &args.from), ("--to", &args.to), ("--base", &args.base), ("--context", &args.live.context)]
-    {
+    for (flag, v) in [
+        ("--from", &args.from),
+        ("--to", &args.to),
+        ("--base", &args.base),
+        ("--ref", &args.live.reference),
+        ("--context", &args.live.context),
+    ] {
         if let Some(v) = v {
             c.push_str(&format!(" {flag} {v}"));
         }

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use super::{Global, ValuesArgs};
 use crate::cluster::{self, KubeOptions};
 use crate::diag::Error;
+use crate::diff::revisions::on_side;
 use crate::diff::{CompareOptions, Report};
+use crate::source::GitRepo;
 use crate::{pipeline, repo};
 
 /// Where `--live` compares with (flattened into `strata diff`'s arguments).
@@ -17,6 +19,10 @@ pub struct LiveArgs {
     /// and server-side-apply dry-run (`dryRun=All`), never changed.
     #[arg(long, conflicts_with_all = ["from", "to", "base"])]
     pub live: bool,
+    /// With `--live`: render this git revision (a tag, branch, commit, `HEAD~1`)
+    /// instead of the work tree: what would deploying it do to the cluster?
+    #[arg(long = "ref", value_name = "REV", requires = "live")]
+    pub reference: Option<String>,
     /// The kubeconfig file (default: `KUBECONFIG`, then `~/.kube/config`).
     #[arg(long, value_name = "FILE", requires = "live")]
     pub kubeconfig: Option<PathBuf>,
@@ -25,7 +31,8 @@ pub struct LiveArgs {
     pub context: Option<String>,
 }
 
-/// Renders the selected targets of the work tree and compares them with the cluster.
+/// Renders the selected targets of the work tree (or of `--ref REV`) and
+/// compares them with the cluster.
 pub fn report(
     global: &Global,
     selectors: &[String],
@@ -33,10 +40,17 @@ pub fn report(
     compare: &CompareOptions,
     live: &LiveArgs,
 ) -> Result<Report, Error> {
-    let repo = repo::open::open_worktree(&global.repo, &[])?;
+    let (repo, label) = match &live.reference {
+        None => (repo::open::open_worktree(&global.repo, &[])?, "work tree".to_string()),
+        Some(rev) => {
+            let git = GitRepo::discover(&global.repo)?;
+            let revision = super::diff::resolve(&git, rev, "--ref")?;
+            (repo::open::open_revision(&git, &revision).map_err(|e| on_side(e, &format!("--ref {rev}")))?, rev.clone())
+        }
+    };
     let targets = repo.select(selectors)?;
     let compiled = pipeline::compile(&repo, &targets, &values.options()?)?;
     super::print_warnings(&compiled.warnings);
     let kube = KubeOptions { kubeconfig: live.kubeconfig.clone(), context: live.context.clone() };
-    cluster::diff_report(&compiled, &repo.config, &kube, compare)
+    cluster::diff_report(&repo, &compiled, &label, &kube, compare)
 }

@@ -63,6 +63,20 @@ pub struct Conflict {
     pub fields: Vec<String>,
     /// The server's message.
     pub message: String,
+    /// What a forced apply (`--force-conflicts`) would do, from a forced dry-run:
+    /// `None` until asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forced: Option<Forced>,
+}
+
+/// The outcome of the forced dry-run after a conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Forced {
+    /// The values are the cluster's already: only field ownership would move.
+    Identical,
+    /// The forced apply would change the object (the entry's diff says how).
+    Changes,
 }
 
 /// Reads the owning managers and fields out of a 409 Status: its
@@ -92,7 +106,7 @@ pub fn parse_conflict(status: &Status) -> Conflict {
     }
     let mut seen = std::collections::BTreeSet::new();
     managers.retain(|m| seen.insert(m.clone()));
-    Conflict { managers, fields, message: status.message.clone() }
+    Conflict { managers, fields, message: status.message.clone(), forced: None }
 }
 
 /// The quoted names after `conflict with` / `conflicts with`.
@@ -178,8 +192,9 @@ impl Cluster {
     }
 
     /// Discovers the kinds the cluster serves: aggregated discovery (2 requests),
-    /// or per-group discovery of `groups` on servers that do not offer it.
-    pub async fn discover(&self, groups: &[&str]) -> Result<Catalog, Error> {
+    /// or per-group discovery on servers that do not offer it — of `groups`, or of
+    /// every group when `groups` is `None`.
+    pub async fn discover(&self, groups: Option<&[&str]>) -> Result<Catalog, Error> {
         match kube::Discovery::new(self.client.clone()).run_aggregated().await {
             // A server without aggregated discovery answers with plain
             // APIVersions / APIGroupList documents, which read as empty
@@ -192,12 +207,13 @@ impl Cluster {
         }
     }
 
-    async fn discover_per_group(&self, groups: &[&str]) -> Result<Catalog, Error> {
-        let d = kube::Discovery::new(self.client.clone())
-            .filter(groups)
-            .run()
-            .await
-            .map_err(|e| self.request_error("GET /apis (API discovery)", e))?;
+    async fn discover_per_group(&self, groups: Option<&[&str]>) -> Result<Catalog, Error> {
+        let d = kube::Discovery::new(self.client.clone());
+        let d = match groups {
+            Some(groups) => d.filter(groups),
+            None => d,
+        };
+        let d = d.run().await.map_err(|e| self.request_error("GET /apis (API discovery)", e))?;
         Ok(Catalog::from_discovery(&d))
     }
 
@@ -234,15 +250,18 @@ impl Cluster {
             .collect())
     }
 
-    /// Server-side apply of `body` as a dry-run.
+    /// Server-side apply of `body` as a dry-run, forced (taking over fields other
+    /// managers own) when `force`.
     pub async fn dry_run_apply(
         &self,
         kind: &ApiKind,
         namespace: Option<&str>,
         name: &str,
         body: &Value,
+        force: bool,
     ) -> Result<DryRun, Error> {
-        let req = request::dry_run_apply(kind, namespace, name, body).map_err(|e| Diagnostic::error(e.to_string()))?;
+        let req =
+            request::dry_run_apply(kind, namespace, name, body, force).map_err(|e| Diagnostic::error(e.to_string()))?;
         let what = request::describe(&req);
         match self.client.request::<Value>(req).await {
             Ok(v) => Ok(DryRun::Applied(v)),
@@ -265,7 +284,7 @@ impl Cluster {
             .hint("the token or client certificate has probably expired: log in again (or refresh the kubeconfig), then retry"),
             kube::Error::Api(s) if s.code == 403 => {
                 Diagnostic::error(format!("the API server of context `{ctx}` forbids the request (403 Forbidden): {}", s.message))
-                    .hint("`strata diff --live` needs `get` and `list` on the rendered kinds and `patch` (dry-run only) on the rendered objects")
+                    .hint("`strata diff --live` needs `get` on the rendered kinds, `patch` (dry-run only) on the rendered objects and, with tracking on, `list` on every kind")
             }
             kube::Error::Api(s) => {
                 let reason = if s.reason.is_empty() { String::new() } else { format!(" {}", s.reason) };

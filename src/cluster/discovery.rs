@@ -44,35 +44,63 @@ impl ApiKind {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     kinds: BTreeMap<(String, String, String), ApiKind>,
+    /// Per group and kind, the version to list it in (the group's preferred one).
+    preferred: BTreeMap<(String, String), String>,
 }
 
+/// Kinds never searched for objects to prune: nobody applies Events, and
+/// CustomResourceDefinitions are never labelled (see [`crate::tracking`]).
+const NOT_PRUNED: &[(&str, &str)] =
+    &[("", "Event"), ("events.k8s.io", "Event"), ("apiextensions.k8s.io", "CustomResourceDefinition")];
+
 impl Catalog {
+    /// A catalog of `kinds`; a kind served in several versions is listed in the first given.
     pub fn new(kinds: impl IntoIterator<Item = ApiKind>) -> Self {
         let mut c = Catalog::default();
         for k in kinds {
+            c.preferred.entry((k.group.clone(), k.kind.clone())).or_insert_with(|| k.version.clone());
             c.kinds.insert((k.group.clone(), k.version.clone(), k.kind.clone()), k);
         }
         c
     }
 
-    /// Builds the catalog from kube-rs discovery results (top-level resources only).
+    /// Builds the catalog from kube-rs discovery results (top-level resources
+    /// only), each group's preferred version first.
     pub fn from_discovery(d: &kube::Discovery) -> Self {
         let mut kinds = Vec::new();
+        let api_kind = |(ar, caps): (kube::discovery::ApiResource, kube::discovery::ApiCapabilities)| ApiKind {
+            group: ar.group,
+            version: ar.version,
+            kind: ar.kind,
+            plural: ar.plural,
+            namespaced: caps.scope == kube::discovery::Scope::Namespaced,
+            verbs: caps.operations,
+        };
         for g in d.groups() {
+            kinds.extend(g.recommended_resources().into_iter().map(api_kind));
             for v in g.versions() {
-                for (ar, caps) in g.versioned_resources(v) {
-                    kinds.push(ApiKind {
-                        group: ar.group,
-                        version: ar.version,
-                        kind: ar.kind,
-                        plural: ar.plural,
-                        namespaced: caps.scope == kube::discovery::Scope::Namespaced,
-                        verbs: caps.operations,
-                    });
-                }
+                kinds.extend(g.versioned_resources(v).into_iter().map(api_kind));
             }
         }
         Catalog::new(kinds)
+    }
+
+    /// The kind `group`/`kind` in the version it is listed in, if served.
+    pub fn preferred(&self, group: &str, kind: &str) -> Option<&ApiKind> {
+        let version = self.preferred.get(&(group.to_string(), kind.to_string()))?;
+        self.kinds.get(&(group.to_string(), version.clone(), kind.to_string()))
+    }
+
+    /// Every kind an object strata applied could have, once (in its preferred
+    /// version), that can be listed: where the prune search looks. Sorted by
+    /// group and kind.
+    pub fn listable(&self) -> Vec<&ApiKind> {
+        self.preferred
+            .iter()
+            .filter(|((g, k), _)| !NOT_PRUNED.contains(&(g.as_str(), k.as_str())))
+            .filter_map(|((g, k), v)| self.kinds.get(&(g.clone(), v.clone(), k.clone())))
+            .filter(|k| k.supports("list"))
+            .collect()
     }
 
     pub fn get(&self, api_version: &str, kind: &str) -> Option<&ApiKind> {

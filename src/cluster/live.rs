@@ -7,8 +7,14 @@
 //! How: discovery resolves every object's kind; each object is read (`GET`)
 //! and applied as a server-side apply **dry-run**, so the desired side carries
 //! exactly the defaults the server would add; both sides are normalized
-//! ([`super::normalize`]) and compared. With tracking on, label-selected lists
-//! of the rendered kinds find objects a target no longer renders.
+//! ([`super::normalize`]) and compared. A conflict (409) is dry-run again with
+//! `force=true` to say whether taking the fields over would change anything.
+//! With tracking on, one list per listable kind (cluster-wide, selected by the
+//! environment's and repository's labels) finds the objects the environment no
+//! longer renders: of a removed target, a removed component or a removed kind.
+//! With `tracking.inventory` on, the environment's inventory is compared like
+//! any object, and the objects the live one names but nothing else found are
+//! read in a second batch (labels removed by hand).
 //!
 //! Invariants: read-only (see [`super::request`]); all-or-nothing — any failed
 //! request fails the whole diff, so a report is never partial; byte-stable
@@ -20,7 +26,7 @@ use std::pin::Pin;
 
 use serde_json::Value;
 
-use super::connect::{Cluster, DryRun, KubeOptions};
+use super::connect::{Cluster, Conflict, DryRun, Forced, KubeOptions};
 use super::discovery::{self, ApiKind, Catalog, Resolution};
 use super::normalize;
 use super::report::{Entry, EnvironmentReport, LiveReport, TargetInfo};
@@ -29,7 +35,7 @@ use crate::diag::{Diagnostic, Error, ErrorKind};
 use crate::diff::{self, Status};
 use crate::manifest::{ResId, Resource};
 use crate::repo::config::IgnoreRule;
-use crate::tracking;
+use crate::tracking::{self, Tracking};
 
 /// Knobs of a live diff.
 #[derive(Debug, Clone)]
@@ -38,16 +44,28 @@ pub struct LiveOptions {
     pub ignore: Vec<IgnoreRule>,
     /// `--show-secrets`: do not mask Secret values.
     pub show_secrets: bool,
-    /// The tracking label key when `strata.yaml` turns tracking on; no prune
-    /// candidates are looked for without it.
-    pub tracking_label: Option<String>,
+    /// Tracking when `strata.yaml` turns it on; no prune candidates are looked for without it.
+    pub tracking: Option<Tracking>,
+    /// Target label values of the repository's targets in the diffed environments
+    /// that were not selected: their objects are theirs, not prunes.
+    pub unselected: BTreeSet<String>,
+    /// Environments of which only some targets were selected: their inventories
+    /// are neither compared nor read.
+    pub partial: BTreeSet<String>,
     /// Requests in flight at once.
     pub concurrency: usize,
 }
 
 impl Default for LiveOptions {
     fn default() -> Self {
-        LiveOptions { ignore: Vec::new(), show_secrets: false, tracking_label: None, concurrency: 8 }
+        LiveOptions {
+            ignore: Vec::new(),
+            show_secrets: false,
+            tracking: None,
+            unselected: BTreeSet::new(),
+            partial: BTreeSet::new(),
+            concurrency: 8,
+        }
     }
 }
 
@@ -80,11 +98,25 @@ enum How {
 
 /// What one request task brings back.
 enum Fetched {
-    Object { live: Option<Value>, dry: DryRun },
+    /// The live object, the dry-run, and after a conflict the forced dry-run.
+    Object {
+        live: Option<Value>,
+        dry: DryRun,
+        forced: Option<Box<DryRun>>,
+    },
     List(Vec<Value>),
 }
 
 type Task = Pin<Box<dyn Future<Output = Result<Fetched, Error>> + Send>>;
+
+/// Where one environment's results are in the first batch.
+struct Layout {
+    first_object: usize,
+    first_list: usize,
+    end: usize,
+    /// The index of the inventory's fetched object, when the inventory is on.
+    inventory: Option<usize>,
+}
 
 /// Diffs every environment of `compiled` against `cluster`.
 pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) -> Result<LiveReport, Error> {
@@ -92,15 +124,22 @@ pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) ->
     let mut groups: Vec<&str> = compiled.resources().map(|(_, r)| r.id.group.as_str()).collect();
     groups.sort_unstable();
     groups.dedup();
-    let catalog = cluster.discover(&groups).await?;
+    // The prune search looks in every kind; without it, the rendered groups are enough.
+    let catalog = cluster.discover(if opts.tracking.is_some() { None } else { Some(&groups) }).await?;
 
     // Plan every environment first: unknown kinds are input errors, reported together.
     let envs = compiled.environments();
+    let inventories = inventories(&envs, opts);
     let mut plans = Vec::new();
     let mut diags = Vec::new();
     for (env, targets) in &envs {
         match plan(cluster, &catalog, env, targets) {
-            Ok(p) => plans.push((*env, targets, p)),
+            Ok(mut p) => {
+                if let Some(inventory) = inventories.get(*env) {
+                    p.extend(plan_inventory(&catalog, inventory));
+                }
+                plans.push((*env, targets, p));
+            }
             Err(mut d) => diags.append(&mut d),
         }
     }
@@ -108,38 +147,19 @@ pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) ->
         return Err(Error::many(diags));
     }
 
-    // Every request of every environment, as one bounded batch.
-    let mut tasks: Vec<Task> = Vec::new();
-    let mut layout = Vec::new();
-    for (env, targets, planned) in &plans {
-        let first_object = tasks.len();
-        for p in planned {
-            if let How::Served { kind, body } = &p.how {
-                let (c, k, ns, name, body) =
-                    (cluster.clone(), kind.clone(), p.id.namespace.clone(), p.id.name.clone(), body.clone());
-                tasks.push(Box::pin(async move {
-                    let live = c.get(&k, ns.as_deref(), &name).await?;
-                    let dry = c.dry_run_apply(&k, ns.as_deref(), &name, &body).await?;
-                    Ok(Fetched::Object { live, dry })
-                }));
-            }
-        }
-        let first_list = tasks.len();
-        let lists = prune_lists(planned, targets, opts.tracking_label.as_deref());
-        for (kind, ns, selector) in &lists {
-            let (c, k, ns, sel) = (cluster.clone(), kind.clone(), ns.clone(), selector.clone());
-            tasks.push(Box::pin(async move { Ok(Fetched::List(c.list(&k, ns.as_deref(), &sel).await?)) }));
-        }
-        layout.push((*env, first_object, first_list, tasks.len()));
-    }
+    // Every request of every environment, as one bounded batch; then the objects
+    // only the live inventories name.
+    let (tasks, layout) = requests(cluster, &catalog, &plans, opts);
     let results = bounded(tasks, opts.concurrency.max(1)).await?;
+    let (tasks, extra_at) = inventory_requests(cluster, &catalog, &plans, &layout, &results);
+    let extra = bounded(tasks, opts.concurrency.max(1)).await?;
 
     let mut environments = Vec::new();
     let mut diags = Vec::new();
-    for ((env, targets, planned), (_, first_object, first_list, end)) in plans.iter().zip(&layout) {
-        let objects = &results[*first_object..*first_list];
-        let listed = &results[*first_list..*end];
-        match assemble(env, targets, planned, objects, listed, opts) {
+    for (((env, targets, planned), l), range) in plans.iter().zip(&layout).zip(&extra_at) {
+        let objects = &results[l.first_object..l.first_list];
+        let listed = &results[l.first_list..l.end];
+        match assemble(env, targets, planned, objects, [listed, &extra[range.clone()]], opts) {
             Ok(r) => environments.push(r),
             Err(mut d) => diags.append(&mut d),
         }
@@ -148,6 +168,134 @@ pub async fn diff(cluster: &Cluster, compiled: &Compiled, opts: &LiveOptions) ->
         return Err(Error::many(diags));
     }
     Ok(LiveReport { context: cluster.context.clone(), server: cluster.server.clone(), environments })
+}
+
+/// The inventory of each environment whose every target is rendered, when
+/// `tracking.inventory` is on: the object its bundle ends with.
+fn inventories(envs: &BTreeMap<&str, Vec<&CompiledTarget>>, opts: &LiveOptions) -> BTreeMap<String, Resource> {
+    let Some(tracking) = &opts.tracking else { return BTreeMap::new() };
+    envs.iter()
+        .filter(|(env, _)| !opts.partial.contains(**env))
+        .filter_map(|(env, targets)| {
+            let ids = targets.iter().flat_map(|t| t.resources.iter().map(|r| &r.id));
+            Some((env.to_string(), tracking.inventory(env, ids)?))
+        })
+        .collect()
+}
+
+/// The inventory as one more object of the environment.
+fn plan_inventory<'a>(catalog: &Catalog, inventory: &'a Resource) -> Option<Planned<'a>> {
+    let Resolution::Served(kind) = discovery::resolve(catalog, inventory, &[]) else { return None };
+    Some(Planned {
+        target: INVENTORY.to_string(),
+        resource: inventory,
+        id: inventory.id.clone(),
+        how: How::Served { kind, body: inventory.body.clone() },
+    })
+}
+
+/// One environment's name, targets and placed objects.
+type EnvPlan<'e, 'a> = (&'e str, &'e Vec<&'a CompiledTarget>, Vec<Planned<'a>>);
+
+/// What the report calls the inventory's target.
+const INVENTORY: &str = "inventory";
+
+/// The first batch: per environment, a `GET` and a dry-run of each served object
+/// (and a forced dry-run after a conflict), then one list per listable kind.
+fn requests(
+    cluster: &Cluster,
+    catalog: &Catalog,
+    plans: &[EnvPlan<'_, '_>],
+    opts: &LiveOptions,
+) -> (Vec<Task>, Vec<Layout>) {
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut layout = Vec::new();
+    for (env, _, planned) in plans {
+        let first_object = tasks.len();
+        let mut inventory = None;
+        for p in planned {
+            if let How::Served { kind, body } = &p.how {
+                if p.target == INVENTORY {
+                    inventory = Some(tasks.len());
+                }
+                let (c, k, ns, name, body) =
+                    (cluster.clone(), kind.clone(), p.id.namespace.clone(), p.id.name.clone(), body.clone());
+                tasks.push(Box::pin(async move {
+                    let live = c.get(&k, ns.as_deref(), &name).await?;
+                    let dry = c.dry_run_apply(&k, ns.as_deref(), &name, &body, false).await?;
+                    let forced = match dry {
+                        DryRun::Conflict(_) => {
+                            Some(Box::new(c.dry_run_apply(&k, ns.as_deref(), &name, &body, true).await?))
+                        }
+                        _ => None,
+                    };
+                    Ok(Fetched::Object { live, dry, forced })
+                }));
+            }
+        }
+        let first_list = tasks.len();
+        if let Some(tracking) = &opts.tracking {
+            let selector = tracking.environment_selector(env);
+            for kind in catalog.listable() {
+                let (c, k, sel) = (cluster.clone(), kind.clone(), selector.clone());
+                tasks.push(Box::pin(async move { Ok(Fetched::List(c.list(&k, None, &sel).await?)) }));
+            }
+        }
+        layout.push(Layout { first_object, first_list, end: tasks.len(), inventory });
+    }
+    (tasks, layout)
+}
+
+/// The second batch: a `GET` of each object a live inventory names that the
+/// environment neither renders nor found by its labels (labels removed by
+/// hand). Each answer is a list of zero or one object; the ranges say whose.
+fn inventory_requests(
+    cluster: &Cluster,
+    catalog: &Catalog,
+    plans: &[EnvPlan<'_, '_>],
+    layout: &[Layout],
+    results: &[Fetched],
+) -> (Vec<Task>, Vec<std::ops::Range<usize>>) {
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut ranges = Vec::new();
+    for ((_, _, planned), l) in plans.iter().zip(layout) {
+        let start = tasks.len();
+        let live_inventory = match l.inventory.map(|i| &results[i]) {
+            Some(Fetched::Object { live: Some(live), .. }) => live,
+            _ => {
+                ranges.push(start..start);
+                continue;
+            }
+        };
+        let mut known: BTreeSet<ResId> = planned.iter().flat_map(|p| [p.id.clone(), p.resource.id.clone()]).collect();
+        for f in &results[l.first_list..l.end] {
+            if let Fetched::List(items) = f {
+                known.extend(items.iter().filter_map(|i| ResId::of(i).ok()));
+            }
+        }
+        for id in tracking::inventory_ids(live_inventory) {
+            let Some(kind) = catalog.preferred(&id.group, &id.kind) else { continue };
+            if known.contains(&id) || kind.namespaced != id.namespace.is_some() || !kind.supports("get") {
+                continue;
+            }
+            let (c, k) = (cluster.clone(), kind.clone());
+            tasks.push(Box::pin(async move {
+                let found = c.get(&k, id.namespace.as_deref(), &id.name).await?;
+                Ok(Fetched::List(found.map(|o| with_type(o, &k)).into_iter().collect()))
+            }));
+        }
+        ranges.push(start..tasks.len());
+    }
+    (tasks, ranges)
+}
+
+/// `apiVersion` and `kind` on an object (a `GET` answers with them; kept when present).
+fn with_type(mut obj: Value, kind: &ApiKind) -> Value {
+    if let Some(m) = obj.as_object_mut() {
+        m.entry("apiVersion").or_insert_with(|| Value::String(kind.api_version()));
+        m.entry("kind").or_insert_with(|| Value::String(kind.kind.clone()));
+    }
+    obj
 }
 
 /// Places every object of one environment on the cluster's API.
@@ -221,50 +369,13 @@ fn plan<'a>(
     if diags.is_empty() { Ok(out) } else { Err(diags) }
 }
 
-/// The label-selected lists that find this environment's tracked objects: one
-/// per rendered, listable kind — in each namespace the environment renders into
-/// for namespaced kinds, cluster-wide for the others.
-fn prune_lists(
-    planned: &[Planned<'_>],
-    targets: &[&CompiledTarget],
-    label: Option<&str>,
-) -> Vec<(ApiKind, Option<String>, String)> {
-    let Some(key) = label else { return Vec::new() };
-    let values: BTreeSet<String> = targets.iter().map(|t| tracking::label_value(&t.target.address())).collect();
-    let selector = if values.len() == 1 {
-        format!("{key}={}", values.iter().next().map(String::as_str).unwrap_or_default())
-    } else {
-        format!("{key} in ({})", values.into_iter().collect::<Vec<_>>().join(","))
-    };
-    let namespaces: BTreeSet<&str> = planned.iter().filter_map(|p| p.id.namespace.as_deref()).collect();
-    let mut kinds: BTreeMap<(String, String, String), ApiKind> = BTreeMap::new();
-    for p in planned {
-        if let How::Served { kind, .. } = &p.how
-            && kind.supports("list")
-        {
-            kinds.entry((kind.group.clone(), kind.kind.clone(), kind.version.clone())).or_insert_with(|| kind.clone());
-        }
-    }
-    let mut out = Vec::new();
-    for kind in kinds.into_values() {
-        if kind.namespaced {
-            for ns in &namespaces {
-                out.push((kind.clone(), Some(ns.to_string()), selector.clone()));
-            }
-        } else {
-            out.push((kind, None, selector.clone()));
-        }
-    }
-    out
-}
-
 /// Builds one environment's report from the fetched objects and lists.
 fn assemble(
     env: &str,
     targets: &[&CompiledTarget],
     planned: &[Planned<'_>],
     objects: &[Fetched],
-    listed: &[Fetched],
+    listed: [&[Fetched]; 2],
     opts: &LiveOptions,
 ) -> Result<EnvironmentReport, Vec<Diagnostic>> {
     let (mut entries, diags) = rendered_entries(env, planned, objects, opts);
@@ -317,8 +428,8 @@ fn rendered_entries(
                 ..base
             },
             How::Served { body, .. } => match fetched.next() {
-                Some(Fetched::Object { dry: DryRun::Conflict(c), .. }) => {
-                    Entry { status: Status::Conflict, conflict: Some(c.clone()), ..base }
+                Some(Fetched::Object { live, dry: DryRun::Conflict(c), forced }) => {
+                    conflict_entry(base, live.clone(), c, forced.as_deref(), opts)
                 }
                 Some(Fetched::Object { dry: DryRun::NamespaceMissing(ns), .. }) => {
                     if rendered_namespaces.contains(ns.as_str()) {
@@ -334,7 +445,7 @@ fn rendered_entries(
                         continue;
                     }
                 }
-                Some(Fetched::Object { live, dry: DryRun::Applied(after) }) => {
+                Some(Fetched::Object { live, dry: DryRun::Applied(after), .. }) => {
                     compare(base, live.clone(), after.clone(), opts)
                 }
                 _ => unreachable!("one fetched object per served plan entry"),
@@ -345,6 +456,29 @@ fn rendered_entries(
     (entries, diags)
 }
 
+/// A conflict, with what the forced dry-run says taking the fields over would do:
+/// nothing but move ownership (identical values, no diff), or the diff it would make.
+fn conflict_entry(
+    base: Entry,
+    live: Option<Value>,
+    conflict: &Conflict,
+    forced: Option<&DryRun>,
+    opts: &LiveOptions,
+) -> Entry {
+    let mut conflict = conflict.clone();
+    let diff = match forced {
+        Some(DryRun::Applied(after)) => {
+            let would = compare(base.clone(), live, after.clone(), opts);
+            let identical = would.status == Status::Unchanged;
+            conflict.forced = Some(if identical { Forced::Identical } else { Forced::Changes });
+            would.diff
+        }
+        // A forced apply conflicts with nothing; a namespace cannot vanish between two requests.
+        _ => None,
+    };
+    Entry { status: Status::Conflict, conflict: Some(conflict), diff, ..base }
+}
+
 fn missing_namespace(env: &str, p: &Planned<'_>, ns: &str) -> Diagnostic {
     Diagnostic::error(format!("namespace `{ns}` of `{}` does not exist on the cluster", p.id))
         .at(p.resource.source.template.to_string())
@@ -352,19 +486,22 @@ fn missing_namespace(env: &str, p: &Planned<'_>, ns: &str) -> Diagnostic {
         .hint(format!("create namespace `{ns}`, or render it (a `Namespace` object) in this environment"))
 }
 
-/// Prunes: tracked objects of this environment's targets that it no longer renders,
-/// by identity.
+/// Prunes: objects labelled with this environment and repository that it no
+/// longer renders, by identity — unless a controller owns them or they belong to
+/// a target of the repository that was not selected.
 fn prune_entries(
     targets: &[&CompiledTarget],
     planned: &[Planned<'_>],
-    listed: &[Fetched],
+    [listed, from_inventory]: [&[Fetched]; 2],
     opts: &LiveOptions,
 ) -> Vec<Entry> {
+    let Some(tracking) = &opts.tracking else { return Vec::new() };
     let rendered: BTreeSet<&ResId> = planned.iter().map(|p| &p.id).collect();
     let owner: BTreeMap<String, String> =
         targets.iter().map(|t| (tracking::label_value(&t.target.address()), t.target.address())).collect();
     let mut prunes: BTreeMap<ResId, Entry> = BTreeMap::new();
-    for f in listed {
+    let sources = listed.iter().map(|f| (f, false)).chain(from_inventory.iter().map(|f| (f, true)));
+    for (f, by_inventory) in sources {
         let Fetched::List(items) = f else { unreachable!("lists come back as lists") };
         for item in items {
             let Ok(id) = ResId::of(item) else { continue };
@@ -372,35 +509,54 @@ fn prune_entries(
             // collector deletes those with their owner.
             let owned =
                 item.pointer("/metadata/ownerReferences").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
-            if owned || rendered.contains(&id) || prunes.contains_key(&id) {
+            let value = item
+                .pointer("/metadata/labels")
+                .and_then(|l| l.get(&tracking.key))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            // An inventory is the environment's own (in a partial diff, not compared).
+            let inventory = item.pointer("/metadata/labels").and_then(|l| l.get(tracking::INVENTORY_LABEL)).is_some();
+            let skip = owned || inventory || rendered.contains(&id) || prunes.contains_key(&id);
+            if skip || opts.unselected.contains(value) {
                 continue;
             }
-            let target = opts
-                .tracking_label
-                .as_deref()
-                .and_then(|k| item.pointer("/metadata/labels").and_then(|l| l.get(k)))
-                .and_then(Value::as_str)
-                .and_then(|v| owner.get(v))
-                .cloned()
-                .unwrap_or_default();
+            let (target, note) = match owner.get(value) {
+                Some(address) => (address.clone(), None),
+                None if value.is_empty() => (INVENTORY.to_string(), None),
+                None => {
+                    let address = address_of(value);
+                    (address.clone(), Some(format!("target `{address}` is no longer in the repository")))
+                }
+            };
+            let note = if by_inventory {
+                Some("listed in the live inventory, but without this environment's tracking labels".to_string())
+            } else {
+                note
+            };
             let api_version = item.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
             let diff = object_diff(&id, Some(item.clone()), None, opts);
-            prunes.insert(
-                id.clone(),
-                Entry {
-                    status: Status::Removed,
-                    id,
-                    api_version,
-                    target,
-                    template: None,
-                    note: None,
-                    conflict: None,
-                    diff: Some(diff),
-                },
-            );
+            let entry = Entry {
+                status: Status::Removed,
+                id: id.clone(),
+                api_version,
+                target,
+                template: None,
+                note,
+                conflict: None,
+                diff: Some(diff),
+            };
+            prunes.insert(id, entry);
         }
     }
     prunes.into_values().collect()
+}
+
+/// The target address a label value stands for: `frontend.eastus` →
+/// `frontend/eastus` when that is the address it came from (addresses of
+/// letters, digits, `-` and `_`); the value itself otherwise.
+fn address_of(value: &str) -> String {
+    let address = value.replace('.', "/");
+    if !value.is_empty() && tracking::label_value(&address) == value { address } else { value.to_string() }
 }
 
 /// Compares the live object with the dry-run result.

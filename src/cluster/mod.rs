@@ -22,26 +22,41 @@ pub use connect::{Cluster, KubeOptions};
 pub use live::LiveOptions;
 pub use report::LiveReport;
 
+use std::collections::BTreeSet;
+
 use crate::compiled::Compiled;
 use crate::diag::Error;
 use crate::diff::CompareOptions;
-use crate::repo::RepoConfig;
+use crate::repo::Repo;
 
-/// `strata diff --live`: compares `compiled` (rendered from a repository whose
-/// `strata.yaml` is `config`) with the cluster `kube` names, as a
+/// `strata diff --live`: compares `compiled` (the render of targets of `repo`,
+/// named `label`: `work tree`, `v1.4`) with the cluster `kube` names, as a
 /// [`crate::diff::Report`] for the same renderers as a diff between revisions.
 pub fn diff_report(
+    repo: &Repo,
     compiled: &Compiled,
-    config: &RepoConfig,
+    label: &str,
     kube: &KubeOptions,
     compare: &CompareOptions,
 ) -> Result<crate::diff::Report, Error> {
+    let tracking = crate::tracking::settings(repo.config.tracking.as_ref(), &repo.fs)?;
+    // The repository's other targets in these environments keep their objects.
+    let selected: BTreeSet<String> = compiled.targets.iter().map(|t| t.target.address()).collect();
+    let environments: BTreeSet<&str> = compiled.targets.iter().map(|t| t.target.environment.as_str()).collect();
+    let others: Vec<&crate::repo::Target> = repo
+        .targets()
+        .filter(|t| environments.contains(t.environment.as_str()) && !selected.contains(&t.address()))
+        .collect();
+    let unselected = others.iter().map(|t| crate::tracking::label_value(&t.address())).collect();
+    let partial = others.iter().map(|t| t.environment.clone()).collect();
     let opts = LiveOptions {
-        ignore: config.ignore_differences.clone(),
+        ignore: repo.config.ignore_differences.clone(),
         show_secrets: compare.show_secrets,
-        tracking_label: crate::tracking::label_key(config.tracking.as_ref())?,
+        tracking,
+        unselected,
+        partial,
         ..LiveOptions::default()
     };
     let live = live::run(compiled, kube, &opts)?;
-    Ok(live.to_diff_report(&compiled.info))
+    Ok(live.to_diff_report_as(&compiled.info, label))
 }

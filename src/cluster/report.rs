@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use super::connect::Conflict;
+use super::connect::{Conflict, Forced};
 use crate::diff::{self, Counts, ResourceChange, Side, Status, TargetReport, Vocabulary};
 use crate::manifest::ResId;
 use crate::source::SourceInfo;
@@ -85,8 +85,13 @@ impl LiveReport {
     }
 
     /// The report `strata diff` prints: before is the cluster (`context NAME`),
-    /// after is the render (`render` names its source: work tree, commit, dirty).
+    /// after is the work tree's render (`render` names its commit, dirty).
     pub fn to_diff_report(&self, render: &SourceInfo) -> diff::Report {
+        self.to_diff_report_as(render, "work tree")
+    }
+
+    /// [`LiveReport::to_diff_report`] of a render named `label` (`v1.4`, `HEAD~1`).
+    pub fn to_diff_report_as(&self, render: &SourceInfo, label: &str) -> diff::Report {
         let environments = self
             .environments
             .iter()
@@ -147,18 +152,25 @@ impl LiveReport {
         diff::Report {
             words: Vocabulary::Cluster,
             before: Side { label: format!("context {}", self.context), commit: None, dirty: false },
-            after: Side { label: "work tree".to_string(), ..Side::from_info(render) },
+            after: Side { label: label.to_string(), ..Side::from_info(render) },
             environments,
         }
     }
 }
 
-/// A conflict's owners and fields, or the entry's note.
+/// A conflict's owners and fields and what forcing would do, or the entry's note.
 fn note(e: &Entry) -> Option<String> {
     if let Some(c) = &e.conflict {
         let owners = c.managers.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
         let owners = if owners.is_empty() { "another field manager".to_string() } else { owners };
-        return Some(format!("owned by {owners}: {}", c.fields.join(", ")));
+        let verdict = match c.forced {
+            Some(Forced::Identical) => {
+                "; values are identical: adopt them with `kubectl apply --server-side --force-conflicts`"
+            }
+            Some(Forced::Changes) => "; forcing the apply (`--force-conflicts`) would make this change",
+            None => "",
+        };
+        return Some(format!("owned by {owners}: {}{verdict}", c.fields.join(", ")));
     }
     e.note.clone()
 }
@@ -188,8 +200,12 @@ mod tests {
     #[test]
     fn the_diff_report_groups_by_target_in_cluster_words() {
         let mut conflict = entry(Status::Conflict, "svc", "shop/eastus");
-        conflict.conflict =
-            Some(Conflict { managers: vec!["ops".into()], fields: vec![".spec.x".into()], message: String::new() });
+        conflict.conflict = Some(Conflict {
+            managers: vec!["ops".into()],
+            fields: vec![".spec.x".into()],
+            message: String::new(),
+            forced: None,
+        });
         let live = LiveReport {
             context: "kind".into(),
             server: "https://x".into(),

@@ -78,18 +78,21 @@ pub fn list(
 
 /// Server-side apply of `body` as field manager `strata`, as a dry-run:
 /// `PATCH …/name?dryRun=All&fieldManager=strata` with `application/apply-patch+yaml`.
-/// Not forced: a field owned by another manager comes back as a 409 conflict.
+/// Not forced, a field owned by another manager comes back as a 409 conflict;
+/// `force` (`&force=true`, still a dry-run) asks what taking the fields over would do.
 pub fn dry_run_apply(
     kind: &ApiKind,
     namespace: Option<&str>,
     name: &str,
     body: &Value,
+    force: bool,
 ) -> Result<http::Request<Vec<u8>>, BuildError> {
     checked_segment("name", name)?;
     if let Some(ns) = namespace {
         checked_segment("namespace", ns)?;
     }
     let params = PatchParams::apply(FIELD_MANAGER).dry_run();
+    let params = if force { params.force() } else { params };
     kube::core::Request::new(collection_path(kind, namespace))
         .patch(name, &params, &Patch::Apply(body))
         .map_err(|e| BuildError(e.to_string()))
@@ -199,7 +202,8 @@ mod tests {
             get(&dep, Some("shop"), "shop").unwrap(),
             list(&dep, Some("shop"), "strata.dev/target=shop.eastus").unwrap(),
             list(&dep, None, "strata.dev/target in (a.b,c.d)").unwrap(),
-            dry_run_apply(&dep, Some("shop"), "shop", &body).unwrap(),
+            dry_run_apply(&dep, Some("shop"), "shop", &body, false).unwrap(),
+            dry_run_apply(&dep, Some("shop"), "shop", &body, true).unwrap(),
         ];
         for r in &reqs {
             check_read_only(r.method(), r.uri()).unwrap_or_else(|e| panic!("{e}"));
@@ -216,13 +220,17 @@ mod tests {
     fn dry_run_apply_is_a_server_side_apply_dry_run() {
         let cm = kind("", "v1", "ConfigMap", "configmaps", true);
         let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1"}});
-        let r = dry_run_apply(&cm, Some("shop"), "c", &body).unwrap();
+        let r = dry_run_apply(&cm, Some("shop"), "c", &body, false).unwrap();
         assert_eq!(r.method(), http::Method::PATCH);
         assert_eq!(r.uri(), "/api/v1/namespaces/shop/configmaps/c?&dryRun=All&fieldManager=strata");
         assert_eq!(r.headers()["content-type"], "application/apply-patch+yaml");
         assert!(!r.uri().query().unwrap().contains("force"), "conflicts must surface, not be forced");
         let sent: Value = serde_json::from_slice(r.body()).unwrap();
         assert_eq!(sent, body);
+        // Forced after a conflict: still a dry-run.
+        let r = dry_run_apply(&cm, Some("shop"), "c", &body, true).unwrap();
+        assert_eq!(r.uri(), "/api/v1/namespaces/shop/configmaps/c?&dryRun=All&force=true&fieldManager=strata");
+        check_read_only(r.method(), r.uri()).unwrap();
     }
 
     #[test]
@@ -253,7 +261,7 @@ mod tests {
         let cm = kind("", "v1", "ConfigMap", "configmaps", true);
         for bad in ["a/b", "..", "a?b", "a%2Fb", ""] {
             assert!(get(&cm, Some("shop"), bad).is_err(), "{bad}");
-            assert!(dry_run_apply(&cm, Some("shop"), bad, &json!({})).is_err(), "{bad}");
+            assert!(dry_run_apply(&cm, Some("shop"), bad, &json!({}), false).is_err(), "{bad}");
             assert!(get(&cm, Some(bad), "c").is_err(), "{bad}");
             assert!(list(&cm, Some(bad), "a=b").is_err(), "{bad}");
         }

@@ -33,7 +33,7 @@ fn compiled(targets: &[(&str, &str, Vec<Value>)]) -> Compiled {
             }
         })
         .collect();
-    Compiled { targets, warnings: vec![], info: SourceInfo::default() }
+    Compiled { targets, warnings: vec![], info: SourceInfo::default(), tracking: None }
 }
 
 fn cm(name: &str, data: Value) -> Value {

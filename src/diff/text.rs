@@ -72,7 +72,10 @@ pub fn render(report: &Report, opts: TextOptions) -> String {
         }
         for t in &env.targets {
             let presence = t.presence().map(|s| format!("{}, ", words.word(s))).unwrap_or_default();
-            let _ = writeln!(out, "  target {} ({presence}{}): {}", t.address, t.versions(), t.counts.describe(words));
+            // A live diff's prunes of a target gone from the repository: no version to show.
+            let about = format!("{presence}{}", t.versions());
+            let about = if about.is_empty() { String::new() } else { format!(" ({about})") };
+            let _ = writeln!(out, "  target {}{about}: {}", t.address, t.counts.describe(words));
             for c in &t.changes {
                 let source = c.source.as_deref().map(|s| format!("  ({s})")).unwrap_or_default();
                 let line = format!("    {} {} {}{source}", c.status.marker(), words.word(c.status), c.id);

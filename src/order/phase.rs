@@ -11,6 +11,8 @@ pub enum PhaseKind {
     Crds,
     Namespaces,
     Resources,
+    /// The environment's inventory (`tracking.inventory`), after everything in the bundle.
+    Inventory,
 }
 
 impl PhaseKind {
@@ -30,6 +32,7 @@ impl PhaseKind {
             PhaseKind::Crds => "crds",
             PhaseKind::Namespaces => "namespaces",
             PhaseKind::Resources => "resources",
+            PhaseKind::Inventory => "inventory",
         }
     }
 }
@@ -54,6 +57,7 @@ impl Phase {
             PhaseKind::Crds => "CustomResourceDefinitions",
             PhaseKind::Namespaces => "Namespaces",
             PhaseKind::Resources => "resources",
+            PhaseKind::Inventory => "the inventory",
         };
         format!("wave {}: {what}", self.wave)
     }

@@ -36,6 +36,7 @@ impl Placed<'_> {
                     format!("Namespaces apply before the objects in them, in {}", self.wave.describe())
                 }
                 PhaseKind::Resources => format!("first in {}", self.wave.describe()),
+                PhaseKind::Inventory => "the inventory applies after everything it lists".to_string(),
             },
             Reason::DependsOn(id) => format!("depends on `{id}` (`{}`)", annotations::DEPENDS_ON),
             Reason::Component { component, on } => {

@@ -50,6 +50,10 @@ impl Source for Overlay {
         }
     }
 
+    fn root_name(&self) -> Option<String> {
+        self.base.root_name()
+    }
+
     fn info(&self) -> SourceInfo {
         // Not a commit any more: the promotion is uncommitted work.
         SourceInfo { dirty: true, ..self.base.info() }

@@ -133,6 +133,20 @@ pub struct TrackingConfig {
     /// Label key (default `strata.dev/target`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// A stable id of this repository, the value of the `strata.dev/repository`
+    /// label (a label value: letters, digits, `-`, `_`, `.`, at most 63). Default:
+    /// the name of the repository root directory. Set it when checkouts of the
+    /// repository live in directories of different names (CI runners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// End each environment's bundle with an inventory: a ConfigMap listing the
+    /// identities of the objects it applies, which `strata diff --live` reads to
+    /// find objects whose labels were removed by hand.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inventory: bool,
+    /// The namespace of the inventory ConfigMaps (default `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory_namespace: Option<String>,
 }
 
 /// Fields ignored in live diffs for matching objects.

@@ -207,7 +207,20 @@ impl GitRepo {
                 reference: rev.reference.clone().or_else(|| Some(rev.spec.clone())),
                 dirty: false,
             },
+            root_name: self.root_name(),
         })
+    }
+
+    /// The configuration root's directory name: the last part of the prefix, else
+    /// the work tree's name (`None` for a bare repository at its top).
+    fn root_name(&self) -> Option<String> {
+        match self.prefix.rsplit('/').next().filter(|n| !n.is_empty()) {
+            Some(n) => Some(n.to_string()),
+            None => self.workdir.as_deref().and_then(|w| {
+                let name = |p: &Path| p.file_name().and_then(|n| n.to_str()).map(str::to_string);
+                name(w).or_else(|| w.canonicalize().ok().as_deref().and_then(name))
+            }),
+        }
     }
 }
 
@@ -347,6 +360,8 @@ pub struct GitSource {
     /// The tree of the configuration root.
     root: ObjectId,
     info: SourceInfo,
+    /// The configuration root's directory name (the last part of the prefix, else the work tree's).
+    root_name: Option<String>,
 }
 
 impl GitSource {
@@ -407,6 +422,10 @@ impl Source for GitSource {
 
     fn info(&self) -> SourceInfo {
         self.info.clone()
+    }
+
+    fn root_name(&self) -> Option<String> {
+        self.root_name.clone()
     }
 }
 

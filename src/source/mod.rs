@@ -62,6 +62,11 @@ pub trait Source: Send + Sync {
     fn read_file(&self, path: &str) -> io::Result<Arc<[u8]>>;
     /// Commit, ref and dirty flag of this tree.
     fn info(&self) -> SourceInfo;
+    /// The name of the repository root directory (`example-repo`), when the tree
+    /// has one: the default of `strata.yaml` `tracking.repository`.
+    fn root_name(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Joins two repository-relative paths.

@@ -82,6 +82,10 @@ impl Source for OverlaySource {
         }
     }
 
+    fn root_name(&self) -> Option<String> {
+        self.base.root_name()
+    }
+
     fn info(&self) -> SourceInfo {
         // The files differ from the base's commit: dirty.
         SourceInfo { dirty: true, ..self.base.info() }

@@ -27,6 +27,12 @@ impl WorkTreeSource {
 }
 
 impl Source for WorkTreeSource {
+    fn root_name(&self) -> Option<String> {
+        let name = |p: &Path| p.file_name().and_then(|n| n.to_str()).map(str::to_string);
+        // `--repo .` has no name of its own: the directory it stands for has.
+        name(&self.root).or_else(|| self.root.canonicalize().ok().as_deref().and_then(name))
+    }
+
     fn entry_kind(&self, path: &str) -> io::Result<Option<EntryKind>> {
         match std::fs::symlink_metadata(self.full(path)) {
             Ok(m) if m.file_type().is_symlink() => Ok(Some(EntryKind::Link)),

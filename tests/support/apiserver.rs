@@ -2,13 +2,24 @@
 //! 127.0.0.1 that answers with the real responses recorded in
 //! `tests/fixtures/apiserver/` (see its README).
 //!
-//! It plays one [`Scenario`]: which recordings to use for dry-runs, whether the
-//! tracked `shop-legacy` ConfigMap exists, whether `ops` owns the Service's
+//! It plays one [`Scenario`]: which cluster ([`Cluster`]: the shop of `live/`,
+//! the several environments of `prune/`, the client-side-applied objects of
+//! `migration/`), which recordings to use for dry-runs, whether the tracked
+//! `shop-legacy` ConfigMap exists, whether `ops` owns the Service's
 //! `targetPort`, whether the CRD is installed, whether aggregated discovery is
 //! offered, and which requests fail with which status. It logs every request
 //! and fails the test (on [`ApiServer::finish`] and on drop) when a request
 //! other than `GET` lacks `dryRun=All` — the read-only guarantee checked from
 //! the other side of the wire.
+//!
+//! The recordings predate the `strata.dev/environment` and
+//! `strata.dev/repository` labels: objects whose managedFields show that strata
+//! applied them (manager `strata`) and that carry a target label `C.E` get the
+//! two labels strata now applies with them (`E`, and the repository of
+//! component `C`: [`Scenario::repository`], or for the `prune/` cluster
+//! `example-repo` for its four components and `another-repo` for the others),
+//! as they would have had they been applied by this strata. Objects applied by
+//! `kubectl` keep their labels as recorded.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -19,9 +30,36 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
+/// Which recorded cluster the server plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cluster {
+    /// `live/`: the shop of `tests/fixtures/live/repo`, applied by strata.
+    Shop,
+    /// `prune/`: `example-repo` `@eastus` applied with tracking on, beside other
+    /// repositories' objects in other namespaces (every object of its lists).
+    Prune,
+    /// `migration/`: a NetworkPolicy and a StatefulSet in namespace `mig`, applied
+    /// with client-side `kubectl apply`.
+    Migration,
+}
+
+/// The components of `example-repo` (the `prune/` cluster's objects of other
+/// targets come from another repository).
+const EXAMPLE_REPO_COMPONENTS: &[&str] = &["api", "database", "frontend", "platform"];
+
 /// What the scripted cluster looks like.
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    /// The recorded cluster.
+    pub cluster: Cluster,
+    /// Objects added to it as they are (an inventory ConfigMap a test built).
+    pub extra: Vec<Value>,
+    /// Object paths whose `strata.dev/environment` and `strata.dev/repository`
+    /// labels someone removed by hand.
+    pub unlabelled: Vec<String>,
+    /// The repository id of the `live/` cluster's strata-applied objects (the
+    /// fixture repository's directory name).
+    pub repository: String,
     /// Dry-runs answer from `dryrun-changed/` (else `dryrun-unchanged/`).
     pub changed: bool,
     /// The tracked ConfigMap `shop-legacy` exists (would be pruned).
@@ -45,6 +83,10 @@ pub struct Scenario {
 impl Default for Scenario {
     fn default() -> Self {
         Scenario {
+            cluster: Cluster::Shop,
+            extra: Vec::new(),
+            unlabelled: Vec::new(),
+            repository: "repo".to_string(),
             changed: false,
             legacy: false,
             ops_owns_target_port: false,
@@ -114,6 +156,8 @@ const KINDS: &[(&str, &str, &str, bool)] = &[
     ("k8spatterns.io/v1", "ConfigWatcher", "configwatchers", true),
     ("networking.k8s.io/v1", "Ingress", "ingresses", true),
     ("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", true),
+    ("v1", "ServiceAccount", "serviceaccounts", true),
+    ("rbac.authorization.k8s.io/v1", "Role", "roles", true),
 ];
 
 fn collection(api_version: &str, plural: &str, ns: Option<&str>) -> String {
@@ -143,6 +187,61 @@ struct State {
 
 impl State {
     fn new(scenario: Scenario) -> State {
+        let mut live = match scenario.cluster {
+            Cluster::Shop => Self::shop(&scenario),
+            Cluster::Prune => Self::prune(),
+            Cluster::Migration => Self::migration(),
+        };
+        for obj in live.values_mut() {
+            add_new_labels(obj, &scenario);
+        }
+        for path in &scenario.unlabelled {
+            let labels = live.get_mut(path).unwrap_or_else(|| panic!("no {path}"))["metadata"]["labels"]
+                .as_object_mut()
+                .unwrap();
+            labels.remove("strata.dev/environment");
+            labels.remove("strata.dev/repository");
+        }
+        for obj in &scenario.extra {
+            live.insert(object_path(obj), obj.clone());
+        }
+        if !scenario.crd_installed {
+            live.retain(|p, _| !p.contains("configwatchers"));
+        }
+        if !scenario.namespace_exists {
+            live.retain(|p, _| !p.contains("/namespaces/shop"));
+        }
+        State { scenario, live }
+    }
+
+    /// Every object of the `prune/` lists (items named by their list's kind).
+    fn prune() -> BTreeMap<String, Value> {
+        let mut live = BTreeMap::new();
+        for e in std::fs::read_dir(fixtures().join("prune")).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            let Some((200, list)) = read_http(&format!("prune/{name}")) else { panic!("prune/{name}") };
+            let kind = list["kind"].as_str().unwrap().strip_suffix("List").unwrap().to_string();
+            for mut item in list["items"].as_array().unwrap().clone() {
+                item["apiVersion"] = list["apiVersion"].clone();
+                item["kind"] = json!(kind);
+                live.insert(object_path(&item), item);
+            }
+        }
+        live
+    }
+
+    /// The two client-side-applied objects of `migration/`.
+    fn migration() -> BTreeMap<String, Value> {
+        ["networkpolicy", "statefulset"]
+            .iter()
+            .map(|k| {
+                let (_, obj) = read_http(&format!("migration/get-{k}-client-side-applied.http")).unwrap();
+                (object_path(&obj), obj)
+            })
+            .collect()
+    }
+
+    fn shop(scenario: &Scenario) -> BTreeMap<String, Value> {
         let mut live = BTreeMap::new();
         let mut names: Vec<_> = std::fs::read_dir(fixtures().join("live"))
             .unwrap()
@@ -170,13 +269,7 @@ impl State {
                 }
             }
         }
-        if !scenario.crd_installed {
-            live.retain(|p, _| !p.contains("configwatchers"));
-        }
-        if !scenario.namespace_exists {
-            live.retain(|p, _| !p.contains("/namespaces/shop"));
-        }
-        State { scenario, live }
+        live
     }
 
     fn respond(&self, req: &Logged) -> (u16, Value) {
@@ -215,9 +308,20 @@ impl State {
                     }
                     return (200, d);
                 }
+                // The recorded per-group documents cover these groups: the
+                // server offers those (a real one offers every group it lists).
+                let recorded = |gv: &Value| {
+                    let gv = gv.as_str().unwrap_or_default().replace('/', "_");
+                    fixtures().join(format!("discovery/apis-{gv}.json")).exists()
+                };
                 let mut d = read_json("discovery/apis.json");
-                if !s.crd_installed {
-                    d["groups"].as_array_mut().unwrap().retain(|g| g["name"] != "k8spatterns.io");
+                let groups = d["groups"].as_array_mut().unwrap();
+                groups.retain(|g| {
+                    recorded(&g["preferredVersion"]["groupVersion"])
+                        && (s.crd_installed || g["name"] != "k8spatterns.io")
+                });
+                for g in groups {
+                    g["versions"].as_array_mut().unwrap().retain(|v| recorded(&v["groupVersion"]));
                 }
                 return (200, d);
             }
@@ -242,7 +346,7 @@ impl State {
                 Some(obj) => (200, obj.clone()),
                 None => not_found(path),
             },
-            "PATCH" => self.dry_run_apply(path, &req.body),
+            "PATCH" => self.dry_run_apply(path, req.query(), &req.body),
             _ => status(405, "MethodNotAllowed", "the scripted server only reads and dry-runs", json!(null)),
         }
     }
@@ -277,7 +381,18 @@ impl State {
         json!({"kind": format!("{kind}List"), "apiVersion": "v1", "metadata": {"resourceVersion": "700"}, "items": items})
     }
 
-    fn dry_run_apply(&self, path: &str, body: &[u8]) -> (u16, Value) {
+    /// A dry-run's recorded answer; objects strata applied get its new labels
+    /// (the module documentation says why), except the `migration/` cluster's,
+    /// whose render carries no tracking labels.
+    fn dry_run_apply(&self, path: &str, query: &str, body: &[u8]) -> (u16, Value) {
+        let (code, mut answer) = self.dry_run_recorded(path, query, body);
+        if self.scenario.cluster != Cluster::Migration && code < 300 {
+            add_new_labels(&mut answer, &self.scenario);
+        }
+        (code, answer)
+    }
+
+    fn dry_run_recorded(&self, path: &str, query: &str, body: &[u8]) -> (u16, Value) {
         let sent: Value = match serde_json::from_slice(body) {
             Ok(v) => v,
             Err(e) => return status(400, "BadRequest", &format!("not JSON: {e}"), json!(null)),
@@ -295,9 +410,23 @@ impl State {
                 json!({"name": "shop", "kind": "namespaces"}),
             );
         }
+        let forced = path_query_has(query, "force=true");
         if self.scenario.ops_owns_target_port && kind == "service" {
+            if forced {
+                // Taking `targetPort` back from `ops` makes the Service what strata
+                // applied: its recorded GET from before the edit.
+                return (200, read_json("live/service-shop.json"));
+            }
             let (code, body) = read_http("errors/ssa-conflict.http").unwrap();
             return (code, body);
+        }
+        if self.scenario.cluster == Cluster::Migration && self.live.contains_key(path) {
+            let file = match (kind.as_str(), forced, sent["spec"]["replicas"].as_i64()) {
+                (_, false, _) => format!("migration/ssa-dryrun-{kind}-conflict.http"),
+                ("statefulset", true, Some(2)) => "migration/ssa-dryrun-statefulset-force-replicas-2.http".into(),
+                (_, true, _) => format!("migration/ssa-dryrun-{kind}-force-identical.http"),
+            };
+            return read_http(&file).unwrap_or_else(|| panic!("no recording {file}"));
         }
         let dir = if self.scenario.changed { "dryrun-changed" } else { "dryrun-unchanged" };
         for file in [format!("{dir}/{kind}-{name}.http"), format!("{dir}/{kind}-{name}-create.http")] {
@@ -306,9 +435,19 @@ impl State {
             }
         }
         // No recording: an unchanged apply of an existing object answers the
-        // object as it is; a creation answers the object as sent, with the
-        // fields the server assigns.
+        // object as it is — but a ConfigMap (which has no defaults) as sent, with
+        // the live metadata the server keeps; a creation answers the object as
+        // sent, with the fields the server assigns.
         match self.live.get(path) {
+            Some(obj) if kind == "configmap" => {
+                let mut applied = sent.clone();
+                for field in ["uid", "resourceVersion", "creationTimestamp", "managedFields"] {
+                    if let Some(v) = obj["metadata"].get(field) {
+                        applied["metadata"][field] = v.clone();
+                    }
+                }
+                (200, applied)
+            }
             Some(obj) => (200, obj.clone()),
             None => {
                 let mut created = sent.clone();
@@ -362,8 +501,50 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
-/// `k=v` and `k in (a,b)` selectors, the two forms strata sends.
+fn path_query_has(query: &str, pair: &str) -> bool {
+    query.split('&').any(|p| p == pair)
+}
+
+/// The labels strata now applies besides the target label, on objects strata
+/// applied (see the module documentation).
+fn add_new_labels(obj: &mut Value, scenario: &Scenario) {
+    let by_strata =
+        obj["metadata"]["managedFields"].as_array().is_some_and(|m| m.iter().any(|f| f["manager"] == "strata"));
+    let Some(target) = obj["metadata"]["labels"]["strata.dev/target"].as_str().map(str::to_string) else { return };
+    let Some((component, environment)) = target.split_once('.') else { return };
+    if !by_strata {
+        return;
+    }
+    let repository = match scenario.cluster {
+        Cluster::Prune if EXAMPLE_REPO_COMPONENTS.contains(&component) => "example-repo",
+        Cluster::Prune => "another-repo",
+        _ => scenario.repository.as_str(),
+    };
+    let labels = obj["metadata"]["labels"].as_object_mut().unwrap();
+    labels.insert("strata.dev/environment".into(), json!(environment));
+    labels.insert("strata.dev/repository".into(), json!(repository));
+}
+
+/// A selector of comma-separated requirements, each `k=v` or `k in (a,b)`: the forms strata sends.
 fn label_selector_matches(selector: &str, labels: &Value) -> bool {
+    let mut requirements = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    for (i, c) in selector.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                requirements.push(&selector[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    requirements.push(&selector[start..]);
+    requirements.iter().all(|r| requirement_matches(r, labels))
+}
+
+fn requirement_matches(selector: &str, labels: &Value) -> bool {
     if let Some((k, v)) = selector.split_once('=') {
         return labels.get(k.trim()).and_then(Value::as_str) == Some(v.trim());
     }
