@@ -1,8 +1,11 @@
 //! Bundles: per-environment, apply-ordered, byte-stable output for CI.
 //!
-//! In: the [`Compiled`] targets and their [`Plan`]s. Out: a [`Bundle`], every file
-//! in memory (repository-relative paths with `/`, bytes), written with
-//! [`write::replace`] or compared with [`check::compare`]. Layout:
+//! In: the [`Compiled`] targets and their [`Plan`]s, a batch of environments at a
+//! time ([`batches::produce`]). Out: the bundle's files (paths relative to the
+//! bundle directory, with `/`; bytes), each batch's [`part`] handed to a [`Sink`]
+//! as it is made and `index.json` last ([`Assembler`]): staged beside the bundle
+//! directory and renamed into place ([`write::Staged`]), compared with it
+//! ([`check::Checker`]), or kept in memory ([`Bundle`], [`build`]). Layout:
 //!
 //! ```text
 //! DIR/index.json                          source, strata version, per environment: files, counts, components
