@@ -59,6 +59,11 @@ impl<V: Clone> Memo<V> {
         };
         cell.get_or_init(init).clone()
     }
+
+    /// Drops the value of `key` (a later `get` computes it again).
+    fn forget(&self, key: &str) {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
 }
 
 /// A `parameters.yaml` as parsed once for every target that reads it.
@@ -71,6 +76,9 @@ struct Shared<'r> {
     info: SourceInfo,
     versions: Memo<Result<Arc<VersionEnv>, Error>>,
     files: Memo<Parsed>,
+    /// For [`compile_each`]: how many targets still to render read each
+    /// `parameters.yaml`; a file is dropped from `files` after its last reader.
+    readers: Mutex<HashMap<String, usize>>,
     command_line: Vec<Layer>,
 }
 
@@ -130,8 +138,9 @@ pub struct Streamed {
 /// repository): each batch's [`Compiled`] (its targets, environments sorted, no
 /// warnings) goes to `each`, in environment order, and is dropped there, so
 /// that the objects of one batch, not of the repository, are held at a time.
-/// Versions and parameter files are still loaded once for all batches. While
-/// `each` works on one batch, the next one renders.
+/// Versions and parameter files are still loaded once for all batches (a
+/// parameter file is let go after the last target that reads it). While `each`
+/// works on one batch, the next one renders.
 ///
 /// The errors are [`compile`]'s, in its order (render errors of every target,
 /// then `--strict`'s unread parameters, then duplicates); batches keep
@@ -142,11 +151,17 @@ where
     F: FnMut(Compiled) + Send,
 {
     let shared = Shared::new(repo, opts)?;
+    shared.count_readers(targets);
     let mut run = Run::default();
     let mut pending: Option<Compiled> = None;
+    let render = |t: &Target| {
+        let r = render_target(&shared, t);
+        shared.done(t);
+        r
+    };
     for batch in batches(targets) {
         let (results, ()) = rayon::join(
-            || batch.par_iter().map(|(_, t)| render_target(&shared, t)).collect::<Vec<_>>(),
+            || batch.par_iter().map(|(_, t)| render(t)).collect::<Vec<_>>(),
             || {
                 if let Some(c) = pending.take() {
                     each(c);
@@ -240,7 +255,32 @@ impl<'r> Shared<'r> {
     fn new(repo: &'r Repo, opts: &'r Options) -> Result<Shared<'r>, Error> {
         let command_line = values::command_line_layers(&opts.values_files, &opts.set, &opts.set_string)?;
         let info = repo.fs.info();
-        Ok(Shared { repo, opts, info, versions: Memo::new(), files: Memo::new(), command_line })
+        let readers = Mutex::new(HashMap::new());
+        Ok(Shared { repo, opts, info, versions: Memo::new(), files: Memo::new(), readers, command_line })
+    }
+
+    /// Counts the readers of every `parameters.yaml` of `targets`.
+    fn count_readers(&self, targets: &[&Target]) {
+        let mut readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        for t in targets {
+            for path in values::layers::parameter_files(t) {
+                *readers.entry(path).or_default() += 1;
+            }
+        }
+    }
+
+    /// `t` has rendered: its `parameters.yaml` files that no target left reads are dropped.
+    fn done(&self, t: &Target) {
+        let mut readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        for path in values::layers::parameter_files(t) {
+            if let Some(n) = readers.get_mut(&path) {
+                *n -= 1;
+                if *n == 0 {
+                    readers.remove(&path);
+                    self.files.forget(&path);
+                }
+            }
+        }
     }
 
     /// The version directory's templates, loaded and compiled once.

@@ -7,6 +7,8 @@
 //! directory above them): a leaf counts as read when any of them read it.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::sync::Arc;
 
 use super::{Layer, LayerKind};
 use crate::diag::{Diagnostic, Error, Severity};
@@ -29,8 +31,9 @@ where
 /// path), whether some target read it and the layer to quote, not the targets.
 #[derive(Debug, Default)]
 pub struct Unread {
-    // (file, leaf path) → (read by some target?, the file's layer).
-    seen: BTreeMap<(String, Vec<String>), (bool, Layer)>,
+    // (file, leaf path) → the file's layer while no target has read the leaf;
+    // `None` once one has (the layer is let go: only unread leaves are quoted).
+    seen: BTreeMap<(Arc<str>, Vec<String>), Option<Layer>>,
 }
 
 impl Unread {
@@ -41,9 +44,17 @@ impl Unread {
                 if leaf.len() == 1 && leaf[0] == "namespace" {
                     continue; // strata itself reads it
                 }
-                let read = was_read(&leaf);
-                let e = self.seen.entry((l.origin.to_string(), leaf)).or_insert_with(|| (false, l.clone()));
-                e.0 |= read;
+                match self.seen.entry((l.origin.clone(), leaf)) {
+                    Entry::Occupied(mut e) => {
+                        if e.get().is_some() && was_read(&e.key().1) {
+                            e.insert(None);
+                        }
+                    }
+                    Entry::Vacant(e) => {
+                        let read = was_read(&e.key().1);
+                        e.insert((!read).then(|| l.clone()));
+                    }
+                }
             }
         }
     }
@@ -51,10 +62,9 @@ impl Unread {
     /// The warnings, sorted by file and position.
     pub fn warnings(self) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for ((file, leaf), (read, layer)) in self.seen {
-            if read {
-                continue;
-            }
+        for ((file, leaf), layer) in self.seen {
+            let Some(layer) = layer else { continue };
+            let file = file.to_string();
             let dotted = leaf.join(".");
             let mut d = Diagnostic::warning(format!("parameter `{dotted}` is set but no template reads it"));
             match (layer.position(&leaf), &layer.text) {
