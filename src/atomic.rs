@@ -96,54 +96,168 @@ pub fn replace_dir<'a>(
     existing: bool,
     noun: &str,
 ) -> Result<Vec<Diagnostic>, Error> {
-    let name = usable_name(dir)
-        .ok_or_else(|| Diagnostic::error(format!("cannot use `{}` as the {noun} directory", dir.display())))?;
-    let parent = parent_of(dir);
-    std::fs::create_dir_all(&parent).map_err(|e| io_error("create directory", &parent, e))?;
-
-    let prefix = format!(".{name}.tmp-");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix);
-    #[cfg(unix)]
-    {
-        // The finished directory should look like one made with `mkdir` (the umask
-        // applies), not like a private temporary directory.
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o777));
-    }
-    let tmp = builder.tempdir_in(&parent).map_err(|e| io_error("create a temporary directory in", &parent, e))?;
+    let staged = StagedDir::new(dir, noun)?;
     for (rel, bytes) in files {
-        let path = tmp.path().join(rel);
+        staged.write(rel, bytes)?;
+    }
+    staged.commit(existing)
+}
+
+/// A directory built file by file beside its destination, then put in place
+/// whole by [`StagedDir::commit`]: what [`replace_dir`] does in one call, for a
+/// writer that makes its files one after the other and should not hold them
+/// all (`strata bundle`, environment by environment). Dropped without a commit
+/// (an error on the way), the temporary directory is removed and the
+/// destination is untouched.
+#[derive(Debug)]
+pub struct StagedDir {
+    dir: PathBuf,
+    noun: String,
+    /// `None` once committed.
+    tmp: Option<tempfile::TempDir>,
+    /// The directories made to hold the temporary one (outermost first),
+    /// removed again (when empty) if the stage is dropped without a commit.
+    made: Vec<PathBuf>,
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            drop(tmp);
+            for d in self.made.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
+        }
+    }
+}
+
+impl StagedDir {
+    /// Creates the temporary directory beside `dir` (and `dir`'s parents).
+    pub fn new(dir: &Path, noun: &str) -> Result<StagedDir, Error> {
+        let name = usable_name(dir)
+            .ok_or_else(|| Diagnostic::error(format!("cannot use `{}` as the {noun} directory", dir.display())))?;
+        let parent = parent_of(dir);
+        let made: Vec<PathBuf> = parent
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        let made: Vec<PathBuf> = made.into_iter().rev().collect();
+        std::fs::create_dir_all(&parent).map_err(|e| io_error("create directory", &parent, e))?;
+        let prefix = format!(".{name}.tmp-");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        #[cfg(unix)]
+        {
+            // The finished directory should look like one made with `mkdir` (the umask
+            // applies), not like a private temporary directory.
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o777));
+        }
+        let tmp = builder.tempdir_in(&parent).map_err(|e| io_error("create a temporary directory in", &parent, e))?;
+        Ok(StagedDir { dir: dir.to_path_buf(), noun: noun.to_string(), tmp: Some(tmp), made })
+    }
+
+    fn tmp_path(&self) -> &Path {
+        self.tmp.as_ref().map_or(self.dir.as_path(), |t| t.path())
+    }
+
+    /// Writes one file (a relative path with `/`) into the temporary directory.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Error> {
+        let path = self.tmp_path().join(rel);
         if let Some(p) = path.parent() {
             std::fs::create_dir_all(p).map_err(|e| io_error("create directory", p, e))?;
         }
         std::fs::write(&path, bytes).map_err(|e| io_error("write", &path, e))?;
+        Ok(())
     }
 
-    if !existing {
-        std::fs::rename(tmp.path(), dir).map_err(|e| io_error(&format!("move the new {noun} to"), dir, e))?;
-        let _ = tmp.keep();
-        return Ok(Vec::new());
-    }
-    // Aside, in, remove: the old directory stays whole until the new one is in place.
-    let suffix = tmp.path().file_name().and_then(|n| n.to_str()).and_then(|n| n.rsplit('-').next()).unwrap_or("old");
-    let aside = parent.join(format!(".{name}.old-{suffix}"));
-    std::fs::rename(dir, &aside).map_err(|e| io_error(&format!("move the old {noun} aside from"), dir, e))?;
-    if let Err(e) = std::fs::rename(tmp.path(), dir) {
-        let restored = std::fs::rename(&aside, dir);
-        let mut d = io_error(&format!("move the new {noun} to"), dir, e);
-        if let Err(r) = restored {
-            d = d.note(format!("the previous {noun} is kept at `{}` ({r})", aside.display()));
+    /// Puts the directory in place. `existing` says whether something is at the
+    /// destination to replace (checked and allowed by the caller). Returns
+    /// warnings: the new directory is in place but the old one could not be removed.
+    pub fn commit(mut self, existing: bool) -> Result<Vec<Diagnostic>, Error> {
+        let (dir, noun) = (self.dir.clone(), self.noun.clone());
+        let dir = dir.as_path();
+        // A failure from here on keeps the directories it was made in.
+        self.made.clear();
+        let Some(tmp) = self.tmp.take() else { return Ok(Vec::new()) };
+        if !existing {
+            std::fs::rename(tmp.path(), dir).map_err(|e| io_error(&format!("move the new {noun} to"), dir, e))?;
+            let _ = tmp.keep();
+            return Ok(Vec::new());
         }
-        return Err(d.into());
+        // Aside, in, remove: the old directory stays whole until the new one is in place.
+        let name = usable_name(dir).unwrap_or("dir");
+        let suffix =
+            tmp.path().file_name().and_then(|n| n.to_str()).and_then(|n| n.rsplit('-').next()).unwrap_or("old");
+        let aside = parent_of(dir).join(format!(".{name}.old-{suffix}"));
+        std::fs::rename(dir, &aside).map_err(|e| io_error(&format!("move the old {noun} aside from"), dir, e))?;
+        if let Err(e) = std::fs::rename(tmp.path(), dir) {
+            let restored = std::fs::rename(&aside, dir);
+            let mut d = io_error(&format!("move the new {noun} to"), dir, e);
+            if let Err(r) = restored {
+                d = d.note(format!("the previous {noun} is kept at `{}` ({r})", aside.display()));
+            }
+            return Err(d.into());
+        }
+        let _ = tmp.keep();
+        match std::fs::remove_dir_all(&aside) {
+            Ok(()) => Ok(Vec::new()),
+            Err(e) => Ok(vec![Diagnostic::warning(format!(
+                "the new {noun} is in place, but the previous one could not be removed from `{}`: {e}",
+                aside.display()
+            ))]),
+        }
     }
-    let _ = tmp.keep();
-    match std::fs::remove_dir_all(&aside) {
-        Ok(()) => Ok(Vec::new()),
-        Err(e) => Ok(vec![Diagnostic::warning(format!(
-            "the new {noun} is in place, but the previous one could not be removed from `{}`: {e}",
-            aside.display()
-        ))]),
+}
+
+/// Output held back until a command has finished, so that a failure part way
+/// leaves nothing on standard output (`strata render` of a whole repository,
+/// produced environment by environment). The first [`SPOOL_MEMORY`] bytes stay
+/// in memory; beyond that the output moves to an unnamed temporary file (gone
+/// when closed, even after a crash), so that memory does not grow with the
+/// output. Where no temporary file can be made, it stays in memory.
+#[derive(Debug, Default)]
+pub struct Spool {
+    memory: Vec<u8>,
+    file: Option<std::fs::File>,
+}
+
+/// How much output a [`Spool`] keeps in memory before it moves to a file.
+pub const SPOOL_MEMORY: usize = 16 << 20;
+
+impl Spool {
+    pub fn new() -> Spool {
+        Spool::default()
+    }
+
+    /// Appends `bytes`.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let cannot =
+            |e: io::Error| Diagnostic::error(format!("cannot write the temporary file holding the output: {e}"));
+        if let Some(f) = &mut self.file {
+            return io::Write::write_all(f, bytes).map_err(|e| cannot(e).into());
+        }
+        self.memory.extend_from_slice(bytes);
+        if self.memory.len() > SPOOL_MEMORY
+            && let Ok(mut f) = tempfile::tempfile()
+        {
+            io::Write::write_all(&mut f, &self.memory).map_err(cannot)?;
+            self.memory = Vec::new();
+            self.file = Some(f);
+        }
+        Ok(())
+    }
+
+    /// Copies everything pushed, in order, to `out`.
+    pub fn copy_to(self, out: &mut impl io::Write) -> io::Result<()> {
+        match self.file {
+            None => out.write_all(&self.memory),
+            Some(mut f) => {
+                io::Seek::seek(&mut f, io::SeekFrom::Start(0))?;
+                io::copy(&mut f, out).map(|_| ())
+            }
+        }
     }
 }
 
@@ -381,6 +495,41 @@ mod tests {
         write_files(&[(a.clone(), Some(b"new".to_vec())), (b.clone(), None)]).unwrap();
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "new");
         assert_eq!(names(&root.path().join("v2")), ["a.yaml"]);
+    }
+
+    #[test]
+    fn a_stage_dropped_without_commit_leaves_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("dist/x/bundle");
+        let staged = StagedDir::new(&dir, "bundle").unwrap();
+        staged.write("a/b", b"1").unwrap();
+        assert_eq!(names(&root.path().join("dist/x")).len(), 1, "the temporary directory");
+        drop(staged);
+        assert_eq!(names(root.path()), Vec::<String>::new(), "the directories made for it are gone too");
+        // Committed: in place, parents kept.
+        let staged = StagedDir::new(&dir, "bundle").unwrap();
+        staged.write("a/b", b"1").unwrap();
+        staged.commit(false).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.join("a/b")).unwrap(), "1");
+        assert_eq!(names(&root.path().join("dist/x")), ["bundle"]);
+    }
+
+    #[test]
+    fn a_spool_gives_back_what_it_took_in_memory_or_in_a_file() {
+        for total in [10, SPOOL_MEMORY + 10] {
+            let mut spool = Spool::new();
+            let chunk: Vec<u8> = (0..=255u8).collect();
+            let mut want = Vec::new();
+            while want.len() < total {
+                spool.push(&chunk).unwrap();
+                want.extend_from_slice(&chunk);
+            }
+            assert_eq!(spool.file.is_some(), total > SPOOL_MEMORY);
+            assert!(spool.memory.len() <= SPOOL_MEMORY + chunk.len());
+            let mut got = Vec::new();
+            spool.copy_to(&mut got).unwrap();
+            assert!(got == want, "{} bytes back, {} in", got.len(), want.len());
+        }
     }
 
     #[test]

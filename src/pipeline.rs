@@ -9,7 +9,7 @@
 //! targets render in parallel and come back in repository order. What a stage
 //! decides (layer precedence, the namespace, labels) lives in that stage.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
@@ -20,8 +20,9 @@ use crate::manifest::Resource;
 use crate::render::{Limits, ReadTracker, TargetContext, VersionEnv};
 use crate::repo::{Repo, Target};
 use crate::source::SourceInfo;
-use crate::values::{self, Layer, Values, ValuesFile};
-use crate::{namespace, patch, tracking};
+use crate::tracking::{self, Tracking};
+use crate::values::{self, Layer, Unread, Values, ValuesFile};
+use crate::{namespace, patch};
 
 /// Knobs of one compilation.
 #[derive(Debug, Clone, Default)]
@@ -60,6 +61,11 @@ impl<V: Clone> Memo<V> {
         };
         cell.get_or_init(init).clone()
     }
+
+    /// Drops the value of `key` (a later `get` computes it again).
+    fn forget(&self, key: &str) {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
 }
 
 /// A `parameters.yaml` as parsed once for every target that reads it.
@@ -72,6 +78,9 @@ struct Shared<'r> {
     info: SourceInfo,
     versions: Memo<Result<Arc<VersionEnv>, Error>>,
     files: Memo<Parsed>,
+    /// For [`compile_each`]: how many targets still to render read each
+    /// `parameters.yaml`; a file is dropped from `files` after its last reader.
+    readers: Mutex<HashMap<String, usize>>,
     command_line: Vec<Layer>,
 }
 
@@ -85,8 +94,7 @@ struct Rendered {
 
 /// Runs the pipeline over `targets` (all from `repo`).
 pub fn compile(repo: &Repo, targets: &[&Target], opts: &Options) -> Result<Compiled, Error> {
-    let command_line = values::command_line_layers(&opts.values_files, &opts.set, &opts.set_string)?;
-    let shared = Shared { repo, opts, info: repo.fs.info(), versions: Memo::new(), files: Memo::new(), command_line };
+    let shared = Shared::new(repo, opts)?;
     let results: Vec<Result<Rendered, Error>> = targets.par_iter().map(|t| render_target(&shared, t)).collect();
 
     let mut diags = Vec::new();
@@ -101,21 +109,157 @@ pub fn compile(repo: &Repo, targets: &[&Target], opts: &Options) -> Result<Compi
         return Err(Error::many(dedup(diags)));
     }
 
-    let unread = values::unread_parameters(
-        rendered.iter().map(|(_, r)| (&r.layers[..], |leaf: &[String]| r.tracker.was_read(leaf))),
-    );
-    let mut warnings = dedup(rendered.iter_mut().flat_map(|(_, r)| std::mem::take(&mut r.warnings)).collect());
-    if opts.strict && !(warnings.is_empty() && unread.is_empty()) {
-        let mut errors = diag::warnings_as_errors(warnings);
-        errors.diagnostics.extend(values::unread::as_errors(unread).diagnostics);
-        return Err(errors);
+    let mut unread = Unread::default();
+    let mut stage = Vec::new();
+    for (_, r) in &mut rendered {
+        stage.append(&mut r.warnings);
+        unread.add(&r.layers, |leaf: &[String]| r.tracker.was_read(leaf));
     }
-    warnings.extend(unread);
+    let warnings = settle_warnings(stage, unread.warnings(), opts.strict)?;
     let targets: Vec<CompiledTarget> =
         rendered.into_iter().map(|(target, r)| CompiledTarget { target, resources: r.resources }).collect();
     compiled::check_duplicates(&targets)?;
     let tracking = tracking::settings(repo.config.tracking.as_ref(), &repo.fs)?;
     Ok(Compiled { targets, warnings, info: shared.info, tracking })
+}
+
+/// The warnings of a compilation: the stages' own (deduplicated), then the
+/// unread parameters; with `--strict` every one of them is an error.
+fn settle_warnings(stage: Vec<Diagnostic>, unread: Vec<Diagnostic>, strict: bool) -> Result<Vec<Diagnostic>, Error> {
+    let mut warnings = dedup(stage);
+    if strict && !(warnings.is_empty() && unread.is_empty()) {
+        let mut errors = diag::warnings_as_errors(warnings);
+        errors.diagnostics.extend(values::unread::as_errors(unread).diagnostics);
+        return Err(errors);
+    }
+    warnings.extend(unread);
+    Ok(warnings)
+}
+
+/// A batch of [`compile_each`] closes once it holds this many targets (whole
+/// environments always): enough to keep every core busy rendering, few enough
+/// that a batch's objects are a small share of a large repository's.
+const BATCH_TARGETS: usize = 64;
+
+/// What [`compile_each`] returns once every batch has been handed over.
+#[derive(Debug, Clone)]
+pub struct Streamed {
+    /// The warnings (as [`Compiled::warnings`]), known once every target has rendered.
+    pub warnings: Vec<Diagnostic>,
+    pub info: SourceInfo,
+}
+
+/// [`compile`] in batches of whole environments, for outputs written
+/// environment by environment (`strata bundle`, `strata render` of a whole
+/// repository): each batch's [`Compiled`] (its targets, environments sorted, no
+/// warnings) goes to `each`, in environment order, and is dropped there, so
+/// that the objects of one batch, not of the repository, are held at a time.
+/// Versions and parameter files are still loaded once for all batches (a
+/// parameter file is let go after the last target that reads it). While `each`
+/// works on one batch, the next one renders.
+///
+/// The errors are [`compile`]'s, in its order (render errors of every target,
+/// then `--strict`'s unread parameters, then duplicates); batches keep
+/// rendering after an error so that all are reported, but none goes to `each`
+/// after the first. `each` decides what to do with its own errors.
+pub fn compile_each<F>(repo: &Repo, targets: &[&Target], opts: &Options, mut each: F) -> Result<Streamed, Error>
+where
+    F: FnMut(Compiled) + Send,
+{
+    let shared = Shared::new(repo, opts)?;
+    shared.count_readers(targets);
+    let tracking = tracking::settings(repo.config.tracking.as_ref(), &repo.fs)?;
+    let mut run = Run::default();
+    let mut pending: Option<Compiled> = None;
+    let render = |t: &Target| {
+        let r = render_target(&shared, t);
+        shared.done(t);
+        r
+    };
+    for batch in batches(targets) {
+        let (results, ()) = rayon::join(
+            || batch.par_iter().map(|(_, t)| render(t)).collect::<Vec<_>>(),
+            || {
+                if let Some(c) = pending.take() {
+                    each(c);
+                }
+            },
+        );
+        pending = run.take(&batch, results, &shared.info, &tracking);
+    }
+    if let Some(c) = pending {
+        each(c);
+    }
+    run.finish(opts.strict).map(|warnings| Streamed { warnings, info: shared.info })
+}
+
+/// The targets in batches of whole environments, environments sorted, each
+/// target with its index in `targets` (errors are reported in that order).
+fn batches<'t>(targets: &[&'t Target]) -> Vec<Vec<(usize, &'t Target)>> {
+    let mut by_env: BTreeMap<&str, Vec<(usize, &Target)>> = BTreeMap::new();
+    for (i, t) in targets.iter().enumerate() {
+        by_env.entry(t.environment.as_str()).or_default().push((i, t));
+    }
+    let mut out: Vec<Vec<(usize, &Target)>> = Vec::new();
+    for env in by_env.into_values() {
+        match out.last_mut() {
+            Some(batch) if batch.len() < BATCH_TARGETS => batch.extend(env),
+            _ => out.push(env),
+        }
+    }
+    out
+}
+
+/// What [`compile_each`] keeps between batches: errors and unread parameters.
+#[derive(Default)]
+struct Run {
+    /// Render errors, with the index of the target they belong to.
+    failed: Vec<(usize, Vec<Diagnostic>)>,
+    duplicates: Vec<Diagnostic>,
+    /// The stages' own warnings (labels that were not strings, respelled fields).
+    stage: Vec<Diagnostic>,
+    unread: Unread,
+}
+
+impl Run {
+    /// One batch's results; the batch's [`Compiled`] when it is to go on.
+    fn take(
+        &mut self,
+        batch: &[(usize, &Target)],
+        results: Vec<Result<Rendered, Error>>,
+        info: &SourceInfo,
+        tracking: &Option<Tracking>,
+    ) -> Option<Compiled> {
+        let mut targets = Vec::with_capacity(batch.len());
+        for ((i, t), r) in batch.iter().zip(results) {
+            match r {
+                Ok(mut r) => {
+                    self.stage.append(&mut r.warnings);
+                    self.unread.add(&r.layers, |leaf: &[String]| r.tracker.was_read(leaf));
+                    targets.push(CompiledTarget { target: (*t).clone(), resources: r.resources });
+                }
+                Err(e) => self.failed.push((*i, e.diagnostics)),
+            }
+        }
+        if let Err(e) = compiled::check_duplicates(&targets) {
+            self.duplicates.extend(e.diagnostics);
+        }
+        let ok = self.failed.is_empty() && self.duplicates.is_empty();
+        ok.then(|| Compiled { targets, warnings: Vec::new(), info: info.clone(), tracking: tracking.clone() })
+    }
+
+    /// The warnings, or the errors in [`compile`]'s order.
+    fn finish(mut self, strict: bool) -> Result<Vec<Diagnostic>, Error> {
+        if !self.failed.is_empty() {
+            self.failed.sort_by_key(|(i, _)| *i);
+            return Err(Error::many(dedup(self.failed.into_iter().flat_map(|(_, d)| d).collect())));
+        }
+        let warnings = settle_warnings(self.stage, self.unread.warnings(), strict)?;
+        if !self.duplicates.is_empty() {
+            return Err(Error::many(self.duplicates));
+        }
+        Ok(warnings)
+    }
 }
 
 fn dedup(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
@@ -125,7 +269,38 @@ fn dedup(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diags
 }
 
-impl Shared<'_> {
+impl<'r> Shared<'r> {
+    fn new(repo: &'r Repo, opts: &'r Options) -> Result<Shared<'r>, Error> {
+        let command_line = values::command_line_layers(&opts.values_files, &opts.set, &opts.set_string)?;
+        let info = repo.fs.info();
+        let readers = Mutex::new(HashMap::new());
+        Ok(Shared { repo, opts, info, versions: Memo::new(), files: Memo::new(), readers, command_line })
+    }
+
+    /// Counts the readers of every `parameters.yaml` of `targets`.
+    fn count_readers(&self, targets: &[&Target]) {
+        let mut readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        for t in targets {
+            for path in values::layers::parameter_files(t) {
+                *readers.entry(path).or_default() += 1;
+            }
+        }
+    }
+
+    /// `t` has rendered: its `parameters.yaml` files that no target left reads are dropped.
+    fn done(&self, t: &Target) {
+        let mut readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        for path in values::layers::parameter_files(t) {
+            if let Some(n) = readers.get_mut(&path) {
+                *n -= 1;
+                if *n == 0 {
+                    readers.remove(&path);
+                    self.files.forget(&path);
+                }
+            }
+        }
+    }
+
     /// The version directory's templates, loaded and compiled once.
     fn version(&self, version_dir: &str) -> Result<Arc<VersionEnv>, Error> {
         self.versions.get(version_dir, || VersionEnv::load(&self.repo.fs, version_dir, self.opts.limits).map(Arc::new))
@@ -163,4 +338,85 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     warnings.extend(patch_warnings);
     tracking::label_target(&mut resources, repo, t)?;
     Ok(Rendered { resources, tracker, layers: values.layers, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{Fs, MemorySource};
+
+    /// `components` × `environments` targets; `broken` environments' parameters fail to render.
+    fn repo(components: usize, environments: usize, broken: &[usize]) -> Repo {
+        let mut m = MemorySource::new();
+        for c in 0..components {
+            m.file(&format!("c{c}/v1/values.yaml"), "n: 1\n").file(
+                &format!("c{c}/v1/cm.yaml"),
+                &format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{c}\ndata:\n  n: \"{{{{ Values.n }}}}\"\n"
+                ),
+            );
+            for e in 0..environments {
+                m.link(&format!("c{c}/e{e:02}/templates"), "../v1");
+                let params = if broken.contains(&e) { "n: [1\n" } else { "n: 2\nunused: 1\n" };
+                m.file(&format!("c{c}/e{e:02}/parameters.yaml"), params);
+            }
+        }
+        Repo::load(Fs::new(std::sync::Arc::new(m))).unwrap()
+    }
+
+    #[test]
+    fn batches_hold_whole_environments_in_order() {
+        let r = repo(3, 30, &[]);
+        let targets = r.select(&[]).unwrap();
+        let batches = batches(&targets);
+        // 3 targets per environment: a batch closes at the first environment that reaches 64.
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [66, 24]);
+        let envs: Vec<&str> = batches.iter().flatten().map(|(_, t)| t.environment.as_str()).collect();
+        assert!(envs.is_sorted(), "{envs:?}");
+        for (i, t) in batches.iter().flatten() {
+            assert_eq!(targets[*i].address(), t.address());
+        }
+    }
+
+    #[test]
+    fn compile_each_hands_over_what_compile_makes() {
+        let r = repo(3, 30, &[]);
+        let targets = r.select(&[]).unwrap();
+        let all = compile(&r, &targets, &Options::default()).unwrap();
+        let mut seen = Vec::new();
+        let streamed = compile_each(&r, &targets, &Options::default(), |c| {
+            assert!(c.targets.len() <= BATCH_TARGETS + 3, "a batch holds a few environments");
+            seen.push(c);
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 2);
+        let mut got: Vec<(String, Vec<Resource>)> =
+            seen.into_iter().flat_map(|c| c.targets).map(|t| (t.target.address(), t.resources)).collect();
+        let mut want: Vec<(String, Vec<Resource>)> =
+            all.targets.into_iter().map(|t| (t.target.address(), t.resources)).collect();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        want.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(got, want);
+        assert_eq!(streamed.warnings.len(), 90, "one unread `unused` per parameters file");
+        assert_eq!(
+            streamed.warnings.iter().map(Diagnostic::render).collect::<Vec<_>>(),
+            all.warnings.iter().map(Diagnostic::render).collect::<Vec<_>>()
+        );
+        // --strict: the same errors.
+        let strict = Options { strict: true, ..Options::default() };
+        let e = compile_each(&r, &targets, &strict, |_| {}).unwrap_err();
+        assert_eq!(e.messages(), compile(&r, &targets, &strict).unwrap_err().messages());
+    }
+
+    #[test]
+    fn compile_each_reports_every_error_in_compile_order() {
+        let r = repo(3, 30, &[2, 29]);
+        let targets = r.select(&[]).unwrap();
+        let want = compile(&r, &targets, &Options::default()).unwrap_err();
+        let mut handed = 0;
+        let got = compile_each(&r, &targets, &Options::default(), |_| handed += 1).unwrap_err();
+        assert_eq!(got.messages(), want.messages());
+        assert_eq!(got.diagnostics.len(), 6, "{}", got.messages());
+        assert_eq!(handed, 0, "no batch goes on after an error in the first");
+    }
 }

@@ -194,3 +194,35 @@ fn committed_schemas_are_current() {
         assert!(committed == text, "schemas/{name} is stale: run `cargo run -- schema --out schemas`");
     }
 }
+
+/// `strata render` of many environments works in batches (see README, "Bounded
+/// memory"), yet an error in the last batch still leaves stdout empty.
+#[test]
+fn an_error_in_a_late_environment_prints_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("app/v1/values.yaml", "n: 1\n");
+    write(
+        "app/v1/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  n: \"{{ Values.n }}\"\n",
+    );
+    for e in 0..70 {
+        write(&format!("app/e{e:02}/templates"), "../v1\n");
+    }
+    write("app/e69/parameters.yaml", "n: [1\n");
+    let run = |args: &[&str]| support::Strata::in_dir(root).run(args);
+    let good = run(&["render", "@e00", "@e01"]);
+    assert_eq!(good.status.code(), Some(0), "{}", String::from_utf8_lossy(&good.stderr));
+    assert_eq!(String::from_utf8_lossy(&good.stdout).matches("kind: ConfigMap").count(), 2);
+    for format in ["yaml", "json"] {
+        let out = run(&["render", "--format", format]);
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        assert!(out.stdout.is_empty(), "{format}: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("app/e69/parameters.yaml"), "{format}");
+    }
+}

@@ -1,8 +1,9 @@
 //! `--check`: is a bundle directory up to date?
 //!
-//! In: a freshly rendered [`Bundle`] (in memory) and an existing directory. Out:
-//! the [`Staleness`] — files the fresh bundle adds, files the directory has that
-//! it would remove, files whose bytes differ. Nothing is written.
+//! In: a freshly rendered bundle, file by file ([`Checker`]) or in memory
+//! ([`compare`]), and an existing directory. Out: the [`Staleness`] — files the
+//! fresh bundle adds, files the directory has that it would remove, files whose
+//! bytes differ. Nothing is written.
 //!
 //! The `source` of `index.json` (commit, ref, dirty flag) is provenance, not
 //! content: a bundle committed to the repository it was built from can never
@@ -10,11 +11,11 @@
 //! ([`Staleness::provenance`]); every other byte counts.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{Bundle, INDEX};
+use super::{Bundle, INDEX, Sink};
 use crate::diag::{Diagnostic, Error};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,37 +48,72 @@ impl Staleness {
 
 /// Compares `dir` with `bundle`. A missing directory is stale (every file added).
 pub fn compare(dir: &Path, bundle: &Bundle) -> Result<Staleness, Error> {
-    let mut on_disk = Vec::new();
-    match std::fs::metadata(dir) {
-        Ok(m) if m.is_dir() => list(dir, "", &mut on_disk)?,
-        Ok(_) => {
-            return Err(Diagnostic::error(format!("`{}` is not a directory", dir.display()))
-                .hint("`--check` compares with a bundle directory written by `strata bundle --out`")
-                .into());
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_error(dir, e).into()),
+    let mut checker = Checker::open(dir)?;
+    for (rel, bytes) in &bundle.files {
+        checker.file(rel, bytes)?;
     }
-    on_disk.sort();
-    let mut s = Staleness::default();
-    for rel in &on_disk {
-        match bundle.files.get(rel) {
-            None => s.removed.push(rel.clone()),
-            Some(fresh) => {
-                let path = dir.join(rel);
-                let old = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
-                if &old == fresh {
-                    continue;
-                }
-                match (rel == INDEX).then(|| provenance_only(&old, fresh)).flatten() {
-                    Some(p) => s.provenance = Some(p),
-                    None => s.changed.push(rel.clone()),
-                }
+    Ok(checker.finish())
+}
+
+/// [`compare`] file by file ([`Sink`]): each fresh file is compared with the
+/// directory's as it comes, and only paths are kept.
+#[derive(Debug)]
+pub struct Checker {
+    dir: PathBuf,
+    /// The files in the directory, sorted.
+    on_disk: Vec<String>,
+    /// The fresh bundle's files, as they came.
+    fresh: Vec<String>,
+    staleness: Staleness,
+}
+
+impl Checker {
+    /// Lists `dir` (a missing directory has no files).
+    pub fn open(dir: &Path) -> Result<Checker, Error> {
+        let mut on_disk = Vec::new();
+        match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => list(dir, "", &mut on_disk)?,
+            Ok(_) => {
+                return Err(Diagnostic::error(format!("`{}` is not a directory", dir.display()))
+                    .hint("`--check` compares with a bundle directory written by `strata bundle --out`")
+                    .into());
             }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(dir, e).into()),
         }
+        on_disk.sort();
+        Ok(Checker { dir: dir.to_path_buf(), on_disk, fresh: Vec::new(), staleness: Staleness::default() })
     }
-    s.added = bundle.files.keys().filter(|p| on_disk.binary_search(p).is_err()).cloned().collect();
-    Ok(s)
+
+    /// What is stale, every list sorted by path.
+    pub fn finish(mut self) -> Staleness {
+        self.fresh.sort();
+        let s = &mut self.staleness;
+        s.removed = self.on_disk.iter().filter(|p| self.fresh.binary_search(p).is_err()).cloned().collect();
+        s.added.sort();
+        s.changed.sort();
+        self.staleness
+    }
+}
+
+impl Sink for Checker {
+    fn file(&mut self, rel: &str, fresh: &[u8]) -> Result<(), Error> {
+        self.fresh.push(rel.to_string());
+        if self.on_disk.binary_search_by(|p| p.as_str().cmp(rel)).is_err() {
+            self.staleness.added.push(rel.to_string());
+            return Ok(());
+        }
+        let path = self.dir.join(rel);
+        let old = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
+        if old == fresh {
+            return Ok(());
+        }
+        match (rel == INDEX).then(|| provenance_only(&old, fresh)).flatten() {
+            Some(p) => self.staleness.provenance = Some(p),
+            None => self.staleness.changed.push(rel.to_string()),
+        }
+        Ok(())
+    }
 }
 
 /// When two `index.json` texts differ only in `source`, the two sources: the

@@ -1,8 +1,11 @@
 //! Bundles: per-environment, apply-ordered, byte-stable output for CI.
 //!
-//! In: the [`Compiled`] targets and their [`Plan`]s. Out: a [`Bundle`], every file
-//! in memory (repository-relative paths with `/`, bytes), written with
-//! [`write::replace`] or compared with [`check::compare`]. Layout:
+//! In: the [`Compiled`] targets and their [`Plan`]s, a batch of environments at a
+//! time ([`batches::produce`]). Out: the bundle's files (paths relative to the
+//! bundle directory, with `/`; bytes), each batch's [`part`] handed to a [`Sink`]
+//! as it is made and `index.json` last ([`Assembler`]): staged beside the bundle
+//! directory and renamed into place ([`write::Staged`]), compared with it
+//! ([`check::Checker`]), or kept in memory ([`Bundle`], [`build`]). Layout:
 //!
 //! ```text
 //! DIR/index.json                          source, strata version, per environment: files, counts, components
@@ -17,9 +20,12 @@
 //! sorted keys, arrays in apply order), and every document is preceded by the
 //! `# Source:` / `# Target:` comments `strata render` prints ([`stream`]).
 
+pub mod batches;
 pub mod check;
 pub mod stream;
 pub mod write;
+
+pub use batches::{BundleOptions, Produced, produce};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -108,26 +114,26 @@ struct Index<'a> {
     format: u32,
     strata: &'static str,
     source: &'a SourceInfo,
-    environments: BTreeMap<&'a str, EnvIndex<'a>>,
+    environments: &'a BTreeMap<String, EnvIndex>,
 }
 
-#[derive(Serialize)]
-struct EnvIndex<'a> {
+#[derive(Debug, Serialize)]
+struct EnvIndex {
     /// The environment's directory, relative to the bundle directory.
-    dir: &'a str,
+    dir: String,
     resources: usize,
-    components: BTreeMap<&'a str, ComponentIndex<'a>>,
+    components: BTreeMap<String, ComponentIndex>,
     /// In apply order.
     files: Vec<FileIndex>,
 }
 
-#[derive(Serialize)]
-struct ComponentIndex<'a> {
-    version: &'a str,
+#[derive(Debug, Serialize)]
+struct ComponentIndex {
+    version: String,
     resources: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct FileIndex {
     path: String,
     phase: PhaseKind,
@@ -136,29 +142,51 @@ struct FileIndex {
     sha256: String,
 }
 
-/// Renders the bundle in memory.
-pub fn build(compiled: &Compiled, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
-    let mut files = BTreeMap::new();
-    let mut environments = BTreeMap::new();
+/// Where a bundle's files go as they are made: a directory being staged
+/// ([`write::Staged`]), a comparison with a directory ([`check::Checker`]), or
+/// memory ([`Bundle`]).
+pub trait Sink {
+    /// One file, by path relative to the bundle directory.
+    fn file(&mut self, path: &str, bytes: &[u8]) -> Result<(), Error>;
+}
+
+impl Sink for Bundle {
+    fn file(&mut self, path: &str, bytes: &[u8]) -> Result<(), Error> {
+        self.files.insert(path.to_string(), bytes.to_vec());
+        Ok(())
+    }
+}
+
+/// Builds nothing: for `strata bundle --explain` without `--out`.
+#[derive(Debug, Default)]
+pub struct Discard;
+
+impl Sink for Discard {
+    fn file(&mut self, _: &str, _: &[u8]) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// Some environments' files (each with its text and sha256) and `index.json`
+/// entries: what one batch of environments adds to a bundle.
+#[derive(Debug)]
+pub struct Part {
+    files: Vec<(String, String)>,
+    environments: Vec<(String, EnvIndex)>,
+}
+
+/// Renders the files of `plans` (environments of `compiled`) in memory.
+pub fn part(compiled: &Compiled, plans: &[Plan<'_>]) -> Part {
     let targets = compiled.environments();
     let layout = layout(plans);
-    // Writing the documents is most of the work: every phase file in parallel.
+    // Writing the documents is most of the work: in parallel, in chunks of
+    // objects (one environment may be one large phase file).
     let texts: Vec<Vec<(String, String)>> = layout
         .par_iter()
-        .map(|(_, phase_files)| {
-            phase_files
-                .par_iter()
-                .map(|f| {
-                    let mut text = String::with_capacity(f.objects.len() * 1024);
-                    for o in f.objects {
-                        write_document(&mut text, o);
-                    }
-                    let sha = sha256_hex(text.as_bytes());
-                    (text, sha)
-                })
-                .collect()
-        })
+        .map(|(_, phase_files)| phase_files.par_iter().map(|f| phase_text(f.objects)).collect())
         .collect();
+    let mut files = Vec::new();
+    let mut environments = Vec::new();
     for ((env, phase_files), texts) in layout.into_iter().zip(texts) {
         let mut index_files = Vec::new();
         for (f, (text, sha256)) in phase_files.iter().zip(texts) {
@@ -169,7 +197,7 @@ pub fn build(compiled: &Compiled, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
                 resources: f.objects.len(),
                 sha256,
             });
-            files.insert(f.path.clone(), text.into_bytes());
+            files.push((f.path.clone(), text));
         }
         // Per target (`--per-target`), the directory is the target's address.
         let of_target: Vec<&crate::compiled::CompiledTarget> =
@@ -180,28 +208,115 @@ pub fn build(compiled: &Compiled, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
             .flatten()
             .chain(of_target.iter())
             .map(|t| {
-                let c = ComponentIndex { version: &t.target.version, resources: t.resources.len() };
-                (t.target.component.as_str(), c)
+                let c = ComponentIndex { version: t.target.version.clone(), resources: t.resources.len() };
+                (t.target.component.clone(), c)
             })
             .collect();
         if let Some((path, text)) = inventory_file(compiled, env, &phase_files) {
             let sha256 = sha256_hex(text.as_bytes());
             let (phase, wave) = (PhaseKind::Inventory, index_files.last().map_or(0, |f: &FileIndex| f.wave));
             index_files.push(FileIndex { path: path.clone(), phase, wave, resources: 1, sha256 });
-            files.insert(path, text.into_bytes());
+            files.push((path, text));
         }
         let resources = index_files.iter().map(|f| f.resources).sum();
-        environments.insert(env, EnvIndex { dir: env, resources, components, files: index_files });
+        environments
+            .push((env.to_string(), EnvIndex { dir: env.to_string(), resources, components, files: index_files }));
     }
-    let index = Index { format: FORMAT, strata: env!("CARGO_PKG_VERSION"), source: &compiled.info, environments };
-    let mut json = serde_json::to_string_pretty(&index).map_err(|e| Error {
-        kind: crate::diag::ErrorKind::Bug,
-        diagnostics: vec![Diagnostic::error(format!("cannot serialize {INDEX}: {e}"))],
-    })?;
-    json.push('\n');
-    check_collisions(&files)?;
-    files.insert(INDEX.to_string(), json.into_bytes());
-    Ok(Bundle { files })
+    Part { files, environments }
+}
+
+/// One phase file's text and its sha256.
+fn phase_text(objects: &[Placed<'_>]) -> (String, String) {
+    let chunks: Vec<String> = objects
+        .par_chunks(256)
+        .map(|chunk| {
+            let mut text = String::with_capacity(chunk.len() * 1024);
+            for o in chunk {
+                write_document(&mut text, o);
+            }
+            text
+        })
+        .collect();
+    let text = if chunks.len() == 1 { chunks.into_iter().next().unwrap_or_default() } else { chunks.concat() };
+    let sha = sha256_hex(text.as_bytes());
+    (text, sha)
+}
+
+/// A bundle put together part by part: each part's files go to a [`Sink`] at
+/// once, and only the `index.json` entries stay until [`Assembler::finish`]
+/// writes the index. Paths are checked as they come: once one would be both a
+/// file and an environment directory, nothing more is written and `finish`
+/// reports every clash.
+#[derive(Debug, Default)]
+pub struct Assembler {
+    environments: BTreeMap<String, EnvIndex>,
+    files: BTreeSet<String>,
+    dirs: BTreeSet<String>,
+    clash: bool,
+}
+
+impl Assembler {
+    /// Adds one part, writing its files to `sink`.
+    pub fn add(&mut self, part: Part, sink: &mut dyn Sink) -> Result<(), Error> {
+        for (path, text) in part.files {
+            self.clash |= self.clashes(&path);
+            if !self.clash {
+                sink.file(&path, text.as_bytes())?;
+            }
+            let mut at = path.as_str();
+            while let Some((parent, _)) = at.rsplit_once('/') {
+                self.dirs.insert(parent.to_string());
+                at = parent;
+            }
+            self.files.insert(path);
+        }
+        self.environments.extend(part.environments);
+        Ok(())
+    }
+
+    /// Whether `path` runs into a file or directory already laid out (or `index.json`).
+    fn clashes(&self, path: &str) -> bool {
+        let mut at = path;
+        while let Some((parent, _)) = at.rsplit_once('/') {
+            if parent == INDEX || self.files.contains(parent) {
+                return true;
+            }
+            at = parent;
+        }
+        path == INDEX || self.dirs.contains(path)
+    }
+
+    /// The environments (or targets) so far.
+    pub fn environments(&self) -> usize {
+        self.environments.len()
+    }
+
+    /// The files so far, `index.json` not counted.
+    pub fn files(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Writes `index.json` (with `info` as its source) to `sink`.
+    pub fn finish(self, info: &SourceInfo, sink: &mut dyn Sink) -> Result<(), Error> {
+        check_collisions(self.files.iter().map(String::as_str))?;
+        let index =
+            Index { format: FORMAT, strata: env!("CARGO_PKG_VERSION"), source: info, environments: &self.environments };
+        let mut json = serde_json::to_string_pretty(&index).map_err(|e| Error {
+            kind: crate::diag::ErrorKind::Bug,
+            diagnostics: vec![Diagnostic::error(format!("cannot serialize {INDEX}: {e}"))],
+        })?;
+        json.push('\n');
+        sink.file(INDEX, json.as_bytes())
+    }
+}
+
+/// Renders the bundle in memory.
+pub fn build(compiled: &Compiled, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
+    let mut bundle = Bundle::default();
+    let mut assembler = Assembler::default();
+    assembler.add(part(compiled, plans), &mut bundle)?;
+    assembler.finish(&compiled.info, &mut bundle)?;
+    Ok(bundle)
 }
 
 /// `inventory.yaml`, the last file of an environment's bundle, when
@@ -221,18 +336,16 @@ fn inventory_file(compiled: &Compiled, env: &str, phase_files: &[PhaseFile<'_, '
 
 /// An environment whose path runs into another file (an environment named
 /// `index.json`, or one nested under a phase file's name) cannot be laid out.
-fn check_collisions(files: &BTreeMap<String, Vec<u8>>) -> Result<(), Error> {
+fn check_collisions<'p>(files: impl Iterator<Item = &'p str> + Clone) -> Result<(), Error> {
     let mut dirs = BTreeSet::new();
-    for path in files.keys() {
-        let mut at = path.as_str();
+    for path in files.clone() {
+        let mut at = path;
         while let Some((parent, _)) = at.rsplit_once('/') {
             dirs.insert(parent);
             at = parent;
         }
     }
     let clashes: Vec<Diagnostic> = files
-        .keys()
-        .map(String::as_str)
         .chain([INDEX])
         .filter(|p| dirs.contains(p))
         .map(|p| {

@@ -129,12 +129,96 @@ environment `prod/west`
 
 #[test]
 fn environment_clashing_with_a_file_is_an_error() {
-    let mut files = BTreeMap::new();
-    files.insert("index.json/00-wave-0-resources.yaml".to_string(), Vec::new());
-    let e = check_collisions(&files).unwrap_err();
+    let e = check_collisions(["index.json/00-wave-0-resources.yaml"].into_iter()).unwrap_err();
     assert!(e.messages().contains("bundle path `index.json` would be both a file and an environment directory"));
-    files.clear();
-    files.insert("a/00-wave-0-resources.yaml".to_string(), Vec::new());
-    files.insert("a/00-wave-0-resources.yaml/b/00-wave-0-resources.yaml".to_string(), Vec::new());
-    assert!(check_collisions(&files).is_err());
+    let nested = ["a/00-wave-0-resources.yaml", "a/00-wave-0-resources.yaml/b/00-wave-0-resources.yaml"];
+    assert!(check_collisions(nested.into_iter()).is_err());
+    // Part by part: nothing is written from the first clash on, and `finish` reports it.
+    for order in [[0, 1], [1, 0]] {
+        let mut assembler = Assembler::default();
+        let mut sink = Bundle::default();
+        for i in order {
+            let part = Part { files: vec![(nested[i].to_string(), "x".to_string())], environments: Vec::new() };
+            assembler.add(part, &mut sink).unwrap();
+        }
+        assert_eq!(sink.files.len(), 1, "{order:?}");
+        let e = assembler.finish(&SourceInfo::default(), &mut sink).unwrap_err();
+        assert!(e.messages().contains("bundle path `a/00-wave-0-resources.yaml` would be both"), "{}", e.messages());
+    }
+}
+
+/// 3 components × 30 environments (two batches of `compile_each`), with
+/// dependencies, waves, a CRD and Namespaces.
+fn many_environments() -> Repo {
+    let mut m = MemorySource::new();
+    m.file("db/component.yaml", "namespace: data\n")
+        .file("db/v1/db.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: data\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n")
+        .file("api/component.yaml", "namespace: data\ndependsOn: [db]\n")
+        .file("api/v1/api.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api\ndata:\n  env: {{ Target.Environment }}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  annotations:\n    strata.dev/wave: \"1\"\n")
+        .file("crd/v1/crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n  names:\n    kind: Widget\n    plural: widgets\n");
+    for e in 0..30 {
+        let env = if e % 2 == 0 { format!("e{e:02}") } else { format!("prod/e{e:02}") };
+        let up = if e % 2 == 0 { "../v1" } else { "../../v1" };
+        for c in ["db", "api", "crd"] {
+            m.link(&format!("{c}/{env}/templates"), up);
+        }
+    }
+    Repo::load(Fs::new(Arc::new(m))).unwrap()
+}
+
+#[test]
+fn produced_batch_by_batch_is_built_at_once() {
+    let repo = many_environments();
+    let targets = repo.select(&[]).unwrap();
+    let compiled = pipeline::compile(&repo, &targets, &Options::default()).unwrap();
+    let graph = ComponentGraph::from_repo(&repo).unwrap();
+    let plans = order::plan(&graph, &compiled).unwrap();
+    for per_target in [false, true] {
+        let plans = if per_target { super::per_target(&plans) } else { plans.clone() };
+        let want = build(&compiled, &plans).unwrap();
+        let mut got = Bundle::default();
+        let knobs = BundleOptions { per_target, explain: true };
+        let made = produce(&repo, &targets, &Options::default(), knobs, &mut got).unwrap();
+        assert_eq!(got, want, "per target: {per_target}");
+        assert_eq!(made.explain, explain(&plans));
+        assert_eq!((made.directories, made.objects, made.files), (plans.len(), 150, want.files.len()));
+    }
+    // `strata render`: the same bytes as the whole repository's stream.
+    for (format, want) in
+        [(stream::Format::Yaml, stream::to_yaml(&plans)), (stream::Format::Json, stream::to_json(&plans))]
+    {
+        let mut spool = crate::atomic::Spool::new();
+        stream::render(&repo, &targets, &Options::default(), format, &mut spool).unwrap();
+        let mut got = Vec::new();
+        spool.copy_to(&mut got).unwrap();
+        assert_eq!(String::from_utf8(got).unwrap(), want, "{format:?}");
+    }
+    let none: Vec<&crate::repo::Target> = Vec::new();
+    let mut spool = crate::atomic::Spool::new();
+    stream::render(&repo, &none, &Options::default(), stream::Format::Json, &mut spool).unwrap();
+    let mut got = Vec::new();
+    spool.copy_to(&mut got).unwrap();
+    assert_eq!(String::from_utf8(got).unwrap(), stream::to_json(&[]));
+}
+
+#[test]
+fn ordering_errors_of_every_batch_come_with_the_warnings() {
+    let mut m = MemorySource::new();
+    m.file("a/v1/values.yaml", "x: 1\n").file(
+        "a/v1/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    config.kubernetes.io/depends-on: /namespaces/x/ConfigMap/missing\n",
+    );
+    for e in 0..70 {
+        m.link(&format!("a/e{e:02}/templates"), "../v1").file(&format!("a/e{e:02}/parameters.yaml"), "typo: 1\n");
+    }
+    let repo = Repo::load(Fs::new(Arc::new(m))).unwrap();
+    let targets = repo.select(&[]).unwrap();
+    let compiled = pipeline::compile(&repo, &targets, &Options::default()).unwrap();
+    let want = order::plan(&ComponentGraph::from_repo(&repo).unwrap(), &compiled).unwrap_err();
+    let e = produce(&repo, &targets, &Options::default(), BundleOptions::default(), &mut Discard).unwrap_err();
+    let (warnings, errors): (Vec<_>, Vec<_>) =
+        e.diagnostics.iter().partition(|d| d.severity == crate::diag::Severity::Warning);
+    assert_eq!(warnings.len(), 70);
+    assert_eq!(errors.len(), want.diagnostics.len());
+    assert_eq!(errors.len(), 70, "one per environment, from both batches");
 }

@@ -1,29 +1,72 @@
 //! Writing a bundle atomically.
 //!
-//! In: a [`Bundle`] already rendered in memory and the target directory. Out: the
-//! directory holding exactly the bundle's files, written with
-//! [`atomic::replace_dir`]: nothing is written into place until everything is
-//! ready, and an existing bundle stays whole until the new one replaces it. A
-//! directory that is not a strata bundle (no `index.json` written by strata) is
-//! never replaced.
+//! In: a bundle's files, one after the other ([`Staged`], a [`Sink`]), or a
+//! [`Bundle`] already in memory ([`replace`]), and the target directory. Out:
+//! the directory holding exactly the bundle's files, staged in a temporary
+//! directory beside it with [`atomic::StagedDir`]: nothing is written into place
+//! until everything is ready, and an existing bundle stays whole until the new
+//! one replaces it. A directory that is not a strata bundle (no `index.json`
+//! written by strata) is never replaced.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Bundle, INDEX};
+use super::{Bundle, INDEX, Sink};
 use crate::atomic;
 use crate::diag::{Diagnostic, Error};
 
 /// Replaces `dir` with `bundle`; returns warnings (an old bundle that could not be removed).
 pub fn replace(dir: &Path, bundle: &Bundle) -> Result<Vec<Diagnostic>, Error> {
-    if atomic::usable_name(dir).is_none() {
-        return Err(Diagnostic::error(format!("cannot use `{}` as the bundle directory", dir.display()))
-            .hint("name a directory, like `--out dist/bundles`")
-            .into());
+    let mut staged = Staged::begin(dir)?;
+    for (rel, bytes) in &bundle.files {
+        staged.file(rel, bytes)?;
     }
-    let existing = existing_bundle(dir)?;
-    let files = bundle.files.iter().map(|(rel, bytes)| (rel.as_str(), bytes.as_slice()));
-    atomic::replace_dir(dir, files, existing, "bundle")
+    staged.commit()
+}
+
+/// A bundle being written file by file ([`Sink`]) into a temporary directory
+/// beside `dir` (made with the first file), put in place by [`Staged::commit`].
+/// Dropped without a commit, it leaves nothing behind.
+#[derive(Debug)]
+pub struct Staged {
+    dir: PathBuf,
+    stage: Option<atomic::StagedDir>,
+}
+
+impl Staged {
+    /// Checks that `dir` may be written (new, empty, or a strata bundle) before
+    /// any work is done; [`Staged::commit`] checks again.
+    pub fn begin(dir: &Path) -> Result<Staged, Error> {
+        if atomic::usable_name(dir).is_none() {
+            return Err(Diagnostic::error(format!("cannot use `{}` as the bundle directory", dir.display()))
+                .hint("name a directory, like `--out dist/bundles`")
+                .into());
+        }
+        existing_bundle(dir)?;
+        Ok(Staged { dir: dir.to_path_buf(), stage: None })
+    }
+
+    /// Puts the bundle in place of `dir`; returns warnings (an old bundle that
+    /// could not be removed).
+    pub fn commit(self) -> Result<Vec<Diagnostic>, Error> {
+        // Checked again: another run may have written `dir` meanwhile.
+        let existing = existing_bundle(&self.dir)?;
+        let stage = match self.stage {
+            Some(s) => s,
+            None => atomic::StagedDir::new(&self.dir, "bundle")?,
+        };
+        stage.commit(existing)
+    }
+}
+
+impl Sink for Staged {
+    fn file(&mut self, path: &str, bytes: &[u8]) -> Result<(), Error> {
+        let stage = match &mut self.stage {
+            Some(s) => s,
+            None => self.stage.insert(atomic::StagedDir::new(&self.dir, "bundle")?),
+        };
+        stage.write(path, bytes)
+    }
 }
 
 /// Whether `dir` holds a bundle to replace. Missing: no. An empty directory or a

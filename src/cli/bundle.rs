@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 
 use super::{Global, Outcome, ValuesArgs};
-use crate::bundle::{self, check, write};
+use crate::bundle::{self, BundleOptions, check, write};
 use crate::diag::Error;
-use crate::order::{self, ComponentGraph};
-use crate::{pipeline, repo};
+use crate::repo;
 
 /// Write each environment's objects as numbered, apply-ordered YAML files plus
 /// an `index.json`, for CI to apply or hand to Argo CD / Flux.
@@ -18,9 +17,10 @@ use crate::{pipeline, repo};
 /// environment path like `prod/westus` becomes nested directories. `DIR` is
 /// relative to the current directory, not to `--repo`.
 ///
-/// Nothing is written unless everything renders: the bundle is built in memory,
-/// written beside DIR and renamed into place. An existing DIR is replaced only if
-/// it is empty or a strata bundle.
+/// Nothing is written unless everything renders: the bundle is written beside
+/// DIR, environment by environment (so that memory holds a few environments'
+/// objects, not the repository's), and renamed into place. An existing DIR is
+/// replaced only if it is empty or a strata bundle.
 ///
 /// Exit codes: 0 written (or fresh with `--check`), 1 stale with `--check`,
 /// 2 bad input.
@@ -67,18 +67,24 @@ pub struct BundleArgs {
 pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
     let repo = repo::open::open(&global.repo, args.rev.as_deref(), &args.selectors)?;
     let targets = repo.select(&args.selectors)?;
-    let compiled = pipeline::compile(&repo, &targets, &args.values.options()?)?;
-    super::print_warnings(&compiled.warnings);
-    let plans = order::plan(&ComponentGraph::from_repo(&repo)?, &compiled)?;
-    let plans = if args.per_target { bundle::per_target(&plans) } else { plans };
-    let built = bundle::build(&compiled, &plans)?;
-
-    if args.explain {
-        super::write_stdout(bundle::explain(&plans).as_bytes())?;
-    }
-    let Some(dir) = args.out else { return Ok(Outcome::Ok) };
+    let opts = args.values.options()?;
+    let knobs = BundleOptions { per_target: args.per_target, explain: args.explain };
+    let produce = |sink: &mut (dyn bundle::Sink + Send)| -> Result<bundle::Produced, Error> {
+        let made = bundle::produce(&repo, &targets, &opts, knobs, sink)?;
+        super::print_warnings(&made.warnings);
+        if args.explain {
+            super::write_stdout(made.explain.as_bytes())?;
+        }
+        Ok(made)
+    };
+    let Some(dir) = args.out.as_deref() else {
+        produce(&mut bundle::Discard)?;
+        return Ok(Outcome::Ok);
+    };
     if args.check {
-        let staleness = check::compare(&dir, &built)?;
+        let mut checker = check::Checker::open(dir)?;
+        produce(&mut checker)?;
+        let staleness = checker.finish();
         if let Some((recorded, fresh)) = &staleness.provenance {
             eprintln!(
                 "note: `index.json` records source {recorded}, this checkout is {fresh}; the source is not compared"
@@ -99,21 +105,21 @@ pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
         );
         return Ok(Outcome::Found);
     }
-    let warnings = write::replace(&dir, &built)?;
+    let mut staged = write::Staged::begin(dir)?;
+    let made = produce(&mut staged)?;
+    let warnings = staged.commit()?;
     super::print_warnings(&warnings);
-    let objects: usize = plans.iter().map(|p| p.objects.len()).sum();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
     eprintln!(
         "wrote `{}`: {} {}{}, {} object{}, {} file{}",
         dir.display(),
-        plans.len(),
+        made.directories,
         if args.per_target { "target" } else { "environment" },
-        if plans.len() == 1 { "" } else { "s" },
-        objects,
-        if objects == 1 { "" } else { "s" },
-        built.files.len(),
-        if built.files.len() == 1 { "" } else { "s" },
+        plural(made.directories),
+        made.objects,
+        plural(made.objects),
+        made.files,
+        plural(made.files),
     );
-    super::keep_until_exit((built, plans));
-    super::keep_until_exit(compiled);
     Ok(Outcome::Ok)
 }

@@ -174,6 +174,16 @@ pub fn write_stdout(data: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// Writes a command's held-back output ([`Spool`]) to stdout, as [`write_stdout`].
+pub fn write_stdout_from(spool: crate::atomic::Spool) -> Result<Outcome, Error> {
+    let mut out = std::io::stdout().lock();
+    match spool.copy_to(&mut out).and_then(|_| out.flush()) {
+        Ok(()) => Ok(Outcome::Ok),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::broken_pipe()),
+        Err(e) => Err(Diagnostic::error(format!("cannot write to stdout: {e}")).into()),
+    }
+}
+
 /// Maps a result to the process exit code, printing errors on stderr. The only
 /// place a run's end is decided; `main` passes the code to `process::exit`.
 pub fn exit_code(result: Result<Outcome, Error>) -> i32 {

@@ -1,10 +1,10 @@
 //! `strata render`: print the selected targets' resources.
 
 use super::{Global, Outcome, ValuesArgs};
+use crate::atomic::Spool;
 use crate::bundle::stream;
 use crate::diag::Error;
-use crate::order::{self, ComponentGraph};
-use crate::{pipeline, repo};
+use crate::repo;
 
 /// Render targets to multi-document YAML (or JSON) on stdout.
 ///
@@ -45,15 +45,12 @@ pub enum Format {
 pub fn run(global: &Global, args: RenderArgs) -> Result<Outcome, Error> {
     let repo = repo::open::open_for_render(&global.repo, args.rev.as_deref(), &args.selectors)?;
     let targets = repo.select(&args.selectors)?;
-    let compiled = pipeline::compile(&repo, &targets, &args.values.options()?)?;
-    super::print_warnings(&compiled.warnings);
-    let plans = order::plan(&ComponentGraph::from_repo(&repo)?, &compiled)?;
-    let out = match args.format {
-        Format::Yaml => stream::to_yaml(&plans),
-        Format::Json => stream::to_json(&plans),
+    let format = match args.format {
+        Format::Yaml => stream::Format::Yaml,
+        Format::Json => stream::Format::Json,
     };
-    super::write_stdout(out.as_bytes())?;
-    super::keep_until_exit((plans, out));
-    super::keep_until_exit(compiled);
-    Ok(Outcome::Ok)
+    let mut out = Spool::new();
+    let warnings = stream::render(&repo, &targets, &args.values.options()?, format, &mut out)?;
+    super::print_warnings(&warnings);
+    super::write_stdout_from(out)
 }

@@ -24,7 +24,7 @@ use crate::diag::Diagnostic;
 use crate::yaml::locate;
 
 pub use layers::{ValuesFile, command_line_layers, layers_for, values_for};
-pub use unread::unread_parameters;
+pub use unread::{Unread, unread_parameters};
 
 /// What a layer is, for messages and for the unused-parameter check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,8 @@
 //! directory above them): a leaf counts as read when any of them read it.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::sync::Arc;
 
 use super::{Layer, LayerKind};
 use crate::diag::{Diagnostic, Error, Severity};
@@ -17,39 +19,67 @@ pub fn unread_parameters<'a, R>(targets: impl IntoIterator<Item = (&'a [Layer], 
 where
     R: Fn(&[String]) -> bool,
 {
-    // (file, leaf path) → read by some target?
-    let mut seen: BTreeMap<(String, Vec<String>), (bool, &Layer)> = BTreeMap::new();
+    let mut unread = Unread::default();
     for (layers, was_read) in targets {
+        unread.add(layers, was_read);
+    }
+    unread.warnings()
+}
+
+/// [`unread_parameters`] target by target, for a caller that renders targets
+/// in batches and drops each batch before the next: it keeps, per (file, leaf
+/// path), whether some target read it and the layer to quote, not the targets.
+#[derive(Debug, Default)]
+pub struct Unread {
+    // (file, leaf path) → the file's layer while no target has read the leaf;
+    // `None` once one has (the layer is let go: only unread leaves are quoted).
+    seen: BTreeMap<(Arc<str>, Vec<String>), Option<Layer>>,
+}
+
+impl Unread {
+    /// One target: its layers and a test of whether its templates read a leaf path.
+    pub fn add(&mut self, layers: &[Layer], was_read: impl Fn(&[String]) -> bool) {
         for l in layers.iter().filter(|l| l.kind == LayerKind::Parameters) {
             for leaf in super::leaf_paths(&l.data) {
                 if leaf.len() == 1 && leaf[0] == "namespace" {
                     continue; // strata itself reads it
                 }
-                let read = was_read(&leaf);
-                let e = seen.entry((l.origin.to_string(), leaf)).or_insert((false, l));
-                e.0 |= read;
+                match self.seen.entry((l.origin.clone(), leaf)) {
+                    Entry::Occupied(mut e) => {
+                        if e.get().is_some() && was_read(&e.key().1) {
+                            e.insert(None);
+                        }
+                    }
+                    Entry::Vacant(e) => {
+                        let read = was_read(&e.key().1);
+                        e.insert((!read).then(|| l.clone()));
+                    }
+                }
             }
         }
     }
-    let mut out = Vec::new();
-    for ((file, leaf), (read, layer)) in seen {
-        if read {
-            continue;
-        }
-        let dotted = leaf.join(".");
-        let mut d = Diagnostic::warning(format!("parameter `{dotted}` is set but no template reads it"));
-        match (layer.position(&leaf), &layer.text) {
-            (Some((l, c)), Some(text)) => {
-                let len = leaf.last().map(|k| k.chars().count()).unwrap_or(1);
-                d = d.at(file.clone()).with_source_line(text, l, c, len, "not read by any template");
+
+    /// The warnings, sorted by file and position.
+    pub fn warnings(self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for ((file, leaf), layer) in self.seen {
+            let Some(layer) = layer else { continue };
+            let file = file.to_string();
+            let dotted = leaf.join(".");
+            let mut d = Diagnostic::warning(format!("parameter `{dotted}` is set but no template reads it"));
+            match (layer.position(&leaf), &layer.text) {
+                (Some((l, c)), Some(text)) => {
+                    let len = leaf.last().map(|k| k.chars().count()).unwrap_or(1);
+                    d = d.at(file.clone()).with_source_line(text, l, c, len, "not read by any template");
+                }
+                _ => d = d.at(file.clone()),
             }
-            _ => d = d.at(file.clone()),
+            d = d.hint("check the spelling against the version's values.yaml, or remove it");
+            out.push(d);
         }
-        d = d.hint("check the spelling against the version's values.yaml, or remove it");
-        out.push(d);
+        out.sort_by(|a, b| (&a.path, a.pos).cmp(&(&b.path, b.pos)));
+        out
     }
-    out.sort_by(|a, b| (&a.path, a.pos).cmp(&(&b.path, b.pos)));
-    out
 }
 
 /// `--strict`: the warnings of [`unread_parameters`] as errors.

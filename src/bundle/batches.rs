@@ -1,0 +1,119 @@
+//! Bundles and renders made batch by batch, in bounded memory.
+//!
+//! In: a [`Repo`], its selected targets and compile [`Options`]. Out: each batch
+//! of whole environments compiled ([`pipeline::compile_each`]), ordered, and
+//! handed over ([`plan_each`]) before the next batch's objects exist; for a
+//! bundle ([`produce`]), each batch's files go to a [`Sink`] and `index.json`
+//! comes last. Memory holds one or two batches' objects plus what all batches
+//! share (compiled versions, parameter files), not the whole repository's objects.
+//!
+//! The bytes are those of [`super::build`] over the whole repository:
+//! environments are ordered and laid out alone, and come in sorted order. The
+//! errors too: render errors first, then the component graph's, then ordering's
+//! (of every environment), then the layout's; warnings found before a later
+//! stage failed come first in its error, as a caller would have printed them.
+
+use std::collections::BTreeMap;
+
+use super::{Assembler, Sink};
+use crate::compiled::Compiled;
+use crate::diag::{Diagnostic, Error};
+use crate::order::{self, ComponentGraph, Plan};
+use crate::pipeline::{self, Options, Streamed};
+use crate::repo::{Repo, Target};
+
+/// Compiles and orders `targets` batch by batch; `each` gets every batch's
+/// [`Compiled`] and its plans (environments sorted) until something fails.
+/// Ordering goes on after a failure, so that every environment's ordering
+/// errors are reported together. Returns the warnings (unread parameters) and
+/// the source's description.
+pub fn plan_each<F>(repo: &Repo, targets: &[&Target], opts: &Options, mut each: F) -> Result<Streamed, Error>
+where
+    F: for<'c> FnMut(&'c Compiled, Vec<Plan<'c>>) -> Result<(), Error> + Send,
+{
+    let graph = ComponentGraph::from_repo(repo);
+    let mut ordering: Vec<Diagnostic> = Vec::new();
+    let mut failed: Option<Error> = None;
+    let streamed = pipeline::compile_each(repo, targets, opts, |compiled| {
+        let Ok(graph) = &graph else { return };
+        match order::plan(graph, &compiled) {
+            Err(e) => ordering.extend(e.diagnostics),
+            Ok(plans) if ordering.is_empty() && failed.is_none() => failed = each(&compiled, plans).err(),
+            Ok(_) => {}
+        }
+    })?;
+    let warnings = &streamed.warnings;
+    if let Err(e) = graph {
+        return Err(with_warnings(warnings, e));
+    }
+    if !ordering.is_empty() {
+        return Err(with_warnings(warnings, Error::many(ordering)));
+    }
+    match failed {
+        Some(e) => Err(with_warnings(warnings, e)),
+        None => Ok(streamed),
+    }
+}
+
+/// `warnings` ahead of the diagnostics of `e`.
+pub fn with_warnings(warnings: &[Diagnostic], mut e: Error) -> Error {
+    let mut all = warnings.to_vec();
+    all.append(&mut e.diagnostics);
+    e.diagnostics = all;
+    e
+}
+
+/// Knobs of [`produce`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BundleOptions {
+    /// One directory per target instead of per environment ([`super::per_target`]).
+    pub per_target: bool,
+    /// Keep [`super::explain`]'s text.
+    pub explain: bool,
+}
+
+/// What [`produce`] made.
+#[derive(Debug, Clone, Default)]
+pub struct Produced {
+    pub warnings: Vec<Diagnostic>,
+    /// Environments, or targets with [`BundleOptions::per_target`].
+    pub directories: usize,
+    pub objects: usize,
+    /// `index.json` included.
+    pub files: usize,
+    /// [`super::explain`] of every plan, when asked for.
+    pub explain: String,
+}
+
+/// Compiles `targets` and writes their bundle to `sink`, batch by batch.
+pub fn produce(
+    repo: &Repo,
+    targets: &[&Target],
+    opts: &Options,
+    bundle: BundleOptions,
+    sink: &mut (dyn Sink + Send),
+) -> Result<Produced, Error> {
+    let mut assembler = Assembler::default();
+    let mut explained: BTreeMap<String, String> = BTreeMap::new();
+    let (mut directories, mut objects) = (0, 0);
+    let streamed = plan_each(repo, targets, opts, |compiled, plans| {
+        let plans = if bundle.per_target { super::per_target(&plans) } else { plans };
+        if bundle.explain {
+            for p in &plans {
+                explained.insert(p.environment.clone(), super::explain(std::slice::from_ref(p)));
+            }
+        }
+        directories += plans.len();
+        objects += plans.iter().map(|p| p.objects.len()).sum::<usize>();
+        assembler.add(super::part(compiled, &plans), sink)
+    })?;
+    let files = assembler.files() + 1;
+    assembler.finish(&streamed.info, sink).map_err(|e| with_warnings(&streamed.warnings, e))?;
+    Ok(Produced {
+        warnings: streamed.warnings,
+        directories,
+        objects,
+        files,
+        explain: explained.into_values().collect(),
+    })
+}
