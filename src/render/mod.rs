@@ -64,8 +64,8 @@ pub struct VersionEnv {
     pub templates: Vec<String>,
     pub defaults: Arc<Value>,
     pub defaults_text: Option<Arc<str>>,
-    /// `values.schema.json` if present.
-    pub schema: Option<Arc<Value>>,
+    /// `values.schema.json` if present, compiled (its `$ref`s read through `Fs`).
+    pub schema: Option<Arc<crate::values::ValuesSchema>>,
     env: Environment<'static>,
     fs: Fs,
     limits: Limits,
@@ -139,15 +139,7 @@ impl VersionEnv {
             Some(text) => (crate::values::parse_values_file(&text, &values_path)?, Some(Arc::from(text.as_str()))),
             None => (Value::Object(Default::default()), None),
         };
-        let schema_path = source::join(version_dir, "values.schema.json");
-        let schema = match fs.read_optional(&schema_path)? {
-            Some(text) => Some(Arc::new(serde_json::from_str::<Value>(&text).map_err(|e| {
-                Diagnostic::error(format!("invalid JSON in values schema: {e}"))
-                    .at(schema_path.clone())
-                    .with_source_line(&text, e.line(), e.column(), 1, "")
-            })?)),
-            None => None,
-        };
+        let schema = crate::values::ValuesSchema::load(fs, version_dir)?.map(Arc::new);
 
         let mut env = Environment::new();
         // Jinja2's default whitespace rules, except that a template's trailing newline is kept.
