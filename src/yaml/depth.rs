@@ -2,11 +2,13 @@
 //!
 //! libyaml (under `yaml_serde`) keeps one entry per open flow collection and
 //! walks all of them for every token, so `[[[[…]]]]` 100,000 levels deep took
-//! more than 20 seconds before its recursion limit refused it. [`check`] finds
-//! the first flow collection nested deeper than [`MAX_DEPTH`] and refuses the
-//! text there, with its line and column, before libyaml sees it. Block nesting
-//! costs libyaml nothing extra; the deserializer's own limit (the same number)
-//! refuses it, and [`super::parse`] words that error the same way.
+//! more than 20 seconds before its recursion limit refused it; and the
+//! deserializer applies that limit only after loading a whole document's events.
+//! [`check`] finds the first collection (flow, or block: an entry or a key indented
+//! more than the one before) nested deeper than [`MAX_DEPTH`] and refuses the
+//! text there, with its line and column, before libyaml sees it. What the scan
+//! does not count (a block sequence at its key's indentation) the deserializer's
+//! own limit (the same number) refuses, and [`super::parse`] words it the same way.
 //!
 //! The scan follows libyaml's tokenizer where it matters, so that a bracket
 //! counts only where libyaml would open a flow collection: comments, quoted
@@ -21,9 +23,9 @@ use super::YamlError;
 /// recursion limit, so no text it reads is refused by the scan.
 pub const MAX_DEPTH: usize = 128;
 
-/// Refuses `text` when a flow collection in it nests deeper than [`MAX_DEPTH`].
+/// Refuses `text` when collections in it nest deeper than [`MAX_DEPTH`].
 pub fn check(text: &str) -> Result<(), YamlError> {
-    let mut scan = Scan { depth: 0, quote: None, block_scalar: None, plain_parent: None };
+    let mut scan = Scan { depth: 0, blocks: Vec::new(), quote: None, block_scalar: None, plain_parent: None };
     for (i, line) in text.split('\n').enumerate() {
         let line = line.strip_suffix('\r').unwrap_or(line);
         scan.line(line.as_bytes()).map_err(|at| too_deep(i + 1, line[..at].chars().count() + 1))?;
@@ -40,6 +42,8 @@ pub fn too_deep(line: usize, col: usize) -> YamlError {
 struct Scan {
     /// Open flow collections.
     depth: usize,
+    /// The columns of the open block collections (libyaml's indentation stack).
+    blocks: Vec<usize>,
     /// Inside a quoted scalar that goes on past the line (`'` or `"`).
     quote: Option<u8>,
     /// Inside a block scalar's content.
@@ -85,6 +89,7 @@ impl Scan {
         } else if self.depth == 0 {
             if is_marker(b) {
                 self.plain_parent = None;
+                self.blocks.clear();
                 i = 3;
             } else if b.first() == Some(&b'%') {
                 return Ok(());
@@ -98,8 +103,26 @@ impl Scan {
                 Some(p) if blank => self.plain_parent = Some(p),
                 _ => {}
             }
+            if !blank && b[indent] != b'#' {
+                // A line's first token closes the block collections indented more.
+                while self.blocks.last().is_some_and(|&c| c > indent) {
+                    self.blocks.pop();
+                }
+            }
         }
         self.tokens(b, i)
+    }
+
+    /// A block collection may start at column `i` (an entry, or a key): it opens
+    /// one when indented more than the innermost one, as libyaml's indentation does.
+    fn block_node(&mut self, i: usize) -> Result<isize, usize> {
+        if self.blocks.last().is_none_or(|&c| c < i) {
+            self.blocks.push(i);
+            if self.blocks.len() + self.depth > MAX_DEPTH {
+                return Err(i);
+            }
+        }
+        Ok(i as isize)
     }
 
     /// Scans the tokens of a line from byte `i`.
@@ -116,7 +139,7 @@ impl Scan {
                 b'#' => return Ok(()),
                 b'[' | b'{' => {
                     self.depth += 1;
-                    if self.depth > MAX_DEPTH {
+                    if self.depth + self.blocks.len() > MAX_DEPTH {
                         return Err(i);
                     }
                     i += 1;
@@ -127,14 +150,14 @@ impl Scan {
                 }
                 b',' if flow => i += 1,
                 b'-' | b'?' if blank_after && !flow => {
-                    node = i as isize;
+                    node = self.block_node(i)?;
                     i += 1;
                 }
                 b'?' | b':' if blank_after || flow => i += 1,
                 b'\'' | b'"' => match skip_quoted(b, i + 1, c) {
                     Some(end) => {
                         if !flow && is_key_end(b, end) {
-                            node = i as isize;
+                            node = self.block_node(i)?;
                         }
                         i = end;
                     }
@@ -151,7 +174,7 @@ impl Scan {
                 _ => {
                     let (end, key) = skip_plain(b, i, flow);
                     if !flow && key {
-                        node = i as isize;
+                        node = self.block_node(i)?;
                     } else if !flow && end == b.len() {
                         self.plain_parent = Some(node);
                     }
@@ -240,13 +263,40 @@ mod tests {
 
     #[test]
     fn deep_flow_nesting_is_refused_at_the_bracket() {
-        assert!(depth_ok(&nested(MAX_DEPTH)));
-        let e = check(&format!("a: 1\n{}", nested(MAX_DEPTH + 1))).unwrap_err();
-        assert_eq!((e.line, e.col), (Some(2), Some(7 + MAX_DEPTH)), "{e:?}");
+        // The mapping holding `deep` is the first level.
+        assert!(depth_ok(&nested(MAX_DEPTH - 1)));
+        let e = check(&format!("a: 1\n{}", nested(MAX_DEPTH))).unwrap_err();
+        assert_eq!((e.line, e.col), (Some(2), Some(6 + MAX_DEPTH)), "{e:?}");
         assert!(e.message.contains("deeper than 128 levels"), "{e:?}");
         // Over several lines, in JSON, in a mapping.
         let json = format!("{}1{}", "{\"a\":\n".repeat(200), "}".repeat(200));
         assert!(!depth_ok(&json));
+    }
+
+    /// Around the limit, in every shape: the scan refuses only what `yaml_serde`
+    /// refuses too, and refuses the block shapes it counts before `yaml_serde` runs.
+    #[test]
+    fn the_limit_is_yaml_serdes() {
+        let shapes: [(&str, fn(usize) -> String); 6] = [
+            ("flow", |d| format!("{}1{}\n", "[".repeat(d), "]".repeat(d))),
+            ("flow under a key", |d| format!("k: {}1{}\n", "[".repeat(d), "]".repeat(d))),
+            ("compact", |d| format!("{}x\n", "- ".repeat(d))),
+            ("keys", |d| {
+                (0..d).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect::<String>() + &" ".repeat(d) + "v\n"
+            }),
+            ("entries", |d| (0..d).map(|i| format!("{}- k:\n", "  ".repeat(i))).collect::<String>()),
+            ("mixed", |d| format!("{}{}1{}\n", "- ".repeat(d / 2), "[".repeat(d - d / 2), "]".repeat(d - d / 2))),
+        ];
+        for (name, make) in shapes {
+            for d in 120..140 {
+                let text = make(d);
+                let (scan, serde) = (check(&text).is_ok(), crate::yaml::parse_documents_slow(&text).is_ok());
+                assert!(scan || !serde, "{name} {d}: the scan refuses what yaml_serde reads");
+                if d > MAX_DEPTH + 1 && name != "entries" {
+                    assert!(!scan, "{name} {d}: not refused by the scan");
+                }
+            }
+        }
     }
 
     #[test]
