@@ -121,7 +121,10 @@ fn dedup(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
 impl Shared<'_> {
     /// The version directory's templates, loaded and compiled once.
     fn version(&self, version_dir: &str) -> Result<Arc<VersionEnv>, Error> {
-        self.versions.get(version_dir, || VersionEnv::load(&self.repo.fs, version_dir, self.opts.limits).map(Arc::new))
+        self.versions.get(version_dir, || {
+            VersionEnv::load(&self.repo.fs, version_dir, self.opts.limits.with_config(self.repo.config.limits.as_ref()))
+                .map(Arc::new)
+        })
     }
 
     /// A `parameters.yaml`, read and parsed once.

@@ -277,7 +277,8 @@ mod tests {
     /// refuses too, and refuses the block shapes it counts before `yaml_serde` runs.
     #[test]
     fn the_limit_is_yaml_serdes() {
-        let shapes: [(&str, fn(usize) -> String); 6] = [
+        type Shape = (&'static str, fn(usize) -> String);
+        let shapes: [Shape; 6] = [
             ("flow", |d| format!("{}1{}\n", "[".repeat(d), "]".repeat(d))),
             ("flow under a key", |d| format!("k: {}1{}\n", "[".repeat(d), "]".repeat(d))),
             ("compact", |d| format!("{}x\n", "- ".repeat(d))),
