@@ -95,13 +95,8 @@ impl Diagnostic {
         label: impl Into<String>,
     ) -> Self {
         if let Some(text) = source.lines().nth(line.saturating_sub(1)) {
-            let start = col.saturating_sub(1).min(text.chars().count());
-            self.snippet = Some(Snippet {
-                text: text.trim_end_matches('\r').to_string(),
-                start,
-                len: len.max(1),
-                label: label.into(),
-            });
+            let (text, start) = window(text.trim_end_matches('\r'), col.saturating_sub(1));
+            self.snippet = Some(Snippet { text, start, len: len.max(1), label: label.into() });
         }
         if let Some(path) = self.path.clone() {
             self = self.at_pos(path, line, col);
@@ -164,6 +159,23 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render())
     }
+}
+
+/// The widest source line a snippet shows; longer lines are cut around the column.
+const SNIPPET_WIDTH: usize = 120;
+
+/// `line` cut to [`SNIPPET_WIDTH`] characters around the 0-based character `col`
+/// (`…` marks a cut), and `col` inside what is kept.
+fn window(line: &str, col: usize) -> (String, usize) {
+    let count = line.chars().count();
+    let col = col.min(count);
+    if count <= SNIPPET_WIDTH {
+        return (line.to_string(), col);
+    }
+    let from = col.saturating_sub(SNIPPET_WIDTH / 2).min(count - SNIPPET_WIDTH);
+    let kept: String = line.chars().skip(from).take(SNIPPET_WIDTH).collect();
+    let (head, tail) = (if from > 0 { "…" } else { "" }, if from + SNIPPET_WIDTH < count { "…" } else { "" });
+    (format!("{head}{kept}{tail}"), col - from + usize::from(from > 0))
 }
 
 /// What an error means for the exit code.
@@ -270,6 +282,20 @@ mod tests {
             text,
             "error: undefined value `Values.database.host`\n  --> api/v2/deployment.yaml:2:12\n  |\n2 |   host: {{ Values.database.host }}\n  |            ^^^^^^^^^^^^^^^^^^^^ not set in any values layer\nhint: set `database.host`\n"
         );
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = format!("deep: {}", "[".repeat(100_000));
+        let d = Diagnostic::error("too deep").at("p.yaml").with_source_line(&line, 1, 135, 1, "here");
+        let s = d.snippet.as_ref().unwrap();
+        assert_eq!(s.text.chars().count(), SNIPPET_WIDTH + 2, "{}", s.text);
+        assert!(s.text.starts_with('…') && s.text.ends_with('…'));
+        assert_eq!(s.start, 61);
+        let d = Diagnostic::error("x").at("p.yaml").with_source_line(&line, 1, 3, 1, "");
+        let s = d.snippet.unwrap();
+        assert_eq!((s.start, &s.text[..6]), (2, "deep: "));
+        assert_eq!(window("short", 9), ("short".to_string(), 5));
     }
 
     #[test]

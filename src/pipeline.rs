@@ -303,7 +303,10 @@ impl<'r> Shared<'r> {
 
     /// The version directory's templates, loaded and compiled once.
     fn version(&self, version_dir: &str) -> Result<Arc<VersionEnv>, Error> {
-        self.versions.get(version_dir, || VersionEnv::load(&self.repo.fs, version_dir, self.opts.limits).map(Arc::new))
+        self.versions.get(version_dir, || {
+            VersionEnv::load(&self.repo.fs, version_dir, self.opts.limits.with_config(self.repo.config.limits.as_ref()))
+                .map(Arc::new)
+        })
     }
 
     /// A `parameters.yaml`, read and parsed once.
@@ -323,7 +326,7 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     let defaults = ValuesFile { text: version.defaults_text.clone(), data: version.defaults.clone() };
     let layers = values::layers_for(repo, t, defaults, &|path| shared.parameters(path), &shared.command_line)?;
     let values = Values::merge(layers);
-    values::layers::validate_version_schema(&values, version.schema.as_deref(), &t.version_dir)
+    values::layers::validate_version_schema(&values, version.schema.as_deref())
         .map_err(|e| e.note(format!("rendering {address}")))?;
 
     let ns = namespace::for_target(&values.merged, repo.component(&t.component).map(|c| &c.config));

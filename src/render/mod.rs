@@ -40,11 +40,51 @@ pub struct Limits {
     pub tpl_depth: usize,
     /// The widest `indent` / `nindent`.
     pub indent_width: usize,
+    /// The most bytes one target's templates may render together
+    /// (`strata.yaml` `limits.maxOutputBytes`).
+    pub max_output_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { fuel: 50_000_000, recursion: 64, tpl_depth: 8, indent_width: 1024 }
+        Limits {
+            fuel: 50_000_000,
+            recursion: 64,
+            tpl_depth: 8,
+            indent_width: 1024,
+            max_output_bytes: crate::repo::config::DEFAULT_MAX_OUTPUT_BYTES,
+        }
+    }
+}
+
+impl Limits {
+    /// These limits with what `strata.yaml` `limits:` sets.
+    pub fn with_config(self, config: Option<&crate::repo::config::LimitsConfig>) -> Limits {
+        Limits { max_output_bytes: crate::repo::config::LimitsConfig::max_output_bytes(config), ..self }
+    }
+}
+
+/// A template's output, refused once a target's renders pass their byte budget.
+struct Budgeted {
+    out: Vec<u8>,
+    /// Bytes the target may still render.
+    left: u64,
+    over: bool,
+}
+
+impl std::io::Write for Budgeted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            self.over = true;
+            return Err(std::io::Error::other("output limit reached"));
+        }
+        self.left -= buf.len() as u64;
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -66,8 +106,8 @@ pub struct VersionEnv {
     pub templates: Vec<String>,
     pub defaults: Arc<Value>,
     pub defaults_text: Option<Arc<str>>,
-    /// `values.schema.json` if present.
-    pub schema: Option<Arc<Value>>,
+    /// `values.schema.json` if present, compiled (its `$ref`s read through `Fs`).
+    pub schema: Option<Arc<crate::values::ValuesSchema>>,
     env: Environment<'static>,
     fs: Fs,
     limits: Limits,
@@ -149,15 +189,7 @@ impl VersionEnv {
             Some(text) => (crate::values::parse_values_file(&text, &values_path)?, Some(Arc::from(text.as_str()))),
             None => (Value::Object(Default::default()), None),
         };
-        let schema_path = source::join(version_dir, "values.schema.json");
-        let schema = match fs.read_optional(&schema_path)? {
-            Some(text) => Some(Arc::new(serde_json::from_str::<Value>(&text).map_err(|e| {
-                Diagnostic::error(format!("invalid JSON in values schema: {e}"))
-                    .at(schema_path.clone())
-                    .with_source_line(&text, e.line(), e.column(), 1, "")
-            })?)),
-            None => None,
-        };
+        let schema = crate::values::ValuesSchema::load(fs, version_dir)?.map(Arc::new);
 
         let mut env = Environment::new();
         // Jinja2's default whitespace rules, except that a template's trailing newline is kept.
@@ -190,7 +222,11 @@ impl VersionEnv {
         let mut diags = Vec::new();
         for t in &me.templates {
             if let Err(e) = me.env.get_template(t) {
-                diags.push(me.map_error(&e, None));
+                // A file the loader could not read (over the size limit, not UTF-8): its own error.
+                match fs.read_string(&source::join(version_dir, t)) {
+                    Err(d) if e.name().is_none() => diags.push(d),
+                    _ => diags.push(me.map_error(&e, None)),
+                }
             }
         }
         if !diags.is_empty() {
@@ -222,11 +258,19 @@ impl VersionEnv {
         };
         let mut out = Rendered::default();
         let mut diags = Vec::new();
+        let mut left = self.limits.max_output_bytes;
         for name in &self.templates {
             let path: Arc<str> = Arc::from(source::join(&self.version_dir, name).as_str());
-            let rendered = self.env.get_template(name).and_then(|t| t.render(&ctx));
+            let mut sink = Budgeted { out: Vec::new(), left, over: false };
+            let rendered = self.env.get_template(name).and_then(|t| t.render_captured_to(&ctx, &mut sink).map(drop));
+            if sink.over {
+                return Err(self.output_limit(&path, cx).into());
+            }
+            left = sink.left;
             let text = match rendered {
-                Ok(t) => t,
+                Ok(_) => {
+                    String::from_utf8(sink.out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+                }
                 Err(e) => {
                     diags.push(self.map_error(&e, Some(cx)));
                     continue;
@@ -247,6 +291,17 @@ impl VersionEnv {
             out.resources.extend(rs);
         }
         if diags.is_empty() { Ok(out) } else { Err(Error::many(diags)) }
+    }
+
+    /// The error for a target whose templates render more than `limits.maxOutputBytes`.
+    fn output_limit(&self, template: &str, cx: &TargetContext<'_>) -> Diagnostic {
+        Diagnostic::error(format!(
+            "the templates of {} render more than the limit of {} bytes for one target",
+            cx.address, self.limits.max_output_bytes
+        ))
+        .at(template.to_string())
+        .note(format!("`{template}` was rendering when the output passed the limit"))
+        .hint("look for a loop that runs away, or raise `limits.maxOutputBytes` in strata.yaml")
     }
 
     /// Turns a minijinja error into a diagnostic at the template, line and expression.

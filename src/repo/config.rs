@@ -41,6 +41,45 @@ pub struct RepoConfig {
     /// `strata check`: rule severities, extra CRDs, objects that exist outside the render.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check: Option<CheckConfig>,
+    /// Limits on what a repository may make strata read and write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitsConfig>,
+}
+
+/// `strata.yaml` `limits:`; each is refused with an error naming the file or target
+/// and the limit.
+///
+/// ```yaml
+/// limits:
+///   maxOutputBytes: 134217728   # 128 MiB per target
+///   maxFileBytes: 16777216      # 16 MiB per file
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LimitsConfig {
+    /// The most YAML one target's templates may render, in bytes (default 64 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_output_bytes: Option<u64>,
+    /// The largest file strata reads from the repository (templates, values,
+    /// parameters, schemas, kustomizations, patches, `Files`), in bytes (default 8 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_file_bytes: Option<u64>,
+}
+
+/// The default of `limits.maxOutputBytes`: 64 MiB.
+pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 64 << 20;
+pub use crate::source::DEFAULT_MAX_FILE_BYTES;
+
+impl LimitsConfig {
+    pub fn max_output_bytes(this: Option<&LimitsConfig>) -> u64 {
+        this.and_then(|l| l.max_output_bytes).unwrap_or(DEFAULT_MAX_OUTPUT_BYTES)
+    }
+
+    pub fn max_file_bytes(this: Option<&LimitsConfig>) -> u64 {
+        this.and_then(|l| l.max_file_bytes).unwrap_or(DEFAULT_MAX_FILE_BYTES)
+    }
 }
 
 /// `strata.yaml` `check:`.

@@ -102,6 +102,7 @@ impl Repo {
             Some(text) => config::parse_config::<RepoConfig>(text, REPO_CONFIG).map_err(Error::many)?,
             None => RepoConfig::default(),
         };
+        let fs = fs.with_max_file_bytes(config::LimitsConfig::max_file_bytes(config.limits.as_ref()));
         let config_text = config_text.map(|t| std::sync::Arc::from(t.as_str()));
         let names: Vec<String> = fs
             .read_dir("")?

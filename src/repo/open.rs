@@ -53,7 +53,7 @@ pub fn open_for_render(root: &Path, rev: Option<&str>, selectors: &[String]) -> 
     } else {
         source::head_info(root)
     };
-    Ok(Repo { fs: worktree_fs(root, info), ..repo })
+    Ok(Repo { fs: repo.fs.with_source(worktree_fs(root, info)), ..repo })
 }
 
 /// The work tree at `root`, discovering only what `selectors` need ([`Repo::load_for`]).
@@ -68,7 +68,8 @@ pub fn open_worktree(root: &Path, selectors: &[String]) -> Result<Repo, Error> {
     });
     let info = info.unwrap_or_else(|_| SourceInfo { dirty: true, ..SourceInfo::default() });
     // The work-tree source keeps no state: the one that knows the commit replaces it.
-    Ok(Repo { fs: worktree_fs(root, info), ..repo? })
+    let repo = repo?;
+    Ok(Repo { fs: repo.fs.with_source(worktree_fs(root, info)), ..repo })
 }
 
 /// The configuration repository at a resolved revision.

@@ -60,6 +60,11 @@ pub trait Source: Send + Sync {
     fn read_link(&self, path: &str) -> io::Result<String>;
     /// The bytes of a regular file.
     fn read_file(&self, path: &str) -> io::Result<Arc<[u8]>>;
+    /// The size of a regular file when it is known without reading it, so that
+    /// [`Fs`] can refuse a file over its size limit before reading it.
+    fn file_size(&self, _path: &str) -> io::Result<Option<u64>> {
+        Ok(None)
+    }
     /// Commit, ref and dirty flag of this tree.
     fn info(&self) -> SourceInfo;
     /// The name of the repository root directory (`example-repo`), when the tree
@@ -103,7 +108,12 @@ pub fn relative_to(path: &str, base: &str) -> String {
 #[derive(Clone)]
 pub struct Fs {
     source: Arc<dyn Source>,
+    /// The largest file [`Fs::read`] returns (`strata.yaml` `limits.maxFileBytes`).
+    max_file_bytes: u64,
 }
+
+/// The default largest file read from a repository: 8 MiB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 8 << 20;
 
 impl std::fmt::Debug for Fs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -116,7 +126,17 @@ const MAX_LINK_HOPS: usize = 40;
 
 impl Fs {
     pub fn new(source: Arc<dyn Source>) -> Self {
-        Fs { source }
+        Fs { source, max_file_bytes: DEFAULT_MAX_FILE_BYTES }
+    }
+
+    /// `other`'s files read with this file system's limits.
+    pub fn with_source(&self, other: Fs) -> Fs {
+        Fs { source: other.source, max_file_bytes: self.max_file_bytes }
+    }
+
+    /// The same files, with reads of files larger than `max` bytes refused.
+    pub fn with_max_file_bytes(self, max: u64) -> Self {
+        Fs { max_file_bytes: max, ..self }
     }
 
     pub fn source(&self) -> &Arc<dyn Source> {
@@ -226,7 +246,25 @@ impl Fs {
         if kind == EntryKind::Dir {
             return Err(Diagnostic::error(format!("expected a file, found a directory: `{path}`")).at(path));
         }
-        self.source.read_file(&resolved).map_err(|e| io_error(path, &e))
+        let size = self.source.file_size(&resolved).map_err(|e| io_error(path, &e))?;
+        if let Some(size) = size.filter(|&n| n > self.max_file_bytes) {
+            return Err(self.too_large(path, size));
+        }
+        let bytes = self.source.read_file(&resolved).map_err(|e| io_error(path, &e))?;
+        if bytes.len() as u64 > self.max_file_bytes {
+            return Err(self.too_large(path, bytes.len() as u64));
+        }
+        Ok(bytes)
+    }
+
+    fn too_large(&self, path: &str, size: u64) -> Diagnostic {
+        Diagnostic::error(format!(
+            "`{path}` is {size} bytes, over the limit of {} bytes for one file",
+            self.max_file_bytes
+        ))
+        .at(path)
+        .note("the limit keeps a repository from making strata read without bound")
+        .hint("raise `limits.maxFileBytes` in strata.yaml if the file is meant to be this large")
     }
 
     /// Reads a UTF-8 text file.
@@ -301,6 +339,15 @@ mod tests {
         let e = f.resolve_existing("a/templates").unwrap_err();
         assert!(e.message.contains("dangling link"), "{}", e.message);
         assert!(e.message.contains("`v9`") || e.message.contains("v9"), "{}", e.message);
+    }
+
+    #[test]
+    fn files_over_the_size_limit_are_refused() {
+        let f = fs(&[("app/v1/big.yaml", "0123456789"), ("app/v1/small.yaml", "01234")]).with_max_file_bytes(5);
+        assert_eq!(f.read_string("app/v1/small.yaml").unwrap(), "01234");
+        let e = f.read_string("app/v1/big.yaml").unwrap_err();
+        assert_eq!(e.message, "`app/v1/big.yaml` is 10 bytes, over the limit of 5 bytes for one file");
+        assert_eq!(e.path.as_deref(), Some("app/v1/big.yaml"));
     }
 
     #[test]

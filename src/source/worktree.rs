@@ -75,6 +75,10 @@ impl Source for WorkTreeSource {
         Ok(Arc::from(std::fs::read(self.full(path))?))
     }
 
+    fn file_size(&self, path: &str) -> io::Result<Option<u64>> {
+        Ok(Some(std::fs::symlink_metadata(self.full(path))?.len()))
+    }
+
     fn info(&self) -> SourceInfo {
         self.info.clone()
     }

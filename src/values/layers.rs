@@ -140,16 +140,8 @@ pub fn values_for(repo: &Repo, target: &Target, command_line: &[Layer]) -> Resul
     let defaults = read(&source::join(&target.version_dir, "values.yaml"))?
         .unwrap_or_else(|| ValuesFile { text: None, data: Arc::new(Value::Object(Default::default())) });
     let values = Values::merge(layers_for(repo, target, defaults, &read, command_line)?);
-    let schema_path = source::join(&target.version_dir, "values.schema.json");
-    if let Some(text) = repo.fs.read_optional(&schema_path)? {
-        let schema: Value =
-            serde_json::from_str(&text).map_err(|e| {
-                Diagnostic::error(format!("invalid JSON in values schema: {e}"))
-                    .at(schema_path.clone())
-                    .with_source_line(&text, e.line(), e.column(), 1, "")
-            })?;
-        validate_version_schema(&values, Some(&schema), &target.version_dir)?;
-    }
+    let schema = super::ValuesSchema::load(&repo.fs, &target.version_dir)?;
+    validate_version_schema(&values, schema.as_ref())?;
     Ok(values)
 }
 
@@ -189,10 +181,9 @@ pub fn parameter_files(target: &Target) -> Vec<String> {
 }
 
 /// Validates `values` against the version's `values.schema.json`, when it has one.
-pub fn validate_version_schema(values: &Values, schema: Option<&Value>, version_dir: &str) -> Result<(), Error> {
+pub fn validate_version_schema(values: &Values, schema: Option<&super::ValuesSchema>) -> Result<(), Error> {
     let Some(schema) = schema else { return Ok(()) };
-    let schema_path = source::join(version_dir, "values.schema.json");
-    super::validate_schema(values, schema, &schema_path).map_err(Error::many)
+    super::validate_schema(values, schema).map_err(Error::many)
 }
 
 #[cfg(test)]

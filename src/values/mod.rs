@@ -12,6 +12,7 @@
 
 pub mod layers;
 pub mod origin;
+pub mod schema;
 pub mod set;
 pub mod show;
 pub mod unread;
@@ -24,6 +25,7 @@ use crate::diag::Diagnostic;
 use crate::yaml::locate;
 
 pub use layers::{ValuesFile, command_line_layers, layers_for, values_for};
+pub use schema::ValuesSchema;
 pub use unread::{Unread, unread_parameters};
 
 /// What a layer is, for messages and for the unused-parameter check.
@@ -185,11 +187,10 @@ pub fn parse_values_file(text: &str, path: &str) -> Result<Value, Diagnostic> {
 
 /// Validates merged values against a `values.schema.json`; one diagnostic per
 /// violation, each naming the JSON path and the file and line that set the value.
-pub fn validate_schema(values: &Values, schema: &Value, schema_path: &str) -> Result<(), Vec<Diagnostic>> {
-    let validator = jsonschema::validator_for(schema)
-        .map_err(|e| vec![Diagnostic::error(format!("invalid JSON Schema: {e}")).at(schema_path.to_string())])?;
+pub fn validate_schema(values: &Values, schema: &ValuesSchema) -> Result<(), Vec<Diagnostic>> {
+    let schema_path = schema.path.as_str();
     let mut out = Vec::new();
-    for err in validator.iter_errors(&values.merged) {
+    for err in schema.validator.iter_errors(&values.merged) {
         let pointer = err.instance_path().as_str().to_string();
         let path: Vec<String> = pointer.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
         let dotted = if path.is_empty() { "(root)".to_string() } else { path.join(".") };
@@ -254,7 +255,9 @@ mod tests {
             layer(LayerKind::Parameters, "east/parameters.yaml", "replicas: many\n"),
         ]);
         let schema = json!({"type": "object", "properties": {"replicas": {"type": "integer"}}});
-        let errs = validate_schema(&v, &schema, "v1/values.schema.json").unwrap_err();
+        let fs = crate::source::Fs::new(Arc::new(crate::source::MemorySource::from_entries(&[])));
+        let schema = ValuesSchema::compile(&fs, "v1/values.schema.json", &schema, None).unwrap();
+        let errs = validate_schema(&v, &schema).unwrap_err();
         assert_eq!(errs.len(), 1);
         assert!(errs[0].message.starts_with("value `replicas` does not match the schema"), "{}", errs[0].message);
         assert_eq!(errs[0].path.as_deref(), Some("east/parameters.yaml"));

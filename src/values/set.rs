@@ -85,6 +85,9 @@ fn parse_key(key: &str) -> Result<Vec<Seg>, String> {
             return Err(format!("unexpected `{rest}` in `{key}`"));
         }
     }
+    if out.len() > crate::yaml::MAX_DEPTH {
+        return Err(format!("the key nests deeper than {} levels", crate::yaml::MAX_DEPTH));
+    }
     Ok(out)
 }
 
@@ -333,5 +336,8 @@ mod tests {
             let e = parse(bad, true).unwrap_err();
             assert!(e.message.starts_with("invalid `--set"), "{bad}: {}", e.message);
         }
+        let deep = format!("{}x=1", "a.".repeat(crate::yaml::MAX_DEPTH));
+        assert!(parse(&deep, true).unwrap_err().message.contains("nests deeper than 128 levels"));
+        assert!(parse(&format!("{}x=1", "a.".repeat(crate::yaml::MAX_DEPTH - 1)), true).is_ok());
     }
 }

@@ -53,7 +53,12 @@ fn convert_error(e: serde_yaml::Error) -> YamlError {
             message.replace_range(i..i + at.len(), "");
         }
     }
-    YamlError { message, line: loc.as_ref().map(|l| l.line()), col: loc.as_ref().map(|l| l.column()) }
+    let (line, col) = (loc.as_ref().map(|l| l.line()), loc.as_ref().map(|l| l.column()));
+    if message.starts_with("recursion limit exceeded") {
+        // Block nesting, which the depth scan leaves to the deserializer: the same words.
+        return YamlError { line, col, ..super::depth::too_deep(0, 0) };
+    }
+    YamlError { message, line, col }
 }
 
 /// The parser reports a duplicate key at the start of its mapping; point at the
@@ -83,6 +88,8 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, YamlError> {
     if let Some(docs) = super::block::parse_stream(text) {
         return Ok(docs);
     }
+    // libyaml's time grows with flow nesting times length: refuse deep nesting first.
+    super::depth::check(text)?;
     parse_documents_slow(text)
 }
 
