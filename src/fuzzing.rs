@@ -30,8 +30,11 @@ use crate::source::{Fs, MemorySource};
 use crate::values::{Layer, LayerKind, Values, leaf_paths};
 use crate::yaml;
 
+/// A property: panics on an input for which it does not hold.
+pub type Property = fn(&[u8]);
+
 /// The fuzz targets by name, as `fuzz/fuzz_targets/<name>.rs` and `fuzz/corpus/<name>/` call them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Property)] = &[
     ("block_yaml", block_yaml),
     ("set_expr", set_expr),
     ("kustomization", kustomization),
