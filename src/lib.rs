@@ -15,6 +15,7 @@ pub mod cluster;
 pub mod compiled;
 pub mod diag;
 pub mod diff;
+pub mod fuzzing;
 pub mod init;
 pub mod manifest;
 pub mod namespace;
