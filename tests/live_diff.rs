@@ -469,17 +469,17 @@ fn an_applied_environment_diffs_as_unchanged_and_other_repositories_are_left_alo
     server.finish();
 }
 
+/// The three objects `frontend/eastus` renders, as `prunes` lists them.
+const FRONTEND_EASTUS_OBJECTS: [&str; 3] = [
+    "ConfigMap/web/frontend-nginx of frontend/eastus",
+    "Service/web/frontend of frontend/eastus",
+    "apps/Deployment/web/frontend of frontend/eastus",
+];
+
 #[test]
 fn a_deleted_target_lists_exactly_its_objects_as_prune() {
     let (_server, r) = diff_example(|dir| std::fs::remove_dir_all(dir.join("frontend/eastus")).unwrap());
-    assert_eq!(
-        prunes(&r),
-        vec![
-            "ConfigMap/web/frontend-nginx of frontend/eastus",
-            "Service/web/frontend of frontend/eastus",
-            "apps/Deployment/web/frontend of frontend/eastus",
-        ]
-    );
+    assert_eq!(prunes(&r), FRONTEND_EASTUS_OBJECTS);
     assert_eq!(changes(&r).len(), 3, "{:?}", changes(&r));
     assert_eq!(r.environments[0].count(Status::Unchanged), 8);
     let e = r.environments[0].entries.iter().find(|e| e.id.name == "frontend-nginx").unwrap();
@@ -608,14 +608,7 @@ fn the_live_inventory_finds_objects_whose_labels_were_removed_by_hand() {
 
     let server = ApiServer::start(scenario.clone());
     let r = diff(&server, &compiled, &LiveOptions { tracking: with_inventory(), ..LiveOptions::default() }).unwrap();
-    assert_eq!(
-        prunes(&r),
-        vec![
-            "ConfigMap/web/frontend-nginx of frontend/eastus",
-            "Service/web/frontend of frontend/eastus",
-            "apps/Deployment/web/frontend of frontend/eastus",
-        ]
-    );
+    assert_eq!(prunes(&r), FRONTEND_EASTUS_OBJECTS);
     let d = r.environments[0].entries.iter().find(|e| e.id.kind == "Deployment" && e.id.name == "frontend").unwrap();
     assert_eq!(d.note.as_deref(), Some("listed in the live inventory, but without this environment's tracking labels"));
     // The inventory itself is updated: the frontend's three lines go.
