@@ -48,7 +48,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("check", "Compiled → findings: schemas, rules, each at its template line"),
     ("cluster", "Compiled + a cluster → LiveReport"),
     ("init", "a new repository's files, written with atomic"),
-    ("fuzzing", "the fuzz targets' properties (fuzz/, tests/fuzz_corpus.rs): calls parsers and merges"),
+    ("fuzzing", "the fuzz targets' properties (fuzz/, replayed by its unit tests): calls parsers and merges"),
     ("cli", "arguments in, one library call, output printed"),
 ];
 

@@ -204,4 +204,6 @@ fn sorted(mut diags: Vec<Diagnostic>) -> Error {
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;

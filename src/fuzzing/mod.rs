@@ -225,3 +225,6 @@ pub fn selector(data: &[u8]) {
         }
     }
 }
+
+#[cfg(test)]
+mod corpus;

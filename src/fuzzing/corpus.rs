@@ -1,11 +1,11 @@
 //! The fuzz corpora, replayed on stable: every file of `fuzz/corpus/<target>/`
-//! goes through the property its fuzz target checks (`strata::fuzzing`), so the
+//! goes through the property its fuzz target checks (`super::TARGETS`), so the
 //! seeds and every input a fuzzer once found failing stay checked in CI, which
 //! has no nightly toolchain. Fuzzing itself: README, "Development".
 
 use std::path::Path;
 
-use strata::fuzzing::TARGETS;
+use super::TARGETS;
 
 #[test]
 fn every_corpus_file_keeps_its_property() {
