@@ -15,6 +15,8 @@ pub mod cluster;
 pub mod compiled;
 pub mod diag;
 pub mod diff;
+#[cfg(test)]
+mod fixtures;
 pub mod fuzzing;
 pub mod init;
 pub mod manifest;
