@@ -15,6 +15,8 @@ pub mod cluster;
 pub mod compiled;
 pub mod diag;
 pub mod diff;
+#[cfg(test)]
+mod fixtures;
 /// The fuzz targets' properties: built for the fuzz crate (`fuzz/`, feature
 /// `fuzzing`) and for the unit tests that replay the corpora, never into the binary.
 #[cfg(any(test, feature = "fuzzing"))]

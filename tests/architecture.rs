@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 /// The layering, lowest first. A module may import only modules on earlier
 /// lines; a module missing here fails the test until it is given its place.
 const LAYERS: &[(&str, &str)] = &[
+    ("fixtures", "#[cfg(test)] only: the paths of tests/fixtures/ for unit tests; a leaf"),
     ("diag", "errors and their rendering: a leaf every module may use"),
     ("yaml", "YAML parse, emit, positions: a leaf every module may use"),
     ("atomic", "writing files and directories atomically: a leaf (uses diag only)"),

@@ -9,18 +9,108 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use support::Strata;
 
-/// What one case printed, its temporary and project paths redacted.
+/// What one case printed, its temporary and project paths and its commit ids redacted.
 struct Run {
     code: Option<i32>,
     stdout: String,
     stderr: String,
+    /// What `after.sh` printed, for a case that has one.
+    after: Option<String>,
 }
 
-/// `strata --repo repo ARGS` in the case directory, `ARGS` read from `args`.
+/// The environment of `setup.sh`, `after.sh` and a git case's run: no user or system git
+/// configuration, `main` as the first branch, fixed names and dates, so that the commits a
+/// setup script makes have the same ids on every machine.
+const GIT_ENV: &[(&str, &str)] = &[
+    ("GIT_CONFIG_NOSYSTEM", "1"),
+    ("GIT_CONFIG_GLOBAL", "/dev/null"),
+    ("GIT_CONFIG_COUNT", "1"),
+    ("GIT_CONFIG_KEY_0", "init.defaultBranch"),
+    ("GIT_CONFIG_VALUE_0", "main"),
+    ("GIT_AUTHOR_NAME", "Ada Author"),
+    ("GIT_AUTHOR_EMAIL", "ada@example.com"),
+    ("GIT_AUTHOR_DATE", "2026-01-01T12:00:00Z"),
+    ("GIT_COMMITTER_NAME", "Cy Committer"),
+    ("GIT_COMMITTER_EMAIL", "cy@example.com"),
+    ("GIT_COMMITTER_DATE", "2026-01-01T12:00:00Z"),
+];
+
+/// Runs `sh -eu CASE/NAME` in `dir` with [`GIT_ENV`], `CASE` set to the case directory;
+/// returns what it printed (stdout, then stderr), or an error naming the case.
+fn script(case: &Path, name: &str, dir: &Path, home: &Path) -> Result<String, String> {
+    let out = Command::new("sh")
+        .arg("-eu")
+        .arg(case.join(name))
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("LANG", "C")
+        .env("CASE", case)
+        .envs(GIT_ENV.iter().copied())
+        .output()
+        .map_err(|e| format!("{}: {e}", case.join(name).display()))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("{} failed ({}):\n{text}", case.join(name).display(), out.status))
+    }
+}
+
+/// Every commit id in the git repository at or above `dir` (unreferenced ones too: a
+/// `--dry-run` writes commits no reference names), for [`Redact`].
+fn commit_ids(dir: &Path) -> Vec<String> {
+    let out = Command::new("git")
+        .args(["cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)"])
+        .current_dir(dir)
+        .envs(GIT_ENV.iter().copied())
+        .output();
+    let Ok(out) = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()) else { return Vec::new() };
+    out.lines().filter_map(|l| l.strip_prefix("commit ")).map(String::from).collect()
+}
+
+/// Replaces paths of the run with `[case]`, `[work]`, `[home]`, `[root]`, and each commit id
+/// (whole, or a prefix of 7 characters or more) with `[commit N]`, numbered in order of
+/// first appearance: the same commit is the same number in stdout, stderr and `after.sh`.
+struct Redact<'a> {
+    paths: Vec<(&'a Path, &'static str)>,
+    commits: Vec<String>,
+    seen: Vec<String>,
+}
+
+impl Redact<'_> {
+    fn apply(&mut self, bytes: &[u8]) -> String {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let text = self.paths.iter().fold(text, |t, (p, with)| t.replace(&*p.to_string_lossy(), with));
+        if self.commits.is_empty() {
+            return text;
+        }
+        let hex = regex::Regex::new(r"\b[0-9a-f]{7,40}\b").unwrap();
+        hex.replace_all(&text, |m: &regex::Captures| {
+            let id = &m[0];
+            let Some(full) = self.commits.iter().find(|c| c.starts_with(id)) else { return id.to_string() };
+            let n = match self.seen.iter().position(|s| s == full) {
+                Some(i) => i + 1,
+                None => {
+                    self.seen.push(full.clone());
+                    self.seen.len()
+                }
+            };
+            format!("[commit {n}]")
+        })
+        .into_owned()
+    }
+}
+
+/// `strata --repo repo ARGS` in the case directory, `ARGS` read from `args`. A case with a
+/// `setup.sh` runs in a temporary work directory instead: the case's `repo/` is copied
+/// there, the script builds what the case needs (a git history), and `after.sh`, when
+/// present, runs after strata to show what it changed.
 fn run_case(case: &Path) -> (Vec<String>, Run) {
     let args: Vec<String> = std::fs::read_to_string(case.join("args"))
         .expect("a case has an args file")
@@ -28,34 +118,62 @@ fn run_case(case: &Path) -> (Vec<String>, Run) {
         .filter(|l| !l.is_empty())
         .map(String::from)
         .collect();
+    let home = tempfile::tempdir().unwrap();
+    let work = case.join("setup.sh").is_file().then(|| {
+        let work = tempfile::tempdir().unwrap();
+        if case.join("repo").is_dir() {
+            support::copy_tree(&case.join("repo"), &work.path().join("repo"));
+        }
+        script(case, "setup.sh", work.path(), home.path()).unwrap_or_else(|e| panic!("{e}"));
+        work
+    });
+    let dir = work.as_ref().map_or(case, |w| w.path());
     let mut argv = Vec::new();
-    if case.join("repo").is_dir() {
+    if dir.join("repo").is_dir() {
         argv.extend(["--repo".to_string(), "repo".to_string()]);
     }
     argv.extend(args);
-    let home = tempfile::tempdir().unwrap();
-    let out: Output = Strata::in_dir(case).home(home.path()).run(&argv);
-    let redact = |b: &[u8]| {
-        let text = String::from_utf8_lossy(b);
-        [(case, "[case]"), (home.path(), "[home]"), (support::project_root(), "[root]")]
-            .iter()
-            .fold(text.into_owned(), |t, (p, with)| t.replace(&*p.to_string_lossy(), with))
+    let mut strata = Strata::in_dir(dir).home(home.path());
+    if work.is_some() {
+        strata = GIT_ENV.iter().fold(strata, |s, (k, v)| s.env(k, v));
+    }
+    let out: Output = strata.run(&argv);
+    let after = match &work {
+        Some(w) if case.join("after.sh").is_file() => {
+            Some(script(case, "after.sh", w.path(), home.path()).unwrap_or_else(|e| panic!("{e}")))
+        }
+        _ => None,
     };
-    let run = Run { code: out.status.code(), stdout: redact(&out.stdout), stderr: redact(&out.stderr) };
+    let git_dir = if dir.join("repo").is_dir() { dir.join("repo") } else { dir.to_path_buf() };
+    let mut redact = Redact {
+        paths: vec![(case, "[case]"), (dir, "[work]"), (home.path(), "[home]"), (support::project_root(), "[root]")],
+        commits: if work.is_some() { commit_ids(&git_dir) } else { Vec::new() },
+        seen: Vec::new(),
+    };
+    let run = Run {
+        code: out.status.code(),
+        stdout: redact.apply(&out.stdout),
+        stderr: redact.apply(&out.stderr),
+        after: after.map(|a| redact.apply(a.as_bytes())),
+    };
     (argv, run)
 }
 
 /// The snapshot text: exit code, then stdout and stderr with their sizes, so a
-/// missing final newline shows.
+/// missing final newline shows; then what `after.sh` printed, for a case that has one.
 fn snapshot(run: &Run) -> String {
     let code = run.code.map_or("killed by a signal".to_string(), |c| c.to_string());
-    format!(
+    let mut text = format!(
         "exit code: {code}\n--- stdout ({} bytes)\n{}--- stderr ({} bytes)\n{}",
         run.stdout.len(),
         run.stdout,
         run.stderr.len(),
         run.stderr
-    )
+    );
+    if let Some(after) = &run.after {
+        text.push_str(&format!("--- after.sh ({} bytes)\n{after}", after.len()));
+    }
+    text
 }
 
 /// Every case directory, in name order. (Not `insta::glob!`: it walks the case
@@ -88,7 +206,8 @@ fn cli_cases() {
         settings.set_prepend_module_to_snapshot(false);
         settings.set_input_file(case.join("args"));
         settings.set_omit_expression(true);
-        settings.set_description(format!("strata {}", argv.join(" ")));
+        let setup = if case.join("setup.sh").is_file() { " (after setup.sh)" } else { "" };
+        settings.set_description(format!("strata {}{setup}", argv.join(" ")));
         // insta panics on the first difference; every case is checked before failing.
         let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             settings.bind(|| insta::assert_snapshot!("expected", snapshot(&run)))
@@ -129,4 +248,36 @@ fn render_applies_the_target_kustomization() {
     for want in ["replicas: 3", "- name: log-shipper", "image: fluent/fluent-bit:3.0", "env: prod", "namespace: shop"] {
         assert!(run.stdout.contains(want), "output lacks `{want}`:\n{}", run.stdout);
     }
+}
+
+/// One case per `strata check` rule, `check-rule-<rule>`, whose snapshot shows a finding of
+/// that rule (the rule list is the README's table, which a unit test keeps equal to the
+/// rules in `src/check/rules.rs`), and `check-rule-none`, the repository they each change
+/// in one place, which has no finding at all.
+#[test]
+fn every_check_rule_has_a_case_with_its_finding() {
+    let readme = std::fs::read_to_string(support::project_root().join("README.md")).unwrap();
+    let rules: Vec<&str> = readme
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("| `")?
+                .split_once("` | ")
+                .filter(|(_, rest)| rest.starts_with("error |") || rest.starts_with("warning |"))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert!(rules.len() >= 18, "the README's rule table, read as {rules:?}");
+    let root = support::project_root().join("tests/cases");
+    for rule in rules {
+        let snap = root.join(format!("check-rule-{rule}/expected.snap"));
+        let text = std::fs::read_to_string(&snap).unwrap_or_else(|e| panic!("{}: {e}", snap.display()));
+        assert!(
+            text.contains(&format!("error[{rule}]")) || text.contains(&format!("warning[{rule}]")),
+            "{} shows no `{rule}` finding",
+            snap.display()
+        );
+    }
+    let (_, clean) = run_case(&root.join("check-rule-none"));
+    assert_eq!(clean.code, Some(0), "{}", clean.stdout);
+    assert!(clean.stdout.contains("0 errors, 0 warnings"), "{}", clean.stdout);
 }

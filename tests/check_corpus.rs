@@ -1,6 +1,8 @@
 //! `strata check --rules schema,deprecated-api` against a real API server's verdicts: the
-//! `validation/` corpus of `shared/fixtures/apiserver` (kube-apiserver v1.36.2, server-side
+//! `validation/` corpus of `tests/fixtures/apiserver` (kube-apiserver v1.36.2, server-side
 //! dry-run with `fieldValidation=Strict`), and the objects of `desired/` that it accepted.
+
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,17 +10,6 @@ use std::sync::Arc;
 use serde_json::Value;
 use strata::check::{self, CheckConfig, CheckEnvironment, CheckOptions, Report};
 use strata::manifest::{Resource, TemplateOrigin};
-
-/// `shared/fixtures/apiserver`, next to the repository (`../shared`) or above a worktree.
-fn fixtures() -> Option<PathBuf> {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = here.ancestors().map(|a| a.join("shared/fixtures/apiserver")).find(|p| p.is_dir());
-    if found.is_none() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "shared/fixtures/apiserver is missing");
-        eprintln!("SKIPPED: shared/fixtures/apiserver is missing (../shared next to the repository)");
-    }
-    found
-}
 
 fn load(path: &Path) -> Vec<Resource> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -49,8 +40,7 @@ fn run(objects: &[Resource], extra_crds: Vec<Value>, rules: &[&str]) -> Report {
 
 #[test]
 fn agrees_with_the_api_server() {
-    let Some(root) = fixtures() else { return };
-    let dir = root.join("validation");
+    let dir = support::fixture("apiserver/validation");
     let crd: Vec<Value> = load(&dir.join("crd.yaml")).into_iter().map(|r| r.body).collect();
     let mut cases: Vec<PathBuf> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
@@ -89,8 +79,8 @@ fn agrees_with_the_api_server() {
 
 #[test]
 fn desired_objects_pass_the_schema_check() {
-    let Some(root) = fixtures() else { return };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("desired")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(support::fixture("apiserver/desired")).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     let objects: Vec<Resource> = files.iter().flat_map(|f| load(f)).collect();
     assert!(objects.len() >= 11);

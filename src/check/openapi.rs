@@ -2,7 +2,7 @@
 //! built-in definitions themselves.
 //!
 //! The built-in definitions are `kubernetes-1.36.json` beside this file: the `definitions` of
-//! a real API server's `/openapi/v2` document (`../shared/fixtures/apiserver/openapi-v2-definitions.json`)
+//! a real API server's `/openapi/v2` document (`tests/fixtures/apiserver/openapi-v2-definitions.json`)
 //! kept to what validation reads (no descriptions, no patch strategies), `$ref`s shortened to
 //! the definition name, `Quantity` given the format `quantity`, and free-form built-in objects
 //! (`RawExtension`, `FieldsV1`) marked `x-kubernetes-preserve-unknown-fields`. The file records
@@ -228,18 +228,9 @@ mod tests {
     use super::*;
     use sha2::Digest;
 
-    fn shared_fixture(rel: &str) -> Option<std::path::PathBuf> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        dir.ancestors().map(|a| a.join("shared/fixtures/apiserver").join(rel)).find(|p| p.exists())
-    }
-
     #[test]
     fn builtin_schemas_are_current() {
-        let Some(src) = shared_fixture("openapi-v2-definitions.json") else {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "shared/fixtures/apiserver is missing");
-            eprintln!("SKIPPED builtin_schemas_are_current: shared/fixtures/apiserver is missing");
-            return;
-        };
+        let src = crate::fixtures::apiserver("openapi-v2-definitions.json");
         let bytes = std::fs::read(&src).unwrap();
         let sha: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
         let source: Value = serde_json::from_slice(&bytes).unwrap();

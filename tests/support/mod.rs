@@ -6,6 +6,9 @@
 //! - [`require_tool`] is the one way a test depends on an external program
 //!   (`kubectl`, `python3`): under `CI=true` a missing tool fails the test, otherwise
 //!   the test prints a visible `SKIPPED:` line and returns.
+//! - [`fixture`] is the one way a test finds a fixture: `tests/fixtures/<rel>` of this
+//!   repository (unit tests in `src/` use `crate::fixtures`, the same lookup), so a clone
+//!   anywhere runs every test that needs no external tool.
 //! - [`copy_tree`] copies a fixture repository, links included.
 
 #![allow(dead_code)]
@@ -20,6 +23,14 @@ use std::process::{Command, Output};
 /// The project root, where `example-repo/` and `tests/` are.
 pub fn project_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `tests/fixtures/REL` of this repository; fails the test naming the path when it is
+/// missing (fixtures are committed, never skipped).
+pub fn fixture(rel: &str) -> PathBuf {
+    let path = project_root().join("tests/fixtures").join(rel);
+    assert!(path.exists(), "fixture {} is missing (it is committed with the repository)", path.display());
+    path
 }
 
 /// Copies a directory tree, keeping symbolic links as links (targets link to versions).

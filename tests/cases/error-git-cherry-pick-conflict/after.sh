@@ -1,0 +1,3 @@
+# Nothing moved.
+git log --format='%h %s' release/v1
+git tag --list

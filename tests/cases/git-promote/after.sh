@@ -1,0 +1,3 @@
+# Only the link moved.
+git status --short
+readlink repo/web/prod/templates

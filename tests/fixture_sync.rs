@@ -1,0 +1,63 @@
+//! `tests/fixtures/apiserver/` is a committed copy of `../shared/fixtures/apiserver/` (the
+//! recordings of kube-apiserver v1.36.2 kept beside the clone), so that a clone anywhere
+//! runs every test that reads them. When `../shared` is beside the clone, this test checks
+//! that every file there is in the copy with the same bytes (the copy may hold more: the
+//! repository's own recordings); `STRATA_REGENERATE=1` copies them over instead. Without
+//! `../shared` there is nothing to compare with, and it says so.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::Path;
+
+/// Every file under `dir`, by path relative to it, with its bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn apiserver_fixtures_match_the_shared_ones() {
+    let shared = support::project_root().join("../shared/fixtures/apiserver");
+    if !shared.is_dir() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: apiserver_fixtures_match_the_shared_ones (no ../shared/fixtures/apiserver beside the clone to \
+             compare tests/fixtures/apiserver with; the committed copy is used as it is)"
+        );
+        return;
+    }
+    let committed = support::fixture("apiserver");
+    let (theirs, ours) = (files(&shared), files(&committed));
+    assert!(theirs.contains_key("openapi-v2-definitions.json"), "{} is not the fixture directory", shared.display());
+    let stale: Vec<&String> =
+        theirs.iter().filter(|(rel, bytes)| ours.get(*rel) != Some(*bytes)).map(|(r, _)| r).collect();
+    if std::env::var("STRATA_REGENERATE").as_deref() == Ok("1") {
+        for rel in &stale {
+            let to = committed.join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            // Not `fs::copy`: the shared files are read-only, and the copy must stay writable.
+            std::fs::write(&to, &theirs[*rel]).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+        }
+        return;
+    }
+    assert!(
+        stale.is_empty(),
+        "tests/fixtures/apiserver differs from ../shared/fixtures/apiserver in {} files: {stale:?}\n\
+         (`STRATA_REGENERATE=1 cargo test --test fixture_sync` copies them; commit the result)",
+        stale.len()
+    );
+}
