@@ -163,7 +163,7 @@ mod tests {
         let o = OverlaySource::new(Arc::new(base), BTreeMap::new())
             .with_link("e/templates", "../v2")
             .with_link("n/templates", "../v2")
-            .with_file("w/templates", Arc::from(&b"../v1\n"[..]));
+            .with_file("w/templates", &b"../v1\n"[..]);
         assert_eq!(o.read_link("e/templates").unwrap(), "../v2");
         assert_eq!(o.entry_kind("n").unwrap(), Some(EntryKind::Dir));
         assert_eq!(o.entry_kind("n/templates").unwrap(), Some(EntryKind::Link));
