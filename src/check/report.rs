@@ -227,6 +227,20 @@ mod tests {
     }
 
     #[test]
+    fn text_without_a_line_names_the_document() {
+        let mut r = report();
+        let f = &mut r.findings[0];
+        (f.line, f.column, f.source_line, f.located) = (None, None, None, None);
+        f.severity = Severity::Warning;
+        f.value = Some("api/eastus/parameters.yaml:2:1".into());
+        f.hint = Some("spell it `replicas`".into());
+        assert_eq!(
+            text(&r),
+            "warning[schema]: unknown field `replica` (did you mean `replicas`?) at `spec.replica`\n  --> api/v1/deployment.yaml (document 1)\n   = note: the template does not show where this field is written\n   = value set at api/eastus/parameters.yaml:2:1\n   = object: apps/Deployment/shop/web (apps/v1) in target api/eastus\nhint: spell it `replicas`\n\n0 errors, 1 warning in 3 objects\n"
+        );
+    }
+
+    #[test]
     fn github_escapes() {
         assert_eq!(
             github(&report()),
