@@ -17,11 +17,22 @@
 
 use std::fmt::{self, Write as _};
 
-/// How bad a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How bad a diagnostic or a `strata check` finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
     Warning,
+}
+
+impl Severity {
+    /// `error`, `warning`: the head of a rendered diagnostic.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
 }
 
 /// A position in a file: 1-based line and column.
@@ -47,12 +58,18 @@ pub struct Snippet {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
+    /// What reported it, shown after the severity: `error[probes]: …` for a
+    /// `strata check` rule.
+    pub code: Option<String>,
     pub message: String,
     /// Repository-relative path of the file to fix.
     pub path: Option<String>,
     pub pos: Option<Pos>,
     pub snippet: Option<Snippet>,
     pub notes: Vec<String>,
+    /// Facts about what the diagnostic is about, shown after the notes as
+    /// `   = {fact}` (`object: apps/Deployment/shop/web (apps/v1) in target …`).
+    pub facts: Vec<String>,
     pub hints: Vec<String>,
 }
 
@@ -60,11 +77,13 @@ impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
+            code: None,
             message: message.into(),
             path: None,
             pos: None,
             snippet: None,
             notes: Vec::new(),
+            facts: Vec::new(),
             hints: Vec::new(),
         }
     }
@@ -86,21 +105,37 @@ impl Diagnostic {
 
     /// Sets the position and shows the line of `source` it points at, with
     /// `len` characters underlined.
-    pub fn with_source_line(
-        mut self,
-        source: &str,
-        line: usize,
-        col: usize,
-        len: usize,
-        label: impl Into<String>,
-    ) -> Self {
-        if let Some(text) = source.lines().nth(line.saturating_sub(1)) {
-            let (text, start) = window(text.trim_end_matches('\r'), col.saturating_sub(1));
-            self.snippet = Some(Snippet { text, start, len: len.max(1), label: label.into() });
+    pub fn with_source_line(self, source: &str, line: usize, col: usize, len: usize, label: impl Into<String>) -> Self {
+        match source.lines().nth(line.saturating_sub(1)) {
+            Some(text) => self.with_line(text, line, col, len, label),
+            None => self.at_line(line, col),
         }
-        if let Some(path) = self.path.clone() {
-            self = self.at_pos(path, line, col);
+    }
+
+    /// [`Diagnostic::with_source_line`] when the caller holds the line's text
+    /// (`text`, line `line` of its file) rather than the whole file.
+    pub fn with_line(mut self, text: &str, line: usize, col: usize, len: usize, label: impl Into<String>) -> Self {
+        let (text, start) = window(text.trim_end_matches('\r'), col.saturating_sub(1));
+        self.snippet = Some(Snippet { text, start, len: len.max(1), label: label.into() });
+        self.at_line(line, col)
+    }
+
+    fn at_line(self, line: usize, col: usize) -> Self {
+        match self.path.clone() {
+            Some(path) => self.at_pos(path, line, col),
+            None => self,
         }
+    }
+
+    /// Names what reported the diagnostic ([`Diagnostic::code`]).
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// Adds a fact ([`Diagnostic::facts`]).
+    pub fn fact(mut self, fact: impl Into<String>) -> Self {
+        self.facts.push(fact.into());
         self
     }
 
@@ -117,11 +152,12 @@ impl Diagnostic {
     /// Renders the diagnostic as the multi-line text shown on stderr.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let head = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let _ = writeln!(out, "{head}: {}", self.message);
+        let head = self.severity.as_str();
+        match &self.code {
+            Some(code) => writeln!(out, "{head}[{code}]: {}", self.message),
+            None => writeln!(out, "{head}: {}", self.message),
+        }
+        .ok();
         if let Some(path) = &self.path {
             match self.pos {
                 Some(p) => {
@@ -147,6 +183,9 @@ impl Diagnostic {
         }
         for n in &self.notes {
             let _ = writeln!(out, "   = note: {n}");
+        }
+        for f in &self.facts {
+            let _ = writeln!(out, "   = {f}");
         }
         for h in &self.hints {
             let _ = writeln!(out, "hint: {h}");
@@ -281,6 +320,21 @@ mod tests {
         assert_eq!(
             text,
             "error: undefined value `Values.database.host`\n  --> api/v2/deployment.yaml:2:12\n  |\n2 |   host: {{ Values.database.host }}\n  |            ^^^^^^^^^^^^^^^^^^^^ not set in any values layer\nhint: set `database.host`\n"
+        );
+    }
+
+    #[test]
+    fn code_and_facts() {
+        let d = Diagnostic::warning("container `web` has no `readinessProbe`")
+            .code("probes")
+            .at("api/v1/deployment.yaml")
+            .with_line("    - name: web", 9, 7, 4, "")
+            .note("a note")
+            .fact("object: apps/Deployment/web")
+            .hint("add one");
+        assert_eq!(
+            d.render(),
+            "warning[probes]: container `web` has no `readinessProbe`\n  --> api/v1/deployment.yaml:9:7\n  |\n9 |     - name: web\n  |       ^^^^\n   = note: a note\n   = object: apps/Deployment/web\nhint: add one\n"
         );
     }
 

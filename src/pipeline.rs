@@ -21,7 +21,7 @@ use crate::render::{Limits, ReadTracker, TargetContext, VersionEnv};
 use crate::repo::{Repo, Target};
 use crate::source::SourceInfo;
 use crate::tracking::{self, Tracking};
-use crate::values::{self, Layer, Unread, Values, ValuesFile};
+use crate::values::{self, Layer, Unread, ValuesFile};
 use crate::{namespace, patch};
 
 /// Knobs of one compilation.
@@ -324,8 +324,7 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     let (repo, address) = (shared.repo, format!("{} (version {})", t.address(), t.version));
     let version = shared.version(&t.version_dir)?;
     let defaults = ValuesFile { text: version.defaults_text.clone(), data: version.defaults.clone() };
-    let layers = values::layers_for(repo, t, defaults, &|path| shared.parameters(path), &shared.command_line)?;
-    let values = Values::merge(layers);
+    let values = values::merged_for(repo, t, defaults, &|path| shared.parameters(path), &shared.command_line)?;
     values::layers::validate_version_schema(&values, version.schema.as_deref())
         .map_err(|e| e.note(format!("rendering {address}")))?;
 

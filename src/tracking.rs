@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::diag::{Diagnostic, Error};
-use crate::manifest::{ResId, Resource, TemplateOrigin};
+use crate::manifest::{ResId, Resource, TemplateOrigin, names};
 use crate::repo::config::TrackingConfig;
 use crate::repo::{Repo, Target};
 use crate::source::Fs;
@@ -149,14 +149,14 @@ fn inventory_name(repository: &str, environment: &str) -> String {
 pub fn settings(config: Option<&TrackingConfig>, fs: &Fs) -> Result<Option<Tracking>, Diagnostic> {
     let Some(key) = label_key(config)? else { return Ok(None) };
     let repository = match config.and_then(|c| c.repository.as_deref()) {
-        Some(id) if is_valid_name(id) => id.to_string(),
+        Some(id) if names::is_label_name(id) => id.to_string(),
         Some(id) => {
             return Err(Diagnostic::error(format!("invalid `tracking.repository` `{id}`: not a label value"))
                 .at(crate::repo::REPO_CONFIG)
                 .hint("use at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"));
         }
         None => match fs.source().root_name() {
-            Some(name) if is_valid_name(&name) => name,
+            Some(name) if names::is_label_name(&name) => name,
             Some(name) => label_value(&name),
             None => {
                 return Err(Diagnostic::error("cannot name this repository for the `strata.dev/repository` label")
@@ -168,7 +168,7 @@ pub fn settings(config: Option<&TrackingConfig>, fs: &Fs) -> Result<Option<Track
     let inventory = config
         .filter(|c| c.inventory)
         .map(|c| c.inventory_namespace.clone().unwrap_or_else(|| DEFAULT_INVENTORY_NAMESPACE.to_string()));
-    if let Some(ns) = inventory.as_deref().filter(|ns| !is_dns_label(ns)) {
+    if let Some(ns) = inventory.as_deref().filter(|ns| !names::is_dns_label(ns)) {
         return Err(Diagnostic::error(format!("invalid `tracking.inventoryNamespace` `{ns}`: not a namespace name"))
             .at(crate::repo::REPO_CONFIG)
             .hint("a namespace name is at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit"));
@@ -176,10 +176,6 @@ pub fn settings(config: Option<&TrackingConfig>, fs: &Fs) -> Result<Option<Track
     Ok(Some(Tracking { key, repository, inventory }))
 }
 
-/// Kubernetes' limit on a label value and on the name part of a key.
-const MAX_NAME: usize = 63;
-/// Kubernetes' limit on a label key's prefix (a DNS subdomain).
-const MAX_PREFIX: usize = 253;
 /// Hex digits of the address hash appended to values that had to be changed.
 const HASH_LEN: usize = 8;
 
@@ -225,7 +221,7 @@ pub fn label_target(resources: &mut [Resource], repo: &Repo, target: &Target) ->
 /// rule 1 addresses hold no `.`), so values never collide except through a
 /// SHA-256 prefix collision.
 pub fn label_value(address: &str) -> String {
-    let plain = address.len() <= MAX_NAME
+    let plain = address.len() <= names::DNS_LABEL_MAX
         && address.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'/')
         && address.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
         && address.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
@@ -240,7 +236,7 @@ pub fn label_value(address: &str) -> String {
             _ => '-',
         })
         .collect();
-    let keep = MAX_NAME - HASH_LEN - 1;
+    let keep = names::DNS_LABEL_MAX - HASH_LEN - 1;
     let cut: String = mapped.chars().take(keep).collect();
     let trimmed = cut.trim_matches(|c: char| !c.is_ascii_alphanumeric());
     let digest = Sha256::digest(address.as_bytes());
@@ -270,48 +266,18 @@ pub fn label_resources(resources: &mut [Resource], set: &[(&str, String)]) {
     }
 }
 
-/// Whether `value` is a valid label value (`(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?`, ≤ 63).
+/// Whether `value` is a valid label value ([`names::is_label_value`]).
 pub fn is_valid_value(value: &str) -> bool {
-    value.is_empty() || is_valid_name(value)
-}
-
-fn is_valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= MAX_NAME
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-        && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && s.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
-}
-
-fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= MAX_NAME
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
+    names::is_label_value(value)
 }
 
 fn validate_key(key: &str) -> Result<(), String> {
-    let (prefix, name) = match key.split_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
-    };
-    if !is_valid_name(name) {
-        return Err(format!("the name part `{name}` is not a valid label name"));
+    let q = names::QualifiedName::split(key);
+    if q.bad_name() {
+        return Err(format!("the name part `{}` is not a valid label name", q.name));
     }
-    if let Some(p) = prefix {
-        let ok = !p.is_empty()
-            && p.len() <= MAX_PREFIX
-            && p.split('.').all(|l| {
-                !l.is_empty()
-                    && l.len() <= MAX_NAME
-                    && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-            });
-        if !ok {
-            return Err(format!("the prefix `{p}` is not a lowercase DNS subdomain"));
-        }
+    if let Some(p) = q.bad_prefix() {
+        return Err(format!("the prefix `{p}` is not a lowercase DNS subdomain"));
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! Value syntaxes the API server checks: quantities, base64, names, labels, cron schedules.
-//! Each function returns `None` when the value is fine, or the reason it is not.
+//! Value syntaxes the API server checks: quantities, base64, cron schedules (names and
+//! labels: [`crate::manifest::names`]). Each function returns `None` when the value is
+//! fine, or the reason it is not.
 
 /// `resource.Quantity`: `<sign><digits>[.<digits>]<suffix>` with a binary-SI, decimal-SI or
 /// exponent suffix (`500m`, `1.5Gi`, `1e3`).
@@ -34,103 +35,6 @@ pub fn base64(s: &str) -> Option<String> {
         Ok(_) => None,
         Err(e) => Some(format!("illegal base64 data: {e}")),
     }
-}
-
-const DNS_LABEL_MAX: usize = 63;
-const DNS_SUBDOMAIN_MAX: usize = 253;
-
-/// RFC 1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric, ≤ 63.
-pub fn dns_label(s: &str) -> Option<String> {
-    if s.len() > DNS_LABEL_MAX {
-        return Some(format!("`{s}` is longer than {DNS_LABEL_MAX} characters"));
-    }
-    let ok = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-');
-    (!ok).then(|| {
-        format!(
-            "`{s}` is not a DNS label: lowercase letters, digits and `-`, starting and ending with a letter or digit"
-        )
-    })
-}
-
-/// RFC 1035 label (Service names): a DNS label that starts with a letter.
-pub fn dns1035_label(s: &str) -> Option<String> {
-    dns_label(s).or_else(|| {
-        (!s.starts_with(|c: char| c.is_ascii_lowercase()))
-            .then(|| format!("`{s}` must start with a lowercase letter (RFC 1035 label)"))
-    })
-}
-
-/// RFC 1123 subdomain: dot-separated DNS labels, ≤ 253.
-pub fn dns_subdomain(s: &str) -> Option<String> {
-    if s.len() > DNS_SUBDOMAIN_MAX {
-        return Some(format!("`{s}` is longer than {DNS_SUBDOMAIN_MAX} characters"));
-    }
-    let ok = !s.is_empty() && s.split('.').all(|l| dns_label(l).is_none());
-    (!ok).then(|| {
-        format!(
-            "`{s}` is not a DNS subdomain: lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit"
-        )
-    })
-}
-
-/// Names of objects addressed by path segment (RBAC kinds): no `/`, `%`, `.` or `..`.
-pub fn path_segment(s: &str) -> Option<String> {
-    if s == "." || s == ".." {
-        return Some(format!("`{s}` may not be a name"));
-    }
-    s.contains(['/', '%']).then(|| format!("`{s}` may not contain `/` or `%`"))
-}
-
-fn label_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && s.len() <= DNS_LABEL_MAX
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-}
-
-/// A label or annotation key: `[prefix/]name`, the prefix a DNS subdomain.
-pub fn qualified_name(s: &str) -> Option<String> {
-    let (prefix, name) = match s.rsplit_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, s),
-    };
-    if let Some(p) = prefix
-        && (p.is_empty() || dns_subdomain(p).is_some())
-    {
-        return Some(format!("`{s}`: the prefix must be a DNS subdomain"));
-    }
-    (!label_name(name)).then(|| {
-        format!(
-            "`{s}`: name part must consist of alphanumeric characters, `-`, `_` or `.`, start and end with an alphanumeric character, and be at most 63 characters"
-        )
-    })
-}
-
-/// A label value: empty, or a label name.
-pub fn label_value(s: &str) -> Option<String> {
-    (!s.is_empty() && !label_name(s)).then(|| {
-        format!(
-            "`{s}`: a label value must be empty or consist of alphanumeric characters, `-`, `_` or `.`, start and end with an alphanumeric character, and be at most 63 characters"
-        )
-    })
-}
-
-/// IANA service name (named ports): ≤ 15, lowercase alphanumerics and `-`, a letter somewhere,
-/// no `--`, no leading or trailing `-`.
-pub fn port_name(s: &str) -> Option<String> {
-    let ok = !s.is_empty()
-        && s.len() <= 15
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && s.chars().any(|c| c.is_ascii_lowercase())
-        && !s.contains("--")
-        && !s.starts_with('-')
-        && !s.ends_with('-');
-    (!ok).then(|| format!("`{s}` is not a port name: at most 15 lowercase letters, digits and `-`, with a letter"))
 }
 
 /// A cron schedule as CronJobs take it: five fields, or a `@` descriptor, optionally after
@@ -207,23 +111,6 @@ mod tests {
         assert_eq!(base64("cGFz\ncw=="), None);
         assert!(base64("not base64!").is_some());
         assert!(base64("cGFzcw").is_some());
-    }
-
-    #[test]
-    fn names_and_labels() {
-        assert_eq!(dns_subdomain("shop.example-1"), None);
-        assert!(dns_subdomain("Shop").is_some());
-        assert!(dns_label("a.b").is_some());
-        assert!(dns1035_label("1abc").is_some());
-        assert_eq!(qualified_name("app.kubernetes.io/name"), None);
-        assert!(qualified_name("bad key!").is_some());
-        assert!(qualified_name("/x").is_some());
-        assert_eq!(label_value(""), None);
-        assert!(label_value("-x").is_some());
-        assert_eq!(port_name("http-metrics"), None);
-        assert!(port_name("8080").is_some());
-        assert!(port_name("a-very-long-port-name").is_some());
-        assert!(path_segment("system:a/b").is_some());
     }
 
     #[test]

@@ -110,22 +110,8 @@ impl std::fmt::Display for FieldPath {
     }
 }
 
-/// How bad a finding is (a rule set to `off` produces none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
+/// How bad a finding is (a rule set to `off` produces none): the diagnostics' severity.
+pub use crate::diag::Severity;
 
 /// One problem found in one object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

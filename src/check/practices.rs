@@ -4,40 +4,22 @@
 use serde_json::{Map, Value};
 
 use super::{FieldPath, Found};
-use crate::manifest::Resource;
+use crate::manifest::{Resource, workloads};
 
-/// Kinds whose pods run until stopped: these want probes.
-const LONG_RUNNING: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"];
-
-/// The pod spec of a Pod or a workload's pod template, with its path.
+/// The pod spec of a Pod or a workload's pod template ([`workloads`]), with its path.
 pub fn pod_spec(r: &Resource) -> Option<(FieldPath, &Map<String, Value>)> {
-    let keys: &[&str] = match r.id.kind.as_str() {
-        "Pod" => &["spec"],
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController" | "Job" => {
-            &["spec", "template", "spec"]
-        }
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
-        _ => return None,
-    };
-    let mut v = &r.body;
-    for k in keys {
-        v = v.get(k)?;
-    }
-    Some((FieldPath::root().join(keys), v.as_object()?))
+    let keys = workloads::find(&r.id.group, &r.id.kind)?.pod_spec();
+    Some((FieldPath::root().join(&keys), follow(&r.body, &keys)?.as_object()?))
 }
 
 /// The labels of a workload's pod template (of the Pod itself for a Pod).
 pub fn template_labels(r: &Resource) -> Option<&Map<String, Value>> {
-    let keys: &[&str] = match r.id.kind.as_str() {
-        "Pod" => &["metadata", "labels"],
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "metadata", "labels"],
-        _ => &["spec", "template", "metadata", "labels"],
-    };
-    let mut v = &r.body;
-    for k in keys {
-        v = v.get(k)?;
-    }
-    v.as_object()
+    let keys = workloads::find(&r.id.group, &r.id.kind)?.template_labels();
+    follow(&r.body, &keys)?.as_object()
+}
+
+fn follow<'a>(body: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().try_fold(body, |v, k| v.get(k))
 }
 
 /// One container of a pod spec.
@@ -74,11 +56,12 @@ pub fn containers<'a>(spec_path: &FieldPath, spec: &'a Map<String, Value>) -> Ve
 /// Every practice finding of one object.
 pub fn check(r: &Resource) -> Vec<Found> {
     let Some((spec_path, spec)) = pod_spec(r) else { return Vec::new() };
+    let long_running = workloads::find(&r.id.group, &r.id.kind).is_some_and(|w| w.long_running);
     let mut out = Vec::new();
     host_namespaces(&spec_path, spec, &mut out);
     let pod_security = spec.get("securityContext");
     for c in containers(&spec_path, spec) {
-        if !c.init && LONG_RUNNING.contains(&r.id.kind.as_str()) {
+        if !c.init && long_running {
             probes(&c, &mut out);
         }
         resources(&c, &mut out);

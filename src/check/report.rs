@@ -5,38 +5,48 @@ use serde_json::{Value, json};
 
 use super::rules::RULES;
 use super::{Finding, Report, Severity};
+use crate::diag::Diagnostic;
 
-/// Where a finding points: `template:line` when a line is known, else the template and
-/// the document inside it.
+/// Where a finding points when no column is known: `template:line`, else the
+/// template and the document inside it.
 fn location(f: &Finding) -> String {
-    match (f.line, f.column) {
-        (Some(line), Some(col)) => format!("{}:{line}:{col}", f.template),
-        (Some(line), None) => format!("{}:{line}", f.template),
-        _ => format!("{} (document {})", f.template, f.doc + 1),
+    match f.line {
+        Some(line) => format!("{}:{line}", f.template),
+        None => format!("{} (document {})", f.template, f.doc + 1),
     }
 }
 
-/// The template line under the location, the key underlined, in the style of render errors;
-/// a note when the line is the nearest enclosing key rather than the field's own.
-fn snippet(f: &Finding, out: &mut String) {
-    let (Some(line), Some(text)) = (f.line, &f.source_line) else {
-        if f.line.is_none() {
-            out.push_str("   = note: the template does not show where this field is written\n");
+/// A finding as a [`Diagnostic`], rendered by the one renderer in the style of
+/// render errors: the template line under the location with the key underlined,
+/// a note when that line is the nearest enclosing key rather than the field's
+/// own, the values layer that set the value, the object.
+pub fn diagnostic(f: &Finding) -> Diagnostic {
+    let head = Diagnostic { severity: f.severity, ..Diagnostic::error(format!("{}{}", f.message, field_note(f))) };
+    let mut d = head.code(f.rule);
+    d = match (f.line, f.column, &f.source_line) {
+        (Some(line), Some(col), Some(text)) => {
+            let start = col.saturating_sub(1).min(text.chars().count());
+            let rest: String = text.chars().skip(start).collect();
+            let key_len = rest.find(':').unwrap_or(rest.trim_end().len()).max(1);
+            let d = d.at(&f.template).with_line(text, line, col, key_len, "");
+            match f.located.as_deref().filter(|at| *at != f.field.to_string()) {
+                Some(at) => {
+                    d.note(format!("`{}` is not written in the template; this is `{at}`, which holds it", f.field))
+                }
+                None => d,
+            }
         }
-        return;
+        (Some(line), Some(col), None) => d.at_pos(&f.template, line, col),
+        (Some(_), None, _) => d.at(location(f)),
+        (None, _, _) => d.at(location(f)).note("the template does not show where this field is written"),
     };
-    let num = line.to_string();
-    let pad = " ".repeat(num.len());
-    let start = f.column.unwrap_or(1).saturating_sub(1).min(text.chars().count());
-    let rest: String = text.chars().skip(start).collect();
-    let key_len = rest.find(':').unwrap_or(rest.trim_end().len()).max(1);
-    let lead: String = text.chars().take(start).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-    out.push_str(&format!("{pad} |\n{num} | {text}\n{pad} | {lead}{}\n", "^".repeat(key_len)));
-    if let Some(at) = f.located.as_deref().filter(|at| *at != f.field.to_string()) {
-        out.push_str(&format!(
-            "   = note: `{}` is not written in the template; this is `{at}`, which holds it\n",
-            f.field
-        ));
+    if let Some(v) = &f.value {
+        d = d.fact(format!("value set at {v}"));
+    }
+    d = d.fact(format!("object: {} ({}) in target {}", f.object, f.api_version, f.target));
+    match &f.hint {
+        Some(h) => d.hint(h),
+        None => d,
     }
 }
 
@@ -44,20 +54,11 @@ fn field_note(f: &Finding) -> String {
     if f.field.is_root() { String::new() } else { format!(" at `{}`", f.field) }
 }
 
-/// One block per finding, in the style of render errors, then a summary line.
+/// One block per finding ([`diagnostic`]), then a summary line.
 pub fn text(report: &Report) -> String {
     let mut out = String::new();
     for f in &report.findings {
-        out.push_str(&format!("{}[{}]: {}{}\n", f.severity.as_str(), f.rule, f.message, field_note(f)));
-        out.push_str(&format!("  --> {}\n", location(f)));
-        snippet(f, &mut out);
-        if let Some(v) = &f.value {
-            out.push_str(&format!("   = value set at {v}\n"));
-        }
-        out.push_str(&format!("   = object: {} ({}) in target {}\n", f.object, f.api_version, f.target));
-        if let Some(h) = &f.hint {
-            out.push_str(&format!("hint: {h}\n"));
-        }
+        out.push_str(&diagnostic(f).render());
         out.push('\n');
     }
     out.push_str(&summary(report));
@@ -222,6 +223,20 @@ mod tests {
         assert_eq!(
             text(&report()),
             "error[schema]: unknown field `replica` (did you mean `replicas`?) at `spec.replica`\n  --> api/v1/deployment.yaml:7:3\n  |\n7 |   replica: 3\n  |   ^^^^^^^\n   = object: apps/Deployment/shop/web (apps/v1) in target api/eastus\n\n1 error, 0 warnings in 3 objects\n"
+        );
+    }
+
+    #[test]
+    fn text_without_a_line_names_the_document() {
+        let mut r = report();
+        let f = &mut r.findings[0];
+        (f.line, f.column, f.source_line, f.located) = (None, None, None, None);
+        f.severity = Severity::Warning;
+        f.value = Some("api/eastus/parameters.yaml:2:1".into());
+        f.hint = Some("spell it `replicas`".into());
+        assert_eq!(
+            text(&r),
+            "warning[schema]: unknown field `replica` (did you mean `replicas`?) at `spec.replica`\n  --> api/v1/deployment.yaml (document 1)\n   = note: the template does not show where this field is written\n   = value set at api/eastus/parameters.yaml:2:1\n   = object: apps/Deployment/shop/web (apps/v1) in target api/eastus\nhint: spell it `replicas`\n\n0 errors, 1 warning in 3 objects\n"
         );
     }
 

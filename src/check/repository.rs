@@ -13,7 +13,7 @@ use crate::diag::{Diagnostic, Error};
 use crate::pipeline::{self, Options};
 use crate::repo::Repo;
 use crate::source::Fs;
-use crate::values::{self, ValuesFile};
+use crate::values;
 use crate::yaml;
 
 /// What `strata check` asks for beyond the selectors.
@@ -62,7 +62,7 @@ pub fn check_repo(repo: &Repo, selectors: &[String], opts: &RepoCheckOptions) ->
         .collect();
     let mut report = super::run(&environments, &config, &check_opts);
     locate_findings(&repo.fs, &mut report);
-    value_origins(repo, &opts.compile, &mut report);
+    value_origins(repo, &opts.compile, &mut report)?;
     Ok(RepoCheck { report, warnings: compiled.warnings.clone() })
 }
 
@@ -126,37 +126,25 @@ fn locate_findings(fs: &Fs, report: &mut Report) {
 
 /// For findings whose template line writes the field's value as one value
 /// (`key: {{ Values.a.b }}`, filters allowed), the values file and line that set it.
-fn value_origins(repo: &Repo, compile: &Options, report: &mut Report) {
-    let Ok(command_line) = values::command_line_layers(&compile.values_files, &compile.set, &compile.set_string) else {
-        return;
-    };
+/// The values are built as `strata values` builds them ([`values::values_for`]);
+/// a problem building them is an error, as it is when rendering.
+fn value_origins(repo: &Repo, compile: &Options, report: &mut Report) -> Result<(), Error> {
+    let command_line = values::command_line_layers(&compile.values_files, &compile.set, &compile.set_string)?;
     let mut by_target: HashMap<String, Option<values::Values>> = HashMap::new();
     for f in &mut report.findings {
         if f.located.as_deref() != Some(f.field.to_string().as_str()) {
             continue;
         }
         let Some(path) = f.source_line.as_deref().and_then(single_value) else { continue };
-        let merged = by_target.entry(f.target.clone()).or_insert_with(|| target_values(repo, &f.target, &command_line));
-        let Some(layer) = merged.as_ref().and_then(|v| v.origin_of(&path)) else { continue };
+        if !by_target.contains_key(&f.target) {
+            let target = repo.targets().find(|t| t.address() == f.target);
+            let merged = target.map(|t| values::values_for(repo, t, &command_line)).transpose()?;
+            by_target.insert(f.target.clone(), merged);
+        }
+        let Some(layer) = by_target[&f.target].as_ref().and_then(|v| v.origin_of(&path)) else { continue };
         f.value = Some(layer.describe(&path));
     }
-}
-
-/// The layers of the target at `address`, as the pipeline merged them.
-fn target_values(repo: &Repo, address: &str, command_line: &[values::Layer]) -> Option<values::Values> {
-    let target = repo.targets().find(|t| t.address() == address)?;
-    let read = |path: &str| -> Result<Option<ValuesFile>, Error> {
-        let Some(text) = repo.fs.read_optional(path)? else { return Ok(None) };
-        let data = values::parse_values_file(&text, path)?;
-        Ok(Some(ValuesFile { text: Some(std::sync::Arc::from(text.as_str())), data: std::sync::Arc::new(data) }))
-    };
-    let defaults_path = crate::source::join(&target.version_dir, "values.yaml");
-    let defaults = read(&defaults_path).ok()?.unwrap_or(ValuesFile {
-        text: None,
-        data: std::sync::Arc::new(serde_json::Value::Object(serde_json::Map::new())),
-    });
-    let layers = values::layers_for(repo, target, defaults, &read, command_line).ok()?;
-    Some(values::Values::merge(layers))
+    Ok(())
 }
 
 /// The value path of a template line whose value is one `{{ Values.a.b }}` expression.

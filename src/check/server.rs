@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::practices::{containers, pod_spec, template_labels};
 use super::{FieldPath, Found, formats};
-use crate::manifest::Resource;
+use crate::manifest::{Resource, names, workloads};
 
 const RULE: &str = "server-validation";
 
@@ -42,24 +42,24 @@ fn metadata(r: &Resource, out: &mut Vec<Found>) {
     let Some(meta) = r.metadata() else { return };
     let name = r.id.name.as_str();
     let check_name: fn(&str) -> Option<String> = match (r.id.group.as_str(), r.id.kind.as_str()) {
-        ("", "Namespace") => formats::dns_label,
-        ("", "Service") => formats::dns1035_label,
-        ("rbac.authorization.k8s.io", _) => formats::path_segment,
-        _ => formats::dns_subdomain,
+        ("", "Namespace") => names::dns_label,
+        ("", "Service") => names::dns1035_label,
+        ("rbac.authorization.k8s.io", _) => names::path_segment,
+        _ => names::dns_subdomain,
     };
     let at = |k: &[&str]| FieldPath::root().join(k);
     if let Some(m) = check_name(name) {
         out.push(err(at(&["metadata", "name"]), format!("invalid name: {m}")));
     }
     if let Some(ns) = r.id.namespace.as_deref()
-        && let Some(m) = formats::dns_label(ns)
+        && let Some(m) = names::dns_label(ns)
     {
         out.push(err(at(&["metadata", "namespace"]), format!("invalid namespace: {m}")));
     }
     labels(meta.get("labels"), &at(&["metadata", "labels"]), out);
     if let Some(ann) = meta.get("annotations").and_then(Value::as_object) {
         for k in ann.keys() {
-            if let Some(m) = formats::qualified_name(k) {
+            if let Some(m) = names::qualified_name(k) {
                 out.push(err(
                     at(&["metadata", "annotations"]).join(&[k.as_str()]),
                     format!("invalid annotation key {m}"),
@@ -79,10 +79,10 @@ fn metadata(r: &Resource, out: &mut Vec<Found>) {
 fn labels(labels: Option<&Value>, path: &FieldPath, out: &mut Vec<Found>) {
     let Some(map) = labels.and_then(Value::as_object) else { return };
     for (k, v) in map {
-        if let Some(m) = formats::qualified_name(k) {
+        if let Some(m) = names::qualified_name(k) {
             out.push(err(path.join(&[k.as_str()]), format!("invalid label key {m}")));
         }
-        if let Some(m) = v.as_str().and_then(formats::label_value) {
+        if let Some(m) = v.as_str().and_then(names::label_value) {
             out.push(err(path.join(&[k.as_str()]), format!("invalid label value {m}")));
         }
     }
@@ -111,11 +111,12 @@ pub fn selects(selector: &Value, labels: &Map<String, Value>) -> bool {
 
 fn selector(r: &Resource, out: &mut Vec<Found>) {
     let Some(sel) = r.body.pointer("/spec/selector").filter(|s| !s.is_null()) else { return };
+    let Some(workload) = workloads::find(&r.id.group, &r.id.kind) else { return };
     let empty = Map::new();
     let labels = template_labels(r).unwrap_or(&empty);
     let sel_empty = sel.get("matchLabels").and_then(Value::as_object).is_none_or(Map::is_empty)
         && sel.get("matchExpressions").and_then(Value::as_array).is_none_or(Vec::is_empty);
-    let path = FieldPath::root().join(&["spec", "template", "metadata", "labels"]);
+    let path = FieldPath::root().join(&workload.template_labels());
     if sel_empty {
         out.push(err(FieldPath::root().join(&["spec", "selector"]), "empty selector is invalid for this workload"));
     } else if !selects(sel, labels) {
@@ -139,7 +140,7 @@ fn service(r: &Resource, out: &mut Vec<Found>) {
         port_range(p.get("port"), 1, at.join(&["port"]), out);
         match p.get("targetPort") {
             Some(Value::String(s)) => {
-                if let Some(m) = formats::port_name(s) {
+                if let Some(m) = names::port_name(s) {
                     out.push(err(at.join(&["targetPort"]), m));
                 }
             }
@@ -217,7 +218,7 @@ fn pod(r: &Resource, path: &FieldPath, spec: &Map<String, Value>, out: &mut Vec<
     let mut names: Vec<&str> = Vec::new();
     for c in containers(path, spec) {
         let name = c.name();
-        if let Some(m) = formats::dns_label(name) {
+        if let Some(m) = names::dns_label(name) {
             out.push(err(c.path.join(&["name"]), format!("invalid container name: {m}")));
         }
         if names.contains(&name) {
@@ -243,7 +244,7 @@ fn container_ports(c: &Map<String, Value>, path: &FieldPath, out: &mut Vec<Found
         port_range(p.get("containerPort"), 1, at.join(&["containerPort"]), out);
         port_range(p.get("hostPort"), 0, at.join(&["hostPort"]), out);
         if let Some(n) = p.get("name").and_then(Value::as_str) {
-            if let Some(m) = formats::port_name(n) {
+            if let Some(m) = names::port_name(n) {
                 out.push(err(at.join(&["name"]), m));
             } else if names.contains(&n) {
                 out.push(err(at.join(&["name"]), format!("duplicate port name `{n}`")));

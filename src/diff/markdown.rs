@@ -3,13 +3,18 @@
 //! its resources' diffs in ```` ```diff ```` fences.
 //!
 //! GitHub refuses comments over 65,536 characters, so the comment is kept under
-//! [`MarkdownOptions::max_chars`]: the heading and table come first; then every
+//! [`MarkdownOptions::max_chars`] ([`MAX_CHARS`] by default): the heading and table come first; then every
 //! target gets a block listing its resources, and blocks gain their diffs in report
 //! order while the total fits. A closing note says what was cut and how to see it.
 
 use std::fmt::Write as _;
 
 use super::{EnvironmentReport, Report, Status, TargetReport, Vocabulary};
+
+/// The most characters a pull-request comment of strata may have: GitHub refuses
+/// comments over 65,536 characters, and this leaves room for text a workflow adds
+/// around ours. Every markdown report (`diff`, `rollout plan`) keeps under it.
+pub const MAX_CHARS: usize = 60_000;
 
 /// Knobs of the markdown report.
 #[derive(Debug, Clone)]
@@ -24,7 +29,7 @@ pub struct MarkdownOptions {
 
 impl Default for MarkdownOptions {
     fn default() -> Self {
-        MarkdownOptions { max_chars: 60_000, stat: false, command: None }
+        MarkdownOptions { max_chars: MAX_CHARS, stat: false, command: None }
     }
 }
 

@@ -9,7 +9,7 @@
 //!
 //! Where: the object's own `metadata`, and the object metadata a workload embeds
 //! (pod templates, a CronJob's job template, a StatefulSet's volume claim
-//! templates), which the API server checks just the same. Kustomize 5.5 converts
+//! templates: [`super::workloads`]), which the API server checks just the same. Kustomize 5.5 converts
 //! only the object's own annotations; strata converts labels and the embedded
 //! metadata too, so that the output always applies.
 
@@ -34,25 +34,6 @@ pub struct NotAString {
     pub was: Value,
 }
 
-/// The embedded object metadata of built-in kinds, as key paths from the body
-/// (`*`: every item of a list).
-const EMBEDDED: &[(&str, &[&str])] = &[
-    ("Deployment", &["spec", "template", "metadata"]),
-    ("StatefulSet", &["spec", "template", "metadata"]),
-    ("StatefulSet", &["spec", "volumeClaimTemplates", "*", "metadata"]),
-    ("DaemonSet", &["spec", "template", "metadata"]),
-    ("ReplicaSet", &["spec", "template", "metadata"]),
-    ("ReplicationController", &["spec", "template", "metadata"]),
-    ("Job", &["spec", "template", "metadata"]),
-    ("CronJob", &["spec", "jobTemplate", "metadata"]),
-    ("CronJob", &["spec", "jobTemplate", "spec", "template", "metadata"]),
-    ("PodTemplate", &["template", "metadata"]),
-];
-
-/// The groups whose kinds [`EMBEDDED`] describes (a custom resource may use the same
-/// kind name for something else).
-const BUILTIN_GROUPS: &[&str] = &["", "apps", "batch"];
-
 /// Turns every non-string label and annotation value of `body` into a string.
 /// `scalar_text` gives a scalar's text as written at a key path, when it is known.
 pub fn stringify_labels_and_annotations(
@@ -60,10 +41,10 @@ pub fn stringify_labels_and_annotations(
     scalar_text: &dyn Fn(&[String]) -> Option<String>,
 ) -> Result<Vec<Stringified>, Vec<NotAString>> {
     let api_version = body.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    let kind = body.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-    let builtin = BUILTIN_GROUPS.contains(&super::group_of(api_version));
+    let kind = body.get("kind").and_then(Value::as_str).unwrap_or("");
+    let embedded = super::workloads::find(super::group_of(api_version), kind).map(|w| w.embedded_metadata());
     let mut places: Vec<Vec<String>> = vec![vec!["metadata".to_string()]];
-    for (_, path) in EMBEDDED.iter().filter(|(k, _)| builtin && *k == kind) {
+    for path in embedded.iter().flatten() {
         expand(body, path, &mut Vec::new(), &mut places);
     }
     let (mut done, mut bad) = (Vec::new(), Vec::new());

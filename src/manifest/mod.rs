@@ -6,6 +6,8 @@
 //! written by [`crate::yaml`].
 
 pub mod metadata;
+pub mod names;
+pub mod workloads;
 
 use std::fmt;
 use std::sync::Arc;

@@ -106,19 +106,6 @@ struct RefRule {
     path: Vec<Segment>,
 }
 
-/// Where each workload kind keeps its pod spec.
-const POD_SPEC_AT: &[(&str, &str)] = &[
-    ("Pod", "spec"),
-    ("PodTemplate", "template/spec"),
-    ("Deployment", "spec/template/spec"),
-    ("ReplicaSet", "spec/template/spec"),
-    ("DaemonSet", "spec/template/spec"),
-    ("StatefulSet", "spec/template/spec"),
-    ("Job", "spec/template/spec"),
-    ("ReplicationController", "spec/template/spec"),
-    ("CronJob", "spec/jobTemplate/spec/template/spec"),
-];
-
 /// Kustomize's reference table, by referral kind: the workloads whose pod specs may
 /// name it, the paths inside a pod spec, then references outside pod specs.
 /// (Kustomize's own table leaves ReplicationControllers out for ConfigMaps and Secrets,
@@ -198,7 +185,8 @@ fn rules() -> &'static [RefRule] {
         let mut out = Vec::new();
         for (rg, rk, workloads, paths) in POD_REFERENCES {
             for w in *workloads {
-                let at = POD_SPEC_AT.iter().find(|(k, _)| k == w).map(|(_, p)| *p).expect("known workload");
+                // Referrers by kind alone, as in kustomize's table.
+                let at = manifest::workloads::find_kind(w).expect("a workload of the table").pod_spec().join("/");
                 for p in *paths {
                     out.push(RefRule { referral: (rg, rk), referrer: ("", w), path: parse_path(&format!("{at}/{p}")) });
                 }
@@ -343,4 +331,23 @@ fn rewrite_mapping(node: &mut Value, candidates: &[&Referral]) -> Result<(), Str
         m.insert("namespace".into(), Value::String(r.cur.namespace.clone()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_spec_references_follow_the_workloads_table() {
+        let paths = |kind: &str| -> Vec<String> {
+            rules()
+                .iter()
+                .filter(|r| r.referrer.1 == kind && r.referral.1 == "ServiceAccount")
+                .map(|r| super::super::fields::display_path(&r.path))
+                .collect()
+        };
+        assert_eq!(paths("CronJob"), ["spec.jobTemplate.spec.template.spec.serviceAccountName"]);
+        assert_eq!(paths("Pod"), ["spec.serviceAccountName"]);
+        assert_eq!(paths("StatefulSet"), ["spec.template.spec.serviceAccountName"]);
+    }
 }

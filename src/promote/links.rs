@@ -2,12 +2,12 @@
 //!
 //! A link is a relative symbolic link (`templates -> ../v2`) or a link file whose
 //! one line is the relative path (`../v2`, for checkouts without symbolic
-//! links). [`Link::repoint`] keeps the form and the style: a symlink stays a
+//! links; read by [`crate::repo::link`]). [`Link::repoint`] keeps the form and the style: a symlink stays a
 //! symlink, a link file keeps everything around its path (a final newline, say),
 //! and a path written with a leading `./` keeps it.
 
 use crate::diag::Diagnostic;
-use crate::repo::{TEMPLATES_LINK, Target};
+use crate::repo::{TEMPLATES_LINK, Target, link};
 use crate::source::{self, EntryKind, Fs};
 
 /// How a `templates` link is stored.
@@ -33,7 +33,11 @@ impl Link {
         let path = source::join(&target.dir, TEMPLATES_LINK);
         match fs.entry_kind(&path)? {
             Some(EntryKind::Link) => Ok(Link { raw: fs.read_link(&path)?, path, form: LinkForm::Symlink }),
-            Some(EntryKind::File) => Ok(Link { raw: fs.read_string(&path)?, path, form: LinkForm::File }),
+            Some(EntryKind::File) => {
+                let raw = fs.read_string(&path)?;
+                link::file_path(&path, &raw)?;
+                Ok(Link { raw, path, form: LinkForm::File })
+            }
             Some(EntryKind::Dir) => Err(Diagnostic::error(format!("`{path}` is a directory, not a link"))
                 .at(path)
                 .hint("make it a relative symbolic link or a one-line link file naming the version")),
@@ -41,11 +45,12 @@ impl Link {
         }
     }
 
-    /// The relative path the link holds (a link file's one line, trimmed).
+    /// The relative path the link holds (a link file's one line, trimmed:
+    /// [`link::file_line`]).
     pub fn relative(&self) -> &str {
         match self.form {
             LinkForm::Symlink => &self.raw,
-            LinkForm::File => self.raw.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or(""),
+            LinkForm::File => link::file_line(&self.raw).unwrap_or(""),
         }
     }
 

@@ -5,7 +5,7 @@
 //! In: a [`Repo`] (work tree or git revision). Out: a [`Matrix`] or the
 //! [`Move`]s between two revisions ([`versions`], printed by [`report`]); a
 //! [`Promotion`] ([`plan`]): each target's old and new `templates` link and the
-//! rendered diff of the move, compiled over an in-memory [`overlay`] before
+//! rendered diff of the move, compiled over an in-memory [`crate::source::OverlaySource`] before
 //! anything is written, then written all or none ([`plan::apply`]); a copied
 //! version directory ([`copy`]).
 //!
@@ -15,7 +15,6 @@
 
 pub mod copy;
 pub mod links;
-pub mod overlay;
 pub mod plan;
 pub mod report;
 pub mod versions;

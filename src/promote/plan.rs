@@ -4,22 +4,22 @@
 //! In: the work tree's [`Repo`], the selectors (and `--wave`), the version to
 //! move to (`--to VERSION`, or `--like ENV`). Out: a [`Promotion`]: each
 //! target's old and new link, the targets already there, and the diff
-//! [`Report`] of work tree before vs after, compiled over an [`Overlay`] that
+//! [`Report`] of work tree before vs after, compiled over an [`OverlaySource`] that
 //! answers the new links, so nothing is written before everything renders.
 //! [`apply`] then writes every link, all or none ([`atomic::replace_entries`]).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use super::links::{Link, LinkForm};
-use super::overlay::Overlay;
-use super::versions::{self, environment_matches};
+use super::versions;
 use crate::atomic::{self, Entry, Replacement};
 use crate::diag::{Diagnostic, Error};
 use crate::diff::{self, CompareOptions, Report, RevisionSide};
 use crate::pipeline::Options;
-use crate::repo::{Repo, Target};
-use crate::source::{self, Fs};
+use crate::repo::{Repo, Target, waves};
+use crate::source::{self, Fs, OverlaySource};
 
 /// Which version the selected targets move to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +88,11 @@ pub fn plan(repo: &Repo, req: &PromoteRequest, opts: &Options, compare: &Compare
     if changes.is_empty() {
         return Ok(Promotion { changes, unchanged, report: None, warnings: Vec::new() });
     }
-    let overlay = Overlay::new(repo.fs.source().clone(), changes.iter().map(|c| c.new.clone()));
+    let overlay =
+        changes.iter().fold(OverlaySource::new(repo.fs.source().clone(), BTreeMap::new()), |o, c| match c.new.form {
+            LinkForm::Symlink => o.with_link(c.new.path.clone(), c.new.raw.clone()),
+            LinkForm::File => o.with_file(c.new.path.clone(), c.new.raw.as_bytes()),
+        });
     let side = "the promotion";
     let after = Repo::load(Fs::new(Arc::new(overlay))).map_err(|e| diff::revisions::on_side(e, side))?;
     let addresses: Vec<&str> = changes.iter().map(|c| c.address.as_str()).collect();
@@ -128,8 +132,9 @@ fn select<'r>(repo: &'r Repo, req: &PromoteRequest) -> Result<Vec<&'r Target>, E
     }
     let targets = repo.select(&req.selectors)?;
     let Some(name) = &req.wave else { return Ok(targets) };
-    let Some(wave) = repo.config.rollout.iter().find(|w| &w.name == name) else {
-        let names: Vec<&str> = repo.config.rollout.iter().map(|w| w.name.as_str()).collect();
+    let waves = waves::declared(repo)?;
+    let Some(wave) = waves.iter().find(|w| &w.name == name) else {
+        let names: Vec<&str> = waves.iter().map(|w| w.name.as_str()).collect();
         let d = Diagnostic::error(format!("no rollout wave named `{name}`")).at(crate::repo::REPO_CONFIG);
         return Err(if names.is_empty() {
             d.hint("declare waves under `rollout:` in strata.yaml").into()
@@ -137,13 +142,10 @@ fn select<'r>(repo: &'r Repo, req: &PromoteRequest) -> Result<Vec<&'r Target>, E
             d.note(format!("waves: {}", names.join(", "))).into()
         });
     };
-    let in_wave: Vec<&Target> = targets
-        .into_iter()
-        .filter(|t| wave.environments.iter().any(|p| environment_matches(p, &t.environment)))
-        .collect();
+    let in_wave: Vec<&Target> = targets.into_iter().filter(|t| wave.environments.contains(&t.environment)).collect();
     if in_wave.is_empty() {
         return Err(Diagnostic::error(format!("no selected target is in wave `{name}`"))
-            .note(format!("wave `{name}` holds: {}", wave.environments.join(", ")))
+            .note(format!("wave `{name}` holds: {}", wave.patterns.join(", ")))
             .into());
     }
     Ok(in_wave)
@@ -215,6 +217,37 @@ mod tests {
         let report = p.report.unwrap();
         assert!(report.differs());
         assert_eq!(report.counts().changed, 2);
+    }
+
+    #[test]
+    fn wave_patterns_are_checked_and_resolved_by_repo_waves() {
+        let with = |rollout: &str| {
+            let m = MemorySource::from_entries(&[
+                ("strata.yaml", rollout),
+                ("web/v1/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"),
+                ("web/v2/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web2\n"),
+                ("web/east/templates", "-> ../v1"),
+                ("web/prod/west/templates", "-> ../../v1"),
+            ]);
+            Repo::load(Fs::new(Arc::new(m))).unwrap()
+        };
+        let promote = |r: &Repo, wave: &str| {
+            let req = PromoteRequest { wave: Some(wave.to_string()), ..request(&["web"], "v2") };
+            plan(r, &req, &Options::default(), &CompareOptions::default())
+        };
+        // A bad glob is an error at its line, not a literal environment name.
+        let bad = with("rollout:\n  - name: a\n    environments:\n      - east\n      - \"prod/[\"\n");
+        let e = promote(&bad, "a").unwrap_err();
+        let d = &e.diagnostics[0];
+        assert!(d.message.starts_with("invalid environment pattern `prod/[`"), "{}", e.messages());
+        assert_eq!((d.path.as_deref(), d.pos.map(|p| p.line)), (Some("strata.yaml"), Some(5)));
+        let good =
+            with("rollout:\n  - name: a\n    environments: [east]\n  - name: b\n    environments: [\"prod/*\"]\n");
+        let p = promote(&good, "b").unwrap();
+        let links: Vec<&str> = p.changes.iter().map(|c| c.new.path.as_str()).collect();
+        assert_eq!(links, ["web/prod/west/templates"]);
+        let e = promote(&good, "c").unwrap_err();
+        assert_eq!(e.messages(), "no rollout wave named `c`");
     }
 
     #[test]

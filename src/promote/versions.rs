@@ -10,10 +10,8 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
-use globset::GlobBuilder;
-
 use crate::diag::Error;
-use crate::repo::{Repo, Target};
+use crate::repo::{Repo, Target, waves};
 use crate::source::{self, EntryKind};
 
 /// The matrix component × environment → version.
@@ -76,7 +74,7 @@ impl Move {
 /// Builds the matrix of `targets` (all from `repo`).
 pub fn matrix(repo: &Repo, targets: &[&Target]) -> Result<Matrix, Error> {
     let environments: BTreeSet<&str> = targets.iter().map(|t| t.environment.as_str()).collect();
-    let (environments, waves) = columns(repo, &environments);
+    let (environments, waves) = columns(repo, &environments)?;
     let mut components = Vec::new();
     for component in &repo.components {
         let mine: Vec<&&Target> = targets.iter().filter(|t| t.component == component.name).collect();
@@ -129,35 +127,27 @@ pub fn moves(before: &Matrix, after: &Matrix) -> Vec<Move> {
 }
 
 /// The environments in column order: each wave's (its patterns in order,
-/// matches sorted), then those in no wave, sorted.
-fn columns(repo: &Repo, environments: &BTreeSet<&str>) -> (Vec<String>, Vec<WaveColumns>) {
+/// matches sorted), then those in no wave (there are some only without
+/// `rollout:`), sorted. The waves are checked as `rollout plan` checks them
+/// ([`waves::declared`]), each problem an error at its line of `strata.yaml`.
+fn columns(repo: &Repo, environments: &BTreeSet<&str>) -> Result<(Vec<String>, Vec<WaveColumns>), Error> {
+    let candidates: Vec<&str> = environments.iter().copied().collect();
     let mut placed: Vec<String> = Vec::new();
-    let mut waves = Vec::new();
-    for wave in &repo.config.rollout {
-        let mut mine = Vec::new();
-        for pattern in &wave.environments {
-            for env in environments.iter().filter(|e| environment_matches(pattern, e)) {
-                if !placed.iter().any(|p| p == env) {
-                    placed.push(env.to_string());
-                    mine.push(env.to_string());
-                }
-            }
-        }
-        waves.push(WaveColumns { name: wave.name.clone(), environments: mine });
+    let mut columns = Vec::new();
+    for wave in waves::declared(repo)? {
+        let mine: Vec<String> = wave
+            .matching(&candidates)
+            .into_iter()
+            .filter(|e| !placed.iter().any(|p| p == e))
+            .map(String::from)
+            .collect();
+        placed.extend(mine.iter().cloned());
+        columns.push(WaveColumns { name: wave.name, environments: mine });
     }
     placed.extend(
         environments.iter().filter(|e| !placed.iter().any(|p| p == *e)).map(|e| e.to_string()).collect::<Vec<_>>(),
     );
-    (placed, waves)
-}
-
-/// Whether a `rollout:` pattern (`prod/*`, `eastus`) names `environment`;
-/// `*` does not cross `/`, as in selectors.
-pub fn environment_matches(pattern: &str, environment: &str) -> bool {
-    match GlobBuilder::new(pattern).literal_separator(true).build() {
-        Ok(g) => g.compile_matcher().is_match(environment),
-        Err(_) => pattern == environment,
-    }
+    Ok((placed, columns))
 }
 
 /// Every version of `component`, oldest first: those its targets use and the
@@ -312,17 +302,52 @@ mod tests {
             ("web/prod/westus/templates", "-> ../../v2"),
             ("web/prod/parameters.yaml", ""),
             ("web/staging/templates", "../v10\n"),
-            ("web/dev/templates", "-> ../v10"),
         ]);
         let targets: Vec<&Target> = r.targets().collect();
         let m = matrix(&r, &targets).unwrap();
-        assert_eq!(m.environments, ["staging", "prod/westus", "eastus", "dev"]);
+        assert_eq!(m.environments, ["staging", "prod/westus", "eastus"]);
         assert_eq!(m.waves[1].environments, ["prod/westus", "eastus"]);
         let web = &m.components[0];
         assert_eq!(web.versions, ["v1", "v2", "v9", "v10"]);
         assert_eq!(web.unused, ["v9"]);
         assert_eq!(web.newest.as_deref(), Some("v10"));
         assert_eq!(web.behind, ["prod/westus", "eastus"]);
+    }
+
+    #[test]
+    fn environments_in_no_wave_come_last_without_rollout() {
+        let r = repo(&[("web/v1/d.yaml", ""), ("web/b/templates", "-> ../v1"), ("web/a/templates", "-> ../v1")]);
+        let m = matrix(&r, &r.targets().collect::<Vec<_>>()).unwrap();
+        assert_eq!(m.environments, ["a", "b"]);
+        assert!(m.waves.is_empty());
+    }
+
+    #[test]
+    fn bad_waves_are_errors_at_their_line() {
+        let cases: &[(&str, &str, usize)] = &[
+            (
+                "rollout:\n  - name: all\n    environments:\n      - staging\n      - \"prod/[\"\n",
+                "invalid environment pattern `prod/[`",
+                5,
+            ),
+            (
+                "rollout:\n  - name: first\n    environments: [staging]\n",
+                "environment `eastus` is in no rollout wave",
+                1,
+            ),
+        ];
+        for (config, message, line) in cases {
+            let r = repo(&[
+                ("strata.yaml", config),
+                ("web/v1/d.yaml", ""),
+                ("web/staging/templates", "-> ../v1"),
+                ("web/eastus/templates", "-> ../v1"),
+            ]);
+            let e = matrix(&r, &r.targets().collect::<Vec<_>>()).unwrap_err();
+            let d = &e.diagnostics[0];
+            assert!(d.message.starts_with(message), "{}", e.messages());
+            assert_eq!((d.path.as_deref(), d.pos.map(|p| p.line)), (Some("strata.yaml"), Some(*line)), "{message}");
+        }
     }
 
     #[test]

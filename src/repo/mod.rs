@@ -7,6 +7,7 @@
 //! directory is inside the repository, and selection keeps that order.
 
 pub mod config;
+pub mod link;
 pub mod mentions;
 pub mod open;
 pub mod schemas;
@@ -256,18 +257,7 @@ fn resolve_target(fs: &Fs, component: &str, dir: &str, kind: EntryKind) -> Resul
         resolved
     } else {
         let text = fs.read_string(&link_path)?;
-        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        let [rel] = lines.as_slice() else {
-            return Err(Diagnostic::error(format!(
-                "`{link_path}` is a link file and must hold exactly one line, the relative path of a version"
-            ))
-            .at(link_path.clone())
-            .hint("write e.g. `../v2`, or make it a symbolic link"));
-        };
-        if rel.starts_with('/') || rel.contains('\\') {
-            return Err(Diagnostic::error(format!("`{link_path}` must hold a relative path with `/`, found `{rel}`"))
-                .at_pos(link_path.clone(), 1, 1));
-        }
+        let rel = link::file_path(&link_path, &text)?;
         let joined = source::join(dir, rel);
         let resolved = fs.resolve(&joined).map_err(|d| {
             if d.message.contains("leaves the repository root") {

@@ -38,6 +38,21 @@ impl Wave {
     pub fn matches(&self, environment: &str) -> bool {
         self.patterns.iter().any(|p| pattern(p).is_ok_and(|g| g.is_match(environment)))
     }
+
+    /// The environments among `environments` the wave matches, each once:
+    /// pattern by pattern in the order written, each pattern's matches in the
+    /// order given (the columns of `strata versions`).
+    pub fn matching<'e>(&self, environments: &[&'e str]) -> Vec<&'e str> {
+        let mut out: Vec<&'e str> = Vec::new();
+        for g in self.patterns.iter().filter_map(|p| pattern(p).ok()) {
+            for env in environments.iter().copied().filter(|e| g.is_match(e)) {
+                if !out.contains(&env) {
+                    out.push(env);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The waves of `repo`, in order; see the module documentation for the rules.
@@ -45,6 +60,12 @@ pub fn resolve(repo: &Repo) -> Result<Vec<Wave>, Error> {
     let environments: BTreeSet<String> = repo.targets().map(|t| t.environment.clone()).collect();
     let text = repo.config_text.as_deref().unwrap_or("");
     resolve_environments(&repo.config.rollout, text, &environments)
+}
+
+/// The waves `strata.yaml` declares, checked as [`resolve`] does; none when it
+/// has no `rollout:` (rather than the one [`DEFAULT_WAVE`]).
+pub fn declared(repo: &Repo) -> Result<Vec<Wave>, Error> {
+    if repo.config.rollout.is_empty() { Ok(Vec::new()) } else { resolve(repo) }
 }
 
 /// [`resolve`] over a list of waves, the text of `strata.yaml` (for positions)

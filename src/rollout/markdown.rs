@@ -1,7 +1,7 @@
 //! The plan as a pull-request comment: a heading, a table of the waves, then a
 //! section per wave.
 //!
-//! Kept under [`MAX_CHARS`] (GitHub refuses comments over 65,536 characters):
+//! Kept under [`MAX_CHARS`], the one comment budget of `diff`'s markdown report:
 //! when the full comment is longer, the per-wave lists (targets, images, then
 //! risks) are shortened to fewer lines each until it fits, and a closing note
 //! says how many lines were cut and which command shows them all.
@@ -11,8 +11,7 @@ use std::fmt::Write as _;
 use super::text::{objects, settings, summary};
 use super::{Plan, WavePlan};
 
-/// The most characters the comment may have.
-pub const MAX_CHARS: usize = 60_000;
+pub use crate::diff::markdown::MAX_CHARS;
 
 /// Renders the plan, at most `max_chars` characters; `command` is quoted in the
 /// note when something is cut.

@@ -27,7 +27,7 @@ use serde_json::Value;
 use crate::compiled::CompiledTarget;
 use crate::diag::{Diagnostic, Error};
 use crate::diff::{CompareOptions, Counts, RevisionDiff, RevisionSide, Side, Status, TargetReport, compare_revisions};
-use crate::manifest::ResId;
+use crate::manifest::{ResId, workloads};
 use crate::pipeline::Options;
 use crate::repo::config::{MaxUpdate, Pause};
 use crate::repo::waves::{self, Wave};
@@ -290,7 +290,7 @@ fn image_changes<'a>(
     };
     let mut out = Vec::new();
     for c in t.changes.iter().filter(|c| c.status == Status::Changed) {
-        let (b, a) = (images(body(before, &c.id)), images(body(after, &c.id)));
+        let (b, a) = (images(&c.id, body(before, &c.id)), images(&c.id, body(after, &c.id)));
         let names: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
         for name in names {
             if b.get(name) != a.get(name) {
@@ -307,14 +307,19 @@ fn image_changes<'a>(
     out
 }
 
-/// Container name → image, of every pod spec in an object (a Pod, a workload's
-/// template, a CronJob's job template).
-fn images(body: Option<&Value>) -> BTreeMap<String, String> {
+/// Container name → image, of the pod spec of a workload ([`workloads`]); for
+/// any other kind, of whatever pod spec it holds where a workload would (a
+/// custom resource such as an Argo Rollout embeds a pod template the same way).
+fn images(id: &ResId, body: Option<&Value>) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let Some(body) = body else { return out };
-    for spec in ["/spec", "/spec/template/spec", "/spec/jobTemplate/spec/template/spec"] {
+    let specs = match workloads::find(&id.group, &id.kind) {
+        Some(w) => vec![w.pod_spec()],
+        None => workloads::pod_spec_paths(),
+    };
+    for spec in specs {
         for list in ["containers", "initContainers"] {
-            let items = body.pointer(&format!("{spec}/{list}")).and_then(Value::as_array);
+            let items = body.pointer(&format!("/{}/{list}", spec.join("/"))).and_then(Value::as_array);
             for c in items.into_iter().flatten() {
                 if let (Some(n), Some(i)) =
                     (c.get("name").and_then(Value::as_str), c.get("image").and_then(Value::as_str))

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::compiled::CompiledTarget;
 use crate::diff::{ResourceChange, Status};
-use crate::manifest::{ResId, Resource};
+use crate::manifest::{ResId, Resource, workloads};
 
 /// What kind of risk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -306,22 +306,22 @@ fn pdb_lost(address: &str, b: &BTreeMap<&ResId, &Resource>, a: &BTreeMap<&ResId,
     let (pb, pa) = (pdbs(b), pdbs(a));
     for (id, r) in a {
         let key = (id.group.as_str(), id.kind.as_str());
-        let Some(labels) = r.body.pointer("/spec/template/metadata/labels").and_then(Value::as_object) else {
-            continue;
-        };
         if !SCALABLE.contains(&key) && key != ("apps", "DaemonSet") {
             continue;
         }
-        let Some(before) = b.get(id).and_then(|r| r.body.pointer("/spec/template/metadata/labels")?.as_object()) else {
+        let Some(at) = workloads::find(&id.group, &id.kind).map(|w| format!("/{}", w.template_labels().join("/")))
+        else {
             continue;
         };
+        let Some(labels) = r.body.pointer(&at).and_then(Value::as_object) else { continue };
+        let Some(before) = b.get(id).and_then(|r| r.body.pointer(&at)?.as_object()) else { continue };
         let covered = |sels: &[Value], labels| sels.iter().any(|s| selects(s, labels));
         if covered(&pb, before) && !covered(&pa, labels) {
             out.push(Risk {
                 kind: RiskKind::PdbLost,
                 target: address.to_string(),
                 object: id.to_string(),
-                field: "spec.template.metadata.labels".to_string(),
+                field: at[1..].replace('/', "."),
                 message: "no PodDisruptionBudget selects its pods any more; voluntary disruptions are unbounded"
                     .to_string(),
             });

@@ -108,6 +108,20 @@ pub fn layers_for(
     Ok(layers)
 }
 
+/// The one builder of a target's values: its layers ([`layers_for`]) merged.
+/// `strata values`, `check` ([`values_for`]) and the pipeline (which reads each
+/// file once for every target sharing it) all build them here; checking them
+/// against the version's schema is [`validate_version_schema`].
+pub fn merged_for(
+    repo: &Repo,
+    target: &Target,
+    defaults: ValuesFile,
+    parameters: &ReadValuesFile<'_>,
+    command_line: &[Layer],
+) -> Result<Values, Error> {
+    Ok(Values::merge(layers_for(repo, target, defaults, parameters, command_line)?))
+}
+
 /// The merged values of the one target `selector` names (`frontend/eastus`),
 /// with the command-line layers (`--values` files as (display path, text),
 /// `--set`, `--set-string`) on top: what `strata values` shows.
@@ -129,7 +143,8 @@ pub fn values_of(
 }
 
 /// The merged values of `target` read straight from the repository, without
-/// rendering: what `strata values` shows. Validated against the version's
+/// rendering: what `strata values` shows, and the values `check` traces a
+/// field's value to. Validated against the version's
 /// `values.schema.json` like a render.
 pub fn values_for(repo: &Repo, target: &Target, command_line: &[Layer]) -> Result<Values, Error> {
     let read = |path: &str| -> Result<Option<ValuesFile>, Error> {
@@ -139,7 +154,7 @@ pub fn values_for(repo: &Repo, target: &Target, command_line: &[Layer]) -> Resul
     };
     let defaults = read(&source::join(&target.version_dir, "values.yaml"))?
         .unwrap_or_else(|| ValuesFile { text: None, data: Arc::new(Value::Object(Default::default())) });
-    let values = Values::merge(layers_for(repo, target, defaults, &read, command_line)?);
+    let values = merged_for(repo, target, defaults, &read, command_line)?;
     let schema = super::ValuesSchema::load(&repo.fs, &target.version_dir)?;
     validate_version_schema(&values, schema.as_ref())?;
     Ok(values)

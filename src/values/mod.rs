@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 use crate::diag::Diagnostic;
 use crate::yaml::locate;
 
-pub use layers::{ValuesFile, command_line_layers, layers_for, values_for};
+pub use layers::{ValuesFile, command_line_layers, layers_for, merged_for, values_for};
 pub use schema::ValuesSchema;
 pub use unread::{Unread, unread_parameters};
 
