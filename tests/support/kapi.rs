@@ -9,9 +9,9 @@
 //! `CARGO_TARGET_TMPDIR/kapi/<pid>` (directories of ended processes are removed by
 //! the next start); the unpacked binaries are kept in `CARGO_TARGET_TMPDIR/kapi/bin`.
 //!
-//! Without `../shared/kapi` beside the clone, [`server`] prints a visible
-//! `SKIPPED: <test> (...)` line and returns `None` (the test returns early), except
-//! under `CI=true`, where it fails the test.
+//! Without `../shared/kapi` beside the clone (or without `kubectl`), [`server`]
+//! prints a visible `SKIPPED: <test> (...)` line and returns `None` (the test
+//! returns early), except under `CI=true`, where it fails the test.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,6 +35,10 @@ static SERVER: OnceLock<Result<Kapi, String>> = OnceLock::new();
 /// The test binary's server, started on first use; `None` (after a visible skip
 /// line) when `../shared/kapi` is absent. A server that does not start fails the test.
 pub fn server() -> Option<&'static Kapi> {
+    // The tests apply with kubectl: without it they skip (or fail under CI=true) the same way.
+    if !super::require_tool("kubectl") {
+        return None;
+    }
     if !kapi_dir().join("up.sh").is_file() {
         let why = "../shared/kapi (a real kube-apiserver) is not beside the clone";
         if std::env::var("CI").as_deref() == Ok("true") {

@@ -40,7 +40,7 @@ pub(super) struct ObjectAnswer {
 #[derive(Debug)]
 enum Answer {
     /// About the object `id` of environment `env`.
-    Object { env: String, id: ResId, answer: ObjectAnswer },
+    Object { env: String, id: ResId, answer: Box<ObjectAnswer> },
     /// The objects of one kind carrying environment `env`'s tracking labels.
     Listed { env: String, items: Vec<Value> },
     /// An object the live inventory of `env` names, read by itself (absent when gone).
@@ -82,7 +82,7 @@ fn file(fetched: &mut BTreeMap<String, Fetched>, answers: Vec<Answer>) {
     for a in answers {
         match a {
             Answer::Object { env, id, answer } => {
-                fetched.entry(env).or_default().objects.insert(id, answer);
+                fetched.entry(env).or_default().objects.insert(id, *answer);
             }
             Answer::Listed { env, items } => fetched.entry(env).or_default().listed.extend(items),
             Answer::InventoryNamed { env, item } => fetched.entry(env).or_default().by_inventory.extend(item),
@@ -100,7 +100,7 @@ fn first_batch(cluster: &Cluster, catalog: &Catalog, plans: &[EnvPlan<'_, '_>], 
             let (c, k, env, id, body) =
                 (cluster.clone(), kind.clone(), plan.env.to_string(), p.id.clone(), body.clone());
             tasks.push(Box::pin(async move {
-                let answer = ask_object(&c, &k, &id, &body).await?;
+                let answer = Box::new(ask_object(&c, &k, &id, &body).await?);
                 Ok(Answer::Object { env, id, answer })
             }));
         }

@@ -190,3 +190,43 @@ fn plan<'a>(
     }
     if diags.is_empty() { Ok(out) } else { Err(diags) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::TemplateOrigin;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn res(template: &str, namespace: Option<&str>) -> Resource {
+        let mut body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app"}});
+        if let Some(ns) = namespace {
+            body["metadata"]["namespace"] = json!(ns);
+        }
+        Resource::new(body, TemplateOrigin { template: Arc::from(template), doc: 0 }).unwrap()
+    }
+
+    fn placed<'a>(r: &'a Resource, target: &str) -> Planned<'a> {
+        let mut id = r.id.clone();
+        id.namespace = Some(id.namespace.unwrap_or_else(|| "default".into()));
+        Planned { target: target.into(), resource: r, id, how: How::PendingCrd { crd: String::new() } }
+    }
+
+    #[test]
+    fn two_objects_that_are_one_on_the_cluster_are_an_input_error() {
+        // One without a namespace (placed in the context's, `default`), one naming it.
+        let (a, b, c) =
+            (res("a/v1/cm.yaml", None), res("b/v1/cm.yaml", Some("default")), res("c/v1/cm.yaml", Some("c")));
+        let planned = [placed(&a, "a/eastus"), placed(&b, "b/eastus"), placed(&c, "c/eastus")];
+        let diags = check_unique("eastus", &planned).unwrap_err();
+        assert_eq!(diags.len(), 1);
+        assert_eq!(
+            diags[0].message,
+            "two objects of environment `eastus` are the same object `ConfigMap/default/app` on the cluster"
+        );
+        assert_eq!(diags[0].path.as_deref(), Some("b/v1/cm.yaml"));
+        assert_eq!(diags[0].notes, ["also rendered by `a/v1/cm.yaml` of a/eastus"]);
+        assert!(check_unique("eastus", &planned[..1]).is_ok());
+        assert!(check_unique("eastus", &planned[1..]).is_ok());
+    }
+}
