@@ -95,15 +95,22 @@ fn keep_binaries(bin: &Path, root: &Path) {
     }
 }
 
-/// State directories of test processes that ended (their server stopped with them).
+/// State directories of test processes that ended. Their servers normally stopped
+/// with them (`--owner`), but the owner is polled once a second and `down.sh` waits
+/// for a graceful stop: a directory is removed only after `down.sh` has stopped
+/// what it recorded, or it would lose the process ids it needs.
 fn remove_stale(root: &Path) {
     let Ok(entries) = std::fs::read_dir(root) else { return };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
         let pid = name.strip_prefix("bin.").unwrap_or(&name);
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(e.path());
+        if pid.parse::<u32>().is_err() || Path::new("/proc").join(pid).exists() {
+            continue;
         }
+        if e.path().join("pids").exists() {
+            let _ = Command::new(kapi_dir().join("down.sh")).arg(e.path()).stdin(Stdio::null()).output();
+        }
+        let _ = std::fs::remove_dir_all(e.path());
     }
 }
 
