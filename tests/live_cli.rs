@@ -1,12 +1,15 @@
 //! `strata diff --live` as users run it: the real binary, a kubeconfig, and the
-//! scripted API server; exit codes, reports and every class of failure.
+//! scripted API server (exit codes, reports and every class of failure) or a real
+//! one (`support::kapi`, skipped without `../shared/kapi`): the same reports from
+//! the same cluster states, a conflict with another field manager, `--ref`.
 
 mod support;
 
 use std::path::{Path, PathBuf};
 
 use support::Strata;
-use support::apiserver::{ApiServer, Cluster, Scenario};
+use support::apiserver::{ApiServer, Scenario};
+use support::kapi::Kapi;
 
 struct Run {
     code: i32,
@@ -321,80 +324,148 @@ fn live_flags_need_live_and_exclude_revisions() {
     assert!(r.stderr.contains("the argument '--live' cannot be used with '--from <REV>'"), "{}", r.stderr);
 }
 
-/// `example-repo` copied to `home/example-repo` (its default repository id), a git
-/// repository with one commit, and the scripted `prune/` cluster where it was
-/// applied (`@eastus`, tracking on).
-fn applied_example(home: &Path) -> (PathBuf, ApiServer) {
-    let repo = home.join("example-repo");
-    support::copy_tree(&support::project_root().join("example-repo"), &repo);
-    support::git(&repo, &["init", "-q"]);
-    support::git(&repo, &["add", "-A"]);
-    support::git(&repo, &["commit", "-qm", "applied"]);
-    (repo, ApiServer::start(Scenario { cluster: Cluster::Prune, ..Scenario::default() }))
+// ---- the same against a real API server. Each test deploys the fixture
+// repository (or `example-repo`) under its own namespace and repository id.
+
+/// The fixture repository copied to `home/<name>` (its repository id), rendering
+/// into namespace `<name>`, its bundle applied as strata applies it; with
+/// `legacy`, also the tracked ConfigMap `shop-legacy` no manifest renders.
+fn deploy_shop(kapi: &Kapi, home: &Path, name: &str, legacy: bool) -> PathBuf {
+    let repo = home.join(kapi.namespace(name));
+    support::copy_tree(&live_dir().join("repo"), &repo);
+    let component = repo.join("shop/component.yaml");
+    let text = std::fs::read_to_string(&component).unwrap().replace("namespace: shop", &format!("namespace: {name}"));
+    std::fs::write(&component, text).unwrap();
+    let dist = home.join(format!("{name}-dist"));
+    let r = strata(home, &["bundle", "--repo", repo.to_str().unwrap(), "--out", dist.to_str().unwrap()], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    kapi.apply_bundle(&dist.join("eastus"));
+    if legacy {
+        let labels =
+            format!("strata.dev/target: shop.eastus, strata.dev/environment: eastus, strata.dev/repository: {name}");
+        let cm = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: shop-legacy, namespace: {name}, labels: {{{labels}}}}}\ndata: {{old: \"true\"}}\n"
+        );
+        kapi.apply_server_side(&cm, "strata", false);
+    }
+    repo
 }
 
-fn diff_example(server: &ApiServer, home: &Path, repo: &Path, extra: &[&str]) -> Run {
-    let kubeconfig = server.kubeconfig(home, "t");
-    let mut args = vec!["diff", "--live", "@eastus", "--stat", "--repo", repo.to_str().unwrap()];
-    args.extend_from_slice(&["--kubeconfig", kubeconfig.to_str().unwrap()]);
+fn diff_real(kapi: &Kapi, home: &Path, repo: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["diff", "--live", "--repo", repo.to_str().unwrap()];
+    args.extend_from_slice(&["--kubeconfig", kapi.kubeconfig.to_str().unwrap()]);
     args.extend_from_slice(extra);
     strata(home, &args, &[])
 }
 
-#[test]
-fn deleting_a_target_lists_exactly_its_three_objects_as_prune() {
-    let home = tempfile::tempdir().unwrap();
-    let (repo, server) = applied_example(home.path());
-    let r = diff_example(&server, home.path(), &repo, &[]);
-    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
-    assert!(r.stdout.contains("environment eastus: 11 unchanged\n"), "{}", r.stdout);
+/// A real server's report in the scripted server's names: context `scripted`,
+/// namespace `shop`, repository `repo`.
+fn as_scripted(text: &str, name: &str) -> String {
+    text.replace("context kapi", "context scripted")
+        .replace(&format!("strata.dev/repository: {name}"), "strata.dev/repository: repo")
+        .replace(name, "shop")
+}
 
-    std::fs::remove_dir_all(repo.join("frontend/eastus")).unwrap();
-    let r = diff_example(&server, home.path(), &repo, &[]);
-    assert_eq!((r.code, r.stderr.as_str()), (1, ""), "{}", r.stdout);
-    // The heading names the commit the work tree is at.
-    let commit = support::git(&repo, &["rev-parse", "--short=12", "HEAD"]);
-    assert_eq!(
-        r.stdout.replace(&format!("{}, ", commit.trim()), ""),
-        "strata diff context scripted → work tree (uncommitted changes)\n\n\
-         environment eastus: 3 prune, 8 unchanged\n\
-         \x20 target api/eastus (v1): 4 unchanged\n\
-         \x20 target database/eastus (v1): 2 unchanged\n\
-         \x20 target frontend/eastus: 3 prune\n\
-         \x20   - prune ConfigMap/web/frontend-nginx\n\
-         \x20     target `frontend/eastus` is no longer in the repository\n\
-         \x20   - prune Service/web/frontend\n\
-         \x20     target `frontend/eastus` is no longer in the repository\n\
-         \x20   - prune apps/Deployment/web/frontend\n\
-         \x20     target `frontend/eastus` is no longer in the repository\n\
-         \x20 target platform/eastus (v1): 2 unchanged\n\n\
-         1 of 1 environment differs: 3 prune, 8 unchanged\n"
-    );
-    // Read-only on the wire: the server saw nothing but GETs and dry-runs.
-    assert!(server.requests().iter().all(|q| q.method == "GET" || q.query().contains("dryRun=All")));
-    server.finish();
+/// A committed snapshot's content.
+fn snapshot(name: &str) -> String {
+    let text = std::fs::read_to_string(support::project_root().join(format!("tests/snapshots/live_cli__{name}.snap")))
+        .unwrap();
+    // insta keeps a snapshot without its trailing newlines.
+    let body = text.splitn(3, "---\n").nth(2).unwrap();
+    body.trim_end().to_string()
+}
+
+fn timed(test: &str, started: std::time::Instant) {
+    eprintln!("{test}: {:.1} s", started.elapsed().as_secs_f64());
 }
 
 #[test]
-fn live_ref_renders_a_git_revision_and_compares_it_with_the_cluster() {
+fn real_server_an_applied_bundle_diffs_as_unchanged() {
+    let Some(kapi) = support::kapi::server() else { return };
+    let started = std::time::Instant::now();
     let home = tempfile::tempdir().unwrap();
-    let (repo, server) = applied_example(home.path());
-    std::fs::remove_dir_all(repo.join("frontend/eastus")).unwrap();
-    support::git(&repo, &["commit", "-qam", "drop frontend in eastus"]);
-
-    // HEAD~1 is what was applied; HEAD drops the frontend.
-    let r = diff_example(&server, home.path(), &repo, &["--ref", "HEAD~1"]);
+    let repo = deploy_shop(kapi, home.path(), "cli-unchanged", false);
+    let r = diff_real(kapi, home.path(), &repo, &[]);
     assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
-    assert!(r.stdout.starts_with("strata diff context scripted → HEAD~1 ("), "{}", r.stdout);
-    assert!(r.stdout.contains("environment eastus: 11 unchanged\n"), "{}", r.stdout);
-    let r = diff_example(&server, home.path(), &repo, &["--ref", "HEAD"]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stdout.contains("environment eastus: 3 prune, 8 unchanged\n"), "{}", r.stdout);
+    assert_eq!(
+        r.stdout,
+        "strata diff context kapi → work tree\n\nenvironment eastus: 11 unchanged\n\n0 of 1 environment differ: 11 unchanged\n"
+    );
+    timed("real_server_an_applied_bundle_diffs_as_unchanged", started);
+}
 
-    let r = diff_example(&server, home.path(), &repo, &["--ref", "v9"]);
+#[test]
+fn real_server_differences_are_the_recorded_ones() {
+    let Some(kapi) = support::kapi::server() else { return };
+    let started = std::time::Instant::now();
+    let home = tempfile::tempdir().unwrap();
+    let name = "cli-changed";
+    let repo = deploy_shop(kapi, home.path(), name, true);
+    let values = changed_values();
+    let text = diff_real(kapi, home.path(), &repo, &["-f", &values]);
+    assert_eq!((text.code, text.stderr.as_str()), (1, ""));
+    // What the scripted server answers from its recordings is what the real one says.
+    assert_eq!(as_scripted(&text.stdout, name).trim_end(), snapshot("live_diff_text"));
+    let md = diff_real(kapi, home.path(), &repo, &["-f", &values, "--format", "markdown"]);
+    assert_eq!(md.code, 1);
+    assert_eq!(as_scripted(&md.stdout, name).trim_end(), snapshot("live_diff_markdown"));
+    timed("real_server_differences_are_the_recorded_ones", started);
+}
+
+#[test]
+fn real_server_a_conflict_with_another_manager_says_what_forcing_would_change() {
+    let Some(kapi) = support::kapi::server() else { return };
+    let started = std::time::Instant::now();
+    let home = tempfile::tempdir().unwrap();
+    let name = "cli-conflict";
+    let repo = deploy_shop(kapi, home.path(), name, false);
+    // `ops` takes `targetPort` over.
+    let edit = format!(
+        "apiVersion: v1\nkind: Service\nmetadata: {{name: shop, namespace: {name}}}\nspec:\n  ports: [{{port: 80, protocol: TCP, targetPort: 9090}}]\n"
+    );
+    kapi.apply_server_side(&edit, "ops", true);
+    let r = diff_real(kapi, home.path(), &repo, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let expected = format!(
+        "    ! conflict Service/{name}/shop  (shop/v1/20-service.yaml)\n      owned by `ops`: .spec.ports[port=80,protocol=\"TCP\"].targetPort; forcing the apply (`--force-conflicts`) would make this change\n"
+    );
+    assert!(r.stdout.contains(&expected), "{}", r.stdout);
+    assert!(r.stdout.contains("-      targetPort: 9090\n+      targetPort: 8080\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("environment eastus: 1 conflict, 10 unchanged\n"), "{}", r.stdout);
+    // Nothing was changed: `ops` still owns the field.
+    let svc = kapi.kubectl(&["get", "service", "shop", "-n", name, "-o", "jsonpath={.spec.ports[0].targetPort}"], None);
+    assert_eq!(svc, "9090");
+    timed("real_server_a_conflict_with_another_manager_says_what_forcing_would_change", started);
+}
+
+#[test]
+fn real_server_live_ref_renders_a_git_revision() {
+    let Some(kapi) = support::kapi::server() else { return };
+    let started = std::time::Instant::now();
+    let home = tempfile::tempdir().unwrap();
+    let name = "cli-ref";
+    let repo = deploy_shop(kapi, home.path(), name, false);
+    support::git(&repo, &["init", "-q"]);
+    support::git(&repo, &["add", "-A"]);
+    support::git(&repo, &["commit", "-qm", "applied"]);
+    std::fs::remove_file(repo.join("shop/v1/32-cronjob.yaml")).unwrap();
+    support::git(&repo, &["commit", "-qam", "drop the cronjob"]);
+
+    // HEAD~1 is what was applied; HEAD drops the CronJob, found by the CronJob list.
+    let r = diff_real(kapi, home.path(), &repo, &["--stat", "--ref", "HEAD~1"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    assert!(r.stdout.starts_with("strata diff context kapi → HEAD~1 ("), "{}", r.stdout);
+    assert!(r.stdout.contains("environment eastus: 11 unchanged\n"), "{}", r.stdout);
+    let r = diff_real(kapi, home.path(), &repo, &["--stat", "--ref", "HEAD"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("environment eastus: 1 prune, 10 unchanged\n"), "{}", r.stdout);
+    assert!(r.stdout.contains(&format!("    - prune batch/CronJob/{name}/invoices\n")), "{}", r.stdout);
+
+    let r = diff_real(kapi, home.path(), &repo, &["--ref", "v9"]);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert!(r.stderr.contains("given as `--ref v9`"), "{}", r.stderr);
     let r = strata(home.path(), &["diff", "--ref", "HEAD"], &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("the following required arguments were not provided:\n  --live"), "{}", r.stderr);
+    timed("real_server_live_ref_renders_a_git_revision", started);
 }

@@ -4,12 +4,9 @@
 use std::path::PathBuf;
 
 use super::{Global, ValuesArgs};
-use crate::cluster::{self, KubeOptions};
+use crate::cluster::{self, KubeOptions, LiveDiffOptions};
 use crate::diag::Error;
-use crate::diff::revisions::on_side;
 use crate::diff::{CompareOptions, Report};
-use crate::source::GitRepo;
-use crate::{pipeline, repo};
 
 /// Where `--live` compares with (flattened into `strata diff`'s arguments).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -31,8 +28,8 @@ pub struct LiveArgs {
     pub context: Option<String>,
 }
 
-/// Renders the selected targets of the work tree (or of `--ref REV`) and
-/// compares them with the cluster.
+/// The live diff of the selected targets of the work tree (or of `--ref REV`);
+/// prints the render's warnings.
 pub fn report(
     global: &Global,
     selectors: &[String],
@@ -40,17 +37,14 @@ pub fn report(
     compare: &CompareOptions,
     live: &LiveArgs,
 ) -> Result<Report, Error> {
-    let (repo, label) = match &live.reference {
-        None => (repo::open::open_worktree(&global.repo, &[])?, "work tree".to_string()),
-        Some(rev) => {
-            let git = GitRepo::discover(&global.repo)?;
-            let revision = super::diff::resolve(&git, rev, "--ref")?;
-            (repo::open::open_revision(&git, &revision).map_err(|e| on_side(e, &format!("--ref {rev}")))?, rev.clone())
-        }
+    let opts = LiveDiffOptions {
+        reference: live.reference.clone(),
+        selectors: selectors.to_vec(),
+        values: values.options()?,
+        kube: KubeOptions { kubeconfig: live.kubeconfig.clone(), context: live.context.clone() },
+        compare: compare.clone(),
     };
-    let targets = repo.select(selectors)?;
-    let compiled = pipeline::compile(&repo, &targets, &values.options()?)?;
-    super::print_warnings(&compiled.warnings);
-    let kube = KubeOptions { kubeconfig: live.kubeconfig.clone(), context: live.context.clone() };
-    cluster::diff_report(&repo, &compiled, &label, &kube, compare)
+    let diff = cluster::diff_live(&global.repo, &opts)?;
+    super::print_warnings(&diff.warnings);
+    Ok(diff.report)
 }

@@ -8,8 +8,9 @@
 //! requests, behind a read-only guard); the decisions are pure functions:
 //! [`discovery::resolve`], [`normalize`], [`crate::tracking`] (labels), and the comparison in
 //! [`live`]. Invariant: strata never changes a cluster — every request is a
-//! `GET` or carries `dryRun=All` ([`request::check_read_only`]). [`diff_report`]
-//! is what `strata diff --live` calls.
+//! `GET` or carries `dryRun=All` ([`request::check_read_only`]). [`diff_live`]
+//! is what `strata diff --live` calls: it opens the work tree or a revision,
+//! compiles the selected targets and compares them ([`diff_report`]).
 
 pub mod connect;
 pub mod discovery;
@@ -23,11 +24,56 @@ pub use live::LiveOptions;
 pub use report::LiveReport;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use crate::compiled::Compiled;
-use crate::diag::Error;
+use crate::diag::{Diagnostic, Error};
 use crate::diff::CompareOptions;
+use crate::diff::revisions::on_side;
 use crate::repo::Repo;
+use crate::source::GitRepo;
+use crate::{pipeline, repo};
+
+/// What `strata diff --live` renders and where it compares it.
+#[derive(Debug, Clone, Default)]
+pub struct LiveDiffOptions {
+    /// `--ref REV`: render this git revision instead of the work tree.
+    pub reference: Option<String>,
+    /// Target selectors (`shop/eastus`, `@eastus`); all targets when empty.
+    pub selectors: Vec<String>,
+    /// Values files, `--set`, `--strict`.
+    pub values: pipeline::Options,
+    /// The kubeconfig and context.
+    pub kube: KubeOptions,
+    pub compare: CompareOptions,
+}
+
+/// A live diff's report and the render's warnings.
+#[derive(Debug)]
+pub struct LiveDiff {
+    pub report: crate::diff::Report,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// `strata diff --live`: renders the selected targets of the repository at
+/// `root` (its work tree, or the revision `opts.reference`, named in errors as
+/// given with `--ref`) and compares them with the cluster.
+pub fn diff_live(root: &Path, opts: &LiveDiffOptions) -> Result<LiveDiff, Error> {
+    let (repo, label) = match &opts.reference {
+        // Every target is discovered: those not selected keep their objects (no prunes).
+        None => (repo::open::open_worktree(root, &[])?, "work tree".to_string()),
+        Some(rev) => {
+            let given = format!("--ref {rev}");
+            let git = GitRepo::discover(root)?;
+            let revision = git.resolve(rev).map_err(|d| Error::from(d.note(format!("given as `{given}`"))))?;
+            (repo::open::open_revision(&git, &revision).map_err(|e| on_side(e, &given))?, rev.clone())
+        }
+    };
+    let targets = repo.select(&opts.selectors)?;
+    let compiled = pipeline::compile(&repo, &targets, &opts.values)?;
+    let report = diff_report(&repo, &compiled, &label, &opts.kube, &opts.compare)?;
+    Ok(LiveDiff { report, warnings: compiled.warnings })
+}
 
 /// `strata diff --live`: compares `compiled` (the render of targets of `repo`,
 /// named `label`: `work tree`, `v1.4`) with the cluster `kube` names, as a

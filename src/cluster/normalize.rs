@@ -213,7 +213,7 @@ mod tests {
     fn normalize_is_idempotent() {
         for f in [
             "live/deployment-shop.json",
-            "live/crd-configwatchers.json",
+            "live/customresourcedefinition-configwatchers.k8spatterns.io.json",
             "live/service-shop-after-ops-edit.json",
             "live/namespace-shop.json",
         ] {

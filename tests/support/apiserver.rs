@@ -3,23 +3,19 @@
 //! `tests/fixtures/apiserver/` (see its README).
 //!
 //! It plays one [`Scenario`]: which cluster ([`Cluster`]: the shop of `live/`,
-//! the several environments of `prune/`, the client-side-applied objects of
-//! `migration/`), which recordings to use for dry-runs, whether the tracked
-//! `shop-legacy` ConfigMap exists, whether `ops` owns the Service's
-//! `targetPort`, whether the CRD is installed, whether aggregated discovery is
-//! offered, and which requests fail with which status. It logs every request
-//! and fails the test (on [`ApiServer::finish`] and on drop) when a request
-//! other than `GET` lacks `dryRun=All` — the read-only guarantee checked from
-//! the other side of the wire.
+//! the client-side-applied objects of `migration/`), which recordings to use for
+//! dry-runs, whether the tracked `shop-legacy` ConfigMap exists, whether `ops`
+//! owns the Service's `targetPort`, whether the CRD and the namespace exist,
+//! whether aggregated discovery is offered, and which requests fail with which
+//! status. It logs every request and fails the test (on [`ApiServer::finish`]
+//! and on drop) when a request other than `GET` lacks `dryRun=All` — the
+//! read-only guarantee checked from the other side of the wire.
 //!
-//! The recordings predate the `strata.dev/environment` and
-//! `strata.dev/repository` labels: objects whose managedFields show that strata
-//! applied them (manager `strata`) and that carry a target label `C.E` get the
-//! two labels strata now applies with them (`E`, and the repository of
-//! component `C`: [`Scenario::repository`], or for the `prune/` cluster
-//! `example-repo` for its four components and `another-repo` for the others),
-//! as they would have had they been applied by this strata. Objects applied by
-//! `kubectl` keep their labels as recorded.
+//! Every answer is one the real server gave (`record.py` in the fixtures
+//! re-records them); the server only picks which. A dry-run nobody recorded is
+//! answered with a 500 naming it, so a test never passes on an invented answer.
+//! What a real server does beyond these recordings is tested against one:
+//! `tests/support/kapi.rs`.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -35,44 +31,30 @@ use serde_json::{Value, json};
 pub enum Cluster {
     /// `live/`: the shop of `tests/fixtures/live/repo`, applied by strata.
     Shop,
-    /// `prune/`: `example-repo` `@eastus` applied with tracking on, beside other
-    /// repositories' objects in other namespaces (every object of its lists).
-    Prune,
     /// `migration/`: a NetworkPolicy and a StatefulSet in namespace `mig`, applied
     /// with client-side `kubectl apply`.
     Migration,
 }
-
-/// The components of `example-repo` (the `prune/` cluster's objects of other
-/// targets come from another repository).
-const EXAMPLE_REPO_COMPONENTS: &[&str] = &["api", "database", "frontend", "platform"];
 
 /// What the scripted cluster looks like.
 #[derive(Debug, Clone)]
 pub struct Scenario {
     /// The recorded cluster.
     pub cluster: Cluster,
-    /// Objects added to it as they are (an inventory ConfigMap a test built).
-    pub extra: Vec<Value>,
-    /// Object paths whose `strata.dev/environment` and `strata.dev/repository`
-    /// labels someone removed by hand.
-    pub unlabelled: Vec<String>,
-    /// The repository id of the `live/` cluster's strata-applied objects (the
-    /// fixture repository's directory name).
-    pub repository: String,
-    /// Dry-runs answer from `dryrun-changed/` (else `dryrun-unchanged/`).
+    /// Dry-runs answer from `dryrun-changed/` first (then `dryrun-unchanged/`).
     pub changed: bool,
     /// The tracked ConfigMap `shop-legacy` exists (would be pruned).
     pub legacy: bool,
     /// `ops` took ownership of the Service's `targetPort`: the live Service is
-    /// `service-shop-after-ops-edit.json` and applying it conflicts (409).
+    /// `service-shop-after-ops-edit.json`, applying it conflicts (409), and the
+    /// forced dry-run answers `dryrun-forced/`.
     pub ops_owns_target_port: bool,
     /// The CRD `configwatchers.k8spatterns.io` is installed (so ConfigWatchers are served).
     pub crd_installed: bool,
     /// `/api` and `/apis` answer aggregated discovery when asked for it.
     pub aggregated_discovery: bool,
-    /// The namespace `shop` exists (else it and everything in it are absent, and a
-    /// dry-run into it answers `namespaces "shop" not found`, as a first deploy sees).
+    /// The namespace `shop` exists (else it and everything in it are absent, and
+    /// dry-runs answer from `first-deploy/`: into it `namespaces "shop" not found`).
     pub namespace_exists: bool,
     /// Requests need `Authorization: Bearer <token>`; others get 401.
     pub token: Option<String>,
@@ -84,9 +66,6 @@ impl Default for Scenario {
     fn default() -> Self {
         Scenario {
             cluster: Cluster::Shop,
-            extra: Vec::new(),
-            unlabelled: Vec::new(),
-            repository: "repo".to_string(),
             changed: false,
             legacy: false,
             ops_owns_target_port: false,
@@ -189,22 +168,8 @@ impl State {
     fn new(scenario: Scenario) -> State {
         let mut live = match scenario.cluster {
             Cluster::Shop => Self::shop(&scenario),
-            Cluster::Prune => Self::prune(),
             Cluster::Migration => Self::migration(),
         };
-        for obj in live.values_mut() {
-            add_new_labels(obj, &scenario);
-        }
-        for path in &scenario.unlabelled {
-            let labels = live.get_mut(path).unwrap_or_else(|| panic!("no {path}"))["metadata"]["labels"]
-                .as_object_mut()
-                .unwrap();
-            labels.remove("strata.dev/environment");
-            labels.remove("strata.dev/repository");
-        }
-        for obj in &scenario.extra {
-            live.insert(object_path(obj), obj.clone());
-        }
         if !scenario.crd_installed {
             live.retain(|p, _| !p.contains("configwatchers"));
         }
@@ -212,22 +177,6 @@ impl State {
             live.retain(|p, _| !p.contains("/namespaces/shop"));
         }
         State { scenario, live }
-    }
-
-    /// Every object of the `prune/` lists (items named by their list's kind).
-    fn prune() -> BTreeMap<String, Value> {
-        let mut live = BTreeMap::new();
-        for e in std::fs::read_dir(fixtures().join("prune")).unwrap() {
-            let name = e.unwrap().file_name().into_string().unwrap();
-            let Some((200, list)) = read_http(&format!("prune/{name}")) else { panic!("prune/{name}") };
-            let kind = list["kind"].as_str().unwrap().strip_suffix("List").unwrap().to_string();
-            for mut item in list["items"].as_array().unwrap().clone() {
-                item["apiVersion"] = list["apiVersion"].clone();
-                item["kind"] = json!(kind);
-                live.insert(object_path(&item), item);
-            }
-        }
-        live
     }
 
     /// The two client-side-applied objects of `migration/`.
@@ -249,7 +198,7 @@ impl State {
             .collect();
         names.sort();
         for n in names {
-            if n.starts_with("list-") || n == "service-shop-after-ops-edit.json" {
+            if n == "service-shop-after-ops-edit.json" || n == "configmap-shop-legacy.json" {
                 continue;
             }
             let obj = read_json(&format!("live/{n}"));
@@ -260,14 +209,8 @@ impl State {
             live.insert(object_path(&svc), svc);
         }
         if scenario.legacy {
-            let list = read_json("live/list-configmaps-by-label.json");
-            for mut item in list["items"].as_array().unwrap().clone() {
-                if item["metadata"]["name"] == "shop-legacy" {
-                    item["apiVersion"] = json!("v1");
-                    item["kind"] = json!("ConfigMap");
-                    live.insert(object_path(&item), item);
-                }
-            }
+            let legacy = read_json("live/configmap-shop-legacy.json");
+            live.insert(object_path(&legacy), legacy);
         }
         live
     }
@@ -381,18 +324,8 @@ impl State {
         json!({"kind": format!("{kind}List"), "apiVersion": "v1", "metadata": {"resourceVersion": "700"}, "items": items})
     }
 
-    /// A dry-run's recorded answer; objects strata applied get its new labels
-    /// (the module documentation says why), except the `migration/` cluster's,
-    /// whose render carries no tracking labels.
+    /// A dry-run's recorded answer.
     fn dry_run_apply(&self, path: &str, query: &str, body: &[u8]) -> (u16, Value) {
-        let (code, mut answer) = self.dry_run_recorded(path, query, body);
-        if self.scenario.cluster != Cluster::Migration && code < 300 {
-            add_new_labels(&mut answer, &self.scenario);
-        }
-        (code, answer)
-    }
-
-    fn dry_run_recorded(&self, path: &str, query: &str, body: &[u8]) -> (u16, Value) {
         let sent: Value = match serde_json::from_slice(body) {
             Ok(v) => v,
             Err(e) => return status(400, "BadRequest", &format!("not JSON: {e}"), json!(null)),
@@ -402,59 +335,29 @@ impl State {
         }
         let kind = sent["kind"].as_str().unwrap().to_lowercase();
         let name = sent["metadata"]["name"].as_str().unwrap();
-        if !self.scenario.namespace_exists && path.contains("/namespaces/shop/") {
-            return status(
-                404,
-                "NotFound",
-                "namespaces \"shop\" not found",
-                json!({"name": "shop", "kind": "namespaces"}),
-            );
-        }
+        let s = &self.scenario;
         let forced = path_query_has(query, "force=true");
-        if self.scenario.ops_owns_target_port && kind == "service" {
-            if forced {
-                // Taking `targetPort` back from `ops` makes the Service what strata
-                // applied: its recorded GET from before the edit.
-                return (200, read_json("live/service-shop.json"));
-            }
-            let (code, body) = read_http("errors/ssa-conflict.http").unwrap();
-            return (code, body);
-        }
-        if self.scenario.cluster == Cluster::Migration && self.live.contains_key(path) {
-            let file = match (kind.as_str(), forced, sent["spec"]["replicas"].as_i64()) {
+        let files: Vec<String> = if s.cluster == Cluster::Migration && self.live.contains_key(path) {
+            vec![match (kind.as_str(), forced, sent["spec"]["replicas"].as_i64()) {
                 (_, false, _) => format!("migration/ssa-dryrun-{kind}-conflict.http"),
                 ("statefulset", true, Some(2)) => "migration/ssa-dryrun-statefulset-force-replicas-2.http".into(),
                 (_, true, _) => format!("migration/ssa-dryrun-{kind}-force-identical.http"),
-            };
-            return read_http(&file).unwrap_or_else(|| panic!("no recording {file}"));
-        }
-        let dir = if self.scenario.changed { "dryrun-changed" } else { "dryrun-unchanged" };
-        for file in [format!("{dir}/{kind}-{name}.http"), format!("{dir}/{kind}-{name}-create.http")] {
-            if let Some((code, recorded)) = read_http(&file) {
-                return (code, recorded);
-            }
-        }
-        // No recording: an unchanged apply of an existing object answers the
-        // object as it is — but a ConfigMap (which has no defaults) as sent, with
-        // the live metadata the server keeps; a creation answers the object as
-        // sent, with the fields the server assigns.
-        match self.live.get(path) {
-            Some(obj) if kind == "configmap" => {
-                let mut applied = sent.clone();
-                for field in ["uid", "resourceVersion", "creationTimestamp", "managedFields"] {
-                    if let Some(v) = obj["metadata"].get(field) {
-                        applied["metadata"][field] = v.clone();
-                    }
-                }
-                (200, applied)
-            }
-            Some(obj) => (200, obj.clone()),
-            None => {
-                let mut created = sent.clone();
-                created["metadata"]["uid"] = json!("00000000-0000-0000-0000-000000000000");
-                created["metadata"]["creationTimestamp"] = json!("2026-11-21T23:30:00Z");
-                (201, created)
-            }
+            }]
+        } else if !s.namespace_exists && path.contains("/namespaces/shop/") {
+            vec!["first-deploy/namespace-missing.http".into()]
+        } else if !self.live.contains_key(path) && !s.changed {
+            // Created by the apply: the CRD or the namespace of a first deploy.
+            vec![format!("first-deploy/{kind}-{name}.http")]
+        } else if s.ops_owns_target_port && kind == "service" {
+            vec![if forced { "dryrun-forced/service-shop.http".into() } else { "errors/ssa-conflict.http".into() }]
+        } else if s.changed {
+            vec![format!("dryrun-changed/{kind}-{name}.http"), format!("dryrun-unchanged/{kind}-{name}.http")]
+        } else {
+            vec![format!("dryrun-unchanged/{kind}-{name}.http")]
+        };
+        match files.iter().find_map(|f| read_http(f)) {
+            Some(answer) => answer,
+            None => status(500, "InternalError", &format!("no recording of this dry-run: {files:?}"), json!(null)),
         }
     }
 }
@@ -503,26 +406,6 @@ fn percent_decode(s: &str) -> String {
 
 fn path_query_has(query: &str, pair: &str) -> bool {
     query.split('&').any(|p| p == pair)
-}
-
-/// The labels strata now applies besides the target label, on objects strata
-/// applied (see the module documentation).
-fn add_new_labels(obj: &mut Value, scenario: &Scenario) {
-    let by_strata =
-        obj["metadata"]["managedFields"].as_array().is_some_and(|m| m.iter().any(|f| f["manager"] == "strata"));
-    let Some(target) = obj["metadata"]["labels"]["strata.dev/target"].as_str().map(str::to_string) else { return };
-    let Some((component, environment)) = target.split_once('.') else { return };
-    if !by_strata {
-        return;
-    }
-    let repository = match scenario.cluster {
-        Cluster::Prune if EXAMPLE_REPO_COMPONENTS.contains(&component) => "example-repo",
-        Cluster::Prune => "another-repo",
-        _ => scenario.repository.as_str(),
-    };
-    let labels = obj["metadata"]["labels"].as_object_mut().unwrap();
-    labels.insert("strata.dev/environment".into(), json!(environment));
-    labels.insert("strata.dev/repository".into(), json!(repository));
 }
 
 /// A selector of comma-separated requirements, each `k=v` or `k in (a,b)`: the forms strata sends.

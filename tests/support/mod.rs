@@ -14,6 +14,7 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod kapi;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
