@@ -3,26 +3,27 @@
 
 use std::path::PathBuf;
 
+use super::revision::{RevisionArgs, on_arg};
 use super::{Global, ValuesArgs};
 use crate::cluster::{self, KubeOptions};
 use crate::diag::Error;
-use crate::diff::revisions::on_side;
 use crate::diff::{CompareOptions, Report};
-use crate::source::GitRepo;
-use crate::{pipeline, repo};
+use crate::pipeline;
 
 /// Where `--live` compares with (flattened into `strata diff`'s arguments).
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(mut_args(on_arg("reference", |a| a.requires("live").help(
+    "With `--live`: render this git revision (a tag, branch, commit, `HEAD~1`) instead of the work tree: \
+     what would deploying it do to the cluster?"
+))))]
 pub struct LiveArgs {
     /// Compare the work tree's render with a cluster: what applying each environment's
     /// bundle would create, update, prune, or conflict on. Read-only: objects are read
     /// and server-side-apply dry-run (`dryRun=All`), never changed.
     #[arg(long, conflicts_with_all = ["from", "to", "base"])]
     pub live: bool,
-    /// With `--live`: render this git revision (a tag, branch, commit, `HEAD~1`)
-    /// instead of the work tree: what would deploying it do to the cluster?
-    #[arg(long = "ref", value_name = "REV", requires = "live")]
-    pub reference: Option<String>,
+    #[command(flatten)]
+    pub revision: RevisionArgs,
     /// The kubeconfig file (default: `KUBECONFIG`, then `~/.kube/config`).
     #[arg(long, value_name = "FILE", requires = "live")]
     pub kubeconfig: Option<PathBuf>,
@@ -40,14 +41,8 @@ pub fn report(
     compare: &CompareOptions,
     live: &LiveArgs,
 ) -> Result<Report, Error> {
-    let (repo, label) = match &live.reference {
-        None => (repo::open::open_worktree(&global.repo, &[])?, "work tree".to_string()),
-        Some(rev) => {
-            let git = GitRepo::discover(&global.repo)?;
-            let revision = super::diff::resolve(&git, rev, "--ref")?;
-            (repo::open::open_revision(&git, &revision).map_err(|e| on_side(e, &format!("--ref {rev}")))?, rev.clone())
-        }
-    };
+    let opened = live.revision.open(global, &[])?;
+    let (repo, label) = (opened.repo, opened.label);
     let targets = repo.select(selectors)?;
     let compiled = pipeline::compile(&repo, &targets, &values.options()?)?;
     super::print_warnings(&compiled.warnings);

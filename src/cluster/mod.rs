@@ -39,7 +39,6 @@ pub fn diff_report(
     kube: &KubeOptions,
     compare: &CompareOptions,
 ) -> Result<crate::diff::Report, Error> {
-    let tracking = crate::tracking::settings(repo.config.tracking.as_ref(), &repo.fs)?;
     // The repository's other targets in these environments keep their objects.
     let selected: BTreeSet<String> = compiled.targets.iter().map(|t| t.target.address()).collect();
     let environments: BTreeSet<&str> = compiled.targets.iter().map(|t| t.target.environment.as_str()).collect();
@@ -52,7 +51,7 @@ pub fn diff_report(
     let opts = LiveOptions {
         ignore: repo.config.ignore_differences.clone(),
         show_secrets: compare.show_secrets,
-        tracking,
+        tracking: compiled.tracking.clone(),
         unselected,
         partial,
         ..LiveOptions::default()
