@@ -63,12 +63,12 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Error> {
     let repo = args.revision.open(global, &args.selectors)?.repo;
     let done = check::check_repo(&repo, &args.selectors, &opts)?;
     super::print_warnings(&done.warnings);
-    let out = match args.format {
-        Format::Text => report::text(&done.report),
-        Format::Json => report::json(&done.report),
-        Format::Sarif => report::sarif(&done.report),
-        Format::Github => report::github(&done.report),
+    let format = match args.format {
+        Format::Text => report::Format::Text,
+        Format::Json => report::Format::Json,
+        Format::Sarif => report::Format::Sarif,
+        Format::Github => report::Format::Github,
     };
-    super::write_stdout(out.as_bytes())?;
+    super::write_stdout(report::render(&done.report, format).as_bytes())?;
     Ok(if done.report.exit_code(args.strict) == 0 { Outcome::Ok } else { Outcome::Found })
 }

@@ -1,10 +1,12 @@
 //! `strata rollout`: plan a change wave by wave; export the waves to Argo CD or Flux.
 
+use super::diff::Format;
 use super::revision::{RevisionRangeArgs, on_arg};
 use super::{Global, Outcome, ValuesArgs};
 use crate::diag::Error;
-use crate::repo::{open, waves};
-use crate::rollout::{self, export, json, markdown, text};
+use crate::repo::open;
+use crate::rollout;
+use crate::rollout::export::{self, Controller};
 
 /// Plan a change over the rollout waves of `strata.yaml`, or export the waves.
 #[derive(Debug, clap::Args)]
@@ -59,17 +61,10 @@ pub struct PlanArgs {
     pub range: RevisionRangeArgs,
     /// Output format: `text`, `markdown` (a pull-request comment under 60,000
     /// characters), `json` (documented in the README).
-    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
-    pub format: PlanFormat,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     #[command(flatten)]
     pub values: ValuesArgs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlanFormat {
-    Text,
-    Markdown,
-    Json,
 }
 
 /// Print the rollout waves as an Argo CD ApplicationSet or as Flux Kustomizations.
@@ -131,34 +126,24 @@ fn plan(global: &Global, args: PlanArgs) -> Result<Outcome, Error> {
     let sides = args.range.open(global, "strata rollout plan", &[])?;
     let (plan, warnings) = rollout::plan_sides(&sides, &args.selectors, &args.values.options()?)?;
     super::print_warnings(&warnings);
-    let out = match args.format {
-        PlanFormat::Text => text::render(&plan),
-        PlanFormat::Markdown => markdown::render(&plan, markdown::MAX_CHARS, &command_line(&args)),
-        PlanFormat::Json => json::render(&plan),
-    };
-    super::write_stdout(out.as_bytes())?;
+    super::write_stdout(rollout::render(&plan, args.format.into(), &command_line(&args)).as_bytes())?;
     Ok(if plan.changes() { Outcome::Found } else { Outcome::Ok })
 }
 
 fn export(global: &Global, args: ExportArgs) -> Result<Outcome, Error> {
     let repo = open::open_worktree(&global.repo, &[])?;
-    let waves = waves::resolve(&repo)?;
-    let (path, namespace) = match args.format {
-        ExportFormat::Applicationset => ("dist/{component}/{environment}", "argocd"),
-        ExportFormat::Flux => ("dist/{environment}", "flux-system"),
+    let controller = match args.format {
+        ExportFormat::Applicationset => Controller::ArgoCd,
+        ExportFormat::Flux => Controller::Flux,
     };
     let opts = export::ExportOptions {
         repo_url: args.repo_url,
         revision: args.revision,
-        path: args.path.unwrap_or_else(|| path.to_string()),
+        path: args.path.unwrap_or_else(|| controller.default_path().to_string()),
         name: args.name,
-        namespace: args.namespace.unwrap_or_else(|| namespace.to_string()),
+        namespace: args.namespace.unwrap_or_else(|| controller.default_namespace().to_string()),
     };
-    let out = match args.format {
-        ExportFormat::Applicationset => export::applicationset(&repo, &waves, &opts)?,
-        ExportFormat::Flux => export::flux(&waves, &opts)?,
-    };
-    super::write_stdout(out.as_bytes())?;
+    super::write_stdout(export::export(&repo, controller, &opts)?.as_bytes())?;
     Ok(Outcome::Ok)
 }
 

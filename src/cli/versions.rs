@@ -46,20 +46,11 @@ pub fn run(global: &Global, args: VersionsArgs) -> Result<Outcome, Error> {
         Some(from) => {
             let range = Range { from: Some(from), to: args.to.as_deref(), base: None };
             let moves = promote::moves_between(&global.repo, range, &args.selectors)?;
-            let to = args.to.as_deref().unwrap_or("work tree");
-            match args.format {
-                Format::Text => report::moves_text(from, to, &moves),
-                Format::Markdown => report::moves_markdown(from, to, &moves),
-                Format::Json => report::moves_json(from, to, &moves),
-            }
+            report::moves(from, args.to.as_deref(), &moves, args.format.into())
         }
         None => {
             let m = promote::matrix_at(&global.repo, args.revision.reference.as_deref(), &args.selectors)?;
-            match args.format {
-                Format::Text => report::matrix_text(&m),
-                Format::Markdown => report::matrix_markdown(&m),
-                Format::Json => report::matrix_json(&m),
-            }
+            report::matrix(&m, args.format.into())
         }
     };
     super::write_stdout(out.as_bytes())?;

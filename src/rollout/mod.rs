@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use crate::compiled::CompiledTarget;
 use crate::diag::{Diagnostic, Error};
+use crate::diff::output::Format;
 use crate::diff::{CompareOptions, Counts, RevisionDiff, RevisionSide, Side, Status, TargetReport, compare_revisions};
 use crate::manifest::ResId;
 use crate::pipeline::Options;
@@ -170,6 +171,15 @@ pub fn plan_revisions(
 pub fn plan_sides(sides: &Sides, selectors: &[String], opts: &Options) -> Result<(Plan, Vec<Diagnostic>), Error> {
     let (bt, at) = repo::select_both(&sides.before.repo, &sides.after.repo, selectors)?;
     plan_revisions(RevisionSide::of(&sides.before, &bt), RevisionSide::of(&sides.after, &at), opts)
+}
+
+/// The plan in `format`; `command` is the markdown note's way to see it whole.
+pub fn render(plan: &Plan, format: Format, command: &str) -> String {
+    match format {
+        Format::Text => text::render(plan),
+        Format::Markdown => markdown::render(plan, markdown::MAX_CHARS, command),
+        Format::Json => json::render(plan),
+    }
 }
 
 /// Builds the plan of `diff` over `waves` (the after side's, from [`crate::repo::waves::resolve`]).
