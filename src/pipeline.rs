@@ -420,4 +420,35 @@ mod tests {
         assert_eq!(got.diagnostics.len(), 6, "{}", got.messages());
         assert_eq!(handed, 0, "no batch goes on after an error in the first");
     }
+
+    /// The tracking settings are derived once: every batch carries them, and
+    /// invalid settings are one error before anything renders.
+    #[test]
+    fn tracking_settings_are_derived_once_and_carried() {
+        let with = |tracking: &str| {
+            let mut m = MemorySource::new();
+            m.file("strata.yaml", tracking)
+                .file("c/v1/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+            for e in ["a", "b"] {
+                m.link(&format!("c/{e}/templates"), "../v1");
+            }
+            Repo::load(Fs::new(std::sync::Arc::new(m))).unwrap()
+        };
+        let r = with("tracking:\n  enabled: true\n  repository: shop\n");
+        let targets = r.select(&[]).unwrap();
+        let all = compile(&r, &targets, &Options::default()).unwrap();
+        assert_eq!(all.tracking.as_ref().map(|t| t.repository.as_str()), Some("shop"));
+        let labels = &all.targets[0].resources[0].body["metadata"]["labels"];
+        assert_eq!(labels["strata.dev/repository"], "shop", "{labels}");
+        let mut carried = Vec::new();
+        compile_each(&r, &targets, &Options::default(), |b| carried.push(b.tracking.is_some())).unwrap();
+        assert_eq!(carried, [true]);
+
+        let r = with("tracking:\n  enabled: true\n  label: \"bad key/x/y\"\n");
+        let targets = r.select(&[]).unwrap();
+        let e = compile(&r, &targets, &Options::default()).unwrap_err();
+        assert_eq!(e.diagnostics.len(), 1, "{}", e.messages());
+        assert!(e.messages().starts_with("invalid tracking label"), "{}", e.messages());
+        assert_eq!(compile_each(&r, &targets, &Options::default(), |_| {}).unwrap_err().messages(), e.messages());
+    }
 }

@@ -208,3 +208,94 @@ fn check_root(root: &Path) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn link(root: &Path, path: &str, target: &str) {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&p);
+        std::os::unix::fs::symlink(target, p).unwrap();
+    }
+
+    /// `v1` and `main` are good; `bad` (on a side branch) points a target at a missing version.
+    fn fixture() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        std::fs::create_dir_all(root.join("app/v1")).unwrap();
+        std::fs::write(root.join("app/v1/cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n").unwrap();
+        link(root, "app/east/templates", "../v1");
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "one"]);
+        git(root, &["tag", "v1"]);
+        git(root, &["switch", "-q", "-c", "side"]);
+        link(root, "app/east/templates", "../v9");
+        git(root, &["commit", "-q", "-am", "bad"]);
+        git(root, &["tag", "bad"]);
+        git(root, &["switch", "-q", "main"]);
+        std::fs::write(root.join("app/v1/cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n").unwrap();
+        git(root, &["commit", "-q", "-am", "two"]);
+        dir
+    }
+
+    #[test]
+    fn a_range_names_its_sides_and_takes_the_merge_base() {
+        let dir = fixture();
+        let root = dir.path();
+        let range = Range { from: Some("v1"), ..Range::default() };
+        let sides = open_range(root, range, "strata diff", &[]).unwrap();
+        assert_eq!((sides.before.name.as_str(), sides.before.label.as_str()), ("--from v1", "v1"));
+        assert_eq!((sides.after.name.as_str(), sides.after.label.as_str()), (WORK_TREE, WORK_TREE_LABEL));
+
+        let range = Range { base: Some("side"), to: Some("main"), ..Range::default() };
+        let sides = open_range(root, range, "strata diff", &[]).unwrap();
+        assert_eq!(sides.before.label, "merge-base(side, HEAD)");
+        assert_eq!(
+            sides.before.repo.fs.info().commit,
+            open_at(root, "--ref", Some("v1"), &[]).unwrap().repo.fs.info().commit
+        );
+        assert_eq!((sides.after.name.as_str(), sides.after.label.as_str()), ("--to main", "main"));
+    }
+
+    #[test]
+    fn every_revision_error_says_how_it_was_given() {
+        let dir = fixture();
+        let root = dir.path();
+        let e =
+            open_range(root, Range { from: Some("v1"), to: Some("nope"), base: None }, "strata diff", &[]).unwrap_err();
+        assert!(e.diagnostics[0].notes.contains(&"given as `--to nope`".to_string()), "{e:?}");
+        let e = open_at(root, "--ref", Some("nope"), &[]).unwrap_err();
+        assert_eq!(e.messages(), "unknown revision `nope`");
+        assert!(e.diagnostics[0].notes.contains(&"given as `--ref nope`".to_string()), "{e:?}");
+        let e = open_range(root, Range { base: Some("v9"), ..Range::default() }, "strata diff", &[]).unwrap_err();
+        assert!(e.diagnostics[0].notes.contains(&"given as `--base v9`".to_string()), "{e:?}");
+
+        let e = open_at(root, "--ref", Some("bad"), &[]).unwrap_err();
+        assert!(e.messages().starts_with("while rendering --ref bad: "), "{}", e.messages());
+        let e = open_range(root, Range { from: Some("bad"), ..Range::default() }, "strata diff", &[]).unwrap_err();
+        assert!(e.messages().starts_with("while rendering --from bad: "), "{}", e.messages());
+
+        let e = open_range(root, Range::default(), "strata rollout plan", &["or `--x`"]).unwrap_err();
+        let d = &e.diagnostics[0];
+        assert_eq!(d.message, "`strata rollout plan` needs a revision to compare from");
+        assert_eq!(d.hints.last().map(String::as_str), Some("or `--x`"));
+    }
+}
