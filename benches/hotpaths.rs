@@ -202,7 +202,7 @@ fn main() {
     bench.run("patch/apply kustomization", 0, || strata::patch::apply(rendered.clone(), &k, &apply).expect("applies"));
 
     // Ordering: one environment of 200 objects (the fixture target, 40 times over).
-    let mut many = compiled.clone();
+    let mut many = compiled.batch.clone();
     let one = many.targets[0].clone();
     many.targets = (0..40)
         .map(|i| {

@@ -1,15 +1,19 @@
 //! Compiled: what the stages up to tracking produce for the selected targets.
 //!
-//! In: each target with its patched, labelled [`Resource`]s. Out: [`Compiled`],
-//! the targets in repository order, the warnings found on the way and the
-//! revision they were read from. This is the input of every later stage
-//! (`order`, `bundle`, `diff`, `cluster`), which is why it lives in a stage
-//! module of its own and not in the driver that builds it.
+//! In: each target with its patched, labelled [`Resource`]s. Out: a [`Batch`]
+//! (targets with their objects, the revision they were read from and the
+//! repository's [`Tracking`] settings, derived once per compilation), and
+//! [`Compiled`]: every selected target as one batch plus the warnings found on
+//! the way. A batch is what `order` and `bundle` work on (`strata bundle`
+//! receives one batch of whole environments at a time); a [`Compiled`] is the
+//! input of `diff`, `check` and `cluster`. They live in a stage module of their
+//! own, not in the driver that builds them.
 //!
 //! Invariant: no environment holds two objects with the same identity
-//! ([`check_duplicates`] is run before a `Compiled` is made).
+//! ([`check_duplicates`] is run before a batch is made).
 
 use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
 
 use crate::diag::{Diagnostic, Error};
 use crate::manifest::{self, Resource};
@@ -24,16 +28,17 @@ pub struct CompiledTarget {
     pub resources: Vec<Resource>,
 }
 
+/// Targets compiled together: whole environments, no duplicate identity in any.
 #[derive(Debug, Clone)]
-pub struct Compiled {
+pub struct Batch {
     pub targets: Vec<CompiledTarget>,
-    pub warnings: Vec<Diagnostic>,
     pub info: SourceInfo,
-    /// `strata.yaml` `tracking:` when on (bundles end with its inventories).
+    /// `strata.yaml` `tracking:` when on: the labels the objects carry, the
+    /// inventories bundles end with, the selector of `diff --live`'s prune search.
     pub tracking: Option<Tracking>,
 }
 
-impl Compiled {
+impl Batch {
     /// The environments in the output, sorted, each with its targets' resources.
     pub fn environments(&self) -> BTreeMap<&str, Vec<&CompiledTarget>> {
         by_environment(&self.targets)
@@ -42,6 +47,32 @@ impl Compiled {
     /// Every resource, target by target.
     pub fn resources(&self) -> impl Iterator<Item = (&CompiledTarget, &Resource)> {
         self.targets.iter().flat_map(|t| t.resources.iter().map(move |r| (t, r)))
+    }
+}
+
+/// A whole compilation: every selected target (in the order they were
+/// selected) as one [`Batch`], and the warnings, which are known only once
+/// every target has rendered.
+///
+/// It dereferences to its batch, so that `compiled.targets` and
+/// `order::plan(&graph, &compiled)` read as they say.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub batch: Batch,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Deref for Compiled {
+    type Target = Batch;
+
+    fn deref(&self) -> &Batch {
+        &self.batch
+    }
+}
+
+impl DerefMut for Compiled {
+    fn deref_mut(&mut self) -> &mut Batch {
+        &mut self.batch
     }
 }
 

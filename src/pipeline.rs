@@ -2,11 +2,15 @@
 //! Patched → Namespaced → Tracked → Compiled`.
 //!
 //! In: a loaded [`Repo`], the selected targets and [`Options`]. Out: [`Compiled`],
-//! each target's resources in a deterministic order plus the warnings found.
-//! The driver only calls the stages in order ([`render_target`] for one target)
-//! and shares work between targets: each version directory is loaded and its
-//! templates compiled once, each `parameters.yaml` parsed once ([`Memo`]);
-//! targets render in parallel and come back in repository order. What a stage
+//! each target's resources in a deterministic order plus the warnings found
+//! ([`compile`]), or the same as [`Batch`]es of whole environments handed over
+//! one at a time ([`compile_each`]). One driver ([`drive`]) runs both: `compile`
+//! is its one-batch case. It only calls the stages in order ([`render_target`]
+//! for one target) and shares work between targets: each version directory is
+//! loaded and its templates compiled once, each `parameters.yaml` parsed once
+//! ([`Memo`]), the tracking settings derived once ([`Shared`]); targets render
+//! in parallel and come back in the order given. The order of errors and
+//! warnings is decided in one place ([`Collected::finish`]). What a stage
 //! decides (layer precedence, the namespace, labels) lives in that stage.
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,7 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
-use crate::compiled::{self, Compiled, CompiledTarget};
+use crate::compiled::{self, Batch, Compiled, CompiledTarget};
 use crate::diag::{self, Diagnostic, Error};
 use crate::manifest::Resource;
 use crate::render::{Limits, ReadTracker, TargetContext, VersionEnv};
@@ -78,10 +82,12 @@ struct Shared<'r> {
     info: SourceInfo,
     versions: Memo<Result<Arc<VersionEnv>, Error>>,
     files: Memo<Parsed>,
-    /// For [`compile_each`]: how many targets still to render read each
-    /// `parameters.yaml`; a file is dropped from `files` after its last reader.
+    /// How many targets still to render read each `parameters.yaml`; a file
+    /// is dropped from `files` after its last reader.
     readers: Mutex<HashMap<String, usize>>,
     command_line: Vec<Layer>,
+    /// `strata.yaml` `tracking:`, derived once: every target's labels and every batch carry it.
+    tracking: Option<Tracking>,
 }
 
 /// One target's render, what it read, and the warnings of its stages.
@@ -92,48 +98,15 @@ struct Rendered {
     warnings: Vec<Diagnostic>,
 }
 
-/// Runs the pipeline over `targets` (all from `repo`).
+/// Runs the pipeline over `targets` (all from `repo`): the one-batch case of
+/// [`compile_each`], every target in one batch, in the order given.
 pub fn compile(repo: &Repo, targets: &[&Target], opts: &Options) -> Result<Compiled, Error> {
     let shared = Shared::new(repo, opts)?;
-    let results: Vec<Result<Rendered, Error>> = targets.par_iter().map(|t| render_target(&shared, t)).collect();
-
-    let mut diags = Vec::new();
-    let mut rendered = Vec::new();
-    for (t, r) in targets.iter().zip(results) {
-        match r {
-            Ok(r) => rendered.push(((*t).clone(), r)),
-            Err(e) => diags.extend(e.diagnostics),
-        }
-    }
-    if !diags.is_empty() {
-        return Err(Error::many(dedup(diags)));
-    }
-
-    let mut unread = Unread::default();
-    let mut stage = Vec::new();
-    for (_, r) in &mut rendered {
-        stage.append(&mut r.warnings);
-        unread.add(&r.layers, |leaf: &[String]| r.tracker.was_read(leaf));
-    }
-    let warnings = settle_warnings(stage, unread.warnings(), opts.strict)?;
-    let targets: Vec<CompiledTarget> =
-        rendered.into_iter().map(|(target, r)| CompiledTarget { target, resources: r.resources }).collect();
-    compiled::check_duplicates(&targets)?;
-    let tracking = tracking::settings(repo.config.tracking.as_ref(), &repo.fs)?;
-    Ok(Compiled { targets, warnings, info: shared.info, tracking })
-}
-
-/// The warnings of a compilation: the stages' own (deduplicated), then the
-/// unread parameters; with `--strict` every one of them is an error.
-fn settle_warnings(stage: Vec<Diagnostic>, unread: Vec<Diagnostic>, strict: bool) -> Result<Vec<Diagnostic>, Error> {
-    let mut warnings = dedup(stage);
-    if strict && !(warnings.is_empty() && unread.is_empty()) {
-        let mut errors = diag::warnings_as_errors(warnings);
-        errors.diagnostics.extend(values::unread::as_errors(unread).diagnostics);
-        return Err(errors);
-    }
-    warnings.extend(unread);
-    Ok(warnings)
+    let mut batch = None;
+    let warnings = drive(&shared, vec![targets.iter().copied().enumerate().collect()], |b| batch = Some(b))?;
+    // A run without errors hands its one batch over (empty when no target is selected).
+    let batch = batch.unwrap_or_else(|| shared.batch(Vec::new()));
+    Ok(Compiled { batch, warnings })
 }
 
 /// A batch of [`compile_each`] closes once it holds this many targets (whole
@@ -151,46 +124,56 @@ pub struct Streamed {
 
 /// [`compile`] in batches of whole environments, for outputs written
 /// environment by environment (`strata bundle`, `strata render` of a whole
-/// repository): each batch's [`Compiled`] (its targets, environments sorted, no
-/// warnings) goes to `each`, in environment order, and is dropped there, so
-/// that the objects of one batch, not of the repository, are held at a time.
-/// Versions and parameter files are still loaded once for all batches (a
-/// parameter file is let go after the last target that reads it). While `each`
-/// works on one batch, the next one renders.
+/// repository): each [`Batch`] (its targets, environments sorted) goes to
+/// `each`, in environment order, and is dropped there, so that the objects of
+/// one batch, not of the repository, are held at a time. Versions and parameter
+/// files are still loaded once for all batches (a parameter file is let go
+/// after the last target that reads it). While `each` works on one batch, the
+/// next one renders.
 ///
-/// The errors are [`compile`]'s, in its order (render errors of every target,
-/// then `--strict`'s unread parameters, then duplicates); batches keep
-/// rendering after an error so that all are reported, but none goes to `each`
-/// after the first. `each` decides what to do with its own errors.
-pub fn compile_each<F>(repo: &Repo, targets: &[&Target], opts: &Options, mut each: F) -> Result<Streamed, Error>
+/// The errors and warnings are [`compile`]'s, in its order ([`Collected::finish`]);
+/// batches keep rendering after an error so that all are reported, but none
+/// goes to `each` after the first. `each` decides what to do with its own errors.
+pub fn compile_each<F>(repo: &Repo, targets: &[&Target], opts: &Options, each: F) -> Result<Streamed, Error>
 where
-    F: FnMut(Compiled) + Send,
+    F: FnMut(Batch) + Send,
 {
     let shared = Shared::new(repo, opts)?;
-    shared.count_readers(targets);
-    let tracking = tracking::settings(repo.config.tracking.as_ref(), &repo.fs)?;
-    let mut run = Run::default();
-    let mut pending: Option<Compiled> = None;
+    let warnings = drive(&shared, batches(targets), each)?;
+    Ok(Streamed { warnings, info: shared.info })
+}
+
+/// The driver of [`compile`] and [`compile_each`]: renders `batches` in order
+/// (the targets of a batch in parallel; the next batch while `each` works on
+/// the last), hands each batch to `each` while nothing has failed, and returns
+/// the warnings or the errors ([`Collected::finish`]).
+fn drive<F>(shared: &Shared<'_>, batches: Vec<Vec<(usize, &Target)>>, mut each: F) -> Result<Vec<Diagnostic>, Error>
+where
+    F: FnMut(Batch) + Send,
+{
+    shared.count_readers(batches.iter().flatten().map(|(_, t)| *t));
+    let mut collected = Collected::default();
+    let mut pending: Option<Batch> = None;
     let render = |t: &Target| {
-        let r = render_target(&shared, t);
+        let r = render_target(shared, t);
         shared.done(t);
         r
     };
-    for batch in batches(targets) {
+    for batch in batches {
         let (results, ()) = rayon::join(
             || batch.par_iter().map(|(_, t)| render(t)).collect::<Vec<_>>(),
             || {
-                if let Some(c) = pending.take() {
-                    each(c);
+                if let Some(b) = pending.take() {
+                    each(b);
                 }
             },
         );
-        pending = run.take(&batch, results, &shared.info, &tracking);
+        pending = collected.take(&batch, results).map(|targets| shared.batch(targets));
     }
-    if let Some(c) = pending {
-        each(c);
+    if let Some(b) = pending {
+        each(b);
     }
-    run.finish(opts.strict).map(|warnings| Streamed { warnings, info: shared.info })
+    collected.finish(shared.opts.strict)
 }
 
 /// The targets in batches of whole environments, environments sorted, each
@@ -210,9 +193,10 @@ fn batches<'t>(targets: &[&'t Target]) -> Vec<Vec<(usize, &'t Target)>> {
     out
 }
 
-/// What [`compile_each`] keeps between batches: errors and unread parameters.
+/// What the driver keeps between batches: errors, warnings, unread parameters.
+/// The one place that decides the order of a compilation's errors and warnings.
 #[derive(Default)]
-struct Run {
+struct Collected {
     /// Render errors, with the index of the target they belong to.
     failed: Vec<(usize, Vec<Diagnostic>)>,
     duplicates: Vec<Diagnostic>,
@@ -221,15 +205,14 @@ struct Run {
     unread: Unread,
 }
 
-impl Run {
-    /// One batch's results; the batch's [`Compiled`] when it is to go on.
+impl Collected {
+    /// One batch's results; its compiled targets when the batch is to go on
+    /// (nothing has failed so far).
     fn take(
         &mut self,
         batch: &[(usize, &Target)],
         results: Vec<Result<Rendered, Error>>,
-        info: &SourceInfo,
-        tracking: &Option<Tracking>,
-    ) -> Option<Compiled> {
+    ) -> Option<Vec<CompiledTarget>> {
         let mut targets = Vec::with_capacity(batch.len());
         for ((i, t), r) in batch.iter().zip(results) {
             match r {
@@ -244,17 +227,26 @@ impl Run {
         if let Err(e) = compiled::check_duplicates(&targets) {
             self.duplicates.extend(e.diagnostics);
         }
-        let ok = self.failed.is_empty() && self.duplicates.is_empty();
-        ok.then(|| Compiled { targets, warnings: Vec::new(), info: info.clone(), tracking: tracking.clone() })
+        (self.failed.is_empty() && self.duplicates.is_empty()).then_some(targets)
     }
 
-    /// The warnings, or the errors in [`compile`]'s order.
+    /// The warnings: the stages' own (deduplicated), then the unread
+    /// parameters. Or the errors, in this order: render errors of every target
+    /// (in the order the targets were given, each once), else `--strict`'s
+    /// warnings made errors, else duplicate identities (environments sorted).
     fn finish(mut self, strict: bool) -> Result<Vec<Diagnostic>, Error> {
         if !self.failed.is_empty() {
             self.failed.sort_by_key(|(i, _)| *i);
             return Err(Error::many(dedup(self.failed.into_iter().flat_map(|(_, d)| d).collect())));
         }
-        let warnings = settle_warnings(self.stage, self.unread.warnings(), strict)?;
+        let mut warnings = dedup(self.stage);
+        let unread = self.unread.warnings();
+        if strict && !(warnings.is_empty() && unread.is_empty()) {
+            let mut errors = diag::warnings_as_errors(warnings);
+            errors.diagnostics.extend(values::unread::as_errors(unread).diagnostics);
+            return Err(errors);
+        }
+        warnings.extend(unread);
         if !self.duplicates.is_empty() {
             return Err(Error::many(self.duplicates));
         }
@@ -272,13 +264,19 @@ fn dedup(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
 impl<'r> Shared<'r> {
     fn new(repo: &'r Repo, opts: &'r Options) -> Result<Shared<'r>, Error> {
         let command_line = values::command_line_layers(&opts.values_files, &opts.set, &opts.set_string)?;
+        let tracking = tracking::settings(repo.config.tracking.as_ref(), &repo.fs)?;
         let info = repo.fs.info();
         let readers = Mutex::new(HashMap::new());
-        Ok(Shared { repo, opts, info, versions: Memo::new(), files: Memo::new(), readers, command_line })
+        Ok(Shared { repo, opts, info, versions: Memo::new(), files: Memo::new(), readers, command_line, tracking })
+    }
+
+    /// A batch of `targets`, with what every batch of this compilation carries.
+    fn batch(&self, targets: Vec<CompiledTarget>) -> Batch {
+        Batch { targets, info: self.info.clone(), tracking: self.tracking.clone() }
     }
 
     /// Counts the readers of every `parameters.yaml` of `targets`.
-    fn count_readers(&self, targets: &[&Target]) {
+    fn count_readers<'t>(&self, targets: impl Iterator<Item = &'t Target>) {
         let mut readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
         for t in targets {
             for path in values::layers::parameter_files(t) {
@@ -338,7 +336,7 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     let patch_opts = patch::ApplyOptions { default_namespace: ns.clone() };
     let (mut resources, patch_warnings) = patch::apply_target(&repo.fs, &t.dir, resources, &patch_opts, &address)?;
     warnings.extend(patch_warnings);
-    tracking::label_target(&mut resources, repo, t)?;
+    tracking::label_target(&mut resources, shared.tracking.as_ref(), t);
     Ok(Rendered { resources, tracker, layers: values.layers, warnings })
 }
 
@@ -395,7 +393,7 @@ mod tests {
         let mut got: Vec<(String, Vec<Resource>)> =
             seen.into_iter().flat_map(|c| c.targets).map(|t| (t.target.address(), t.resources)).collect();
         let mut want: Vec<(String, Vec<Resource>)> =
-            all.targets.into_iter().map(|t| (t.target.address(), t.resources)).collect();
+            all.batch.targets.into_iter().map(|t| (t.target.address(), t.resources)).collect();
         got.sort_by(|a, b| a.0.cmp(&b.0));
         want.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(got, want);
@@ -420,5 +418,36 @@ mod tests {
         assert_eq!(got.messages(), want.messages());
         assert_eq!(got.diagnostics.len(), 6, "{}", got.messages());
         assert_eq!(handed, 0, "no batch goes on after an error in the first");
+    }
+
+    /// The tracking settings are derived once: every batch carries them, and
+    /// invalid settings are one error before anything renders.
+    #[test]
+    fn tracking_settings_are_derived_once_and_carried() {
+        let with = |tracking: &str| {
+            let mut m = MemorySource::new();
+            m.file("strata.yaml", tracking)
+                .file("c/v1/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+            for e in ["a", "b"] {
+                m.link(&format!("c/{e}/templates"), "../v1");
+            }
+            Repo::load(Fs::new(std::sync::Arc::new(m))).unwrap()
+        };
+        let r = with("tracking:\n  enabled: true\n  repository: shop\n");
+        let targets = r.select(&[]).unwrap();
+        let all = compile(&r, &targets, &Options::default()).unwrap();
+        assert_eq!(all.tracking.as_ref().map(|t| t.repository.as_str()), Some("shop"));
+        let labels = &all.targets[0].resources[0].body["metadata"]["labels"];
+        assert_eq!(labels["strata.dev/repository"], "shop", "{labels}");
+        let mut carried = Vec::new();
+        compile_each(&r, &targets, &Options::default(), |b| carried.push(b.tracking.is_some())).unwrap();
+        assert_eq!(carried, [true]);
+
+        let r = with("tracking:\n  enabled: true\n  label: \"bad key/x/y\"\n");
+        let targets = r.select(&[]).unwrap();
+        let e = compile(&r, &targets, &Options::default()).unwrap_err();
+        assert_eq!(e.diagnostics.len(), 1, "{}", e.messages());
+        assert!(e.messages().starts_with("invalid tracking label"), "{}", e.messages());
+        assert_eq!(compile_each(&r, &targets, &Options::default(), |_| {}).unwrap_err().messages(), e.messages());
     }
 }

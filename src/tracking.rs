@@ -23,10 +23,10 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::diag::{Diagnostic, Error};
+use crate::diag::Diagnostic;
 use crate::manifest::{ResId, Resource, TemplateOrigin, names};
+use crate::repo::Target;
 use crate::repo::config::TrackingConfig;
-use crate::repo::{Repo, Target};
 use crate::source::Fs;
 
 /// The label key used when `tracking.label` is not set.
@@ -193,14 +193,13 @@ pub fn label_key(config: Option<&TrackingConfig>) -> Result<Option<String>, Diag
     Ok(Some(key))
 }
 
-/// The tracking stage: when `strata.yaml` turns tracking on, labels every
-/// object of `target` ([`Tracking::label`]); otherwise leaves them alone.
-/// Invalid settings are an error naming `strata.yaml` ([`settings`]).
-pub fn label_target(resources: &mut [Resource], repo: &Repo, target: &Target) -> Result<(), Error> {
-    if let Some(t) = settings(repo.config.tracking.as_ref(), &repo.fs)? {
+/// The tracking stage: when `strata.yaml` turns tracking on (`tracking`, the
+/// [`settings`] derived once per compilation), labels every object of `target`
+/// ([`Tracking::label`]); otherwise leaves them alone.
+pub fn label_target(resources: &mut [Resource], tracking: Option<&Tracking>, target: &Target) {
+    if let Some(t) = tracking {
         t.label(resources, &target.address(), &target.environment);
     }
-    Ok(())
 }
 
 /// The label value of a target address.

@@ -16,29 +16,29 @@
 use std::collections::BTreeMap;
 
 use super::{Assembler, Sink};
-use crate::compiled::Compiled;
+use crate::compiled::Batch;
 use crate::diag::{Diagnostic, Error};
 use crate::order::{self, ComponentGraph, Plan};
 use crate::pipeline::{self, Options, Streamed};
 use crate::repo::{Repo, Target};
 
 /// Compiles and orders `targets` batch by batch; `each` gets every batch's
-/// [`Compiled`] and its plans (environments sorted) until something fails.
+/// [`Batch`] and its plans (environments sorted) until something fails.
 /// Ordering goes on after a failure, so that every environment's ordering
 /// errors are reported together. Returns the warnings (unread parameters) and
 /// the source's description.
 pub fn plan_each<F>(repo: &Repo, targets: &[&Target], opts: &Options, mut each: F) -> Result<Streamed, Error>
 where
-    F: for<'c> FnMut(&'c Compiled, Vec<Plan<'c>>) -> Result<(), Error> + Send,
+    F: for<'c> FnMut(&'c Batch, Vec<Plan<'c>>) -> Result<(), Error> + Send,
 {
     let graph = ComponentGraph::from_repo(repo);
     let mut ordering: Vec<Diagnostic> = Vec::new();
     let mut failed: Option<Error> = None;
-    let streamed = pipeline::compile_each(repo, targets, opts, |compiled| {
+    let streamed = pipeline::compile_each(repo, targets, opts, |batch| {
         let Ok(graph) = &graph else { return };
-        match order::plan(graph, &compiled) {
+        match order::plan(graph, &batch) {
             Err(e) => ordering.extend(e.diagnostics),
-            Ok(plans) if ordering.is_empty() && failed.is_none() => failed = each(&compiled, plans).err(),
+            Ok(plans) if ordering.is_empty() && failed.is_none() => failed = each(&batch, plans).err(),
             Ok(_) => {}
         }
     })?;
@@ -83,6 +83,25 @@ pub struct Produced {
     pub files: usize,
     /// [`super::explain`] of every plan, when asked for.
     pub explain: String,
+}
+
+impl Produced {
+    /// What was written to `dir`, for stderr:
+    /// `wrote `dist`: 3 environments, 40 objects, 10 files`.
+    pub fn summary(&self, dir: &std::path::Path, bundle: BundleOptions) -> String {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        format!(
+            "wrote `{}`: {} {}{}, {} object{}, {} file{}\n",
+            dir.display(),
+            self.directories,
+            if bundle.per_target { "target" } else { "environment" },
+            plural(self.directories),
+            self.objects,
+            plural(self.objects),
+            self.files,
+            plural(self.files),
+        )
+    }
 }
 
 /// Compiles `targets` and writes their bundle to `sink`, batch by batch.

@@ -44,6 +44,32 @@ impl Staleness {
         rows.sort_by(|a, b| a.1.cmp(b.1));
         rows.iter().map(|(what, path)| format!("{what:<8} {path}\n")).collect()
     }
+
+    /// For stderr, before the [`Staleness::report`]: a note when the recorded
+    /// source differs (it is not compared).
+    pub fn note(&self) -> String {
+        match &self.provenance {
+            Some((recorded, fresh)) => format!(
+                "note: `index.json` records source {recorded}, this checkout is {fresh}; the source is not compared\n"
+            ),
+            None => String::new(),
+        }
+    }
+
+    /// The verdict on the bundle directory `dir`, for stderr: up to date, or
+    /// stale with counts and the command that updates it.
+    pub fn verdict(&self, dir: &Path) -> String {
+        let dir = dir.display();
+        if self.is_fresh() {
+            return format!("bundle `{dir}` is up to date\n");
+        }
+        format!(
+            "bundle `{dir}` is stale: {} added, {} removed, {} changed; run `strata bundle --out {dir}` to update it\n",
+            self.added.len(),
+            self.removed.len(),
+            self.changed.len(),
+        )
+    }
 }
 
 /// Compares `dir` with `bundle`. A missing directory is stale (every file added).

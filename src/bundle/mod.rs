@@ -1,6 +1,6 @@
 //! Bundles: per-environment, apply-ordered, byte-stable output for CI.
 //!
-//! In: the [`Compiled`] targets and their [`Plan`]s, a batch of environments at a
+//! In: a [`Batch`] of compiled environments and their [`Plan`]s, a batch at a
 //! time ([`batches::produce`]). Out: the bundle's files (paths relative to the
 //! bundle directory, with `/`; bytes), each batch's [`part`] handed to a [`Sink`]
 //! as it is made and `index.json` last ([`Assembler`]): staged beside the bundle
@@ -34,7 +34,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::compiled::Compiled;
+use crate::compiled::Batch;
 use crate::diag::{Diagnostic, Error};
 use crate::order::{Phase, PhaseKind, Placed, Plan};
 use crate::source::SourceInfo;
@@ -176,7 +176,7 @@ pub struct Part {
 }
 
 /// Renders the files of `plans` (environments of `compiled`) in memory.
-pub fn part(compiled: &Compiled, plans: &[Plan<'_>]) -> Part {
+pub fn part(compiled: &Batch, plans: &[Plan<'_>]) -> Part {
     let targets = compiled.environments();
     let layout = layout(plans);
     // Writing the documents is most of the work: in parallel, in chunks of
@@ -311,7 +311,7 @@ impl Assembler {
 }
 
 /// Renders the bundle in memory.
-pub fn build(compiled: &Compiled, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
+pub fn build(compiled: &Batch, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
     let mut bundle = Bundle::default();
     let mut assembler = Assembler::default();
     assembler.add(part(compiled, plans), &mut bundle)?;
@@ -322,7 +322,7 @@ pub fn build(compiled: &Compiled, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
 /// `inventory.yaml`, the last file of an environment's bundle, when
 /// `tracking.inventory` is on: the inventory ([`crate::tracking::Tracking::inventory`])
 /// of every object of the environment's files. Not in per-target bundles.
-fn inventory_file(compiled: &Compiled, env: &str, phase_files: &[PhaseFile<'_, '_>]) -> Option<(String, String)> {
+fn inventory_file(compiled: &Batch, env: &str, phase_files: &[PhaseFile<'_, '_>]) -> Option<(String, String)> {
     if !compiled.targets.iter().any(|t| t.target.environment == env) {
         return None;
     }

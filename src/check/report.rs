@@ -54,6 +54,29 @@ fn field_note(f: &Finding) -> String {
     if f.field.is_root() { String::new() } else { format!(" at `{}`", f.field) }
 }
 
+/// The formats `strata check` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// [`text`].
+    Text,
+    /// [`json`].
+    Json,
+    /// [`sarif`].
+    Sarif,
+    /// [`github`].
+    Github,
+}
+
+/// The report in `format`.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Text => text(report),
+        Format::Json => json(report),
+        Format::Sarif => sarif(report),
+        Format::Github => github(report),
+    }
+}
+
 /// One block per finding ([`diagnostic`]), then a summary line.
 pub fn text(report: &Report) -> String {
     let mut out = String::new();

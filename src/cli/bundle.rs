@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
+use super::revision::{RevisionArgs, on_arg};
 use super::{Global, Outcome, ValuesArgs};
 use crate::bundle::{self, BundleOptions, check, write};
 use crate::diag::Error;
-use crate::repo;
 
 /// Write each environment's objects as numbered, apply-ordered YAML files plus
 /// an `index.json`, for CI to apply or hand to Argo CD / Flux.
@@ -34,6 +34,10 @@ use crate::repo;
 ///   strata bundle --repo example-repo --out dist --ref v1.4.0
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(mut_args(on_arg("reference", |a| a.help(
+    "Bundle a git revision (tag, branch, commit, `HEAD~2`) instead of the work tree, \
+     read straight from git objects: no checkout, the work tree is untouched"
+))))]
 pub struct BundleArgs {
     /// Targets to bundle: `component/environment`, `component`, `@environment`,
     /// or a glob like `*/prod/*`. None means every target.
@@ -51,10 +55,8 @@ pub struct BundleArgs {
     /// put it there (on stdout).
     #[arg(long)]
     pub explain: bool,
-    /// Bundle a git revision (tag, branch, commit, `HEAD~2`) instead of the work
-    /// tree, read straight from git objects: no checkout, the work tree is untouched.
-    #[arg(long = "ref", value_name = "REV")]
-    pub rev: Option<String>,
+    #[command(flatten)]
+    pub revision: RevisionArgs,
     /// One directory per target, `DIR/<component>/<environment>/NN-...yaml`, instead
     /// of one per environment: what `strata rollout export --format applicationset`
     /// points Argo CD at.
@@ -65,7 +67,7 @@ pub struct BundleArgs {
 }
 
 pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
-    let repo = repo::open::open(&global.repo, args.rev.as_deref(), &args.selectors)?;
+    let repo = args.revision.open(global, &args.selectors)?.repo;
     let targets = repo.select(&args.selectors)?;
     let opts = args.values.options()?;
     let knobs = BundleOptions { per_target: args.per_target, explain: args.explain };
@@ -85,41 +87,17 @@ pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
         let mut checker = check::Checker::open(dir)?;
         produce(&mut checker)?;
         let staleness = checker.finish();
-        if let Some((recorded, fresh)) = &staleness.provenance {
-            eprintln!(
-                "note: `index.json` records source {recorded}, this checkout is {fresh}; the source is not compared"
-            );
+        eprint!("{}", staleness.note());
+        if !staleness.is_fresh() {
+            super::write_stdout(staleness.report().as_bytes())?;
         }
-        if staleness.is_fresh() {
-            eprintln!("bundle `{}` is up to date", dir.display());
-            return Ok(Outcome::Ok);
-        }
-        super::write_stdout(staleness.report().as_bytes())?;
-        eprintln!(
-            "bundle `{}` is stale: {} added, {} removed, {} changed; run `strata bundle --out {}` to update it",
-            dir.display(),
-            staleness.added.len(),
-            staleness.removed.len(),
-            staleness.changed.len(),
-            dir.display()
-        );
-        return Ok(Outcome::Found);
+        eprint!("{}", staleness.verdict(dir));
+        return Ok(if staleness.is_fresh() { Outcome::Ok } else { Outcome::Found });
     }
     let mut staged = write::Staged::begin(dir)?;
     let made = produce(&mut staged)?;
     let warnings = staged.commit()?;
     super::print_warnings(&warnings);
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
-    eprintln!(
-        "wrote `{}`: {} {}{}, {} object{}, {} file{}",
-        dir.display(),
-        made.directories,
-        if args.per_target { "target" } else { "environment" },
-        plural(made.directories),
-        made.objects,
-        plural(made.objects),
-        made.files,
-        plural(made.files),
-    );
+    eprint!("{}", made.summary(dir, knobs));
     Ok(Outcome::Ok)
 }

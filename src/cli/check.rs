@@ -1,9 +1,9 @@
 //! `strata check`: validate the rendered objects of the selected targets.
 
+use super::revision::{RevisionArgs, on_arg};
 use super::{Global, Outcome, ValueLayersArgs};
 use crate::check::{self, RepoCheckOptions, report};
 use crate::diag::Error;
-use crate::repo;
 
 /// Validate rendered objects against the Kubernetes and CRD schemas and named
 /// practice rules; each finding points at the template line that produced it.
@@ -26,6 +26,7 @@ use crate::repo;
 ///   strata check --ref main --strict
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(mut_args(on_arg("reference", |a| a.help("Check a git revision (tag, branch, commit) instead of the work tree"))))]
 pub struct CheckArgs {
     /// Targets to check: `component/environment`, `component`, `@environment`,
     /// or a glob like `*/prod/*`. None means every target.
@@ -42,9 +43,8 @@ pub struct CheckArgs {
     /// (workflow command annotations).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Check a git revision (tag, branch, commit) instead of the work tree.
-    #[arg(long = "ref", value_name = "REV")]
-    pub rev: Option<String>,
+    #[command(flatten)]
+    pub revision: RevisionArgs,
     #[command(flatten)]
     pub layers: ValueLayersArgs,
 }
@@ -60,15 +60,15 @@ pub enum Format {
 pub fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Error> {
     let opts =
         RepoCheckOptions { only_rules: args.rules, strict: args.strict, compile: args.layers.options(args.strict)? };
-    let repo = repo::open::open(&global.repo, args.rev.as_deref(), &args.selectors)?;
+    let repo = args.revision.open(global, &args.selectors)?.repo;
     let done = check::check_repo(&repo, &args.selectors, &opts)?;
     super::print_warnings(&done.warnings);
-    let out = match args.format {
-        Format::Text => report::text(&done.report),
-        Format::Json => report::json(&done.report),
-        Format::Sarif => report::sarif(&done.report),
-        Format::Github => report::github(&done.report),
+    let format = match args.format {
+        Format::Text => report::Format::Text,
+        Format::Json => report::Format::Json,
+        Format::Sarif => report::Format::Sarif,
+        Format::Github => report::Format::Github,
     };
-    super::write_stdout(out.as_bytes())?;
+    super::write_stdout(report::render(&done.report, format).as_bytes())?;
     Ok(if done.report.exit_code(args.strict) == 0 { Outcome::Ok } else { Outcome::Found })
 }

@@ -1,11 +1,10 @@
 //! `strata diff`: what a change does to the rendered output, per environment.
 
+use super::revision::RevisionRangeArgs;
 use super::{Global, Outcome, ValuesArgs};
-use crate::diag::{Diagnostic, Error};
-use crate::diff::revisions::on_side;
-use crate::diff::{self, CompareOptions, RevisionSide, markdown, text};
-use crate::repo::{self, open};
-use crate::source::{GitRepo, Revision};
+use crate::diag::Error;
+use crate::diff::output::{self, OutputOptions};
+use crate::diff::{self, CompareOptions, text};
 
 /// Compare the rendered output of two revisions, environment by environment.
 ///
@@ -40,16 +39,8 @@ pub struct DiffArgs {
     /// applied to both sides. None means every target.
     #[arg(value_name = "SELECTOR")]
     pub selectors: Vec<String>,
-    /// The revision to compare from: a tag, branch, commit or `HEAD~2`.
-    #[arg(long, value_name = "REV", conflicts_with = "base")]
-    pub from: Option<String>,
-    /// The revision to compare to (default: the work tree, uncommitted changes included).
-    #[arg(long, value_name = "REV")]
-    pub to: Option<String>,
-    /// Compare from the merge base of REV and HEAD, like a pull request's diff
-    /// (`--base origin/main`).
-    #[arg(long, value_name = "REV")]
-    pub base: Option<String>,
+    #[command(flatten)]
+    pub range: RevisionRangeArgs,
     /// Output format: `text` (colour on a terminal unless NO_COLOR is set), `markdown`
     /// (a pull-request comment under 60,000 characters), `json`.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -82,68 +73,10 @@ pub fn run(global: &Global, args: DiffArgs) -> Result<Outcome, Error> {
         let report = super::live::report(global, &args.selectors, &args.values, &compare, &args.live)?;
         return print(&report, &args);
     }
-    let sides = open_sides(global, args.from.as_deref(), args.to.as_deref(), args.base.as_deref(), "strata diff")?;
-    let (before, after) = (&sides.before, &sides.after);
-    let (bt, at) = repo::select_both(before, after, &args.selectors)?;
-    let opts = args.values.options()?;
-    let before = RevisionSide { repo: before, targets: &bt, name: &sides.from_side, label: &sides.from_label };
-    let after = RevisionSide { repo: after, targets: &at, name: &sides.to_side, label: &sides.to_label };
-    let diff = diff::compare_revisions(before, after, &opts, &compare)?;
+    let sides = args.range.open(global, "strata diff", &["or `--live` to compare with a cluster"])?;
+    let diff = diff::revisions::compare_sides(&sides, &args.selectors, &args.values.options()?, &compare)?;
     super::print_warnings(&diff.warnings);
     print(&diff.report, &args)
-}
-
-/// The two repositories of a comparison between revisions, and how to name them.
-pub(super) struct Sides {
-    pub before: repo::Repo,
-    pub after: repo::Repo,
-    /// `--from v1.4.0`, `--to v1.5.0`, `the work tree`: for messages.
-    pub from_side: String,
-    pub to_side: String,
-    /// `v1.4.0`, `work tree`: for reports.
-    pub from_label: String,
-    pub to_label: String,
-}
-
-/// Opens both sides of `--from REV [--to REV] | --base REV` (`--to` defaults to
-/// the work tree); `command` names the command in the error when neither is given.
-pub(super) fn open_sides(
-    global: &Global,
-    from: Option<&str>,
-    to: Option<&str>,
-    base: Option<&str>,
-    command: &str,
-) -> Result<Sides, Error> {
-    let git = GitRepo::discover(&global.repo)?;
-    let from = match (from, base) {
-        (Some(rev), _) => resolve(&git, rev, "--from")?,
-        (None, Some(base)) => {
-            let base_rev = resolve(&git, base, "--base")?;
-            let head = resolve(&git, "HEAD", "--base")?;
-            let mut merge_base = git.merge_base(&base_rev, &head)?;
-            merge_base.spec = format!("merge-base({base}, HEAD)");
-            merge_base
-        }
-        (None, None) => {
-            let d = Diagnostic::error(format!("`{command}` needs a revision to compare from"))
-                .hint("pass `--from REV` (a tag, branch or commit) or `--base REV` (the merge base of REV and HEAD)");
-            let d = if command == "strata diff" { d.hint("or `--live` to compare with a cluster") } else { d };
-            return Err(d.into());
-        }
-    };
-    let to = to.map(|rev| resolve(&git, rev, "--to")).transpose()?;
-    let from_side = format!("--from {}", from.spec);
-    let (to_side, to_label) = match &to {
-        Some(rev) => (format!("--to {}", rev.spec), rev.spec.clone()),
-        None => ("the work tree".to_string(), "work tree".to_string()),
-    };
-    let before = open::open_revision(&git, &from).map_err(|e| on_side(e, &from_side))?;
-    let after = match &to {
-        Some(rev) => open::open_revision(&git, rev),
-        None => open::open_worktree(&global.repo, &[]),
-    }
-    .map_err(|e| on_side(e, &to_side))?;
-    Ok(Sides { before, after, from_side, to_side, from_label: from.spec, to_label })
 }
 
 /// How a command that writes (promote, release cherry-pick, port) prints the
@@ -169,61 +102,45 @@ impl DiffOutputArgs {
     /// Writes the report; `command` is the markdown note's way to see it again.
     /// Exit 1 when something differs.
     pub fn print(&self, report: &diff::Report, command: Option<String>) -> Result<Outcome, Error> {
-        let stat = self.stat;
-        let out = match self.format {
-            Format::Text => text::render(report, text::TextOptions { color: text::color_wanted(), stat }),
-            Format::Markdown => {
-                markdown::render(report, &markdown::MarkdownOptions { stat, command, ..Default::default() })
-            }
-            Format::Json => diff::json::render(report, diff::json::JsonOptions { stat }),
+        let opts = OutputOptions {
+            format: self.format.into(),
+            stat: self.stat,
+            color: text::color_wanted(),
+            command,
+            ..OutputOptions::default()
         };
-        super::write_stdout(out.as_bytes())?;
+        super::write_stdout(output::render(report, &opts).as_bytes())?;
         Ok(if report.differs() { Outcome::Found } else { Outcome::Ok })
+    }
+}
+
+impl From<Format> for output::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Text => output::Format::Text,
+            Format::Markdown => output::Format::Markdown,
+            Format::Json => output::Format::Json,
+        }
     }
 }
 
 /// Writes the report in the requested format; exit 1 when something differs.
 fn print(report: &diff::Report, args: &DiffArgs) -> Result<Outcome, Error> {
-    let out = if args.name_only {
-        text::environment_names(report)
-    } else {
-        match args.format {
-            Format::Text => text::render(report, text::TextOptions { color: text::color_wanted(), stat: args.stat }),
-            Format::Markdown => markdown::render(
-                report,
-                &markdown::MarkdownOptions { stat: args.stat, command: Some(command_line(args)), ..Default::default() },
-            ),
-            Format::Json => diff::json::render(report, diff::json::JsonOptions { stat: args.stat }),
-        }
+    let opts = OutputOptions {
+        format: args.format.into(),
+        stat: args.stat,
+        name_only: args.name_only,
+        color: text::color_wanted(),
+        command: Some(command_line(args)),
     };
-    super::write_stdout(out.as_bytes())?;
+    super::write_stdout(output::render(report, &opts).as_bytes())?;
     Ok(if report.differs() { Outcome::Found } else { Outcome::Ok })
-}
-
-pub(super) fn resolve(git: &GitRepo, rev: &str, flag: &str) -> Result<Revision, Error> {
-    git.resolve(rev).map_err(|d| d.note(format!("given as `{flag} {rev}`")).into())
 }
 
 /// The command that shows this diff in full, for the markdown note.
 fn command_line(args: &DiffArgs) -> String {
-    let mut c = String::from("strata diff");
-    for s in &args.selectors {
-        c.push(' ');
-        c.push_str(s);
-    }
-    if args.live.live {
-        c.push_str(" --live");
-    }
-    for (flag, v) in [
-        ("--from", &args.from),
-        ("--to", &args.to),
-        ("--base", &args.base),
-        ("--ref", &args.live.reference),
-        ("--context", &args.live.context),
-    ] {
-        if let Some(v) = v {
-            c.push_str(&format!(" {flag} {v}"));
-        }
-    }
-    c
+    let live = args.live.live.then_some(("--live", ""));
+    let live_flags = [("--ref", &args.live.revision.reference), ("--context", &args.live.context)];
+    let live_flags = live_flags.into_iter().filter_map(|(flag, v)| Some((flag, v.as_deref()?)));
+    output::command_line("strata diff", &args.selectors, live.into_iter().chain(args.range.flags()).chain(live_flags))
 }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::revision::{RevisionArgs, on_arg};
 use super::{Global, ValuesArgs};
 use crate::cluster::{self, KubeOptions, LiveDiffOptions};
 use crate::diag::Error;
@@ -10,16 +11,18 @@ use crate::diff::{CompareOptions, Report};
 
 /// Where `--live` compares with (flattened into `strata diff`'s arguments).
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(mut_args(on_arg("reference", |a| a.requires("live").help(
+    "With `--live`: render this git revision (a tag, branch, commit, `HEAD~1`) instead of the work tree: \
+     what would deploying it do to the cluster?"
+))))]
 pub struct LiveArgs {
     /// Compare the work tree's render with a cluster: what applying each environment's
     /// bundle would create, update, prune, or conflict on. Read-only: objects are read
     /// and server-side-apply dry-run (`dryRun=All`), never changed.
     #[arg(long, conflicts_with_all = ["from", "to", "base"])]
     pub live: bool,
-    /// With `--live`: render this git revision (a tag, branch, commit, `HEAD~1`)
-    /// instead of the work tree: what would deploying it do to the cluster?
-    #[arg(long = "ref", value_name = "REV", requires = "live")]
-    pub reference: Option<String>,
+    #[command(flatten)]
+    pub revision: RevisionArgs,
     /// The kubeconfig file (default: `KUBECONFIG`, then `~/.kube/config`).
     #[arg(long, value_name = "FILE", requires = "live")]
     pub kubeconfig: Option<PathBuf>,
@@ -38,7 +41,7 @@ pub fn report(
     live: &LiveArgs,
 ) -> Result<Report, Error> {
     let opts = LiveDiffOptions {
-        reference: live.reference.clone(),
+        reference: live.revision.reference.clone(),
         selectors: selectors.to_vec(),
         values: values.options()?,
         kube: KubeOptions { kubeconfig: live.kubeconfig.clone(), context: live.context.clone() },

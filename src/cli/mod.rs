@@ -15,6 +15,7 @@ pub mod port;
 pub mod promote;
 pub mod release;
 pub mod render;
+pub mod revision;
 pub mod rollout;
 pub mod schema;
 pub mod values;

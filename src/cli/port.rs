@@ -1,11 +1,9 @@
 //! `strata port`: a change in one version directory merged into others (option 2 of the seed).
 
-use std::fmt::Write as _;
-
 use super::diff::DiffOutputArgs;
 use super::{Global, Outcome, ValuesArgs};
 use crate::diag::{Diagnostic, Error};
-use crate::release::port::{self, Action, Change, PortOptions};
+use crate::release::port::{self, Change, PortOptions};
 
 /// Carry a change made in one version directory to other versions, and show what it renders differently.
 ///
@@ -76,21 +74,7 @@ pub fn run(global: &Global, args: PortArgs) -> Result<Outcome, Error> {
     let compare = args.output.compare_options();
     let outcome = port::port(&global.repo, &opts, &args.values.options()?, &compare)?;
     super::print_warnings(&outcome.warnings);
-    let mut summary = String::new();
-    for (path, action) in &outcome.files {
-        let what = match action {
-            Action::Merged => "merged",
-            Action::Added => "added",
-            Action::Deleted => "deleted",
-            Action::Unchanged => "unchanged (already has the change)",
-            Action::Conflicted => "written with conflict markers",
-        };
-        let _ = writeln!(summary, "{path}: {what}");
-    }
-    if args.dry_run {
-        summary.push_str("dry run: nothing written\n");
-    }
-    eprint!("{summary}");
+    eprint!("{}", outcome.summary(args.dry_run));
     match &outcome.diff {
         Some(diff) => {
             super::print_warnings(&diff.warnings);

@@ -60,9 +60,7 @@ pub fn run(global: &Global, args: PromoteArgs) -> Result<Outcome, Error> {
     let compare = args.output.compare_options();
     let promotion = promote::plan(&repo, &req, &args.values.options()?, &compare)?;
     super::print_warnings(&promotion.warnings);
-    for (address, version) in &promotion.unchanged {
-        eprintln!("{address}: already on {version}");
-    }
+    eprint!("{}", promotion.unchanged_summary());
     let Some(report) = &promotion.report else {
         eprintln!("nothing to promote");
         return Ok(Outcome::Ok);
@@ -70,19 +68,6 @@ pub fn run(global: &Global, args: PromoteArgs) -> Result<Outcome, Error> {
     if !args.dry_run {
         promote::apply(&global.repo, &promotion)?;
     }
-    let verb = if args.dry_run { "would repoint" } else { "repointed" };
-    for c in &promotion.changes {
-        eprintln!(
-            "{}: {} → {} ({verb} {} -> {})",
-            c.address,
-            c.from_version,
-            c.to_version,
-            c.new.path,
-            c.new.relative()
-        );
-    }
-    if args.dry_run {
-        eprintln!("dry run: nothing written");
-    }
+    eprint!("{}", promotion.changes_summary(args.dry_run));
     args.output.print(report, None)
 }

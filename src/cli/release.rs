@@ -1,7 +1,5 @@
 //! `strata release`: release branches and tags (option 1 of the seed).
 
-use std::fmt::Write as _;
-
 use super::diff::DiffOutputArgs;
 use super::{Global, Outcome, ValuesArgs};
 use crate::diag::Error;
@@ -94,29 +92,7 @@ fn cherry_pick(global: &Global, args: CherryPickArgs) -> Result<Outcome, Error> 
     let compare = args.output.compare_options();
     let outcome = cherry_pick::cherry_pick(&global.repo, &args.commits, &opts, &args.values.options()?, &compare)?;
     super::print_warnings(&outcome.diff.warnings);
-    let mut summary = String::new();
-    let verb = if args.dry_run { "would pick" } else { "picked" };
-    for p in &outcome.picks {
-        let _ = writeln!(summary, "{verb} {} as {} ({})", short(&p.original), short(&p.commit), p.summary);
-    }
-    let start = if outcome.created { format!("new at `{}`", args.onto) } else { "existing".to_string() };
-    let _ = writeln!(
-        summary,
-        "branch `{}` ({start}): {} -> {}{}",
-        outcome.branch,
-        short(&outcome.old_tip),
-        short(&outcome.new_tip),
-        if args.dry_run { " (dry run: nothing moved)" } else { "" }
-    );
-    if let Some(tag) = &outcome.tag {
-        let kind = if args.message.is_some() { "annotated tag" } else { "tag" };
-        let _ = writeln!(summary, "{kind} `{tag}`{}", if args.dry_run { " (dry run: not created)" } else { "" });
-    }
-    eprint!("{summary}");
+    eprint!("{}", outcome.summary(&opts));
     let command = format!("strata release cherry-pick {} --onto {}", args.commits.join(" "), args.onto);
     args.output.print(&outcome.diff.report, Some(command))
-}
-
-fn short(id: &gix::ObjectId) -> String {
-    id.to_hex_with_len(12).to_string()
 }

@@ -1,5 +1,6 @@
 //! `strata render`: print the selected targets' resources.
 
+use super::revision::{RevisionArgs, on_arg};
 use super::{Global, Outcome, ValuesArgs};
 use crate::atomic::Spool;
 use crate::bundle::stream;
@@ -20,6 +21,10 @@ use crate::repo;
 ///   strata render --ref v1.4.0 @eastus
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(mut_args(on_arg("reference", |a| a.help(
+    "Render a git revision (tag, branch, commit, `HEAD~2`) instead of the work tree, \
+     read straight from git objects: no checkout, the work tree is untouched"
+))))]
 pub struct RenderArgs {
     /// Targets to render: `component/environment`, `component`, `@environment`,
     /// or a glob like `*/prod/*`. None means every target.
@@ -28,10 +33,8 @@ pub struct RenderArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Yaml)]
     pub format: Format,
-    /// Render a git revision (tag, branch, commit, `HEAD~2`) instead of the work
-    /// tree, read straight from git objects: no checkout, the work tree is untouched.
-    #[arg(long = "ref", value_name = "REV")]
-    pub rev: Option<String>,
+    #[command(flatten)]
+    pub revision: RevisionArgs,
     #[command(flatten)]
     pub values: ValuesArgs,
 }
@@ -43,7 +46,7 @@ pub enum Format {
 }
 
 pub fn run(global: &Global, args: RenderArgs) -> Result<Outcome, Error> {
-    let repo = repo::open::open_for_render(&global.repo, args.rev.as_deref(), &args.selectors)?;
+    let repo = repo::open::open_for_render(&global.repo, args.revision.reference.as_deref(), &args.selectors)?;
     let targets = repo.select(&args.selectors)?;
     let format = match args.format {
         Format::Yaml => stream::Format::Yaml,

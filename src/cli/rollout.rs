@@ -1,10 +1,12 @@
 //! `strata rollout`: plan a change wave by wave; export the waves to Argo CD or Flux.
 
+use super::diff::Format;
+use super::revision::{RevisionRangeArgs, on_arg};
 use super::{Global, Outcome, ValuesArgs};
 use crate::diag::Error;
-use crate::diff::RevisionSide;
-use crate::repo::{self, open, waves};
-use crate::rollout::{self, export, json, markdown, text};
+use crate::repo::open;
+use crate::rollout;
+use crate::rollout::export::{self, Controller};
 
 /// Plan a change over the rollout waves of `strata.yaml`, or export the waves.
 #[derive(Debug, clap::Args)]
@@ -43,33 +45,26 @@ pub enum RolloutCommand {
 ///   strata rollout plan --base origin/main --format markdown > comment.md
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(mut_args(on_arg("from", |a| a.help("The revision to plan from: a tag, branch, commit or `HEAD~2`"))))]
+#[command(mut_args(on_arg("to", |a| a.help(
+    "The revision to plan to (default: the work tree, uncommitted changes included)"
+))))]
+#[command(mut_args(on_arg("base", |a| a.help(
+    "Plan from the merge base of REV and HEAD, like a pull request (`--base origin/main`)"
+))))]
 pub struct PlanArgs {
     /// Targets to plan (`component/environment`, `component`, `@environment`, a glob);
     /// applied to both sides. None means every target.
     #[arg(value_name = "SELECTOR")]
     pub selectors: Vec<String>,
-    /// The revision to plan from: a tag, branch, commit or `HEAD~2`.
-    #[arg(long, value_name = "REV", conflicts_with = "base")]
-    pub from: Option<String>,
-    /// The revision to plan to (default: the work tree, uncommitted changes included).
-    #[arg(long, value_name = "REV")]
-    pub to: Option<String>,
-    /// Plan from the merge base of REV and HEAD, like a pull request (`--base origin/main`).
-    #[arg(long, value_name = "REV")]
-    pub base: Option<String>,
+    #[command(flatten)]
+    pub range: RevisionRangeArgs,
     /// Output format: `text`, `markdown` (a pull-request comment under 60,000
     /// characters), `json` (documented in the README).
-    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
-    pub format: PlanFormat,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     #[command(flatten)]
     pub values: ValuesArgs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlanFormat {
-    Text,
-    Markdown,
-    Json,
 }
 
 /// Print the rollout waves as an Argo CD ApplicationSet or as Flux Kustomizations.
@@ -128,60 +123,31 @@ pub fn run(global: &Global, args: RolloutArgs) -> Result<Outcome, Error> {
 }
 
 fn plan(global: &Global, args: PlanArgs) -> Result<Outcome, Error> {
-    let sides = super::diff::open_sides(
-        global,
-        args.from.as_deref(),
-        args.to.as_deref(),
-        args.base.as_deref(),
-        "strata rollout plan",
-    )?;
-    let (bt, at) = repo::select_both(&sides.before, &sides.after, &args.selectors)?;
-    let before = RevisionSide { repo: &sides.before, targets: &bt, name: &sides.from_side, label: &sides.from_label };
-    let after = RevisionSide { repo: &sides.after, targets: &at, name: &sides.to_side, label: &sides.to_label };
-    let (plan, warnings) = rollout::plan_revisions(before, after, &args.values.options()?)?;
+    let sides = args.range.open(global, "strata rollout plan", &[])?;
+    let (plan, warnings) = rollout::plan_sides(&sides, &args.selectors, &args.values.options()?)?;
     super::print_warnings(&warnings);
-    let out = match args.format {
-        PlanFormat::Text => text::render(&plan),
-        PlanFormat::Markdown => markdown::render(&plan, markdown::MAX_CHARS, &command_line(&args)),
-        PlanFormat::Json => json::render(&plan),
-    };
-    super::write_stdout(out.as_bytes())?;
+    super::write_stdout(rollout::render(&plan, args.format.into(), &command_line(&args)).as_bytes())?;
     Ok(if plan.changes() { Outcome::Found } else { Outcome::Ok })
 }
 
 fn export(global: &Global, args: ExportArgs) -> Result<Outcome, Error> {
     let repo = open::open_worktree(&global.repo, &[])?;
-    let waves = waves::resolve(&repo)?;
-    let (path, namespace) = match args.format {
-        ExportFormat::Applicationset => ("dist/{component}/{environment}", "argocd"),
-        ExportFormat::Flux => ("dist/{environment}", "flux-system"),
+    let controller = match args.format {
+        ExportFormat::Applicationset => Controller::ArgoCd,
+        ExportFormat::Flux => Controller::Flux,
     };
     let opts = export::ExportOptions {
         repo_url: args.repo_url,
         revision: args.revision,
-        path: args.path.unwrap_or_else(|| path.to_string()),
+        path: args.path.unwrap_or_else(|| controller.default_path().to_string()),
         name: args.name,
-        namespace: args.namespace.unwrap_or_else(|| namespace.to_string()),
+        namespace: args.namespace.unwrap_or_else(|| controller.default_namespace().to_string()),
     };
-    let out = match args.format {
-        ExportFormat::Applicationset => export::applicationset(&repo, &waves, &opts)?,
-        ExportFormat::Flux => export::flux(&waves, &opts)?,
-    };
-    super::write_stdout(out.as_bytes())?;
+    super::write_stdout(export::export(&repo, controller, &opts)?.as_bytes())?;
     Ok(Outcome::Ok)
 }
 
 /// The command that shows the whole plan, for the markdown note.
 fn command_line(args: &PlanArgs) -> String {
-    let mut c = String::from("strata rollout plan");
-    for s in &args.selectors {
-        c.push(' ');
-        c.push_str(s);
-    }
-    for (flag, v) in [("--from", &args.from), ("--to", &args.to), ("--base", &args.base)] {
-        if let Some(v) = v {
-            c.push_str(&format!(" {flag} {v}"));
-        }
-    }
-    c
+    crate::diff::output::command_line("strata rollout plan", &args.selectors, args.range.flags())
 }

@@ -34,9 +34,6 @@ pub fn run(_global: &Global, args: SchemaArgs) -> Result<Outcome, Error> {
     if stale.is_empty() {
         return Ok(Outcome::Ok);
     }
-    for s in &stale {
-        eprintln!("stale: {}", s.display());
-    }
-    eprintln!("hint: run `strata schema --out {}` to regenerate", args.out.display());
+    eprint!("{}", schemas::stale_report(&args.out, &stale));
     Ok(Outcome::Found)
 }

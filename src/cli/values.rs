@@ -1,8 +1,8 @@
 //! `strata values`: the merged values of one target, optionally with origins.
 
+use super::revision::RevisionArgs;
 use super::{Global, Outcome, ValueLayersArgs};
 use crate::diag::Error;
-use crate::repo;
 use crate::values::{self, show};
 
 /// Print the merged values one target renders with, and where each comes from.
@@ -38,9 +38,8 @@ pub struct ValuesCmdArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Yaml)]
     pub format: Format,
-    /// Read a git revision (tag, branch, commit) instead of the work tree.
-    #[arg(long = "ref", value_name = "REV")]
-    pub rev: Option<String>,
+    #[command(flatten)]
+    pub revision: RevisionArgs,
     #[command(flatten)]
     pub layers: ValueLayersArgs,
 }
@@ -53,7 +52,7 @@ pub enum Format {
 
 pub fn run(global: &Global, args: ValuesCmdArgs) -> Result<Outcome, Error> {
     let layers = args.layers.options(false)?;
-    let repo = repo::open::open(&global.repo, args.rev.as_deref(), std::slice::from_ref(&args.target))?;
+    let repo = args.revision.open(global, std::slice::from_ref(&args.target))?.repo;
     let merged = values::layers::values_of(&repo, &args.target, &layers.values_files, &layers.set, &layers.set_string)?;
     let format = match args.format {
         Format::Yaml => show::Format::Yaml,

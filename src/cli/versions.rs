@@ -1,9 +1,11 @@
 //! `strata versions`: which version each target runs.
 
 use super::diff::Format;
+use super::revision::{RevisionArgs, on_arg};
 use super::{Global, Outcome};
 use crate::diag::Error;
 use crate::promote::{self, report};
+use crate::repo::open::Range;
 
 /// Show the matrix component × environment → version.
 ///
@@ -21,13 +23,13 @@ use crate::promote::{self, report};
 ///   strata versions --from HEAD --format json     # what uncommitted work moves
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(mut_args(on_arg("reference", |a| a.conflicts_with_all(["from", "to"]))))]
 pub struct VersionsArgs {
     /// Targets to show (`component/environment`, `component`, `@environment`, a glob).
     #[arg(value_name = "SELECTOR")]
     pub selectors: Vec<String>,
-    /// Read a git revision (tag, branch, commit) instead of the work tree.
-    #[arg(long = "ref", value_name = "REV", conflicts_with_all = ["from", "to"])]
-    pub reference: Option<String>,
+    #[command(flatten)]
+    pub revision: RevisionArgs,
     /// Show only the cells that moved since this revision.
     #[arg(long, value_name = "REV")]
     pub from: Option<String>,
@@ -42,21 +44,13 @@ pub struct VersionsArgs {
 pub fn run(global: &Global, args: VersionsArgs) -> Result<Outcome, Error> {
     let out = match &args.from {
         Some(from) => {
-            let moves = promote::moves_between(&global.repo, from, args.to.as_deref(), &args.selectors)?;
-            let to = args.to.as_deref().unwrap_or("work tree");
-            match args.format {
-                Format::Text => report::moves_text(from, to, &moves),
-                Format::Markdown => report::moves_markdown(from, to, &moves),
-                Format::Json => report::moves_json(from, to, &moves),
-            }
+            let range = Range { from: Some(from), to: args.to.as_deref(), base: None };
+            let moves = promote::moves_between(&global.repo, range, &args.selectors)?;
+            report::moves(from, args.to.as_deref(), &moves, args.format.into())
         }
         None => {
-            let m = promote::matrix_at(&global.repo, args.reference.as_deref(), &args.selectors)?;
-            match args.format {
-                Format::Text => report::matrix_text(&m),
-                Format::Markdown => report::matrix_markdown(&m),
-                Format::Json => report::matrix_json(&m),
-            }
+            let m = promote::matrix_at(&global.repo, args.revision.reference.as_deref(), &args.selectors)?;
+            report::matrix(&m, args.format.into())
         }
     };
     super::write_stdout(out.as_bytes())?;

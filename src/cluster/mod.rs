@@ -29,9 +29,7 @@ use std::path::Path;
 use crate::compiled::Compiled;
 use crate::diag::{Diagnostic, Error};
 use crate::diff::CompareOptions;
-use crate::diff::revisions::on_side;
 use crate::repo::Repo;
-use crate::source::GitRepo;
 use crate::{pipeline, repo};
 
 /// What `strata diff --live` renders and where it compares it.
@@ -59,16 +57,9 @@ pub struct LiveDiff {
 /// `root` (its work tree, or the revision `opts.reference`, named in errors as
 /// given with `--ref`) and compares them with the cluster.
 pub fn diff_live(root: &Path, opts: &LiveDiffOptions) -> Result<LiveDiff, Error> {
-    let (repo, label) = match &opts.reference {
-        // Every target is discovered: those not selected keep their objects (no prunes).
-        None => (repo::open::open_worktree(root, &[])?, "work tree".to_string()),
-        Some(rev) => {
-            let given = format!("--ref {rev}");
-            let git = GitRepo::discover(root)?;
-            let revision = git.resolve(rev).map_err(|d| Error::from(d.note(format!("given as `{given}`"))))?;
-            (repo::open::open_revision(&git, &revision).map_err(|e| on_side(e, &given))?, rev.clone())
-        }
-    };
+    // Every target is discovered: those not selected keep their objects (no prunes).
+    let opened = repo::open::open_at(root, "--ref", opts.reference.as_deref(), &[])?;
+    let (repo, label) = (opened.repo, opened.label);
     let targets = repo.select(&opts.selectors)?;
     let compiled = pipeline::compile(&repo, &targets, &opts.values)?;
     let report = diff_report(&repo, &compiled, &label, &opts.kube, &opts.compare)?;
@@ -85,7 +76,6 @@ pub fn diff_report(
     kube: &KubeOptions,
     compare: &CompareOptions,
 ) -> Result<crate::diff::Report, Error> {
-    let tracking = crate::tracking::settings(repo.config.tracking.as_ref(), &repo.fs)?;
     // The repository's other targets in these environments keep their objects.
     let selected: BTreeSet<String> = compiled.targets.iter().map(|t| t.target.address()).collect();
     let environments: BTreeSet<&str> = compiled.targets.iter().map(|t| t.target.environment.as_str()).collect();
@@ -98,7 +88,7 @@ pub fn diff_report(
     let opts = LiveOptions {
         ignore: repo.config.ignore_differences.clone(),
         show_secrets: compare.show_secrets,
-        tracking,
+        tracking: compiled.tracking.clone(),
         unselected,
         partial,
         ..LiveOptions::default()

@@ -4,7 +4,7 @@
 //! tree; the `live` comparison feeds a render and a cluster's objects through the
 //! same [`Report`]). Out: a [`Report`] per environment and target, with counts and
 //! a unified diff of each resource that is not unchanged, and renderers for it
-//! ([`text`], [`markdown`], [`json`]). [`compare_revisions`] runs the pipeline on
+//! ([`text`], [`markdown`], [`json`]; chosen by [`output`]). [`compare_revisions`] runs the pipeline on
 //! both sides of a diff between revisions and compares them.
 //!
 //! Invariants:
@@ -22,6 +22,7 @@ pub mod inputs;
 pub mod json;
 pub mod markdown;
 mod normalize;
+pub mod output;
 pub mod revisions;
 pub mod text;
 

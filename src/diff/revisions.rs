@@ -1,7 +1,7 @@
 //! Comparing two revisions: the same pipeline run on both sides.
 //!
-//! In: the two [`Repo`]s (a git revision, or the work tree) with their selected
-//! targets, the compile [`Options`] and [`CompareOptions`]. Out: a [`Report`]
+//! In: the two [`Repo`]s (a git revision, or the work tree; opened by
+//! [`crate::repo::open`], which names them) with their selected targets, the compile [`Options`] and [`CompareOptions`]. Out: a [`Report`]
 //! labelled with both sides, and the after side's warnings.
 //!
 //! Targets whose every input is identical on both sides render the same
@@ -13,9 +13,10 @@ use std::collections::BTreeSet;
 
 use super::{CompareOptions, Report, Side, compare, inputs};
 use crate::compiled::Compiled;
-use crate::diag::{Diagnostic, Error, Severity};
+use crate::diag::{Diagnostic, Error};
 use crate::pipeline::{self, Options};
-use crate::repo::{Repo, Target};
+use crate::repo::open::{Opened, Sides, on_side};
+use crate::repo::{self, Repo, Target};
 
 /// One side of a comparison between revisions.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +30,13 @@ pub struct RevisionSide<'r> {
     pub label: &'r str,
 }
 
+impl<'r> RevisionSide<'r> {
+    /// An opened repository ([`crate::repo::open`]) with its selected targets.
+    pub fn of(opened: &'r Opened, targets: &'r [&'r Target]) -> Self {
+        RevisionSide { repo: &opened.repo, targets, name: &opened.name, label: &opened.label }
+    }
+}
+
 /// What [`compare_revisions`] found.
 #[derive(Debug)]
 pub struct RevisionDiff {
@@ -40,6 +48,18 @@ pub struct RevisionDiff {
     /// look at bodies and not only at the report (`rollout plan`'s risks).
     pub before: Compiled,
     pub after: Compiled,
+}
+
+/// `strata diff --from/--to/--base`: the targets `selectors` pick on either
+/// side of `sides` ([`repo::select_both`]), compared ([`compare_revisions`]).
+pub fn compare_sides(
+    sides: &Sides,
+    selectors: &[String],
+    opts: &Options,
+    compare_opts: &CompareOptions,
+) -> Result<RevisionDiff, Error> {
+    let (bt, at) = repo::select_both(&sides.before.repo, &sides.after.repo, selectors)?;
+    compare_revisions(RevisionSide::of(&sides.before, &bt), RevisionSide::of(&sides.after, &at), opts, compare_opts)
 }
 
 /// Compiles both sides (skipping targets with identical inputs) and compares them.
@@ -71,15 +91,4 @@ pub fn compare_revisions(
 /// The targets not in `identical`.
 fn differing<'t>(targets: &[&'t Target], identical: &BTreeSet<String>) -> Vec<&'t Target> {
     targets.iter().filter(|t| !identical.contains(&t.address())).copied().collect()
-}
-
-/// Names the side whose opening or rendering failed in every error message:
-/// `while rendering --from v1.4.0: …`.
-pub fn on_side(mut e: Error, side: &str) -> Error {
-    for d in &mut e.diagnostics {
-        if d.severity == Severity::Error {
-            d.message = format!("while rendering {side}: {}", d.message);
-        }
-    }
-    e
 }

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::markdown::MarkdownOptions;
 use super::text::TextOptions;
 use super::*;
+use crate::compiled::Batch;
 use crate::manifest::TemplateOrigin;
 use crate::repo::Target;
 
@@ -33,7 +34,7 @@ fn compiled(targets: &[(&str, &str, Vec<Value>)]) -> Compiled {
             }
         })
         .collect();
-    Compiled { targets, warnings: vec![], info: SourceInfo::default(), tracking: None }
+    Compiled { batch: Batch { targets, info: SourceInfo::default(), tracking: None }, warnings: vec![] }
 }
 
 fn cm(name: &str, data: Value) -> Value {

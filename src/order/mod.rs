@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rayon::prelude::*;
 
-use crate::compiled::Compiled;
+use crate::compiled::Batch;
 use crate::diag::{Diagnostic, Error};
 use crate::manifest::{ResId, Resource};
 use crate::repo::Target;
@@ -89,7 +89,7 @@ impl<'a> Plan<'a> {
 
 /// Orders every environment of `compiled` (sorted by environment); reports the
 /// problems of all environments together.
-pub fn plan<'a>(graph: &ComponentGraph, compiled: &'a Compiled) -> Result<Vec<Plan<'a>>, Error> {
+pub fn plan<'a>(graph: &ComponentGraph, compiled: &'a Batch) -> Result<Vec<Plan<'a>>, Error> {
     // Environments are independent: ordered in parallel, reported in order.
     let environments: Vec<_> = compiled.environments().into_iter().collect();
     let results: Vec<Result<Plan<'a>, Error>> = environments

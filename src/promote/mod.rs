@@ -36,11 +36,11 @@ pub fn matrix_at(root: &Path, rev: Option<&str>, selectors: &[String]) -> Result
     versions::matrix(&repo, &targets)
 }
 
-/// The cells that moved between revision `from` and `to` (the work tree when
-/// `None`), for the targets `selectors` pick on either side.
-pub fn moves_between(root: &Path, from: &str, to: Option<&str>, selectors: &[String]) -> Result<Vec<Move>, Error> {
-    let before = open::open(root, Some(from), &[])?;
-    let after: Repo = open::open(root, to, &[])?;
-    let (bt, at) = repo::select_both(&before, &after, selectors)?;
-    Ok(versions::moves(&versions::matrix(&before, &bt)?, &versions::matrix(&after, &at)?))
+/// The cells that moved between the two sides of `range` (`--from REV
+/// [--to REV]`, [`open::open_range`]), for the targets `selectors` pick on either side.
+pub fn moves_between(root: &Path, range: open::Range<'_>, selectors: &[String]) -> Result<Vec<Move>, Error> {
+    let sides = open::open_range(root, range, "strata versions", &[])?;
+    let (before, after): (&Repo, &Repo) = (&sides.before.repo, &sides.after.repo);
+    let (bt, at) = repo::select_both(before, after, selectors)?;
+    Ok(versions::moves(&versions::matrix(before, &bt)?, &versions::matrix(after, &at)?))
 }

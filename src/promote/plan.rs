@@ -61,6 +61,32 @@ pub struct Promotion {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl Promotion {
+    /// The targets already on their destination, for stderr, one a line:
+    /// `frontend/eastus: already on v2`.
+    pub fn unchanged_summary(&self) -> String {
+        self.unchanged.iter().map(|(address, version)| format!("{address}: already on {version}\n")).collect()
+    }
+
+    /// Each link repointed (with `dry_run`, to be), for stderr, one a line:
+    /// `frontend/eastus: v1 → v2 (repointed frontend/eastus/templates -> ../v2)`.
+    pub fn changes_summary(&self, dry_run: bool) -> String {
+        let verb = if dry_run { "would repoint" } else { "repointed" };
+        let mut out: String = self
+            .changes
+            .iter()
+            .map(|c| {
+                let (path, target) = (&c.new.path, c.new.relative());
+                format!("{}: {} → {} ({verb} {path} -> {target})\n", c.address, c.from_version, c.to_version)
+            })
+            .collect();
+        if dry_run {
+            out.push_str("dry run: nothing written\n");
+        }
+        out
+    }
+}
+
 /// Finds each selected target's new link, compiles the affected targets with
 /// it and compares them with the work tree. Any error (no such version, a
 /// template or schema error in the new version, ...) is returned and nothing
@@ -94,7 +120,7 @@ pub fn plan(repo: &Repo, req: &PromoteRequest, opts: &Options, compare: &Compare
             LinkForm::File => o.with_file(c.new.path.clone(), c.new.raw.as_bytes()),
         });
     let side = "the promotion";
-    let after = Repo::load(Fs::new(Arc::new(overlay))).map_err(|e| diff::revisions::on_side(e, side))?;
+    let after = Repo::load(Fs::new(Arc::new(overlay))).map_err(|e| crate::repo::open::on_side(e, side))?;
     let addresses: Vec<&str> = changes.iter().map(|c| c.address.as_str()).collect();
     let (bt, at) = (picked(repo, &addresses), picked(&after, &addresses));
     let before = RevisionSide { repo, targets: &bt, name: "the work tree", label: "work tree" };

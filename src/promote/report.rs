@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use super::versions::{Matrix, Move};
+use crate::diff::output::Format;
 
 /// The widest a text line may be.
 pub const WIDTH: usize = 100;
@@ -15,6 +16,26 @@ pub const WIDTH: usize = 100;
 const MIN_COLUMN: usize = 4;
 
 /// The matrix as an aligned table with a legend.
+/// The matrix in `format`.
+pub fn matrix(m: &Matrix, format: Format) -> String {
+    match format {
+        Format::Text => matrix_text(m),
+        Format::Markdown => matrix_markdown(m),
+        Format::Json => matrix_json(m),
+    }
+}
+
+/// The cells that moved from revision `from` to `to` (the work tree when
+/// `None`) in `format`.
+pub fn moves(from: &str, to: Option<&str>, moves: &[Move], format: Format) -> String {
+    let to = to.unwrap_or(crate::repo::open::WORK_TREE_LABEL);
+    match format {
+        Format::Text => moves_text(from, to, moves),
+        Format::Markdown => moves_markdown(from, to, moves),
+        Format::Json => moves_json(from, to, moves),
+    }
+}
+
 pub fn matrix_text(m: &Matrix) -> String {
     if m.components.is_empty() {
         return "no targets\n".to_string();

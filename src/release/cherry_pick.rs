@@ -19,6 +19,7 @@
 //! as after any failed git merge). `--dry-run` writes the objects the diff needs
 //! and moves nothing.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use gix::ObjectId;
@@ -27,7 +28,7 @@ use gix::refs::transaction::{PreviousValue, RefEdit};
 
 use super::{conflict_hunks, hunk_lines};
 use crate::diag::{Diagnostic, Error};
-use crate::diff::revisions::{RevisionDiff, on_side};
+use crate::diff::revisions::RevisionDiff;
 use crate::diff::{CompareOptions, RevisionSide, compare_revisions};
 use crate::pipeline::Options;
 use crate::repo::{self, open};
@@ -74,6 +75,35 @@ pub struct PickOutcome {
     pub diff: RevisionDiff,
 }
 
+impl PickOutcome {
+    /// What the pick did, for stderr: each pick, the branch's move, the tag.
+    pub fn summary(&self, opts: &PickOptions) -> String {
+        let mut out = String::new();
+        let verb = if opts.dry_run { "would pick" } else { "picked" };
+        for p in &self.picks {
+            let _ = writeln!(out, "{verb} {} as {} ({})", short(&p.original), short(&p.commit), p.summary);
+        }
+        let start = if self.created { format!("new at `{}`", opts.onto) } else { "existing".to_string() };
+        let _ = writeln!(
+            out,
+            "branch `{}` ({start}): {} -> {}{}",
+            self.branch,
+            short(&self.old_tip),
+            short(&self.new_tip),
+            if opts.dry_run { " (dry run: nothing moved)" } else { "" }
+        );
+        if let Some(tag) = &self.tag {
+            let kind = if opts.message.is_some() { "annotated tag" } else { "tag" };
+            let _ = writeln!(out, "{kind} `{tag}`{}", if opts.dry_run { " (dry run: not created)" } else { "" });
+        }
+        out
+    }
+}
+
+fn short(id: &ObjectId) -> String {
+    id.to_hex_with_len(12).to_string()
+}
+
 /// The branch a release line lives on, derived from the revision it starts at:
 /// `v1.0`, `v1.0.3`, `refs/tags/v1.0` → `release/v1`; `2.3` → `release/2`.
 /// `None` when `onto` does not start with a version number.
@@ -108,14 +138,15 @@ pub fn cherry_pick(
         })?,
     };
     let git = GitRepo::discover(root)?;
-    let plan = git.with_repository(|repo| plan(repo, commits, &branch, opts))?;
+    let named = Named::resolve(&git, commits, &opts.onto);
+    let plan = git.with_repository(|repo| plan(repo, named, &branch, opts))?;
 
     let before = Revision { spec: plan.before_label.clone(), commit: plan.old_tip, reference: None };
     let after_label = opts.tag.clone().unwrap_or_else(|| format!("{branch} (picked)"));
     let after = Revision { spec: after_label.clone(), commit: plan.new_tip, reference: None };
     let (before_name, after_name) = (format!("`{}`", plan.before_label), format!("the picked `{branch}`"));
-    let b = open::open_revision(&git, &before).map_err(|e| on_side(e, &before_name))?;
-    let a = open::open_revision(&git, &after).map_err(|e| on_side(e, &after_name))?;
+    let b = open::open_revision(&git, &before, &before_name, &[])?;
+    let a = open::open_revision(&git, &after, &after_name, &[])?;
     let (bt, at) = repo::select_both(&b, &a, &[])?;
     let diff = compare_revisions(
         RevisionSide { repo: &b, targets: &bt, name: &before_name, label: &plan.before_label },
@@ -149,7 +180,35 @@ struct Plan {
     committer: gix::actor::Signature,
 }
 
-fn plan(repo: &gix::Repository, commits: &[String], branch: &str, opts: &PickOptions) -> Result<Plan, Error> {
+/// The revisions the command line names, resolved ([`open::resolve`]) before
+/// the repository is locked for the pick. Each error waits until the pick
+/// needs the revision, so that errors come in the order the pick meets them.
+struct Named {
+    /// `--onto`, needed only when the branch is new.
+    onto: Result<ObjectId, Error>,
+    /// The COMMIT arguments, in order.
+    picks: Vec<Result<Pick, Error>>,
+}
+
+/// One COMMIT argument: a commit, or `A..B`.
+enum Pick {
+    One(String, ObjectId),
+    Range { spec: String, hidden: ObjectId, tip: ObjectId },
+}
+
+impl Named {
+    fn resolve(git: &GitRepo, commits: &[String], onto: &str) -> Named {
+        let id = |spec: &str, given: &str| open::resolve(git, spec, given).map(|r| r.commit);
+        let pick = |spec: &String| -> Result<Pick, Error> {
+            let Some((from, to)) = spec.split_once("..") else { return Ok(Pick::One(spec.clone(), id(spec, spec)?)) };
+            let to = if to.is_empty() { "HEAD" } else { to };
+            Ok(Pick::Range { spec: spec.clone(), hidden: id(from, spec)?, tip: id(to, spec)? })
+        };
+        Named { onto: id(onto, &format!("--onto {onto}")), picks: commits.iter().map(pick).collect() }
+    }
+}
+
+fn plan(repo: &gix::Repository, named: Named, branch: &str, opts: &PickOptions) -> Result<Plan, Error> {
     let full = full_name(&format!("refs/heads/{branch}"), "branch")?;
     refuse_checked_out(repo, &full, branch)?;
     if let Some(tag) = &opts.tag {
@@ -166,12 +225,12 @@ fn plan(repo: &gix::Repository, commits: &[String], branch: &str, opts: &PickOpt
             let id = r.peel_to_id().map_err(|e| git_error("read the branch", branch, e))?.detach();
             (false, id, branch.to_string())
         }
-        None => (true, resolve_commit(repo, &opts.onto, "--onto")?, opts.onto.clone()),
+        None => (true, named.onto?, opts.onto.clone()),
     };
     let committer = committer(repo, opts.committer.as_deref())?;
     let mut ids = Vec::new();
-    for spec in commits {
-        ids.extend(resolve_picks(repo, spec)?);
+    for p in named.picks {
+        ids.extend(commits_of(repo, p?)?);
     }
     if ids.is_empty() {
         return Err(Diagnostic::error("nothing to pick: the ranges given hold no commits").into());
@@ -343,33 +402,21 @@ pub fn picked_message(message: &str, id: ObjectId) -> String {
     format!("{body}{sep}(cherry picked from commit {id})\n")
 }
 
-/// The commits `spec` names, oldest first: one commit, or `A..B` (those reachable from `B` but not `A`).
-fn resolve_picks(repo: &gix::Repository, spec: &str) -> Result<Vec<(String, ObjectId)>, Error> {
-    let Some((from, to)) = spec.split_once("..") else {
-        return Ok(vec![(spec.to_string(), resolve_commit(repo, spec, "COMMIT")?)]);
+/// The commits a COMMIT argument names, oldest first: one commit, or `A..B`
+/// (those reachable from `B` but not `A`).
+fn commits_of(repo: &gix::Repository, pick: Pick) -> Result<Vec<(String, ObjectId)>, Error> {
+    let (spec, hidden, tip) = match pick {
+        Pick::One(spec, id) => return Ok(vec![(spec, id)]),
+        Pick::Range { spec, hidden, tip } => (spec, hidden, tip),
     };
-    let to = if to.is_empty() { "HEAD" } else { to };
-    let (hidden, tip) = (resolve_commit(repo, from, "COMMIT")?, resolve_commit(repo, to, "COMMIT")?);
-    let walk = repo.rev_walk([tip]).with_hidden([hidden]).all().map_err(|e| git_error("walk the range", spec, e))?;
+    let walk = repo.rev_walk([tip]).with_hidden([hidden]).all().map_err(|e| git_error("walk the range", &spec, e))?;
     let mut out = Vec::new();
     for info in walk {
-        let info = info.map_err(|e| git_error("walk the range", spec, e))?;
+        let info = info.map_err(|e| git_error("walk the range", &spec, e))?;
         out.push((info.id.to_hex_with_len(12).to_string(), info.id));
     }
     out.reverse();
     Ok(out)
-}
-
-fn resolve_commit(repo: &gix::Repository, spec: &str, what: &str) -> Result<ObjectId, Error> {
-    let unknown = |detail: String| {
-        Diagnostic::error(format!("unknown revision `{spec}`"))
-            .note(detail)
-            .note(format!("given as {what}"))
-            .hint("name a branch, tag or commit that exists locally (`git log --oneline`, `git tag`)")
-    };
-    let id = repo.rev_parse_single(spec).map_err(|e| unknown(e.to_string()))?;
-    let commit = id.object().and_then(|o| o.peel_to_commit()).map_err(|e| unknown(e.to_string()))?;
-    Ok(commit.id)
 }
 
 fn tree_of(repo: &gix::Repository, commit: ObjectId, what: &str) -> Result<ObjectId, Error> {

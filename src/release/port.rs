@@ -22,6 +22,7 @@
 //! Symbolic links below the version directories are not ported (reported).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -30,10 +31,11 @@ use gix::merge::blob::builtin_driver::{self, text};
 use super::{conflict_hunks, hunk_lines};
 use crate::atomic;
 use crate::diag::{Diagnostic, Error};
-use crate::diff::revisions::{RevisionDiff, on_side};
+use crate::diff::revisions::RevisionDiff;
 use crate::diff::{CompareOptions, RevisionSide, compare_revisions};
 use crate::pipeline::Options;
-use crate::repo::{Repo, Target, open};
+use crate::repo::open::{self, on_side};
+use crate::repo::{Repo, Target};
 use crate::source::{self, EntryKind, GitRepo, OverlaySource, Source, SourceInfo, WorkTreeSource};
 
 /// Where the change to port is.
@@ -88,6 +90,27 @@ pub struct PortOutcome {
     pub warnings: Vec<Diagnostic>,
     /// `None` when conflict markers were written: they do not render.
     pub diff: Option<RevisionDiff>,
+}
+
+impl PortOutcome {
+    /// What happened to each file, for stderr.
+    pub fn summary(&self, dry_run: bool) -> String {
+        let mut out = String::new();
+        for (path, action) in &self.files {
+            let what = match action {
+                Action::Merged => "merged",
+                Action::Added => "added",
+                Action::Deleted => "deleted",
+                Action::Unchanged => "unchanged (already has the change)",
+                Action::Conflicted => "written with conflict markers",
+            };
+            let _ = writeln!(out, "{path}: {what}");
+        }
+        if dry_run {
+            out.push_str("dry run: nothing written\n");
+        }
+        out
+    }
 }
 
 /// One file's three sides, by path relative to the version directory.
@@ -167,17 +190,19 @@ fn change_sides(
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Sides, Error> {
     let git = GitRepo::discover(root)?;
+    let given = given(change);
     let rev_source = |spec: &str| -> Result<Arc<dyn Source>, Error> {
-        let rev = git.resolve(spec)?;
+        let rev = open::resolve(&git, spec, &given)?;
         Ok(Arc::new(git.source(&rev)?))
     };
     let (before, after): (Arc<dyn Source>, Arc<dyn Source>) = match change {
         Change::Commit(rev) => {
+            let after = rev_source(rev)?;
             let parent = git.resolve(&format!("{rev}^")).map_err(|d| {
                 d.note(format!("`--change {rev}` compares a commit with its first parent"))
                     .hint("a root commit has none: give a range `--change R1..R2`")
             })?;
-            (Arc::new(git.source(&parent)?), rev_source(rev)?)
+            (Arc::new(git.source(&parent)?), after)
         }
         Change::Range(from, to) => (rev_source(from)?, rev_source(to)?),
         Change::Uncommitted => (rev_source("HEAD")?, worktree.clone()),
@@ -316,7 +341,7 @@ fn render(
     compile: &Options,
     compare: &CompareOptions,
 ) -> Result<RevisionDiff, Error> {
-    let before = open::open_worktree(root, &[]).map_err(|e| on_side(e, "the work tree"))?;
+    let before = open::open_worktree(root, &[]).map_err(|e| on_side(e, open::WORK_TREE))?;
     let overlay = OverlaySource::new(worktree.clone(), changes.clone());
     let after = Repo::load(source::Fs::new(Arc::new(overlay))).map_err(|e| on_side(e, "the ported work tree"))?;
     let dirs: BTreeSet<String> = opts.to_versions.iter().map(|v| source::join(&opts.component, v)).collect();
@@ -342,6 +367,15 @@ fn render(
         compile,
         compare,
     )
+}
+
+/// How the command line gave `change`, for error notes: `--change v1..v2`.
+fn given(change: &Change) -> String {
+    match change {
+        Change::Commit(rev) => format!("--change {rev}"),
+        Change::Range(a, b) => format!("--change {a}..{b}"),
+        Change::Uncommitted => "--uncommitted".to_string(),
+    }
 }
 
 fn describe(change: &Change) -> String {

@@ -20,6 +20,14 @@ pub fn stale(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// What `strata schema --check` prints on stderr about the `stale` files of
+/// `dir` ([`stale`]): each file, then how to regenerate them.
+pub fn stale_report(dir: &Path, stale: &[PathBuf]) -> String {
+    let mut out: String = stale.iter().map(|s| format!("stale: {}\n", s.display())).collect();
+    out.push_str(&format!("hint: run `strata schema --out {}` to regenerate\n", dir.display()));
+    out
+}
+
 /// Writes the schema files that are stale into `dir` (created if needed),
 /// calling `wrote` after each file written.
 pub fn write(dir: &Path, mut wrote: impl FnMut(&Path)) -> Result<(), Error> {

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::diag::{Diagnostic, Error};
 use crate::repo::Repo;
 use crate::repo::config::{MaxUpdate, Pause};
-use crate::repo::waves::Wave;
+use crate::repo::waves::{self, Wave};
 use crate::yaml;
 
 /// The label carrying a target's wave on its Argo CD Application.
@@ -35,6 +35,44 @@ pub struct ExportOptions {
     pub name: String,
     /// Namespace of the exported objects (`argocd`, `flux-system`).
     pub namespace: String,
+}
+
+/// What a controller the waves are exported to runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Controller {
+    /// Argo CD: one ApplicationSet ([`applicationset`]).
+    ArgoCd,
+    /// Flux: Kustomizations ([`flux`]).
+    Flux,
+}
+
+impl Controller {
+    /// Where its bundle directories are by default: per target for Argo CD
+    /// (`strata bundle --per-target`), per environment for Flux.
+    pub fn default_path(self) -> &'static str {
+        match self {
+            Controller::ArgoCd => "dist/{component}/{environment}",
+            Controller::Flux => "dist/{environment}",
+        }
+    }
+
+    /// The namespace its objects live in by default.
+    pub fn default_namespace(self) -> &'static str {
+        match self {
+            Controller::ArgoCd => "argocd",
+            Controller::Flux => "flux-system",
+        }
+    }
+}
+
+/// `strata rollout export`: the waves of `repo` (checked first,
+/// [`waves::resolve`]) as `controller`'s objects.
+pub fn export(repo: &Repo, controller: Controller, opts: &ExportOptions) -> Result<String, Error> {
+    let waves = waves::resolve(repo)?;
+    match controller {
+        Controller::ArgoCd => applicationset(repo, &waves, opts),
+        Controller::Flux => flux(&waves, opts),
+    }
 }
 
 /// The waves as one ApplicationSet: a list generator with one element per

@@ -26,10 +26,13 @@ use serde_json::Value;
 
 use crate::compiled::CompiledTarget;
 use crate::diag::{Diagnostic, Error};
+use crate::diff::output::Format;
 use crate::diff::{CompareOptions, Counts, RevisionDiff, RevisionSide, Side, Status, TargetReport, compare_revisions};
 use crate::manifest::{ResId, workloads};
 use crate::pipeline::Options;
+use crate::repo;
 use crate::repo::config::{MaxUpdate, Pause};
+use crate::repo::open::Sides;
 use crate::repo::waves::{self, Wave};
 pub use risks::{Risk, RiskKind};
 
@@ -161,6 +164,22 @@ pub fn plan_revisions(
     let waves = waves::resolve(after.repo)?;
     let diff = compare_revisions(before, after, opts, &CompareOptions::default())?;
     Ok((plan(&waves, &diff), diff.warnings))
+}
+
+/// `strata rollout plan --from/--to/--base`: [`plan_revisions`] of the
+/// targets `selectors` pick on either side of `sides` ([`crate::repo::open::open_range`]).
+pub fn plan_sides(sides: &Sides, selectors: &[String], opts: &Options) -> Result<(Plan, Vec<Diagnostic>), Error> {
+    let (bt, at) = repo::select_both(&sides.before.repo, &sides.after.repo, selectors)?;
+    plan_revisions(RevisionSide::of(&sides.before, &bt), RevisionSide::of(&sides.after, &at), opts)
+}
+
+/// The plan in `format`; `command` is the markdown note's way to see it whole.
+pub fn render(plan: &Plan, format: Format, command: &str) -> String {
+    match format {
+        Format::Text => text::render(plan),
+        Format::Markdown => markdown::render(plan, markdown::MAX_CHARS, command),
+        Format::Json => json::render(plan),
+    }
 }
 
 /// Builds the plan of `diff` over `waves` (the after side's, from [`crate::repo::waves::resolve`]).
