@@ -9,11 +9,13 @@
 mod git;
 mod memory;
 mod overlay;
+mod record;
 mod worktree;
 
 pub use git::{GitRepo, GitSource, Revision, head_info, worktree_info};
 pub use memory::MemorySource;
 pub use overlay::OverlaySource;
+pub use record::Reads;
 pub use worktree::WorkTreeSource;
 
 use std::collections::HashSet;
@@ -23,14 +25,14 @@ use std::sync::Arc;
 use crate::diag::Diagnostic;
 
 /// What a path names, without following a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntryKind {
     File,
     Dir,
     Link,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DirEntry {
     pub name: String,
     pub kind: EntryKind,
