@@ -110,20 +110,21 @@ fn port_arguments_cannot_reach_outside_the_repository() {
 
 #[test]
 fn arguments_of_other_commands_are_checked_the_same_way() {
-    let repo = tempfile::tempdir().unwrap();
-    support::copy_tree(Path::new(EXAMPLE), repo.path());
-    let before = snapshot(repo.path().parent().unwrap(), Path::new(""));
+    let sandbox = tempfile::tempdir().unwrap();
+    let repo = sandbox.path().join("repo");
+    support::copy_tree(Path::new(EXAMPLE), &repo);
+    let before = snapshot(sandbox.path(), Path::new(""));
     for (args, names) in [
         (&["version", "new", "frontend", "../../v9", "--from", "v1"][..], "`NEW` value `../../v9`"),
         (&["version", "new", "..", "v9", "--from", "v1"][..], "`COMPONENT` value `..`"),
         (&["promote", "frontend/eastus", "--to", "../v2", "--dry-run"][..], "`--to` value `../v2`"),
         (&["promote", "frontend", "--like", "../../etc", "--dry-run"][..], "`--like` value `../../etc`"),
     ] {
-        let out = Strata::in_dir(repo.path()).run(args);
+        let out = Strata::in_dir(&repo).run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(names), "{args:?}: {}", stderr(&out));
     }
-    assert!(snapshot(repo.path().parent().unwrap(), Path::new("")) == before, "something was written");
+    assert!(snapshot(sandbox.path(), Path::new("")) == before, "something was written");
 }
 
 /// Entries beside `dir` that a staging run leaves: `.NAME.tmp-…`, `.NAME.old-…`, `.NAME.lck-…`.
