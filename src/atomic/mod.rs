@@ -82,7 +82,7 @@ pub fn write_files(changes: &[(PathBuf, Option<Vec<u8>>)]) -> Result<(), Error> 
             match std::fs::remove_file(path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_error("delete", path, e).into()),
+                Err(e) => return Err(io_error("delete", path, e)),
             }
         }
     }
@@ -166,7 +166,7 @@ impl Spool {
             Error::io(Diagnostic::error(format!("cannot write the temporary file holding the output: {e}")))
         };
         if let Some(f) = &mut self.file {
-            return io::Write::write_all(f, bytes).map_err(|e| cannot(e).into());
+            return io::Write::write_all(f, bytes).map_err(cannot);
         }
         self.memory.extend_from_slice(bytes);
         if self.memory.len() > SPOOL_MEMORY
@@ -222,12 +222,12 @@ pub fn replace_entries(replacements: &[Replacement]) -> Result<(), Error> {
             let mut d = io_error("replace", &r.path, e.error);
             for old in &done {
                 if let Err(undo) = stage(&old.path, &old.old)
-                    .and_then(|t| t.persist(&old.path).map_err(|e| io_error("restore", &old.path, e.error).into()))
+                    .and_then(|t| t.persist(&old.path).map_err(|e| io_error("restore", &old.path, e.error)))
                 {
                     d = d.note(format!("`{}` could not be restored: {}", old.path.display(), undo.messages()));
                 }
             }
-            return Err(d.into());
+            return Err(d);
         }
         done.push(r);
     }
