@@ -447,6 +447,21 @@ mod tests {
     }
 
     #[test]
+    fn confined_paths_do_not_pass_through_links() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("c/v2")).unwrap();
+        std::os::unix::fs::symlink("/tmp", root.path().join("c/out")).unwrap();
+        assert_eq!(confined(root.path(), "c/v2/new/x.yaml").unwrap(), root.path().join("c/v2/new/x.yaml"));
+        // The last part may be a link: a write replaces it.
+        assert!(confined(root.path(), "c/out").is_ok());
+        for bad in ["c/out/x.yaml", "c/../../x", "/etc/passwd", "c//x", "./c/x"] {
+            let e = confined(root.path(), bad).unwrap_err();
+            assert!(e.messages().starts_with(&format!("refusing to write `{bad}`")), "{bad}: {}", e.messages());
+            assert_eq!(e.kind, crate::diag::ErrorKind::Input, "{bad}");
+        }
+    }
+
+    #[test]
     fn replace_dir_swaps_whole_directories() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("out");
