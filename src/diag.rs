@@ -224,6 +224,10 @@ pub enum ErrorKind {
     Input,
     /// A bug in strata: exit 101.
     Bug,
+    /// The system refused an operation on good input: writing an output (disk
+    /// full, permission denied, read-only file system), standard output failing
+    /// other than by a closed pipe. Not the input's fault: exit 3.
+    Io,
     /// Our standard output was closed by its reader (`strata render | head`):
     /// not a failure; the process ends quietly with exit 0, as ripgrep does.
     BrokenPipe,
@@ -239,6 +243,11 @@ pub struct Error {
 impl Error {
     pub fn many(diagnostics: Vec<Diagnostic>) -> Self {
         Error { kind: ErrorKind::Input, diagnostics }
+    }
+
+    /// The system refused to write an output ([`ErrorKind::Io`]).
+    pub fn io(d: Diagnostic) -> Self {
+        Error { kind: ErrorKind::Io, diagnostics: vec![d] }
     }
 
     /// Standard output was closed by its reader ([`ErrorKind::BrokenPipe`]).

@@ -171,7 +171,7 @@ fn bad_input_is_named() {
         (&["promote", "--to", "v1"][..], "needs the targets to promote"),
         (&["promote", "web", "--to", "eastus"][..], "component `web` has no version `eastus`"),
         (&["version", "new", "web", "v2", "--from", "v1"][..], "`web/v2` already exists"),
-        (&["version", "new", "web", "../x", "--from", "v1"][..], "`../x` is not a valid version name"),
+        (&["version", "new", "web", "../x", "--from", "v1"][..], "invalid `NEW` value `../x`: it contains `..`"),
         (&["version", "new", "web", "v5", "--from", "v8"][..], "component `web` has no version `v8` to copy"),
         (&["version", "new", "shop", "v5", "--from", "v1"][..], "unknown component `shop`"),
     ] {

@@ -3,7 +3,8 @@
 //! Each subcommand has `XxxArgs` (clap derive; the doc comment is its `--help`)
 //! and `fn run(&Global, XxxArgs) -> Result<Outcome>`. [`exit_code`] is the one
 //! place outcomes become exit codes: 0 success, 1 found something, 2 bad input
-//! or usage, 101 a bug.
+//! or usage, 3 the system refused an operation on good input (writing an output:
+//! disk full, permission denied), 101 a bug (also a panic, see `main.rs`).
 
 pub mod bundle;
 pub mod check;
@@ -171,7 +172,7 @@ pub fn write_stdout(data: &[u8]) -> Result<(), Error> {
     match out.write_all(data).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::broken_pipe()),
-        Err(e) => Err(Diagnostic::error(format!("cannot write to stdout: {e}")).into()),
+        Err(e) => Err(Error::io(Diagnostic::error(format!("cannot write to stdout: {e}")))),
     }
 }
 
@@ -181,7 +182,7 @@ pub fn write_stdout_from(spool: crate::atomic::Spool) -> Result<Outcome, Error> 
     match spool.copy_to(&mut out).and_then(|_| out.flush()) {
         Ok(()) => Ok(Outcome::Ok),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::broken_pipe()),
-        Err(e) => Err(Diagnostic::error(format!("cannot write to stdout: {e}")).into()),
+        Err(e) => Err(Error::io(Diagnostic::error(format!("cannot write to stdout: {e}")))),
     }
 }
 
@@ -200,6 +201,7 @@ pub fn exit_code(result: Result<Outcome, Error>) -> i32 {
             }
             match e.kind {
                 ErrorKind::Input => 2,
+                ErrorKind::Io => 3,
                 ErrorKind::Bug => 101,
                 // Carries no diagnostics: nothing was printed.
                 ErrorKind::BrokenPipe => 0,

@@ -4,6 +4,7 @@ use super::diff::DiffOutputArgs;
 use super::{Global, Outcome, ValuesArgs};
 use crate::diag::{Diagnostic, Error};
 use crate::release::port::{self, Change, PortOptions};
+use crate::repo::arguments::{NameKind, check_name};
 
 /// Carry a change made in one version directory to other versions, and show what it renders differently.
 ///
@@ -63,10 +64,15 @@ pub fn run(global: &Global, args: PortArgs) -> Result<Outcome, Error> {
         (None, true) => Change::Uncommitted,
         (None, false) => return Err(Diagnostic::error("`strata port` needs `--change REV` or `--uncommitted`").into()),
     };
+    let to_versions = args
+        .to_version
+        .iter()
+        .map(|v| check_name(NameKind::Version, "--to-version", v).map(str::to_string))
+        .collect::<Result<Vec<_>, _>>()?;
     let opts = PortOptions {
-        component: args.component.trim_end_matches('/').to_string(),
-        from_version: args.from_version.trim_end_matches('/').to_string(),
-        to_versions: args.to_version.iter().map(|v| v.trim_end_matches('/').to_string()).collect(),
+        component: check_name(NameKind::Component, "COMPONENT", &args.component)?.to_string(),
+        from_version: check_name(NameKind::Version, "--from-version", &args.from_version)?.to_string(),
+        to_versions,
         change,
         dry_run: args.dry_run,
         conflict_markers: args.conflict_markers,

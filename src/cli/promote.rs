@@ -4,6 +4,7 @@ use super::diff::DiffOutputArgs;
 use super::{Global, Outcome, ValuesArgs};
 use crate::diag::Error;
 use crate::promote::{self, Destination, PromoteRequest};
+use crate::repo::arguments::{NameKind, check_name};
 use crate::repo::open;
 
 /// Move targets to another version by repointing their `templates` links.
@@ -49,8 +50,8 @@ pub struct PromoteArgs {
 
 pub fn run(global: &Global, args: PromoteArgs) -> Result<Outcome, Error> {
     let destination = match (&args.to, &args.like) {
-        (Some(v), _) => Destination::Version(v.clone()),
-        (None, Some(env)) => Destination::Like(env.clone()),
+        (Some(v), _) => Destination::Version(check_name(NameKind::Version, "--to", v)?.to_string()),
+        (None, Some(env)) => Destination::Like(check_name(NameKind::Environment, "--like", env)?.to_string()),
         (None, None) => {
             return Err(crate::diag::Diagnostic::error("`strata promote` needs `--to VERSION` or `--like ENV`").into());
         }

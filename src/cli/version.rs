@@ -3,6 +3,7 @@
 use super::{Global, Outcome};
 use crate::diag::Error;
 use crate::promote;
+use crate::repo::arguments::{NameKind, check_name};
 use crate::repo::open;
 
 /// Manage a component's version directories.
@@ -41,8 +42,11 @@ pub struct NewArgs {
 
 pub fn run(global: &Global, args: VersionArgs) -> Result<Outcome, Error> {
     let VersionCommand::New(args) = args.command;
+    let component = check_name(NameKind::Component, "COMPONENT", &args.component)?;
+    let new = check_name(NameKind::Version, "NEW", &args.new)?;
+    let from = check_name(NameKind::Version, "--from", &args.from)?;
     let repo = open::open_worktree(&global.repo, &[])?;
-    let made = promote::new_version(&global.repo, &repo, &args.component, &args.new, &args.from)?;
+    let made = promote::new_version(&global.repo, &repo, component, new, from)?;
     eprintln!(
         "created {} from {}/{} ({} files, {} links); no target uses it yet",
         made.dir, args.component, args.from, made.files, made.links

@@ -3,144 +3,174 @@
 //! of the repository.
 //!
 //! In: the two [`Repo`]s and their selected targets. Out: the addresses of the
-//! targets present on both sides whose inputs are byte-identical. A target's
-//! inputs are `strata.yaml`, its component directory (`component.yaml`, the
-//! `parameters.yaml` chain, the target directory with its `kustomization.yaml`
-//! and patch files, and the version directories inside the component) and its
-//! version directory when that lies elsewhere.
+//! targets present on both sides (same version directory, same target
+//! directory) whose inputs are identical.
+//!
+//! A target's inputs are not listed here: they are what its stages read,
+//! recorded by [`Fs::recording`] while the after side runs the stages' own
+//! loaders, and replayed on the before side ([`Reads::same_on`]): every entry
+//! kind, listing, link text and file content, links followed and missing paths
+//! included. The loaders: `strata.yaml` and `component.yaml` (the [`Repo`]
+//! fields a target's compilation uses come from them), the `parameters.yaml`
+//! chain, the target's `kustomization.yaml` with every file it can name
+//! ([`read_kustomization`]), and per version directory its `values.schema.json` with
+//! every `$ref` ([`ValuesSchema::load`]) and the whole directory, links
+//! followed (templates, partials, `values.yaml`, and what `Files` can read;
+//! neither templates nor `Files` reach outside it). Nothing is rendered.
 //!
 //! Invariant (soundness): a target is reported only when rendering it on both
-//! sides must give the same objects. Anything that could make two identical
-//! trees render differently disqualifies it: a link from the compared trees to
-//! a file outside them, a `kustomization.yaml` path that could leave the
-//! component, or a mention of `Repo` in any input (templates may print
-//! `Repo.Commit`, which differs between revisions, also through `tpl`).
-//! Comparing is reading: for two git revisions each blob is read once and
-//! shared, so equal files are usually the same bytes in memory.
+//! sides must give the same objects: compilation is deterministic and reads only
+//! through `Fs`, so identical reads give identical steps. A read that fails,
+//! a loader that fails (the render will report it), and any file that mentions
+//! `Repo` (templates may print `Repo.Commit`, which differs between revisions,
+//! also through `tpl`) disqualify a target. For two git revisions each blob is
+//! read once and shared, so equal files are usually the same bytes in memory.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rayon::prelude::*;
 
-use crate::repo::mentions::{mentions_repo, read_file};
+use crate::repo::mentions::mentions_repo;
 use crate::repo::{self, Repo, Target};
-use crate::source::{self, EntryKind, Fs};
-
-/// What comparing one directory on both sides found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tree {
-    /// Identical, self-contained, and no file mentions `Repo`.
-    Same,
-    /// Different, or not safe to skip.
-    Differs,
-}
+use crate::source::{self, EntryKind, Fs, Reads};
+use crate::values::{self, ValuesSchema};
+use crate::yaml;
 
 /// The addresses of targets on both sides whose inputs are identical.
 pub fn identical_targets(before: &Repo, bt: &[&Target], after: &Repo, at: &[&Target]) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    match (read_file(&before.fs, repo::REPO_CONFIG), read_file(&after.fs, repo::REPO_CONFIG)) {
-        (Ok(b), Ok(a)) if b == a && !b.as_deref().is_some_and(mentions_repo) => {}
-        _ => return out,
+    // Every target reads `strata.yaml`: compared once.
+    if !same_reads(&after.fs, &before.fs, |fs| fs.read_optional(repo::REPO_CONFIG).map(drop).map_err(drop)) {
+        return BTreeSet::new();
     }
-    let a_by: HashMap<String, &Target> = at.iter().map(|t| (t.address(), *t)).collect();
-    let pairs: Vec<(&Target, &Target)> = bt.iter().filter_map(|b| a_by.get(&b.address()).map(|a| (*b, *a))).collect();
-
-    // Every directory to compare (components, and versions outside them), once, in parallel.
-    let mut dirs: BTreeSet<&str> = BTreeSet::new();
-    for (b, a) in &pairs {
-        if b.version_dir != a.version_dir || b.component != a.component {
-            continue;
-        }
-        dirs.insert(&b.component);
-        if !inside(&b.version_dir, &b.component) {
-            dirs.insert(&b.version_dir);
-        }
-    }
-    let compared: BTreeMap<&str, Tree> =
-        dirs.into_par_iter().map(|d| (d, compare_dir(&before.fs, &after.fs, d))).collect();
-
-    let cache = Mutex::new(HashMap::new());
-    for (b, a) in pairs {
-        let same = b.version_dir == a.version_dir
-            && b.component == a.component
-            && compared.get(b.component.as_str()) == Some(&Tree::Same)
-            && (inside(&b.version_dir, &b.component) || compared.get(b.version_dir.as_str()) == Some(&Tree::Same))
-            && kustomization_stays_inside(&after.fs, b, &cache);
-        if same {
-            out.insert(b.address());
-        }
-    }
-    out
+    let b_by: HashMap<String, &Target> = bt.iter().map(|t| (t.address(), *t)).collect();
+    let pairs: Vec<&Target> = at
+        .iter()
+        .filter(|a| {
+            b_by.get(&a.address())
+                .is_some_and(|b| b.version_dir == a.version_dir && b.component == a.component && b.dir == a.dir)
+        })
+        .copied()
+        .collect();
+    // Each version directory once, in parallel.
+    let versions: BTreeSet<&str> = pairs.iter().map(|t| t.version_dir.as_str()).collect();
+    let same_versions: HashSet<&str> =
+        versions.into_par_iter().filter(|v| same_reads(&after.fs, &before.fs, |fs| read_version(fs, v))).collect();
+    pairs
+        .into_par_iter()
+        .filter(|t| same_versions.contains(t.version_dir.as_str()))
+        .filter(|t| same_reads(&after.fs, &before.fs, |fs| read_target(fs, t)))
+        .map(Target::address)
+        .collect()
 }
 
-fn inside(path: &str, dir: &str) -> bool {
-    path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+/// Runs `read` over `recorded` with every read logged, then replays the reads
+/// on `other`: true when `read` succeeded, every read gives the same on
+/// `other`, and no file read mentions `Repo`.
+fn same_reads(recorded: &Fs, other: &Fs, read: impl FnOnce(&Fs) -> Result<(), ()>) -> bool {
+    let (fs, reads): (Fs, std::sync::Arc<Reads>) = recorded.recording();
+    read(&fs).is_ok() && !reads.files().iter().any(|b| mentions_repo(b)) && reads.same_on(other)
 }
 
-/// Compares `dir` on both sides, entry by entry, without following links out of it.
-fn compare_dir(before: &Fs, after: &Fs, dir: &str) -> Tree {
-    fn walk(before: &Fs, after: &Fs, root: &str, dir: &str) -> Result<(), ()> {
-        let (b, a) = (before.read_dir(dir).map_err(|_| ())?, after.read_dir(dir).map_err(|_| ())?);
-        if b != a {
-            return Err(());
-        }
-        for e in b {
-            let path = source::join(dir, &e.name);
-            match e.kind {
-                EntryKind::Dir => walk(before, after, root, &path)?,
-                EntryKind::File => {
-                    let (x, y) = (before.read(&path).map_err(|_| ())?, after.read(&path).map_err(|_| ())?);
-                    if !(std::sync::Arc::ptr_eq(&x, &y) || x == y) || mentions_repo(&x) {
-                        return Err(());
-                    }
-                }
-                EntryKind::Link => {
-                    // Same text, and it must stay inside `root`, whose content is compared here.
-                    if before.read_link(&path).map_err(|_| ())? != after.read_link(&path).map_err(|_| ())? {
-                        return Err(());
-                    }
-                    // A target's `templates` link may point at a version elsewhere:
-                    // that version directory is compared on its own.
-                    let resolved = after.resolve(&path).map_err(|_| ())?;
-                    if !inside(&resolved, root) && e.name != repo::TEMPLATES_LINK {
-                        return Err(());
-                    }
-                }
+/// What compiling a target reads outside its version directory (and `strata.yaml`).
+fn read_target(fs: &Fs, t: &Target) -> Result<(), ()> {
+    fs.read_optional(&source::join(&t.component, repo::COMPONENT_CONFIG)).map_err(|_| ())?;
+    for path in values::layers::parameter_files(t) {
+        fs.read_optional(&path).map_err(|_| ())?;
+    }
+    read_kustomization(fs, &t.dir)?;
+    // The default of `tracking.repository`.
+    let _ = fs.source().root_name();
+    Ok(())
+}
+
+/// What the target's `kustomization.yaml` can make its compilation read: the
+/// file, and every string in it taken as a path relative to the target
+/// directory (`key=path` generator entries split at `=`). Every file the patch
+/// stage reads ([`crate::patch::load`]) is named by such a string, so these reads
+/// are a superset of its reads, made without parsing the patches (parsing them
+/// took two thirds of a diff of the medium benchmark). Absolute strings (JSON
+/// pointers of inline patches) and URLs are no paths; a string leaving the
+/// repository fails (the render reports it).
+fn read_kustomization(fs: &Fs, dir: &str) -> Result<(), ()> {
+    let path = source::join(dir, repo::KUSTOMIZATION);
+    let Some(text) = fs.read_optional(&path).map_err(|_| ())? else { return Ok(()) };
+    let doc = yaml::parse_one(&text).map_err(|_| ())?;
+    let mut strings = Vec::new();
+    collect_strings(&doc, &mut strings);
+    for s in strings {
+        let value = s.split_once('=').map(|(_, v)| v);
+        for candidate in std::iter::once(s).chain(value) {
+            if candidate.is_empty() || candidate.starts_with('/') || candidate.contains("://") {
+                continue;
+            }
+            let Some(rel) = lexical_join(dir, candidate) else { return Err(()) };
+            if fs.kind(&rel).map_err(|_| ())? == Some(EntryKind::File) {
+                fs.read(&rel).map_err(|_| ())?;
             }
         }
-        Ok(())
     }
-    match walk(before, after, dir, dir) {
-        Ok(()) => Tree::Same,
-        Err(()) => Tree::Differs,
+    Ok(())
+}
+
+fn collect_strings<'v>(v: &'v serde_json::Value, out: &mut Vec<&'v str>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s),
+        serde_json::Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|i| collect_strings(i, out)),
+        _ => {}
     }
 }
 
-/// Paths in a `kustomization.yaml` are relative to the target directory; with no
-/// more `..` segments than the target sits below its component, none can leave it.
-fn kustomization_stays_inside(fs: &Fs, t: &Target, cache: &Mutex<HashMap<String, bool>>) -> bool {
-    let path = source::join(&t.dir, repo::KUSTOMIZATION);
-    if let Some(v) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&path) {
-        return *v;
-    }
-    let ok = match read_file(fs, &path) {
-        Ok(None) => true,
-        Ok(Some(text)) => {
-            let depth = t.dir.split('/').count() - 1;
-            let ups = text.windows(2).filter(|w| w == b"..").count();
-            ups <= depth
+/// `rel` joined to `dir` with `.` and `..` applied; `None` when it leaves the root.
+fn lexical_join(dir: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
         }
-        Err(()) => false,
-    };
-    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(path, ok);
-    ok
+    }
+    Some(parts.join("/"))
+}
+
+/// What compiling a target reads of its version: the schema with its `$ref`s,
+/// and every file below the directory, links followed.
+fn read_version(fs: &Fs, version_dir: &str) -> Result<(), ()> {
+    ValuesSchema::load(fs, version_dir).map_err(|_| ())?;
+    let mut seen = HashSet::new();
+    walk(fs, version_dir, &mut seen)
+}
+
+fn walk(fs: &Fs, dir: &str, seen: &mut HashSet<String>) -> Result<(), ()> {
+    // A link may lead back up: each directory is read once.
+    if !seen.insert(fs.resolve(dir).map_err(|_| ())?) {
+        return Ok(());
+    }
+    for e in fs.read_dir(dir).map_err(|_| ())? {
+        let path = source::join(dir, &e.name);
+        let kind = match e.kind {
+            EntryKind::Link => fs.kind(&path).map_err(|_| ())?,
+            k => Some(k),
+        };
+        match kind {
+            Some(EntryKind::Dir) => walk(fs, &path, seen)?,
+            Some(_) => {
+                fs.read(&path).map_err(|_| ())?;
+            }
+            None => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::source::MemorySource;
+    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     fn repo(files: &[(&str, &str)]) -> Repo {
@@ -155,12 +185,15 @@ mod tests {
         ("api/east/templates", "-> ../v1"),
         ("api/prod/west/templates", "-> ../../v2"),
         ("api/prod/west/kustomization.yaml", "patches:\n  - path: ../p.yaml\n"),
-        ("api/prod/p.yaml", "[]\n"),
+        ("api/prod/p.yaml", PATCH),
         ("web/v1/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: w\n"),
         ("web/east/templates", "-> ../v1"),
         ("shared/v9/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\n"),
         ("db/east/templates", "-> ../../shared/v9"),
     ];
+
+    const PATCH: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\ndata:\n  a: b\n";
+    const PATCH2: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\ndata:\n  a: c\n";
 
     /// `BASE` with some files replaced (or added); `""` removes one.
     fn with(changes: &[(&str, &str)]) -> Repo {
@@ -176,7 +209,12 @@ mod tests {
     }
 
     fn identical(changes: &[(&str, &str)]) -> Vec<String> {
-        let (b, a) = (with(&[]), with(changes));
+        identical_between(&[], changes)
+    }
+
+    /// The targets identical between `BASE` + `both` and `BASE` + `both` + `after`.
+    fn identical_between(both: &[(&str, &str)], after: &[(&str, &str)]) -> Vec<String> {
+        let (b, a) = (with(both), with(&[both, after].concat()));
         let (bt, at): (Vec<&Target>, Vec<&Target>) = (b.targets().collect(), a.targets().collect());
         identical_targets(&b, &bt, &a, &at).into_iter().collect()
     }
@@ -187,14 +225,24 @@ mod tests {
         for (changes, expect, why) in [
             (vec![], &all[..], "nothing changed"),
             (vec![("web/v1/cm.yaml", "x: 1\n")], &["api/east", "api/prod/west", "db/east"][..], "a template of web"),
-            (vec![("api/east/parameters.yaml", "a: 2\n")], &["db/east", "web/east"][..], "a parameter file of api"),
-            (vec![("api/prod/p.yaml", "[{}]\n")], &["db/east", "web/east"][..], "a patch file inside api"),
+            (
+                vec![("api/east/parameters.yaml", "a: 2\n")],
+                &["api/prod/west", "db/east", "web/east"][..],
+                "a parameter file of api/east",
+            ),
+            (vec![("api/parameters.yaml", "a: 2\n")], &["db/east", "web/east"][..], "a parameter file of api"),
+            (
+                vec![("api/prod/p.yaml", PATCH2)],
+                &["api/east", "db/east", "web/east"][..],
+                "a patch file of api/prod/west",
+            ),
             (
                 vec![("shared/v9/cm.yaml", "x: 1\n")],
                 &["api/east", "api/prod/west", "web/east"][..],
                 "a version outside its component",
             ),
             (vec![("strata.yaml", "values:\n  a: 2\n")], &[][..], "strata.yaml"),
+            (vec![("api/component.yaml", "namespace: x\n")], &["db/east", "web/east"][..], "component.yaml"),
             (
                 vec![("web/east/templates", "-> ../v2"), ("web/v2/cm.yaml", "y: 1\n")],
                 &["api/east", "api/prod/west", "db/east"][..],
@@ -224,17 +272,29 @@ mod tests {
     #[test]
     fn what_could_render_differently_is_never_skipped() {
         // `Repo.Commit` differs between revisions even when files do not.
-        let b = with(&[("web/v1/cm.yaml", "data:\n  commit: {{ Repo.Commit }}\n")]);
-        let (bt, at): (Vec<&Target>, Vec<&Target>) = (b.targets().collect(), b.targets().collect());
-        assert!(!identical_targets(&b, &bt, &b, &at).contains("web/east"));
-        // A file linked from outside the component may have changed unseen.
-        let b = with(&[("web/v1/helpers.j2", "-> ../../shared/v9/cm.yaml")]);
-        let (bt, at): (Vec<&Target>, Vec<&Target>) = (b.targets().collect(), b.targets().collect());
-        assert!(!identical_targets(&b, &bt, &b, &at).contains("web/east"));
-        // A kustomization path with enough `..` to leave the component.
-        let b = with(&[("api/prod/west/kustomization.yaml", "patches:\n  - path: ../../../web/p.yaml\n")]);
-        let (bt, at): (Vec<&Target>, Vec<&Target>) = (b.targets().collect(), b.targets().collect());
-        let same = identical_targets(&b, &bt, &b, &at);
-        assert!(!same.contains("api/prod/west") && same.contains("api/east"), "{same:?}");
+        let repo_commit = [("web/v1/cm.yaml", "data:\n  commit: {{ Repo.Commit }}\n")];
+        assert!(!identical_between(&repo_commit, &[]).contains(&"web/east".to_string()));
+        let skipped = |both: &[(&str, &str)], after: &[(&str, &str)], target: &str| {
+            identical_between(both, after).contains(&target.to_string())
+        };
+        // A file linked from another component's version.
+        let link = [("web/v1/helpers.j2", "-> ../../shared/v9/cm.yaml")];
+        assert!(skipped(&link, &[], "web/east"));
+        assert!(!skipped(&link, &[("shared/v9/cm.yaml", "x: 2\n")], "web/east"));
+        // A kustomization path that leaves the component.
+        let patch =
+            [("api/prod/west/kustomization.yaml", "patches:\n  - path: ../../../web/p.yaml\n"), ("web/p.yaml", PATCH)];
+        assert!(skipped(&patch, &[], "api/prod/west"));
+        assert!(!skipped(&patch, &[("web/p.yaml", PATCH2)], "api/prod/west"));
+        assert!(skipped(&patch, &[("web/p.yaml", PATCH2)], "api/east"));
+        // A `values.schema.json` `$ref` to a schema shared by components.
+        let schema = [
+            ("web/v1/values.schema.json", r#"{"properties": {"a": {"$ref": "../../schemas/a.json"}}}"#),
+            ("schemas/a.json", r#"{"type": "integer"}"#),
+        ];
+        assert!(skipped(&schema, &[], "web/east"));
+        assert!(!skipped(&schema, &[("schemas/a.json", r#"{"type": "string"}"#)], "web/east"));
+        // Reads that fail: rendered, so that the error is reported.
+        assert!(!skipped(&[("web/v1/values.schema.json", "{")], &[], "web/east"));
     }
 }

@@ -41,11 +41,14 @@ const PARAMETERS_YAML: &str = include_str!("files/parameters.yaml");
 
 /// The files of a new repository: (relative path, content or link target).
 pub fn scaffold(component: &str, environments: &[String]) -> Result<Vec<(String, Content)>, Error> {
+    use crate::repo::arguments::{self, NameKind};
+    arguments::check_name(NameKind::Component, "--component", component)?;
     check_name(component, "component")?;
     if environments.is_empty() {
         return Err(Diagnostic::error("no environments given").hint("pass `--environments staging,production`").into());
     }
     for (i, env) in environments.iter().enumerate() {
+        arguments::check_name(NameKind::Environment, "--environments", env)?;
         for part in env.split('/') {
             check_name(part, "environment")?;
             if part == "v1" {

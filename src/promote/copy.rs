@@ -52,7 +52,7 @@ pub fn new_version(root: &Path, repo: &Repo, component: &str, new: &str, from: &
     let from_dir = repo.fs.resolve(&source::join(component, from))?;
     let mut entries = Vec::new();
     collect(&repo.fs, &from_dir, "", &mut entries)?;
-    atomic::create_dir(&root.join(component).join(new), &entries, "version")?;
+    atomic::create_dir(&atomic::confined(root, &dir)?, &entries, "version")?;
     let links = entries.iter().filter(|(_, e)| matches!(e, Entry::Symlink(_))).count();
     Ok(NewVersion { dir, files: entries.len() - links, links })
 }

@@ -136,11 +136,11 @@ pub fn apply(root: &Path, promotion: &Promotion) -> Result<(), Error> {
         LinkForm::Symlink => Entry::Symlink(l.raw.clone()),
         LinkForm::File => Entry::File(l.raw.clone().into_bytes()),
     };
-    let replacements: Vec<Replacement> = promotion
+    let replacements = promotion
         .changes
         .iter()
-        .map(|c| Replacement { path: root.join(&c.old.path), old: entry(&c.old), new: entry(&c.new) })
-        .collect();
+        .map(|c| Ok(Replacement { path: atomic::confined(root, &c.old.path)?, old: entry(&c.old), new: entry(&c.new) }))
+        .collect::<Result<Vec<_>, Error>>()?;
     atomic::replace_entries(&replacements)
 }
 

@@ -20,6 +20,11 @@
 //! versions are rendered from memory ([`OverlaySource`]) before anything is
 //! written; all files of all versions are written together ([`atomic::write_files`]).
 //! Symbolic links below the version directories are not ported (reported).
+//! Confinement: every side is read through [`Fs`] (a path or link leaving the
+//! root is refused), the `B` directories must be real directories (not reached
+//! through a link), and every write goes through [`atomic::confined`]. The
+//! names in [`PortOptions`] are checked by the caller
+//! ([`crate::repo::arguments::check_name`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -36,7 +41,7 @@ use crate::diff::{CompareOptions, RevisionSide, compare_revisions};
 use crate::pipeline::Options;
 use crate::repo::open::{self, on_side};
 use crate::repo::{Repo, Target};
-use crate::source::{self, EntryKind, GitRepo, OverlaySource, Source, SourceInfo, WorkTreeSource};
+use crate::source::{self, EntryKind, Fs, GitRepo, OverlaySource, Source, SourceInfo, WorkTreeSource};
 
 /// Where the change to port is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,9 +132,10 @@ pub fn port(
     compare: &CompareOptions,
 ) -> Result<PortOutcome, Error> {
     let worktree: Arc<dyn Source> = Arc::new(WorkTreeSource::new(root.to_path_buf(), SourceInfo::default()));
+    let fs = Fs::new(worktree.clone());
     let from_dir = source::join(&opts.component, &opts.from_version);
     let mut warnings = Vec::new();
-    let sides = change_sides(root, &worktree, &from_dir, &opts.change, &mut warnings)?;
+    let sides = change_sides(root, &fs, &from_dir, &opts.change, &mut warnings)?;
     if sides.base == sides.theirs {
         return Err(Diagnostic::error(format!("{} changed nothing under `{from_dir}/`", describe(&opts.change)))
             .hint("name the commit that changed the version directory (`git log --oneline -- DIR`)")
@@ -143,12 +149,20 @@ pub fn port(
         if to_dir == from_dir {
             return Err(Diagnostic::error(format!("`--to-version {to}` is the version the change comes from")).into());
         }
-        if worktree.entry_kind(&to_dir).ok().flatten() != Some(EntryKind::Dir) {
+        let resolved = fs.resolve(&to_dir)?;
+        if resolved != to_dir {
+            return Err(Diagnostic::error(format!("`{to_dir}` is reached through a link (to `{resolved}`)"))
+                .at(to_dir.clone())
+                .note("`strata port` writes only into real version directories, not through links")
+                .hint(format!("port to `{resolved}` instead"))
+                .into());
+        }
+        if fs.entry_kind(&to_dir)? != Some(EntryKind::Dir) {
             return Err(Diagnostic::error(format!("no version directory `{to_dir}/` in the work tree"))
                 .hint(format!("the versions of `{}` are its directories other than targets", opts.component))
                 .into());
         }
-        let ours = read_tree(worktree.as_ref(), &to_dir, &mut warnings)?;
+        let ours = read_tree(&fs, &to_dir, &mut warnings)?;
         for (rel, action, content, hunks) in port_version(&sides, &ours, &from_dir, &to_dir) {
             let path = source::join(&to_dir, &rel);
             if !hunks.is_empty() {
@@ -170,7 +184,10 @@ pub fn port(
     let diff =
         if conflicts.is_empty() { Some(render(root, &worktree, &changes, opts, compile, compare)?) } else { None };
     if !opts.dry_run {
-        let writes: Vec<_> = changes.iter().map(|(p, c)| (root.join(p), c.as_ref().map(|b| b.to_vec()))).collect();
+        let writes = changes
+            .iter()
+            .map(|(p, c)| Ok((atomic::confined(root, p)?, c.as_ref().map(|b| b.to_vec()))))
+            .collect::<Result<Vec<_>, Error>>()?;
         atomic::write_files(&writes)?;
     }
     warnings.extend(conflicts.into_iter().map(|mut d| {
@@ -184,31 +201,31 @@ pub fn port(
 /// The version directory `A` before and after the change.
 fn change_sides(
     root: &Path,
-    worktree: &Arc<dyn Source>,
+    worktree: &Fs,
     from_dir: &str,
     change: &Change,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Sides, Error> {
     let git = GitRepo::discover(root)?;
     let given = given(change);
-    let rev_source = |spec: &str| -> Result<Arc<dyn Source>, Error> {
+    let rev_source = |spec: &str| -> Result<Fs, Error> {
         let rev = open::resolve(&git, spec, &given)?;
-        Ok(Arc::new(git.source(&rev)?))
+        Ok(Fs::new(Arc::new(git.source(&rev)?)))
     };
-    let (before, after): (Arc<dyn Source>, Arc<dyn Source>) = match change {
+    let (before, after): (Fs, Fs) = match change {
         Change::Commit(rev) => {
             let after = rev_source(rev)?;
             let parent = git.resolve(&format!("{rev}^")).map_err(|d| {
                 d.note(format!("`--change {rev}` compares a commit with its first parent"))
                     .hint("a root commit has none: give a range `--change R1..R2`")
             })?;
-            (Arc::new(git.source(&parent)?), after)
+            (Fs::new(Arc::new(git.source(&parent)?)), after)
         }
         Change::Range(from, to) => (rev_source(from)?, rev_source(to)?),
         Change::Uncommitted => (rev_source("HEAD")?, worktree.clone()),
     };
-    let base = read_tree(before.as_ref(), from_dir, warnings)?;
-    let theirs = read_tree(after.as_ref(), from_dir, warnings)?;
+    let base = read_tree(&before, from_dir, warnings)?;
+    let theirs = read_tree(&after, from_dir, warnings)?;
     if base.is_empty() && theirs.is_empty() {
         return Err(Diagnostic::error(format!("`{from_dir}/` does not exist on either side of {}", describe(change)))
             .hint("`--from-version` names the version directory the change was made in")
@@ -217,16 +234,17 @@ fn change_sides(
     Ok(Sides { base, theirs })
 }
 
-/// The files below `dir` (relative to it) and their bytes; empty when `dir` is missing.
-fn read_tree(
-    source: &dyn Source,
-    dir: &str,
-    warnings: &mut Vec<Diagnostic>,
-) -> Result<BTreeMap<String, Arc<[u8]>>, Error> {
+/// The files below `dir` (relative to it) and their bytes; empty when `dir` is
+/// missing. `dir` is resolved through `fs` (a link leaving the root is an
+/// error); links below it are reported, not followed.
+fn read_tree(fs: &Fs, dir: &str, warnings: &mut Vec<Diagnostic>) -> Result<BTreeMap<String, Arc<[u8]>>, Error> {
     let mut out = BTreeMap::new();
-    if source.entry_kind(dir).ok().flatten() != Some(EntryKind::Dir) {
+    let dir = fs.resolve(dir)?;
+    let dir = dir.as_str();
+    if fs.entry_kind(dir)? != Some(EntryKind::Dir) {
         return Ok(out);
     }
+    let source = fs.source().as_ref();
     let mut pending = vec![String::new()];
     let cannot = |p: &str, e: std::io::Error| Diagnostic::error(format!("cannot read `{}`: {e}", source::join(dir, p)));
     while let Some(rel) = pending.pop() {

@@ -25,10 +25,12 @@ pub(crate) fn read_file(fs: &Fs, path: &str) -> Result<Option<Arc<[u8]>>, ()> {
 /// the word `Repo` (not `Repository`), even in a comment, counts.
 pub fn mentions_repo(bytes: &[u8]) -> bool {
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    bytes
-        .windows(4)
-        .enumerate()
-        .any(|(i, w)| w == b"Repo" && (i == 0 || !word(bytes[i - 1])) && bytes.get(i + 4).is_none_or(|c| !word(*c)))
+    let alone = |i: usize| (i == 0 || !word(bytes[i - 1])) && bytes.get(i + 4).is_none_or(|c| !word(*c));
+    match std::str::from_utf8(bytes) {
+        // The standard library's substring search (diff checks every input file).
+        Ok(text) => text.match_indices("Repo").any(|(i, _)| alone(i)),
+        Err(_) => bytes.windows(4).enumerate().any(|(i, w)| w == b"Repo" && alone(i)),
+    }
 }
 
 /// Whether any file below `dir` (links followed) or `strata.yaml` uses the word

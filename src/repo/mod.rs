@@ -6,6 +6,7 @@
 //! components are sorted by name, targets by environment path, every version
 //! directory is inside the repository, and selection keeps that order.
 
+pub mod arguments;
 pub mod config;
 pub mod link;
 pub mod mentions;

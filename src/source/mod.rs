@@ -9,11 +9,13 @@
 mod git;
 mod memory;
 mod overlay;
+mod record;
 mod worktree;
 
 pub use git::{GitRepo, GitSource, Revision, head_info, worktree_info};
 pub use memory::MemorySource;
 pub use overlay::OverlaySource;
+pub use record::Reads;
 pub use worktree::WorkTreeSource;
 
 use std::collections::HashSet;

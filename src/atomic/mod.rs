@@ -25,9 +25,13 @@ use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Error};
 
+mod staged;
+
+pub use staged::StagedDir;
+
 /// Writes `bytes` to `path` atomically, creating its parent directories.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let cannot = |e: io::Error| Diagnostic::error(format!("cannot write `{}`: {e}", path.display()));
+    let cannot = |e: io::Error| Error::io(Diagnostic::error(format!("cannot write `{}`: {e}", path.display())));
     let name = usable_name(path).ok_or_else(|| cannot(io::Error::other("not a file name")))?;
     let parent = parent_of(path);
     std::fs::create_dir_all(&parent).map_err(cannot)?;
@@ -54,7 +58,7 @@ pub fn write_files(changes: &[(PathBuf, Option<Vec<u8>>)]) -> Result<(), Error> 
     let mut staged = Vec::new();
     for (path, bytes) in changes {
         let Some(bytes) = bytes else { continue };
-        let cannot = |e: io::Error| Diagnostic::error(format!("cannot write `{}`: {e}", path.display()));
+        let cannot = |e: io::Error| Error::io(Diagnostic::error(format!("cannot write `{}`: {e}", path.display())));
         let name = usable_name(path).ok_or_else(|| cannot(io::Error::other("not a file name")))?;
         let parent = parent_of(path);
         std::fs::create_dir_all(&parent).map_err(cannot)?;
@@ -71,18 +75,51 @@ pub fn write_files(changes: &[(PathBuf, Option<Vec<u8>>)]) -> Result<(), Error> 
         staged.push((tmp, path));
     }
     for (tmp, path) in staged {
-        tmp.persist(path).map_err(|e| Diagnostic::error(format!("cannot write `{}`: {}", path.display(), e.error)))?;
+        tmp.persist(path).map_err(|e| io_error("write", path, e.error))?;
     }
     for (path, bytes) in changes {
         if bytes.is_none() {
             match std::fs::remove_file(path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_error("delete", path, e).into()),
+                Err(e) => return Err(io_error("delete", path, e)),
             }
         }
     }
     Ok(())
+}
+
+/// `root` joined with `rel` (repository-relative, `/`-separated), for a write
+/// that must stay inside `root`: refused when `rel` is absolute, has an empty,
+/// `.` or `..` part, or passes through a symbolic link below `root` (which
+/// could lead anywhere). The last part may be a link: a write replaces the link
+/// itself, it does not follow it.
+pub fn confined(root: &Path, rel: &str) -> Result<PathBuf, Error> {
+    let refuse = |why: String| {
+        Diagnostic::error(format!("refusing to write `{rel}`: {why}"))
+            .note("strata writes only inside the repository root")
+            .into()
+    };
+    let parts: Vec<&str> = rel.split('/').collect();
+    if rel.starts_with('/') || rel.contains('\\') || parts.iter().any(|p| matches!(*p, "" | "." | "..")) {
+        return Err(refuse("not a plain repository-relative path".to_string()));
+    }
+    let mut path = root.to_path_buf();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(part);
+        if i + 1 == parts.len() {
+            break;
+        }
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(refuse(format!("`{}` is a symbolic link", parts[..=i].join("/"))));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+            Err(e) => return Err(io_error("inspect", &path, e)),
+        }
+    }
+    Ok(root.join(rel))
 }
 
 /// Replaces the directory `dir` with one holding exactly `files` (relative
@@ -101,114 +138,6 @@ pub fn replace_dir<'a>(
         staged.write(rel, bytes)?;
     }
     staged.commit(existing)
-}
-
-/// A directory built file by file beside its destination, then put in place
-/// whole by [`StagedDir::commit`]: what [`replace_dir`] does in one call, for a
-/// writer that makes its files one after the other and should not hold them
-/// all (`strata bundle`, environment by environment). Dropped without a commit
-/// (an error on the way), the temporary directory is removed and the
-/// destination is untouched.
-#[derive(Debug)]
-pub struct StagedDir {
-    dir: PathBuf,
-    noun: String,
-    /// `None` once committed.
-    tmp: Option<tempfile::TempDir>,
-    /// The directories made to hold the temporary one (outermost first),
-    /// removed again (when empty) if the stage is dropped without a commit.
-    made: Vec<PathBuf>,
-}
-
-impl Drop for StagedDir {
-    fn drop(&mut self) {
-        if let Some(tmp) = self.tmp.take() {
-            drop(tmp);
-            for d in self.made.iter().rev() {
-                let _ = std::fs::remove_dir(d);
-            }
-        }
-    }
-}
-
-impl StagedDir {
-    /// Creates the temporary directory beside `dir` (and `dir`'s parents).
-    pub fn new(dir: &Path, noun: &str) -> Result<StagedDir, Error> {
-        let name = usable_name(dir)
-            .ok_or_else(|| Diagnostic::error(format!("cannot use `{}` as the {noun} directory", dir.display())))?;
-        let parent = parent_of(dir);
-        let made: Vec<PathBuf> = parent
-            .ancestors()
-            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
-            .map(Path::to_path_buf)
-            .collect();
-        let made: Vec<PathBuf> = made.into_iter().rev().collect();
-        std::fs::create_dir_all(&parent).map_err(|e| io_error("create directory", &parent, e))?;
-        let prefix = format!(".{name}.tmp-");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix);
-        #[cfg(unix)]
-        {
-            // The finished directory should look like one made with `mkdir` (the umask
-            // applies), not like a private temporary directory.
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o777));
-        }
-        let tmp = builder.tempdir_in(&parent).map_err(|e| io_error("create a temporary directory in", &parent, e))?;
-        Ok(StagedDir { dir: dir.to_path_buf(), noun: noun.to_string(), tmp: Some(tmp), made })
-    }
-
-    fn tmp_path(&self) -> &Path {
-        self.tmp.as_ref().map_or(self.dir.as_path(), |t| t.path())
-    }
-
-    /// Writes one file (a relative path with `/`) into the temporary directory.
-    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Error> {
-        let path = self.tmp_path().join(rel);
-        if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(|e| io_error("create directory", p, e))?;
-        }
-        std::fs::write(&path, bytes).map_err(|e| io_error("write", &path, e))?;
-        Ok(())
-    }
-
-    /// Puts the directory in place. `existing` says whether something is at the
-    /// destination to replace (checked and allowed by the caller). Returns
-    /// warnings: the new directory is in place but the old one could not be removed.
-    pub fn commit(mut self, existing: bool) -> Result<Vec<Diagnostic>, Error> {
-        let (dir, noun) = (self.dir.clone(), self.noun.clone());
-        let dir = dir.as_path();
-        // A failure from here on keeps the directories it was made in.
-        self.made.clear();
-        let Some(tmp) = self.tmp.take() else { return Ok(Vec::new()) };
-        if !existing {
-            std::fs::rename(tmp.path(), dir).map_err(|e| io_error(&format!("move the new {noun} to"), dir, e))?;
-            let _ = tmp.keep();
-            return Ok(Vec::new());
-        }
-        // Aside, in, remove: the old directory stays whole until the new one is in place.
-        let name = usable_name(dir).unwrap_or("dir");
-        let suffix =
-            tmp.path().file_name().and_then(|n| n.to_str()).and_then(|n| n.rsplit('-').next()).unwrap_or("old");
-        let aside = parent_of(dir).join(format!(".{name}.old-{suffix}"));
-        std::fs::rename(dir, &aside).map_err(|e| io_error(&format!("move the old {noun} aside from"), dir, e))?;
-        if let Err(e) = std::fs::rename(tmp.path(), dir) {
-            let restored = std::fs::rename(&aside, dir);
-            let mut d = io_error(&format!("move the new {noun} to"), dir, e);
-            if let Err(r) = restored {
-                d = d.note(format!("the previous {noun} is kept at `{}` ({r})", aside.display()));
-            }
-            return Err(d.into());
-        }
-        let _ = tmp.keep();
-        match std::fs::remove_dir_all(&aside) {
-            Ok(()) => Ok(Vec::new()),
-            Err(e) => Ok(vec![Diagnostic::warning(format!(
-                "the new {noun} is in place, but the previous one could not be removed from `{}`: {e}",
-                aside.display()
-            ))]),
-        }
-    }
 }
 
 /// Output held back until a command has finished, so that a failure part way
@@ -233,10 +162,11 @@ impl Spool {
 
     /// Appends `bytes`.
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let cannot =
-            |e: io::Error| Diagnostic::error(format!("cannot write the temporary file holding the output: {e}"));
+        let cannot = |e: io::Error| {
+            Error::io(Diagnostic::error(format!("cannot write the temporary file holding the output: {e}")))
+        };
         if let Some(f) = &mut self.file {
-            return io::Write::write_all(f, bytes).map_err(|e| cannot(e).into());
+            return io::Write::write_all(f, bytes).map_err(cannot);
         }
         self.memory.extend_from_slice(bytes);
         if self.memory.len() > SPOOL_MEMORY
@@ -292,12 +222,12 @@ pub fn replace_entries(replacements: &[Replacement]) -> Result<(), Error> {
             let mut d = io_error("replace", &r.path, e.error);
             for old in &done {
                 if let Err(undo) = stage(&old.path, &old.old)
-                    .and_then(|t| t.persist(&old.path).map_err(|e| io_error("restore", &old.path, e.error).into()))
+                    .and_then(|t| t.persist(&old.path).map_err(|e| io_error("restore", &old.path, e.error)))
                 {
                     d = d.note(format!("`{}` could not be restored: {}", old.path.display(), undo.messages()));
                 }
             }
-            return Err(d.into());
+            return Err(d);
         }
         done.push(r);
     }
@@ -307,7 +237,7 @@ pub fn replace_entries(replacements: &[Replacement]) -> Result<(), Error> {
 /// Writes `entry` beside `path` under a temporary name (`.NAME.tmp-XXXXXX`),
 /// removed again when the returned path is dropped unpersisted.
 fn stage(path: &Path, entry: &Entry) -> Result<tempfile::TempPath, Error> {
-    let cannot = |e: io::Error| Diagnostic::error(format!("cannot write beside `{}`: {e}", path.display()));
+    let cannot = |e: io::Error| Error::io(Diagnostic::error(format!("cannot write beside `{}`: {e}", path.display())));
     let name = usable_name(path).ok_or_else(|| cannot(io::Error::other("not a file name")))?;
     let prefix = format!(".{name}.tmp-");
     let mut builder = tempfile::Builder::new();
@@ -406,15 +336,16 @@ pub fn usable_name(path: &Path) -> Option<&str> {
     path.file_name().and_then(|n| n.to_str()).filter(|n| !n.is_empty() && *n != "." && *n != "..")
 }
 
-fn parent_of(path: &Path) -> PathBuf {
+pub(crate) fn parent_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     }
 }
 
-fn io_error(action: &str, path: &Path, e: io::Error) -> Diagnostic {
-    Diagnostic::error(format!("cannot {action} `{}`: {e}", path.display()))
+/// The system refused an operation: exit 3, not bad input ([`ErrorKind::Io`](crate::diag::ErrorKind::Io)).
+pub(crate) fn io_error(action: &str, path: &Path, e: io::Error) -> Error {
+    Error::io(Diagnostic::error(format!("cannot {action} `{}`: {e}", path.display())))
 }
 
 #[cfg(test)]
@@ -498,23 +429,6 @@ mod tests {
     }
 
     #[test]
-    fn a_stage_dropped_without_commit_leaves_nothing() {
-        let root = tempfile::tempdir().unwrap();
-        let dir = root.path().join("dist/x/bundle");
-        let staged = StagedDir::new(&dir, "bundle").unwrap();
-        staged.write("a/b", b"1").unwrap();
-        assert_eq!(names(&root.path().join("dist/x")).len(), 1, "the temporary directory");
-        drop(staged);
-        assert_eq!(names(root.path()), Vec::<String>::new(), "the directories made for it are gone too");
-        // Committed: in place, parents kept.
-        let staged = StagedDir::new(&dir, "bundle").unwrap();
-        staged.write("a/b", b"1").unwrap();
-        staged.commit(false).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.join("a/b")).unwrap(), "1");
-        assert_eq!(names(&root.path().join("dist/x")), ["bundle"]);
-    }
-
-    #[test]
     fn a_spool_gives_back_what_it_took_in_memory_or_in_a_file() {
         for total in [10, SPOOL_MEMORY + 10] {
             let mut spool = Spool::new();
@@ -529,6 +443,21 @@ mod tests {
             let mut got = Vec::new();
             spool.copy_to(&mut got).unwrap();
             assert!(got == want, "{} bytes back, {} in", got.len(), want.len());
+        }
+    }
+
+    #[test]
+    fn confined_paths_do_not_pass_through_links() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("c/v2")).unwrap();
+        std::os::unix::fs::symlink("/tmp", root.path().join("c/out")).unwrap();
+        assert_eq!(confined(root.path(), "c/v2/new/x.yaml").unwrap(), root.path().join("c/v2/new/x.yaml"));
+        // The last part may be a link: a write replaces it.
+        assert!(confined(root.path(), "c/out").is_ok());
+        for bad in ["c/out/x.yaml", "c/../../x", "/etc/passwd", "c//x", "./c/x"] {
+            let e = confined(root.path(), bad).unwrap_err();
+            assert!(e.messages().starts_with(&format!("refusing to write `{bad}`")), "{bad}: {}", e.messages());
+            assert_eq!(e.kind, crate::diag::ErrorKind::Input, "{bad}");
         }
     }
 
