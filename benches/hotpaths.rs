@@ -18,12 +18,12 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::Value;
-use strata::pipeline::{self, Options};
-use strata::render::{Limits, ReadTracker, TargetContext, VersionEnv};
-use strata::repo::Repo;
-use strata::source::{Fs, MemorySource, SourceInfo};
-use strata::values::{Layer, LayerKind, Values};
-use strata::yaml;
+use strata::facade::pipeline::{self, Options};
+use strata::facade::render::{Limits, ReadTracker, TargetContext, VersionEnv};
+use strata::facade::repo::Repo;
+use strata::facade::source::{Fs, MemorySource, SourceInfo};
+use strata::facade::values::{Layer, LayerKind, Values};
+use strata::facade::yaml;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/fixtures/hotpaths");
 const TARGET: &str = "checkout-web/prod/eastus";
@@ -127,7 +127,7 @@ fn main() {
     }
     println!("# {} documents, {} bytes of YAML per operation on streams", docs.len(), stream.len());
     // The fast reader reads rendered output, and reads it as yaml_serde does.
-    assert!(strata::yaml::block::parse_stream(&stream).is_some(), "the block reader declined rendered output");
+    assert!(strata::facade::yaml::block::parse_stream(&stream).is_some(), "the block reader declined rendered output");
     assert_eq!(yaml::parse_documents(&stream).expect("parses"), yaml::parse_documents_slow(&stream).expect("parses"));
 
     bench.run("yaml/parse (strata)", stream.len(), || yaml::parse_documents(&stream).expect("parses"));
@@ -196,10 +196,12 @@ fn main() {
 
     // Patches: the target's kustomization.yaml (a strategic merge and a JSON 6902 patch).
     let rendered = version.render(&context()).expect("renders").resources;
-    bench.run("patch/load kustomization", 0, || strata::patch::load(&fs, &target.dir).expect("loads"));
-    let k = strata::patch::load(&fs, &target.dir).expect("loads").expect("the fixture target has one");
-    let apply = strata::patch::ApplyOptions { default_namespace: Some("catalog".into()) };
-    bench.run("patch/apply kustomization", 0, || strata::patch::apply(rendered.clone(), &k, &apply).expect("applies"));
+    bench.run("patch/load kustomization", 0, || strata::facade::patch::load(&fs, &target.dir).expect("loads"));
+    let k = strata::facade::patch::load(&fs, &target.dir).expect("loads").expect("the fixture target has one");
+    let apply = strata::facade::patch::ApplyOptions { default_namespace: Some("catalog".into()) };
+    bench.run("patch/apply kustomization", 0, || {
+        strata::facade::patch::apply(rendered.clone(), &k, &apply).expect("applies")
+    });
 
     // Ordering: one environment of 200 objects (the fixture target, 40 times over).
     let mut many = compiled.batch.clone();
@@ -211,10 +213,11 @@ fn main() {
             t
         })
         .collect();
-    let graph =
-        strata::order::ComponentGraph::new(many.targets.iter().map(|t| (t.target.component.clone(), Vec::new())))
-            .expect("no cycle");
-    bench.run("order/plan 200 objects", 0, || strata::order::plan(&graph, &many).expect("orders"));
+    let graph = strata::facade::order::ComponentGraph::new(
+        many.targets.iter().map(|t| (t.target.component.clone(), Vec::new())),
+    )
+    .expect("no cycle");
+    bench.run("order/plan 200 objects", 0, || strata::facade::order::plan(&graph, &many).expect("orders"));
 }
 
 fn layer(kind: LayerKind, data: Arc<Value>) -> Layer {

@@ -296,8 +296,6 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
 /// Converts a byte offset in `source` into a 1-based line and column (in characters).
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());

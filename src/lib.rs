@@ -7,34 +7,38 @@
 
 #![forbid(unsafe_code)]
 
-pub mod atomic;
-pub mod bundle;
-pub mod check;
-pub mod cli;
-pub mod cluster;
-pub mod compiled;
-pub mod diag;
-pub mod diff;
+pub(crate) mod atomic;
+pub(crate) mod bundle;
+pub(crate) mod check;
+pub(crate) mod cli;
+pub(crate) mod cluster;
+pub(crate) mod compiled;
+pub(crate) mod diag;
+pub(crate) mod diff;
+pub mod facade;
 #[cfg(test)]
 mod fixtures;
 /// The fuzz targets' properties: built for the fuzz crate (`fuzz/`, feature
 /// `fuzzing`) and for the unit tests that replay the corpora, never into the binary.
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
-pub mod init;
-pub mod manifest;
-pub mod namespace;
-pub mod order;
-pub mod patch;
-pub mod pipeline;
-pub mod promote;
-pub mod release;
-pub mod render;
-pub mod repo;
-pub mod rollout;
-pub mod source;
-pub mod tracking;
-pub mod values;
-pub mod yaml;
+pub(crate) mod init;
+pub(crate) mod manifest;
+pub(crate) mod namespace;
+pub(crate) mod order;
+pub(crate) mod patch;
+pub(crate) mod pipeline;
+pub(crate) mod promote;
+pub(crate) mod release;
+pub(crate) mod render;
+pub(crate) mod repo;
+pub(crate) mod rollout;
+pub(crate) mod source;
+pub(crate) mod tracking;
+pub(crate) mod values;
+pub(crate) mod yaml;
 
 pub use diag::{Diagnostic, Error};
+
+/// The command line, for `main.rs`: parse, run, map the outcome to an exit code.
+pub use cli::{Cli, exit_code, run};

@@ -14,10 +14,10 @@ fn main() {
     if std::env::var_os("STRATA_TEST_PANIC").is_some() {
         panic!("STRATA_TEST_PANIC is set");
     }
-    let cli = strata::cli::Cli::parse();
+    let cli = strata::Cli::parse();
     // Deep templates need more stack than the default on worker threads.
     let _ = rayon::ThreadPoolBuilder::new().stack_size(16 << 20).build_global();
-    std::process::exit(strata::cli::exit_code(strata::cli::run(cli)));
+    std::process::exit(strata::exit_code(strata::run(cli)));
 }
 
 /// A panic is a bug in strata, never the input's fault: after Rust's own

@@ -265,11 +265,6 @@ pub fn label_resources(resources: &mut [Resource], set: &[(&str, String)]) {
     }
 }
 
-/// Whether `value` is a valid label value ([`names::is_label_value`]).
-pub fn is_valid_value(value: &str) -> bool {
-    names::is_label_value(value)
-}
-
 fn validate_key(key: &str) -> Result<(), String> {
     let q = names::QualifiedName::split(key);
     if q.bad_name() {
@@ -304,7 +299,7 @@ mod tests {
         ];
         for (address, expect) in cases {
             let v = label_value(address);
-            assert!(is_valid_value(&v), "{address} → {v} is not a valid label value");
+            assert!(names::is_label_value(&v), "{address} → {v} is not a valid label value");
             assert!(v.starts_with(expect), "{address} → {v}, expected it to start with {expect}");
             let changed = expect.ends_with('-') || address.len() > 63;
             if changed {

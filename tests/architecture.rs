@@ -15,7 +15,7 @@
 //!   still worth avoiding). `super::` paths stay inside their module and are not
 //!   checked.
 //! - `lib.rs` (the module list) and `main.rs` (the binary, which goes through
-//!   `strata::cli`) are not modules of the graph. A path through a root
+//!   `strata::run`) are not modules of the graph. A path through a root
 //!   re-export (`crate::Error`) counts as an import of the module it comes from.
 //!
 //! `cargo test --test architecture -- --nocapture` prints the graph.
@@ -50,6 +50,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("cluster", "Compiled + a cluster → LiveReport"),
     ("init", "a new repository's files, written with atomic"),
     ("fuzzing", "the fuzz targets' properties (fuzz/, replayed by its unit tests): calls parsers and merges"),
+    ("facade", "re-exports for tests/ and benches/ only; nothing inside the crate uses it"),
     ("cli", "arguments in, one library call, output printed"),
 ];
 
@@ -141,7 +142,8 @@ fn crate_root(lib: &str) -> (BTreeSet<String>, BTreeMap<String, String>) {
     let mut modules = BTreeSet::new();
     let mut reexports = BTreeMap::new();
     for line in lib.lines().map(str::trim) {
-        if let Some(m) = line.strip_prefix("pub mod ").or_else(|| line.strip_prefix("mod ")) {
+        let declared = ["pub mod ", "pub(crate) mod ", "mod "].iter().find_map(|p| line.strip_prefix(p));
+        if let Some(m) = declared {
             modules.insert(m.trim_end_matches(';').trim().to_string());
         } else if let Some(u) = line.strip_prefix("pub use ") {
             let (module, rest) = u.split_once("::").expect("`pub use module::...` in lib.rs");
@@ -327,4 +329,14 @@ fn cycles_are_found() {
         .map(|(f, t)| (f.to_string(), BTreeSet::from([t.to_string()])))
         .collect();
     assert_eq!(find_cycle(&g).unwrap(), ["a", "b", "c", "a"]);
+}
+
+/// `pub(crate)` by default: `lib.rs` makes public only the facade (what tests and
+/// benchmarks use) and, behind its feature, `fuzzing`; everything else is reached
+/// through them or through the binary, so the compiler reports unused code.
+#[test]
+fn only_the_facade_is_public() {
+    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).expect("src/lib.rs");
+    let public: Vec<&str> = lib.lines().filter_map(|l| l.trim().strip_prefix("pub mod ")).collect();
+    assert_eq!(public, ["facade;", "fuzzing;"], "src/lib.rs: only `facade` and `fuzzing` are `pub mod`");
 }

@@ -93,7 +93,7 @@ fn strata_and_kustomize_build_the_same_objects() {
         let built =
             Command::new("kubectl").arg("kustomize").arg(tmp.path().join("kustomize/envs").join(env)).output().unwrap();
         assert!(built.status.success(), "{}", text(&built.stderr));
-        let theirs = strata::yaml::parse_documents(&text(&built.stdout)).unwrap();
+        let theirs = strata::facade::yaml::parse_documents(&text(&built.stdout)).unwrap();
         let by_id = |v: Vec<Value>| {
             v.into_iter().filter(|o| !o.is_null()).map(|o| (identity(&o), o)).collect::<BTreeMap<_, _>>()
         };

@@ -10,10 +10,10 @@ use std::process::Command;
 use std::sync::Arc;
 
 use serde_json::Value;
-use strata::order::{self, ComponentGraph, PhaseKind};
-use strata::pipeline::{self, Options};
-use strata::repo::Repo;
-use strata::source::{Fs, SourceInfo, WorkTreeSource};
+use strata::facade::order::{self, ComponentGraph, PhaseKind};
+use strata::facade::pipeline::{self, Options};
+use strata::facade::repo::Repo;
+use strata::facade::source::{Fs, SourceInfo, WorkTreeSource};
 
 const FIXTURE: &str = "tests/fixtures/bundle/repo";
 
@@ -130,7 +130,7 @@ fn index_lists_files_counts_and_component_versions() {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    strata::bundle::sha256_hex(bytes)
+    strata::facade::bundle::sha256_hex(bytes)
 }
 
 #[test]
@@ -346,10 +346,12 @@ fn kubectl_reads_the_bundle_files_in_order() {
         std::fs::write(env_dir.join("kustomization.yaml"), k).unwrap();
         let built = Command::new("kubectl").arg("kustomize").arg(&env_dir).output().unwrap();
         assert!(built.status.success(), "{}", text(&built.stderr));
-        let theirs = strata::yaml::parse_documents(&text(&built.stdout)).unwrap();
+        let theirs = strata::facade::yaml::parse_documents(&text(&built.stdout)).unwrap();
         let ours: Vec<Value> = files
             .iter()
-            .flat_map(|f| strata::yaml::parse_documents(&std::fs::read_to_string(env_dir.join(f)).unwrap()).unwrap())
+            .flat_map(|f| {
+                strata::facade::yaml::parse_documents(&std::fs::read_to_string(env_dir.join(f)).unwrap()).unwrap()
+            })
             .filter(|v| !v.is_null())
             .collect();
         assert_eq!(ours.len(), theirs.len(), "{env}");
@@ -386,12 +388,14 @@ fn with_tracking_inventory_each_environment_ends_with_its_inventory() {
         // It lists every object of the other files, one identity a line.
         let docs: Vec<Value> = names[..names.len() - 1]
             .iter()
-            .flat_map(|n| strata::yaml::parse_documents(&text(&files[*n])).unwrap())
+            .flat_map(|n| strata::facade::yaml::parse_documents(&text(&files[*n])).unwrap())
             .collect();
-        let mut want: Vec<String> =
-            docs.iter().map(|d| strata::tracking::inventory_line(&strata::manifest::ResId::of(d).unwrap())).collect();
+        let mut want: Vec<String> = docs
+            .iter()
+            .map(|d| strata::facade::tracking::inventory_line(&strata::facade::manifest::ResId::of(d).unwrap()))
+            .collect();
         want.sort();
-        let inventory = strata::yaml::parse_documents(&text(&files[&format!("{dir}/inventory.yaml")])).unwrap();
+        let inventory = strata::facade::yaml::parse_documents(&text(&files[&format!("{dir}/inventory.yaml")])).unwrap();
         let lines: Vec<&str> = inventory[0]["data"]["objects"].as_str().unwrap().lines().collect();
         assert_eq!(lines, want);
         assert_eq!(inventory[0]["metadata"]["labels"]["strata.dev/inventory"], "true");

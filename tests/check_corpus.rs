@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
-use strata::check::{self, CheckConfig, CheckEnvironment, CheckOptions, Report};
-use strata::manifest::{Resource, TemplateOrigin};
+use strata::facade::check::{self, CheckConfig, CheckEnvironment, CheckOptions, Report};
+use strata::facade::manifest::{Resource, TemplateOrigin};
 
 fn load(path: &Path) -> Vec<Resource> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -12,9 +12,9 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use serde_json::Value;
-use strata::pipeline::{self, Options};
-use strata::repo::Repo;
-use strata::source::{Fs, GitRepo};
+use strata::facade::pipeline::{self, Options};
+use strata::facade::repo::Repo;
+use strata::facade::source::{Fs, GitRepo};
 use support::Strata;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/example-repo");

@@ -31,11 +31,11 @@ use std::process::Command;
 use std::sync::Arc;
 
 use serde_json::Value;
-use strata::manifest::{Resource, TemplateOrigin};
-use strata::patch::{self, ApplyOptions};
-use strata::render::strings;
-use strata::source::{Fs, SourceInfo, WorkTreeSource};
-use strata::yaml;
+use strata::facade::manifest::{Resource, TemplateOrigin};
+use strata::facade::patch::{self, ApplyOptions};
+use strata::facade::render::strings;
+use strata::facade::source::{Fs, SourceInfo, WorkTreeSource};
+use strata::facade::yaml;
 use support::Strata;
 
 fn cases_dir() -> PathBuf {
@@ -75,7 +75,7 @@ fn run_strata(dir: &Path) -> Result<Objects, String> {
             continue;
         }
         // As the render stage reads a template's output: a `kind: List` is its items.
-        for item in strata::manifest::expand_lists(body) {
+        for item in strata::facade::manifest::expand_lists(body) {
             resources
                 .push(Resource::new(item, TemplateOrigin { template: template.clone(), doc }).map_err(|d| d.render())?);
         }

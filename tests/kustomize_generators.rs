@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use strata::yaml;
+use strata::facade::yaml;
 use support::Strata;
 
 const TARGET: &str = "database/staging";

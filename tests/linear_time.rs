@@ -17,8 +17,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use strata::source::{Fs, MemorySource};
-use strata::yaml;
+use strata::facade::source::{Fs, MemorySource};
+use strata::facade::yaml;
 
 /// Doubling an input may multiply its time by at most this.
 const MAX_RATIO: f64 = 3.0;
@@ -164,7 +164,8 @@ fn kustomizations_set_and_schemas_are_read_in_linear_time() {
         5_000,
         &|n| format!("commonAnnotations:\n{}", (0..n).map(|i| format!("  k{i}: v{i}\n")).collect::<String>()),
         &|t| {
-            strata::patch::kustomization::parse(&fs, "app/east", "app/east/kustomization.yaml", t).expect("reads");
+            strata::facade::patch::kustomization::parse(&fs, "app/east", "app/east/kustomization.yaml", t)
+                .expect("reads");
         },
     );
     assert_linear(
@@ -172,11 +173,11 @@ fn kustomizations_set_and_schemas_are_read_in_linear_time() {
         5_000,
         &|n| (0..n).map(|i| format!("k{i}.a[1]=x{i}")).collect::<Vec<_>>().join(","),
         &|t| {
-            strata::values::set::parse(t, true).expect("parses");
+            strata::facade::values::set::parse(t, true).expect("parses");
         },
     );
     assert_linear("--set deep key", 50_000, &|n| format!("{}x=1", "a.".repeat(n)), &|t| {
-        strata::values::set::parse(t, true).expect_err("too deep");
+        strata::facade::values::set::parse(t, true).expect_err("too deep");
     });
     assert_linear(
         "values schema",
@@ -187,7 +188,7 @@ fn kustomizations_set_and_schemas_are_read_in_linear_time() {
         },
         &|t| {
             let schema: serde_json::Value = serde_json::from_str(t).expect("JSON");
-            strata::values::ValuesSchema::compile(&fs, "app/v1/values.schema.json", &schema, Some(t))
+            strata::facade::values::ValuesSchema::compile(&fs, "app/v1/values.schema.json", &schema, Some(t))
                 .expect("compiles");
         },
     );
@@ -202,7 +203,7 @@ fn a_megabyte_of_nesting_is_refused_in_under_100_ms() {
     assert!(text.len() > 1_000_000);
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let t = time(&text, &|t| {
-        let e = strata::values::parse_values_file(t, "app/east/parameters.yaml").expect_err("refused");
+        let e = strata::facade::values::parse_values_file(t, "app/east/parameters.yaml").expect_err("refused");
         assert!(e.message.contains("nest deeper than 128 levels"), "{}", e.message);
         assert_eq!(e.pos.map(|p| (p.line, p.col)), Some((1, 134)));
     });

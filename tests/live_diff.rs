@@ -12,17 +12,17 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
-use strata::cluster::connect::Forced;
-use strata::cluster::live::{self, LiveOptions};
-use strata::cluster::{Cluster, LiveReport};
-use strata::compiled::Compiled;
-use strata::diff::{Status, Vocabulary};
-use strata::manifest::ResId;
-use strata::pipeline::{self, Options};
-use strata::repo::Repo;
-use strata::source::{Fs, SourceInfo, WorkTreeSource};
-use strata::tracking::Tracking;
-use strata::yaml;
+use strata::facade::cluster::connect::Forced;
+use strata::facade::cluster::live::{self, LiveOptions};
+use strata::facade::cluster::{Cluster, LiveReport};
+use strata::facade::compiled::Compiled;
+use strata::facade::diff::{Status, Vocabulary};
+use strata::facade::manifest::ResId;
+use strata::facade::pipeline::{self, Options};
+use strata::facade::repo::Repo;
+use strata::facade::source::{Fs, SourceInfo, WorkTreeSource};
+use strata::facade::tracking::Tracking;
+use strata::facade::yaml;
 use support::apiserver::{ApiServer, Cluster as Recorded, Scenario, fixtures};
 
 fn repo_dir() -> std::path::PathBuf {
@@ -216,9 +216,9 @@ fn a_changed_render_shows_exactly_what_changes() {
     let all = format!(
         "{}{}{}{}",
         serde_json::to_string(&r).unwrap(),
-        strata::diff::text::render(&printed, Default::default()),
-        strata::diff::markdown::render(&printed, &Default::default()),
-        strata::diff::json::render(&printed, strata::diff::json::JsonOptions::default())
+        strata::facade::diff::text::render(&printed, Default::default()),
+        strata::facade::diff::markdown::render(&printed, &Default::default()),
+        strata::facade::diff::json::render(&printed, strata::facade::diff::json::JsonOptions::default())
     );
     for leak in ["old-password", "new-password", "b2xkLXBhc3N3b3Jk", "bmV3LXBhc3N3b3Jk"] {
         assert!(!all.contains(leak), "{leak} leaked");
@@ -242,13 +242,13 @@ fn show_secrets_shows_them() {
 #[test]
 fn ignore_rules_hide_the_fields_they_name() {
     let server = ApiServer::start(Scenario { changed: true, ..Scenario::default() });
-    let rule = strata::repo::config::IgnoreRule {
+    let rule = strata::facade::repo::config::IgnoreRule {
         group: Some("apps".into()),
         kind: Some("Deployment".into()),
         json_pointers: vec!["/spec/replicas".into()],
         ..Default::default()
     };
-    let cm_rule = strata::repo::config::IgnoreRule {
+    let cm_rule = strata::facade::repo::config::IgnoreRule {
         kind: Some("ConfigMap".into()),
         name: Some("shop-config".into()),
         json_pointers: vec!["/data/mode".into()],
@@ -275,7 +275,7 @@ fn a_conflict_names_the_owning_manager() {
     // Forcing would take `targetPort` back: the diff says how.
     assert_eq!(c.forced, Some(Forced::Changes));
     assert_eq!(changed_lines(&r, "Service/shop/shop"), vec!["-      targetPort: 9090", "+      targetPort: 8080"]);
-    let text = strata::diff::text::render(&r.to_diff_report(&Default::default()), Default::default());
+    let text = strata::facade::diff::text::render(&r.to_diff_report(&Default::default()), Default::default());
     assert!(
         text.contains("    ! conflict Service/shop/shop  (shop/v1/20-service.yaml)\n      owned by `ops`: .spec.ports[port=80,protocol=\"TCP\"].targetPort; forcing the apply (`--force-conflicts`) would make this change\n"),
         "{text}"
@@ -441,7 +441,7 @@ fn a_client_side_applied_object_with_identical_values_is_a_conflict_without_a_di
         assert_eq!(c.forced, Some(Forced::Identical), "{}", e.id);
         assert_eq!(e.diff, None, "{}", e.id);
     }
-    let text = strata::diff::text::render(&r.to_diff_report(&Default::default()), Default::default());
+    let text = strata::facade::diff::text::render(&r.to_diff_report(&Default::default()), Default::default());
     assert!(text.contains("    ! conflict networking.k8s.io/NetworkPolicy/mig/api-allow-frontend  (api/v1/networkpolicy.yaml)\n      owned by `kubectl-client-side-apply`: .spec.ingress; values are identical: adopt them with `kubectl apply --server-side --force-conflicts`\n"), "{text}");
     assert!(
         text.contains("owned by `kubectl-client-side-apply`: .spec.volumeClaimTemplates; values are identical"),
@@ -460,162 +460,10 @@ fn a_client_side_applied_object_with_different_values_shows_what_forcing_would_c
     assert_eq!(changed_lines(&r, "apps/StatefulSet/mig/database"), vec!["-  replicas: 1", "+  replicas: 2"]);
     let np = r.environments[0].entries.iter().find(|e| e.id.kind == "NetworkPolicy").unwrap();
     assert_eq!(np.conflict.as_ref().unwrap().forced, Some(Forced::Identical));
-    let text = strata::diff::text::render(&r.to_diff_report(&Default::default()), Default::default());
+    let text = strata::facade::diff::text::render(&r.to_diff_report(&Default::default()), Default::default());
     assert!(text.contains("owned by `kubectl-client-side-apply`: .spec.volumeClaimTemplates; forcing the apply (`--force-conflicts`) would make this change\n"), "{text}");
     assert!(text.contains("-  replicas: 1\n+  replicas: 2\n"), "{text}");
 }
 
-// ---- prune and inventory on a real API server: `example-repo` `@eastus` applied
-// with tracking on (the bundle, through `kubectl apply --server-side`), then
-// diffed with the `strata` binary. Each test has its own repository id and
-// namespaces (`<test>-shop`, `<test>-web`), so tests share the server.
-
-/// `example-repo` copied to `home/<name>`, `<name>` its repository id, every
-/// namespace it renders prefixed with `<name>-`, with or without the inventory.
-fn relocated_example(home: &Path, name: &str, inventory: bool) -> std::path::PathBuf {
-    let dir = home.join(name);
-    support::copy_tree(&support::project_root().join("example-repo"), &dir);
-    let edit = |rel: &str, from: &[&str], to: &dyn Fn(&str) -> String| {
-        let p = dir.join(rel);
-        let mut text = std::fs::read_to_string(&p).unwrap();
-        for f in from {
-            assert!(text.contains(f), "{rel}: {f}");
-            text = text.replace(f, &to(f));
-        }
-        std::fs::write(&p, text).unwrap();
-    };
-    let ns = |line: &str| line.replace(": ", &format!(": {name}-"));
-    edit("api/component.yaml", &["namespace: shop"], &ns);
-    edit("database/component.yaml", &["namespace: shop"], &ns);
-    edit("frontend/component.yaml", &["namespace: web"], &ns);
-    edit("platform/v1/values.yaml", &["name: web", "name: shop"], &ns);
-    let inventory = if inventory { "\n  inventory: true" } else { "" };
-    let tracking = format!("  enabled: true\n  repository: {name}{inventory}\n");
-    edit("strata.yaml", &["  enabled: true\n  repository: example-repo\n"], &|_| tracking.clone());
-    dir
-}
-
-/// `strata bundle @eastus` of `repo`, applied to the server as its README says.
-fn deploy_eastus(kapi: &support::kapi::Kapi, repo: &Path) {
-    let out = tempfile::tempdir().unwrap();
-    let dist = out.path().join("dist");
-    let args = ["bundle", "--repo", repo.to_str().unwrap(), "--out", dist.to_str().unwrap(), "@eastus"];
-    let run = support::Strata::in_dir(repo).run(args);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    kapi.apply_bundle(&dist.join("eastus"));
-}
-
-/// `strata diff --live @eastus --format json` of `repo` (plus `extra`): the exit
-/// code and, per target, `status id` of each change with its note.
-fn live_json(kapi: &support::kapi::Kapi, repo: &Path, extra: &[&str]) -> (i32, Vec<String>) {
-    let mut args = vec!["diff", "--live", "--format", "json", "--repo", repo.to_str().unwrap()];
-    args.extend_from_slice(&["--kubeconfig", kapi.kubeconfig.to_str().unwrap()]);
-    args.extend_from_slice(if extra.is_empty() { &["@eastus"][..] } else { extra });
-    let run = support::Strata::in_dir(repo).run(&args);
-    let code = run.status.code().unwrap_or(-1);
-    assert!(code == 0 || code == 1, "exit {code}: {}", String::from_utf8_lossy(&run.stderr));
-    let j: Value = serde_json::from_slice(&run.stdout).unwrap();
-    let mut lines = Vec::new();
-    for env in j["environments"].as_array().unwrap() {
-        for t in env["targets"].as_array().unwrap() {
-            for r in t["resources"].as_array().unwrap() {
-                let note = r["note"].as_str().map(|n| format!(" ({n})")).unwrap_or_default();
-                lines.push(format!(
-                    "{} {} of {}{note}",
-                    r["status"].as_str().unwrap(),
-                    r["id"].as_str().unwrap(),
-                    t["address"].as_str().unwrap()
-                ));
-            }
-        }
-        lines.push(format!("{}: {}", env["environment"].as_str().unwrap(), env["counts"]));
-    }
-    (code, lines)
-}
-
-/// The counts line of `eastus` in [`live_json`]'s words.
-fn counts(create: u32, update: u32, unchanged: u32, prune: u32) -> String {
-    format!(
-        "eastus: {{\"create\":{create},\"prune\":{prune},\"update\":{update},\"conflict\":0,\"unchanged\":{unchanged}}}"
-    )
-}
-
-#[test]
-fn real_server_prunes_what_the_environment_no_longer_renders() {
-    let Some(kapi) = support::kapi::server() else { return };
-    let started = std::time::Instant::now();
-    let home = tempfile::tempdir().unwrap();
-    let name = kapi.namespace("prune");
-    let repo = relocated_example(home.path(), &name, false);
-    deploy_eastus(kapi, &repo);
-
-    // As applied: unchanged, and other tests' objects (other repository ids) are not prunes.
-    assert_eq!(live_json(kapi, &repo, &[]), (0, vec![counts(0, 0, 11, 0)]));
-    let (web, shop) = (format!("{name}-web"), format!("{name}-shop"));
-    let variant = |what: &str, edit: &dyn Fn(&Path)| {
-        let copy = home.path().join(what).join(&name);
-        support::copy_tree(&repo, &copy);
-        edit(&copy);
-        live_json(kapi, &copy, &[])
-    };
-    // A deleted target: exactly its three objects, noted.
-    let gone = "(target `frontend/eastus` is no longer in the repository)";
-    let frontend = vec![
-        format!("prune ConfigMap/{web}/frontend-nginx of frontend/eastus {gone}"),
-        format!("prune Service/{web}/frontend of frontend/eastus {gone}"),
-        format!("prune apps/Deployment/{web}/frontend of frontend/eastus {gone}"),
-        counts(0, 0, 8, 3),
-    ];
-    let deleted = variant("target", &|d| std::fs::remove_dir_all(d.join("frontend/eastus")).unwrap());
-    assert_eq!(deleted, (1, frontend.clone()));
-    // A deleted component: the same three.
-    assert_eq!(variant("component", &|d| std::fs::remove_dir_all(d.join("frontend")).unwrap()), (1, frontend));
-    // The environment's only NetworkPolicy: found by the NetworkPolicy list.
-    let dropped = variant("kind", &|d| std::fs::remove_file(d.join("api/v1/networkpolicy.yaml")).unwrap());
-    let np = format!("prune networking.k8s.io/NetworkPolicy/{shop}/api-allow-frontend of api/eastus");
-    assert_eq!(dropped, (1, vec![np, counts(0, 0, 10, 1)]));
-    // Only `api/eastus` selected: the other targets' objects are theirs, not prunes.
-    assert_eq!(live_json(kapi, &repo, &["api/eastus"]), (0, vec![counts(0, 0, 4, 0)]));
-    eprintln!("real_server_prunes_what_the_environment_no_longer_renders: {:.1} s", started.elapsed().as_secs_f64());
-}
-
-#[test]
-fn real_server_inventory_finds_objects_whose_labels_were_removed_by_hand() {
-    let Some(kapi) = support::kapi::server() else { return };
-    let started = std::time::Instant::now();
-    let home = tempfile::tempdir().unwrap();
-    let name = kapi.namespace("inventory");
-    let repo = relocated_example(home.path(), &name, true);
-    deploy_eastus(kapi, &repo);
-    assert_eq!(live_json(kapi, &repo, &[]), (0, vec![counts(0, 0, 12, 0)]), "11 objects and the inventory");
-
-    // Someone removed the frontend Deployment's environment and repository labels.
-    let web = format!("{name}-web");
-    let unlabel = ["label", "deployment", "frontend", "-n", &web, "strata.dev/environment-", "strata.dev/repository-"];
-    kapi.kubectl(&unlabel, None);
-    // A partial diff neither compares nor reads the inventory.
-    assert_eq!(live_json(kapi, &repo, &["api/eastus"]), (0, vec![counts(0, 0, 4, 0)]));
-    // Then the target is deleted: the inventory still names the Deployment.
-    std::fs::remove_dir_all(repo.join("frontend/eastus")).unwrap();
-    let inventory = format!("ConfigMap/default/strata-inventory-{name}-eastus");
-    let gone = "(target `frontend/eastus` is no longer in the repository)";
-    assert_eq!(
-        live_json(kapi, &repo, &[]),
-        (
-            1,
-            vec![
-                format!("prune ConfigMap/{web}/frontend-nginx of frontend/eastus {gone}"),
-                format!("prune Service/{web}/frontend of frontend/eastus {gone}"),
-                format!(
-                    "prune apps/Deployment/{web}/frontend of frontend/eastus (listed in the live inventory, but without this environment's tracking labels)"
-                ),
-                format!("update {inventory} of inventory"),
-                counts(0, 1, 8, 3),
-            ]
-        )
-    );
-    eprintln!(
-        "real_server_inventory_finds_objects_whose_labels_were_removed_by_hand: {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-}
+#[path = "live_diff/real_server.rs"]
+mod real_server;

@@ -6,9 +6,9 @@ mod support;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use strata::pipeline::{self, Options};
-use strata::repo::Repo;
-use strata::source::{Fs, MemorySource, SourceInfo};
+use strata::facade::pipeline::{self, Options};
+use strata::facade::repo::Repo;
+use strata::facade::source::{Fs, MemorySource, SourceInfo};
 
 fn repo(files: &[(&str, &str)]) -> Repo {
     let mut m = MemorySource::from_entries(files);
@@ -188,7 +188,7 @@ fn render_whole_example_repo_has_no_warnings() {
 
 #[test]
 fn committed_schemas_are_current() {
-    for (name, text) in strata::repo::config::schemas() {
+    for (name, text) in strata::facade::repo::config::schemas() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(name);
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(committed == text, "schemas/{name} is stale: run `cargo run -- schema --out schemas`");

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use strata::yaml;
+use strata::facade::yaml;
 
 fn tricky_string() -> impl Strategy<Value = String> {
     prop_oneof![

@@ -127,6 +127,7 @@ pub fn confined(root: &Path, rel: &str) -> Result<PathBuf, Error> {
 /// replace (checked and allowed by the caller); `noun` names the directory in
 /// messages (`bundle`: "cannot move the new bundle to `dist`"). Returns
 /// warnings: the new directory is in place but the old one could not be removed.
+#[cfg(test)]
 pub fn replace_dir<'a>(
     dir: &Path,
     files: impl IntoIterator<Item = (&'a str, &'a [u8])>,

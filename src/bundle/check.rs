@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{Bundle, INDEX, Sink};
+#[cfg(test)]
+use super::Bundle;
+use super::{INDEX, Sink};
 use crate::diag::{Diagnostic, Error};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,6 +75,7 @@ impl Staleness {
 }
 
 /// Compares `dir` with `bundle`. A missing directory is stale (every file added).
+#[cfg(test)]
 pub fn compare(dir: &Path, bundle: &Bundle) -> Result<Staleness, Error> {
     let mut checker = Checker::open(dir)?;
     for (rel, bytes) in &bundle.files {

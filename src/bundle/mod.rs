@@ -45,6 +45,7 @@ pub const INDEX: &str = "index.json";
 pub const FORMAT: u32 = 1;
 
 /// Every file of a bundle, by path relative to the bundle directory.
+#[cfg(test)]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bundle {
     pub files: BTreeMap<String, Vec<u8>>,
@@ -150,6 +151,7 @@ pub trait Sink {
     fn file(&mut self, path: &str, bytes: &[u8]) -> Result<(), Error>;
 }
 
+#[cfg(test)]
 impl Sink for Bundle {
     fn file(&mut self, path: &str, bytes: &[u8]) -> Result<(), Error> {
         self.files.insert(path.to_string(), bytes.to_vec());
@@ -286,11 +288,6 @@ impl Assembler {
         path == INDEX || self.dirs.contains(path)
     }
 
-    /// The environments (or targets) so far.
-    pub fn environments(&self) -> usize {
-        self.environments.len()
-    }
-
     /// The files so far, `index.json` not counted.
     pub fn files(&self) -> usize {
         self.files.len()
@@ -311,6 +308,7 @@ impl Assembler {
 }
 
 /// Renders the bundle in memory.
+#[cfg(test)]
 pub fn build(compiled: &Batch, plans: &[Plan<'_>]) -> Result<Bundle, Error> {
     let mut bundle = Bundle::default();
     let mut assembler = Assembler::default();

@@ -81,6 +81,7 @@ pub fn to_yaml(plans: &[Plan<'_>]) -> String {
 }
 
 /// A JSON array of every resource, in the same order as the YAML.
+#[cfg(test)]
 pub fn to_json(plans: &[Plan<'_>]) -> String {
     let all: Vec<&Value> = plans.iter().flat_map(|p| p.objects.iter()).map(|o| &o.resource.body).collect();
     let mut s = serde_json::to_string_pretty(&all).expect("JSON values serialize");

@@ -11,11 +11,14 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{Bundle, INDEX, Sink};
+#[cfg(test)]
+use super::Bundle;
+use super::{INDEX, Sink};
 use crate::atomic;
 use crate::diag::{Diagnostic, Error};
 
 /// Replaces `dir` with `bundle`; returns warnings (an old bundle that could not be removed).
+#[cfg(test)]
 pub fn replace(dir: &Path, bundle: &Bundle) -> Result<Vec<Diagnostic>, Error> {
     let mut staged = Staged::begin(dir)?;
     for (rel, bytes) in &bundle.files {

@@ -24,6 +24,7 @@ pub struct Located {
 
 /// The position of `field` of the object of kind `kind` that is the `doc`-th output document
 /// of the template `text`.
+#[cfg(test)]
 pub fn in_template(text: &str, doc: usize, kind: &str, field: &[PathSeg]) -> Option<Located> {
     Template::new(text).locate(doc, kind, field)
 }

@@ -38,7 +38,7 @@ mod engine;
 
 pub use config::{CheckConfig, CheckOptions, KubeVersion, Level};
 pub use engine::run;
-pub use repository::{RepoCheck, RepoCheckOptions, check_repo};
+pub use repository::{RepoCheckOptions, check_repo};
 
 use serde::Serialize;
 

@@ -147,6 +147,7 @@ impl Definitions {
 }
 
 /// The compact form of an OpenAPI v2 document (see the module documentation).
+#[cfg(test)]
 pub fn compact(source: &Value, sha256: &str) -> Value {
     let defs = source.get("definitions").and_then(Value::as_object).cloned().unwrap_or_default();
     let mut out = serde_json::Map::new();
@@ -168,6 +169,7 @@ pub fn compact(source: &Value, sha256: &str) -> Value {
     })
 }
 
+#[cfg(test)]
 const KEPT: &[&str] = &[
     "type",
     "format",
@@ -181,6 +183,7 @@ const KEPT: &[&str] = &[
     "x-kubernetes-int-or-string",
 ];
 
+#[cfg(test)]
 fn compact_schema(s: &Value) -> Value {
     let Some(obj) = s.as_object() else { return s.clone() };
     let mut out = serde_json::Map::new();

@@ -148,15 +148,6 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     }
 }
 
-/// Keeps a command's large results (the compiled repository, plans, output
-/// text) alive until the process exits instead of dropping them: the operating
-/// system reclaims the memory at once, while dropping a compiled repository
-/// object by object costs about 5% of a `bundle` run. Call it last, on values
-/// nothing reads any more; it leaks them on purpose.
-pub fn keep_until_exit<T>(results: T) {
-    std::mem::forget(results);
-}
-
 /// Prints warnings to stderr.
 pub fn print_warnings(warnings: &[Diagnostic]) {
     let mut err = std::io::stderr().lock();

@@ -33,7 +33,7 @@ use crate::manifest::{ResId, Resource};
 use crate::source::SourceInfo;
 use crate::yaml;
 
-pub use normalize::{MASK, canonical, is_secret, mask_secret};
+pub use normalize::{canonical, mask_secret};
 pub use revisions::{RevisionDiff, RevisionSide, compare_revisions};
 
 /// What happened to one resource. The first four are what a diff between two

@@ -45,7 +45,6 @@ use crate::repo::Target;
 
 pub use annotations::{Wave, WaveSource};
 pub use components::ComponentGraph;
-pub use kinds::KindRank;
 pub use phase::{Phase, PhaseKind};
 pub use reason::Reason;
 use sort::Key;

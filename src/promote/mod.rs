@@ -21,9 +21,9 @@ pub mod versions;
 
 use std::path::Path;
 
-pub use copy::{NewVersion, new_version};
-pub use plan::{Destination, PromoteRequest, Promotion, apply, plan};
-pub use versions::{Matrix, Move, compare_versions};
+pub use copy::new_version;
+pub use plan::{Destination, PromoteRequest, apply, plan};
+pub use versions::{Matrix, Move};
 
 use crate::diag::Error;
 use crate::repo::{self, Repo, open};

@@ -34,7 +34,7 @@ use crate::repo;
 use crate::repo::config::{MaxUpdate, Pause};
 use crate::repo::open::Sides;
 use crate::repo::waves::{self, Wave};
-pub use risks::{Risk, RiskKind};
+pub use risks::Risk;
 
 /// The wave holding environments that only the before side has and no pattern matches.
 pub const NO_WAVE: &str = "(no wave)";

@@ -1,4 +1,5 @@
 use super::*;
+use crate::rollout::risks::RiskKind;
 
 fn wave(name: &str, targets: usize, risks: usize) -> WavePlan {
     let risk = |i: usize| Risk {

@@ -24,9 +24,9 @@ use serde_json::{Map, Value};
 use crate::diag::Diagnostic;
 use crate::yaml::locate;
 
-pub use layers::{ValuesFile, command_line_layers, layers_for, merged_for, values_for};
+pub use layers::{ValuesFile, command_line_layers, merged_for, values_for};
 pub use schema::ValuesSchema;
-pub use unread::{Unread, unread_parameters};
+pub use unread::Unread;
 
 /// What a layer is, for messages and for the unused-parameter check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,6 +15,7 @@ use crate::diag::{Diagnostic, Error, Severity};
 
 /// The warnings, given each target's layers and a test of whether its
 /// templates read a leaf path.
+#[cfg(test)]
 pub fn unread_parameters<'a, R>(targets: impl IntoIterator<Item = (&'a [Layer], R)>) -> Vec<Diagnostic>
 where
     R: Fn(&[String]) -> bool,
