@@ -15,10 +15,10 @@ metadata:
 spec:
   replicas: 1
   template:
-spec:
-  containers:
-  - name: web
-    image: nginx:1.25
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.25
 ---
 apiVersion: v1
 kind: ConfigMap
