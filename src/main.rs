@@ -22,8 +22,9 @@ fn main() {
 
 /// A panic is a bug in strata, never the input's fault: after Rust's own
 /// message (and backtrace, when `RUST_BACKTRACE` asks for one) say so, with the
-/// version to quote. The process then exits 101, Rust's code for a panic (a
-/// panic on a worker thread reaches the main thread through rayon).
+/// version to quote, and exit 101, Rust's code for a panic, from whichever thread
+/// panicked. The release profile aborts on panic (no unwinding tables: a smaller
+/// binary), so the hook is where the process ends; debug builds end the same way.
 fn report_panics_as_bugs() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -32,5 +33,6 @@ fn report_panics_as_bugs() {
             "error: this is a bug in strata {}, please report it with the command line and the message above",
             env!("CARGO_PKG_VERSION")
         );
+        std::process::exit(101);
     }));
 }
