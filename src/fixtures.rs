@@ -36,3 +36,11 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("git prints UTF-8").trim().to_string()
 }
+
+/// Makes `root/path` a symbolic link to `target` (parents created, an old entry replaced).
+pub(crate) fn link(root: &Path, path: &str, target: &str) {
+    let p = root.join(path);
+    std::fs::create_dir_all(p.parent().expect("a path below root")).expect("creates the parent");
+    let _ = std::fs::remove_file(&p);
+    std::os::unix::fs::symlink(target, p).expect("creates the link");
+}

@@ -212,14 +212,7 @@ fn check_root(root: &Path) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::git;
-
-    fn link(root: &Path, path: &str, target: &str) {
-        let p = root.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        let _ = std::fs::remove_file(&p);
-        std::os::unix::fs::symlink(target, p).unwrap();
-    }
+    use crate::fixtures::{git, link};
 
     /// `v1` and `main` are good; `bad` (on a side branch) points a target at a missing version.
     fn fixture() -> tempfile::TempDir {

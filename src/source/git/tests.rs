@@ -1,20 +1,13 @@
 //! Git revisions read with gix: sources, links, caching, errors.
 
 use super::*;
-use crate::fixtures::git;
+use crate::fixtures::{git, link};
 use crate::source::Fs;
 
 fn write(root: &Path, path: &str, content: &str) {
     let p = root.join(path);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, content).unwrap();
-}
-
-fn link(root: &Path, path: &str, target: &str) {
-    let p = root.join(path);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    let _ = std::fs::remove_file(&p);
-    std::os::unix::fs::symlink(target, p).unwrap();
 }
 
 /// A project with the configuration in `conf/`: commit 1 points `app/east` at v1,
