@@ -103,7 +103,8 @@ fn read_kustomization(fs: &Fs, dir: &str) -> Result<(), ()> {
             if candidate.is_empty() || candidate.starts_with('/') || candidate.contains("://") {
                 continue;
             }
-            let Some(rel) = lexical_join(dir, candidate) else { return Err(()) };
+            // `Fs` applies `..` and links as the patch stage's reads do, and refuses a path leaving the root.
+            let rel = source::join(dir, candidate);
             if fs.kind(&rel).map_err(|_| ())? == Some(EntryKind::File) {
                 fs.read(&rel).map_err(|_| ())?;
             }
@@ -119,21 +120,6 @@ fn collect_strings<'v>(v: &'v serde_json::Value, out: &mut Vec<&'v str>) {
         serde_json::Value::Object(map) => map.values().for_each(|i| collect_strings(i, out)),
         _ => {}
     }
-}
-
-/// `rel` joined to `dir` with `.` and `..` applied; `None` when it leaves the root.
-fn lexical_join(dir: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
-    for seg in rel.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 /// What compiling a target reads of its version: the schema with its `$ref`s,
