@@ -107,10 +107,25 @@ impl Redact<'_> {
     }
 }
 
+/// The case whose `repo/` and `setup.sh` build this case's git history: the case itself,
+/// or the case its `history` file names (cases that run other commands on one history).
+fn history_of(case: &Path) -> PathBuf {
+    let Ok(name) = std::fs::read_to_string(case.join("history")) else { return case.to_path_buf() };
+    let from = case.parent().expect("cases are in tests/cases").join(name.trim());
+    assert!(
+        from.join("setup.sh").is_file(),
+        "{}: `history` names `{}`, which has no setup.sh",
+        case.display(),
+        name.trim()
+    );
+    from
+}
+
 /// `strata --repo repo ARGS` in the case directory, `ARGS` read from `args`. A case with a
-/// `setup.sh` runs in a temporary work directory instead: the case's `repo/` is copied
-/// there, the script builds what the case needs (a git history), and `after.sh`, when
-/// present, runs after strata to show what it changed.
+/// `setup.sh` (its own, or that of the case its `history` file names) runs in a temporary
+/// work directory instead: that `repo/` is copied there, the script builds what the case
+/// needs (a git history), and `after.sh`, when present, runs after strata to show what it
+/// changed.
 fn run_case(case: &Path) -> (Vec<String>, Run) {
     let args: Vec<String> = std::fs::read_to_string(case.join("args"))
         .expect("a case has an args file")
@@ -119,12 +134,13 @@ fn run_case(case: &Path) -> (Vec<String>, Run) {
         .map(String::from)
         .collect();
     let home = tempfile::tempdir().unwrap();
-    let work = case.join("setup.sh").is_file().then(|| {
+    let from = history_of(case);
+    let work = from.join("setup.sh").is_file().then(|| {
         let work = tempfile::tempdir().unwrap();
-        if case.join("repo").is_dir() {
-            support::copy_tree(&case.join("repo"), &work.path().join("repo"));
+        if from.join("repo").is_dir() {
+            support::copy_tree(&from.join("repo"), &work.path().join("repo"));
         }
-        script(case, "setup.sh", work.path(), home.path()).unwrap_or_else(|e| panic!("{e}"));
+        script(&from, "setup.sh", work.path(), home.path()).unwrap_or_else(|e| panic!("{e}"));
         work
     });
     let dir = work.as_ref().map_or(case, |w| w.path());

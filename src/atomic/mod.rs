@@ -2,10 +2,11 @@
 //! not at all.
 //!
 //! Every command that writes into the user's tree goes through here (`strata
-//! bundle` with [`replace_dir`], `strata schema` with [`write_file`], `strata
+//! bundle` with [`StagedDir`], `strata schema` with [`write_file`], `strata
 //! promote` with [`replace_entries`] (several links, all or none), `strata
-//! version new` with [`create_dir`]; later ones such as `port` should too), so that an interrupted or failed
-//! run never leaves half an output, and a reader never sees one.
+//! version new` with [`create_dir`], `strata port` with [`write_files`] at
+//! [`confined`] paths), so that an interrupted or failed run never leaves half
+//! an output, and a reader never sees one.
 //!
 //! How: the new content is written into a temporary file or directory created
 //! beside the destination (same directory, so same file system), then renamed

@@ -31,9 +31,9 @@ use super::{io_error, parent_of, usable_name};
 use crate::diag::{Diagnostic, Error};
 
 /// A directory built file by file beside its destination, then put in place
-/// whole by [`StagedDir::commit`]: what [`super::replace_dir`] does in one call, for a
-/// writer that makes its files one after the other and should not hold them
-/// all (`strata bundle`, environment by environment). Dropped without a commit
+/// whole by [`StagedDir::commit`], for a writer that makes its files one after
+/// the other and should not hold them all (`strata bundle`, environment by
+/// environment). Dropped without a commit
 /// (an error on the way), the temporary directory is removed and the
 /// destination is untouched; killed, it is removed by the next run's sweep.
 #[derive(Debug)]

@@ -14,7 +14,7 @@ use super::{Layer, LayerKind};
 use crate::diag::{Diagnostic, Error, Severity};
 
 /// The warnings, given each target's layers and a test of whether its
-/// templates read a leaf path.
+/// templates read a leaf path: [`Unread`] over all of them at once (tests).
 #[cfg(test)]
 pub fn unread_parameters<'a, R>(targets: impl IntoIterator<Item = (&'a [Layer], R)>) -> Vec<Diagnostic>
 where
@@ -27,7 +27,7 @@ where
     unread.warnings()
 }
 
-/// [`unread_parameters`] target by target, for a caller that renders targets
+/// The unread parameters, counted target by target, for a caller that renders targets
 /// in batches and drops each batch before the next: it keeps, per (file, leaf
 /// path), whether some target read it and the layer to quote, not the targets.
 #[derive(Debug, Default)]
@@ -83,7 +83,7 @@ impl Unread {
     }
 }
 
-/// `--strict`: the warnings of [`unread_parameters`] as errors.
+/// `--strict`: the warnings of [`Unread::warnings`] as errors.
 pub fn as_errors(mut warnings: Vec<Diagnostic>) -> Error {
     for w in &mut warnings {
         w.severity = Severity::Error;
