@@ -44,3 +44,13 @@ pub(crate) fn link(root: &Path, path: &str, target: &str) {
     let _ = std::fs::remove_file(&p);
     std::os::unix::fs::symlink(target, p).expect("creates the link");
 }
+
+/// The names in `dir`, sorted.
+pub(crate) fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("a directory")
+        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}

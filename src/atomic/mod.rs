@@ -353,6 +353,7 @@ pub(crate) fn io_error(action: &str, path: &Path, e: io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::names;
 
     #[cfg(unix)]
     #[test]
@@ -394,13 +395,6 @@ mod tests {
         assert_eq!(std::fs::read_link(dir.join("l")).unwrap(), Path::new("a/x"));
         assert!(create_dir(&dir, &entries, "test").unwrap_err().messages().contains("already exists"));
         assert_eq!(names(root.path()), ["v2"]);
-    }
-
-    fn names(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> =
-            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-        v.sort();
-        v
     }
 
     #[test]

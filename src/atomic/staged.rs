@@ -226,13 +226,7 @@ fn is_dir(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> =
-            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        v.sort();
-        v
-    }
+    use crate::fixtures::names;
 
     #[test]
     fn a_stage_dropped_without_commit_leaves_nothing() {
