@@ -22,6 +22,7 @@ mod fixtures;
 /// `fuzzing`) and for the unit tests that replay the corpora, never into the binary.
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+pub(crate) mod hydrate;
 pub(crate) mod init;
 pub(crate) mod manifest;
 pub(crate) mod namespace;

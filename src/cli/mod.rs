@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod check;
 pub mod completions;
 pub mod diff;
+pub mod hydrate;
 pub mod init;
 pub mod live;
 pub mod port;
@@ -53,6 +54,7 @@ pub struct Global {
 pub enum Command {
     Render(render::RenderArgs),
     Bundle(bundle::BundleArgs),
+    Hydrate(hydrate::HydrateArgs),
     Diff(diff::DiffArgs),
     Check(check::CheckArgs),
     Schema(schema::SchemaArgs),
@@ -133,6 +135,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Render(args) => render::run(&cli.global, args),
         Command::Bundle(args) => bundle::run(&cli.global, args),
+        Command::Hydrate(args) => hydrate::run(&cli.global, args),
         Command::Diff(args) => diff::run(&cli.global, args),
         Command::Check(args) => check::run(&cli.global, args),
         Command::Schema(args) => schema::run(&cli.global, args),

@@ -426,7 +426,7 @@ fn tree_of(repo: &gix::Repository, commit: ObjectId, what: &str) -> Result<Objec
 
 /// The committer: `Name <email>` given, else git config's (`user.name`, `user.email`,
 /// `GIT_COMMITTER_*`), at the current time.
-fn committer(repo: &gix::Repository, given: Option<&str>) -> Result<gix::actor::Signature, Error> {
+pub fn committer(repo: &gix::Repository, given: Option<&str>) -> Result<gix::actor::Signature, Error> {
     let time = gix::date::Time::now_local_or_utc();
     if let Some(given) = given {
         let (name, rest) = given.split_once('<').unwrap_or((given, ""));
@@ -453,8 +453,8 @@ fn committer(repo: &gix::Repository, given: Option<&str>) -> Result<gix::actor::
 }
 
 /// Refuses a branch checked out in the work tree or any linked work tree: moving it
-/// would leave that work tree's index and files behind its `HEAD`.
-fn refuse_checked_out(repo: &gix::Repository, full: &gix::refs::FullName, branch: &str) -> Result<(), Error> {
+/// would leave that work tree's index and files behind its `HEAD` (also `strata hydrate`'s).
+pub fn refuse_checked_out(repo: &gix::Repository, full: &gix::refs::FullName, branch: &str) -> Result<(), Error> {
     let mut heads = vec![(repo.head_name().ok().flatten(), repo.workdir().map(Path::to_path_buf))];
     if let Ok(all) = repo.worktrees_including_main() {
         for r in all.flatten() {
@@ -465,15 +465,17 @@ fn refuse_checked_out(repo: &gix::Repository, full: &gix::refs::FullName, branch
         if head.as_ref() == Some(full) {
             let dir = dir.map(|d| d.display().to_string()).unwrap_or_else(|| "the repository".into());
             return Err(Diagnostic::error(format!("`{branch}` is checked out in `{dir}`"))
-                .note("cherry-pick works on git objects and leaves every work tree alone; moving a checked-out branch would not")
-                .hint("switch that work tree to another branch, or use `git cherry-pick -x` there, or pick onto another `--branch`")
+                .note(
+                    "strata writes git objects and leaves every work tree alone; moving a checked-out branch would not",
+                )
+                .hint("switch that work tree to another branch, or write to another `--branch`")
                 .into());
         }
     }
     Ok(())
 }
 
-fn full_name(name: &str, what: &str) -> Result<gix::refs::FullName, Error> {
+pub fn full_name(name: &str, what: &str) -> Result<gix::refs::FullName, Error> {
     gix::refs::FullName::try_from(name).map_err(|e| {
         Diagnostic::error(format!(
             "`{}` is not a valid {what} name: {e}",
@@ -487,7 +489,7 @@ fn with_final_newline(text: &str) -> String {
     if text.ends_with('\n') { text.to_string() } else { format!("{text}\n") }
 }
 
-fn git_error(action: &str, what: &str, e: impl std::fmt::Display) -> Error {
+pub fn git_error(action: &str, what: &str, e: impl std::fmt::Display) -> Error {
     Diagnostic::error(format!("cannot {action} `{what}`: {e}")).into()
 }
 
