@@ -474,3 +474,74 @@ fn dirty_trees_plaintext_secrets_and_locked_branches_are_refused() {
     assert_eq!(src.git(&["rev-parse", "env/staging"]), tips[0]);
     assert!(src.git(&["branch", "--list", "env/eastus"]).is_empty());
 }
+
+#[test]
+fn next_branches_carry_a_pull_request_body_with_strata_diffs_markdown() {
+    let src = Source::new();
+    let first = src.git(&["rev-parse", "HEAD"]);
+    src.hydrate(&[]);
+    let eastus = src.git(&["rev-parse", "env/eastus"]);
+    touch_every_environment(&src);
+    let second = src.commit("relabel every object");
+
+    let out = src.hydrate(&["--next", "@eastus"]);
+    let body = String::from_utf8(out.stdout).unwrap();
+    assert!(body.starts_with("<!-- strata hydrate --next: env/eastus-next -> env/eastus -->\n"), "{body}");
+    assert!(body.len() <= 60_000);
+    assert!(body.contains("**Checks** (`strata check`): 0 errors"), "{body}");
+    assert!(body.contains("### Rollout plan"), "{body}");
+    let diff = src.strata(&["diff", "--from", &first[..12], "--to", &second[..12], "@eastus", "--format", "markdown"]);
+    let diff = String::from_utf8(diff.stdout).unwrap();
+    assert!(diff.contains("strata.dev/repository: example-shop"), "{diff}");
+    assert!(body.ends_with(&diff), "the body ends with `strata diff`'s markdown:\n{body}");
+    // env/eastus-next starts at env/eastus; env/eastus does not move.
+    assert_eq!(src.git(&["rev-parse", "env/eastus-next~1"]), eastus);
+    assert_eq!(src.git(&["rev-parse", "env/eastus"]), eastus);
+    assert_eq!(bundle_part(tree(&src.root(), "env/eastus-next")), src.bundle(&second, "eastus"));
+    // Run again: no commit, the same body (the promotion is still open).
+    let again = src.hydrate(&["--next", "@eastus"]);
+    assert!(stderr(&again).contains("`env/eastus-next` (eastus): unchanged"), "{}", stderr(&again));
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), body);
+    // Promoted (env/eastus fast-forwarded to env/eastus-next): nothing left to promote.
+    src.git(&["branch", "-f", "env/eastus", "env/eastus-next"]);
+    let done = src.hydrate(&["--next", "@eastus"]);
+    assert!(done.stdout.is_empty(), "{}", String::from_utf8_lossy(&done.stdout));
+}
+
+#[test]
+fn openpgp_signed_commits_pass_git_verify_commit() {
+    if !support::require_tool("gpg") {
+        return;
+    }
+    let src = Source::new();
+    let gnupg = tempfile::Builder::new().prefix("g").tempdir_in("/tmp").unwrap();
+    let gpg = |args: &[&str]| {
+        let out = Command::new("gpg").env("GNUPGHOME", gnupg.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "gpg {args:?}: {}", stderr(&out));
+    };
+    gpg(&[
+        "--batch",
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Hydra Bot <hydra@example.com>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    src.git(&["config", "user.signingKey", "hydra@example.com"]);
+    let out = Strata::in_dir(src.root()).env("GNUPGHOME", gnupg.path()).run(["hydrate", "--sign", "@eastus"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let verify = Command::new("git")
+        .arg("-C")
+        .arg(src.root())
+        .args(["verify-commit", "env/eastus"])
+        .env("GNUPGHOME", gnupg.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "git verify-commit: {}", stderr(&verify));
+    assert!(stderr(&verify).contains("Good signature from \"Hydra Bot <hydra@example.com>\""), "{}", stderr(&verify));
+}

@@ -84,6 +84,12 @@ pub struct HydrateArgs {
     /// Commit plaintext Secrets too.
     #[arg(long)]
     pub allow_secrets: bool,
+    /// Write `BRANCH-next` instead (started at `BRANCH`), and print per hydrated
+    /// path a pull-request body for merging it into `BRANCH`: checks, rollout
+    /// plan and rendered diff, under 60,000 characters. Each body starts with
+    /// `<!-- strata hydrate --next: BRANCH-next -> BRANCH -->`.
+    #[arg(long)]
+    pub next: bool,
 }
 
 pub fn run(global: &Global, args: HydrateArgs) -> Result<Outcome, Error> {
@@ -98,11 +104,15 @@ pub fn run(global: &Global, args: HydrateArgs) -> Result<Outcome, Error> {
         committer: args.committer.clone(),
         repo_url: args.repo_url.clone(),
         allow_secrets: args.allow_secrets,
-        next: false,
+        next: args.next,
     };
     let done = hydrate::hydrate(&global.repo, &args.selectors, &opts)?;
     super::print_warnings(&done.warnings);
     eprint!("{}", summary(&done));
+    let bodies: Vec<&str> = done.bodies.iter().map(|(_, body)| body.as_str()).collect();
+    if !bodies.is_empty() {
+        super::write_stdout(bodies.join("\n").as_bytes())?;
+    }
     Ok(Outcome::Ok)
 }
 

@@ -24,6 +24,7 @@
 
 pub mod commit;
 pub mod files;
+pub mod next;
 pub mod place;
 pub mod push;
 pub mod secrets;
@@ -126,15 +127,21 @@ pub fn hydrate(root: &Path, selectors: &[String], opts: &HydrateOptions) -> Resu
     check_branches(&repo, &places)?;
 
     let (bundles, warnings) = files::write(&source, &targets, &places, repo.clone(), opts.allow_secrets)?;
-    let ctx =
-        Context { repo: &repo, dry: &dry, identity: &identity, signer: signer.as_ref(), remote: opts.push.as_deref() };
+    let ctx = Context {
+        repo: &repo,
+        dry: &dry,
+        identity: &identity,
+        signer: signer.as_ref(),
+        remote: opts.push.as_deref(),
+        next: opts.next,
+    };
     let branches = build_branches(&ctx, &places, bundles)?;
     move_refs(&repo, &identity, &branches)?;
     let pushed = match &opts.push {
         Some(remote) => push_branches(&repo, remote, &branches)?,
         None => None,
     };
-    let bodies = Vec::new();
+    let bodies = if opts.next { next::bodies(&repo, &git, &dry, &branches)? } else { Vec::new() };
     Ok(Hydrated { dry, branches, warnings, pushed, bodies })
 }
 
@@ -188,6 +195,8 @@ struct Context<'a> {
     identity: &'a gix::actor::Signature,
     signer: Option<&'a Signer>,
     remote: Option<&'a str>,
+    /// `BRANCH-next` starts at `BRANCH` when it does not exist yet.
+    next: bool,
 }
 
 /// Per branch: the new tree and commit, or unchanged.
@@ -210,7 +219,15 @@ fn build_branch(ctx: &Context<'_>, name: &str, mine: Vec<(Place, files::Files)>)
         Some(r) => tip(repo, &format!("refs/remotes/{r}/{name}"))?,
         None => None,
     };
-    let base = tracking.or(local);
+    let mut base = tracking.or(local);
+    if base.is_none() && ctx.next {
+        let promoted = next::promoted_into(name);
+        let fallback = match ctx.remote {
+            Some(r) => tip(repo, &format!("refs/remotes/{r}/{promoted}"))?,
+            None => None,
+        };
+        base = fallback.or(tip(repo, &format!("refs/heads/{promoted}"))?);
+    }
     let base_tree = match base {
         Some(id) => tree_of(repo, id, name)?,
         None => ObjectId::empty_tree(repo.object_hash()),
