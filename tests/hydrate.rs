@@ -545,3 +545,25 @@ fn openpgp_signed_commits_pass_git_verify_commit() {
     assert!(verify.status.success(), "git verify-commit: {}", stderr(&verify));
     assert!(stderr(&verify).contains("Good signature from \"Hydra Bot <hydra@example.com>\""), "{}", stderr(&verify));
 }
+
+#[test]
+fn rollout_export_points_at_the_hydrated_branches() {
+    let src = Source::new();
+    src.hydrate(&["--path", "deploy"]);
+    let url = "https://git.example.com/shop/config.git";
+    for format in ["applicationset", "flux"] {
+        let args =
+            ["rollout", "export", "--format", format, "--source", "hydrated", "--path", "deploy", "--repo-url", url];
+        let out = src.strata(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        for env in ENVIRONMENTS {
+            let (branch, path) = (format!("env/{env}"), format!("deploy/{env}"));
+            assert!(text.contains(&format!("branch: {branch}\n")) || text.contains(&format!("revision: {branch}\n")));
+            assert!(text.contains(&format!("path: {path}\n")) || text.contains(&format!("path: ./{path}\n")), "{text}");
+            // The path holds the environment's objects, and only YAML.
+            let listed = src.git(&["ls-tree", "--name-only", &format!("{branch}:{path}")]);
+            assert!(!listed.is_empty() && listed.lines().all(|f| f.ends_with(".yaml")), "{branch}:{path}: {listed}");
+        }
+    }
+}

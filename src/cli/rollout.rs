@@ -107,6 +107,14 @@ pub struct ExportArgs {
     /// Namespace of the exported objects (default: `argocd`, `flux-system`).
     #[arg(long)]
     pub namespace: Option<String>,
+    /// What the objects point at: `bundle` (bundle directories on `--revision`) or
+    /// `hydrated` (the environment branches of `strata hydrate`: one Application /
+    /// Kustomization per environment reading `--branch` at `--path`, default the root).
+    #[arg(long, value_name = "SOURCE", default_value = "bundle")]
+    pub source: String,
+    /// With `--source hydrated`: each environment's branch, as given to `strata hydrate`.
+    #[arg(long, value_name = "TEMPLATE", default_value = "env/{environment}")]
+    pub branch: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -136,10 +144,24 @@ fn export(global: &Global, args: ExportArgs) -> Result<Outcome, Error> {
         ExportFormat::Applicationset => Controller::ArgoCd,
         ExportFormat::Flux => Controller::Flux,
     };
+    let source = match args.source.as_str() {
+        "bundle" => export::ExportSource::Bundle,
+        "hydrated" => export::ExportSource::Hydrated { branch: args.branch },
+        other => {
+            return Err(crate::diag::Diagnostic::error(format!("`--source {other}` is not a source"))
+                .hint("use `--source bundle` or `--source hydrated`")
+                .into());
+        }
+    };
+    let default_path = match source {
+        export::ExportSource::Hydrated { .. } => "",
+        _ => controller.default_path(),
+    };
     let opts = export::ExportOptions {
         repo_url: args.repo_url,
         revision: args.revision,
-        path: args.path.unwrap_or_else(|| controller.default_path().to_string()),
+        path: args.path.unwrap_or_else(|| default_path.to_string()),
+        source,
         name: args.name,
         namespace: args.namespace.unwrap_or_else(|| controller.default_namespace().to_string()),
     };

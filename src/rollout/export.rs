@@ -35,6 +35,19 @@ pub struct ExportOptions {
     pub name: String,
     /// Namespace of the exported objects (`argocd`, `flux-system`).
     pub namespace: String,
+    /// Where the controller reads each environment's manifests from.
+    pub source: ExportSource,
+}
+
+/// What the exported objects point at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ExportSource {
+    /// Bundle directories on one revision (`strata bundle`): `path` per target / environment.
+    #[default]
+    Bundle,
+    /// Environment branches written by `strata hydrate`: `branch` (`env/{environment}`)
+    /// holds the environment's bundle at `path`, its objects under `path/ENVIRONMENT/`.
+    Hydrated { branch: String },
 }
 
 /// What a controller the waves are exported to runs.
@@ -69,10 +82,85 @@ impl Controller {
 /// [`waves::resolve`]) as `controller`'s objects.
 pub fn export(repo: &Repo, controller: Controller, opts: &ExportOptions) -> Result<String, Error> {
     let waves = waves::resolve(repo)?;
-    match controller {
-        Controller::ArgoCd => applicationset(repo, &waves, opts),
-        Controller::Flux => flux(&waves, opts),
+    match (controller, &opts.source) {
+        (_, ExportSource::Hydrated { branch }) => hydrated(controller, &waves, opts, branch),
+        (Controller::ArgoCd, ExportSource::Bundle) => applicationset(repo, &waves, opts),
+        (Controller::Flux, ExportSource::Bundle) => flux(&waves, opts),
     }
+}
+
+/// `--source hydrated`: one Application (or Kustomization and GitRepository)
+/// per environment, reading its branch; the objects are under `PATH/ENVIRONMENT/`
+/// of the branch (`index.json`, `README.md` and `hydrator.metadata` stay outside).
+fn hydrated(controller: Controller, waves: &[Wave], opts: &ExportOptions, branch: &str) -> Result<String, Error> {
+    let mut by_wave: Vec<(&Wave, Vec<Value>)> = Vec::new();
+    for w in waves {
+        let mut envs = Vec::new();
+        for env in &w.environments {
+            let dir = fill(&opts.path, "", env, &w.name);
+            let path = crate::source::join(dir.trim_matches('/'), env);
+            envs.push(json!({"environment": env, "name": slug(env), "wave": w.name, "revision": fill(branch, "", env, &w.name), "path": path}));
+        }
+        by_wave.push((w, envs));
+    }
+    match controller {
+        Controller::ArgoCd => hydrated_applicationset(&by_wave, opts),
+        Controller::Flux => Ok(hydrated_flux(&by_wave, opts)),
+    }
+}
+
+fn hydrated_applicationset(by_wave: &[(&Wave, Vec<Value>)], opts: &ExportOptions) -> Result<String, Error> {
+    let repo_url = opts.repo_url.as_deref().ok_or_else(|| {
+        Diagnostic::error("`--format applicationset` needs `--repo-url`")
+            .hint("pass the git URL Argo CD reads the hydrated branches from: `--repo-url https://git.example.com/shop/config.git`")
+    })?;
+    let waves: Vec<Wave> = by_wave.iter().map(|(w, _)| (*w).clone()).collect();
+    let elements: Vec<Value> = by_wave.iter().flat_map(|(_, envs)| envs.iter().cloned()).collect();
+    let labels = json!({WAVE_LABEL: "{{.wave}}", "strata.dev/environment": "{{.name}}"});
+    let doc = applicationset_doc(opts, repo_url, elements, rolling_steps(&waves), labels, json!("{{.revision}}"));
+    Ok(document(&doc))
+}
+
+fn hydrated_flux(by_wave: &[(&Wave, Vec<Value>)], opts: &ExportOptions) -> String {
+    let mut out = String::new();
+    let mut previous: Vec<String> = Vec::new();
+    for (w, envs) in by_wave {
+        let mut names = Vec::new();
+        for e in envs {
+            let name = format!("{}-{}", opts.name, e["name"].as_str().unwrap_or_default());
+            if let Some(url) = &opts.repo_url {
+                out.push_str(&document(&json!({
+                    "apiVersion": "source.toolkit.fluxcd.io/v1",
+                    "kind": "GitRepository",
+                    "metadata": {"name": name, "namespace": opts.namespace},
+                    "spec": {"interval": "5m", "url": url, "ref": {"branch": e["revision"]}},
+                })));
+            }
+            let mut spec = json!({
+                "interval": "10m",
+                "path": format!("./{}", e["path"].as_str().unwrap_or_default()),
+                "prune": true,
+                "sourceRef": {"kind": "GitRepository", "name": name},
+            });
+            if !previous.is_empty() {
+                spec["dependsOn"] = Value::Array(previous.iter().map(|n| json!({"name": n})).collect());
+            }
+            if matches!(w.pause, Some(Pause::Manual(true)) | Some(Pause::Duration(_))) {
+                spec["suspend"] = json!(true);
+            }
+            out.push_str(&document(&json!({
+                "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                "kind": "Kustomization",
+                "metadata": {"name": name, "namespace": opts.namespace, "labels": {WAVE_LABEL: w.name}},
+                "spec": spec,
+            })));
+            names.push(name);
+        }
+        if !names.is_empty() {
+            previous = names;
+        }
+    }
+    out
 }
 
 /// The waves as one ApplicationSet: a list generator with one element per
@@ -96,7 +184,14 @@ pub fn applicationset(repo: &Repo, waves: &[Wave], opts: &ExportOptions) -> Resu
             "path": fill(&opts.path, &t.component, &t.environment, wave),
         }));
     }
-    let steps: Vec<Value> = waves
+    let labels = json!({WAVE_LABEL: "{{.wave}}", "strata.dev/component": "{{.component}}"});
+    let doc = applicationset_doc(opts, repo_url, elements, rolling_steps(waves), labels, json!(opts.revision));
+    Ok(document(&doc))
+}
+
+/// One RollingSync step per wave, in order (`maxUpdate` from the wave; a wave with `pause`: 0).
+fn rolling_steps(waves: &[Wave]) -> Vec<Value> {
+    waves
         .iter()
         .map(|w| {
             let mut step = json!({
@@ -113,8 +208,20 @@ pub fn applicationset(repo: &Repo, waves: &[Wave], opts: &ExportOptions) -> Resu
             }
             step
         })
-        .collect();
-    let doc = json!({
+        .collect()
+}
+
+/// The ApplicationSet around its list elements: `labels` of each Application,
+/// `revision` its `targetRevision` (a value or a `{{.revision}}` template).
+fn applicationset_doc(
+    opts: &ExportOptions,
+    repo_url: &str,
+    elements: Vec<Value>,
+    steps: Vec<Value>,
+    labels: Value,
+    revision: Value,
+) -> Value {
+    json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "ApplicationSet",
         "metadata": {"name": opts.name, "namespace": opts.namespace},
@@ -126,13 +233,13 @@ pub fn applicationset(repo: &Repo, waves: &[Wave], opts: &ExportOptions) -> Resu
             "template": {
                 "metadata": {
                     "name": "{{.name}}",
-                    "labels": {WAVE_LABEL: "{{.wave}}", "strata.dev/component": "{{.component}}"},
+                    "labels": labels,
                 },
                 "spec": {
                     "project": "default",
                     "source": {
                         "repoURL": repo_url,
-                        "targetRevision": opts.revision,
+                        "targetRevision": revision,
                         "path": "{{.path}}",
                         "directory": {"recurse": true},
                     },
@@ -140,8 +247,7 @@ pub fn applicationset(repo: &Repo, waves: &[Wave], opts: &ExportOptions) -> Resu
                 },
             },
         },
-    });
-    Ok(document(&doc))
+    })
 }
 
 /// The waves as Flux: one Kustomization per environment, each depending on
