@@ -334,3 +334,47 @@ fn push_branches(repo: &gix::Repository, remote: &str, branches: &[Branch]) -> R
     push::push(dir, remote, &updates)?;
     Ok(Some(remote.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::git;
+
+    fn branch(name: &str, local: Option<ObjectId>, new: ObjectId) -> Branch {
+        Branch { name: name.into(), places: Vec::new(), base: local, local, tracking: None, new: Some(new), kept: 0 }
+    }
+
+    /// A branch moved by another writer after this run read it: the transaction
+    /// fails, naming it, and neither it nor the other branch moves.
+    #[test]
+    fn a_concurrent_move_overwrites_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        git(root, &["commit", "-q", "--allow-empty", "-m", "one"]);
+        git(root, &["commit", "-q", "--allow-empty", "-m", "two"]);
+        git(root, &["commit", "-q", "--allow-empty", "-m", "three"]);
+        let id = |rev: &str| ObjectId::from_hex(git(root, &["rev-parse", rev]).trim().as_bytes()).unwrap();
+        let (one, two, three) = (id("HEAD~2"), id("HEAD~1"), id("HEAD"));
+        git(root, &["branch", "env/a", &one.to_string()]);
+        git(root, &["branch", "env/b", &one.to_string()]);
+        // Read at `one`; then someone moves env/b to `two`.
+        let plan = [branch("env/a", Some(one), three), branch("env/b", Some(one), three)];
+        git(root, &["branch", "-f", "env/b", &two.to_string()]);
+        let repo = gix::open(root).unwrap();
+        let who = gix::actor::Signature {
+            name: "t".into(),
+            email: "t@example.com".into(),
+            time: gix::date::Time { seconds: 0, offset: 0 },
+        };
+        let e = move_refs(&repo, &who, &plan).unwrap_err();
+        assert!(e.messages().contains("env/b"), "{}", e.messages());
+        assert!(e.diagnostics[0].notes.iter().any(|n| n.contains("no branch was moved")));
+        assert_eq!(id("env/a"), one);
+        assert_eq!(id("env/b"), two);
+        // Read again, it goes through.
+        let plan = [branch("env/a", Some(one), three), branch("env/b", Some(two), three)];
+        move_refs(&repo, &who, &plan).unwrap();
+        assert_eq!((id("env/a"), id("env/b")), (three, three));
+    }
+}
