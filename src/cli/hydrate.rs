@@ -124,6 +124,9 @@ fn summary(done: &Hydrated) -> String {
         let envs: Vec<&str> = b.places.iter().flat_map(|p| p.environments.iter().map(String::as_str)).collect();
         let what = format!("`{}` ({})", b.name, envs.join(", "));
         match (b.new, b.base) {
+            (None, _) if b.already => {
+                let _ = write!(out, "{what}: unchanged (hydrated from this commit already)");
+            }
             (None, _) => {
                 let _ = write!(out, "{what}: unchanged");
             }

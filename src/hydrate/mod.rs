@@ -25,6 +25,7 @@
 pub mod commit;
 pub mod files;
 pub mod next;
+pub mod notes;
 pub mod place;
 pub mod push;
 pub mod secrets;
@@ -76,6 +77,8 @@ pub struct Branch {
     pub new: Option<ObjectId>,
     /// Files of the branch outside its hydrated paths, left alone.
     pub kept: usize,
+    /// Not rendered: its tip's note says this commit was hydrated already.
+    pub already: bool,
 }
 
 /// What a run did.
@@ -126,7 +129,17 @@ pub fn hydrate(root: &Path, selectors: &[String], opts: &HydrateOptions) -> Resu
         opts.repo_url.clone().or_else(|| git.with_repository(origin_url)).map(|u| commit::without_credentials(&u));
     check_branches(&repo, &places)?;
 
-    let (bundles, warnings) = files::write(&source, &targets, &places, repo.clone(), opts.allow_secrets)?;
+    // Branches whose tip's note says this commit was hydrated already are not rendered again.
+    let read_notes = notes::read(&repo)?;
+    let done = already_hydrated(&repo, &read_notes, &places, rev.commit, opts.push.as_deref())?;
+    let (todo, skipped): (Vec<Place>, Vec<Place>) = places.into_iter().partition(|p| !done.contains(&p.branch));
+    let todo_envs: BTreeSet<&String> = todo.iter().flat_map(|p| p.environments.iter()).collect();
+    let targets: Vec<&Target> = targets.into_iter().filter(|t| todo_envs.contains(&t.environment)).collect();
+    let (bundles, warnings) = if todo.is_empty() {
+        Default::default()
+    } else {
+        files::write(&source, &targets, &todo, repo.clone(), opts.allow_secrets)?
+    };
     let ctx = Context {
         repo: &repo,
         dry: &dry,
@@ -135,8 +148,12 @@ pub fn hydrate(root: &Path, selectors: &[String], opts: &HydrateOptions) -> Resu
         remote: opts.push.as_deref(),
         next: opts.next,
     };
-    let branches = build_branches(&ctx, &places, bundles)?;
-    move_refs(&repo, &identity, &branches)?;
+    let mut branches = build_branches(&ctx, &todo, bundles)?;
+    let noted = note_updates(&repo, &read_notes, &branches, rev.commit);
+    let notes_commit = notes::write(&repo, &read_notes, &noted, &identity, dry.time)?;
+    branches.extend(skipped_branches(&repo, skipped, opts.push.as_deref())?);
+    branches.sort_by(|a, b| a.name.cmp(&b.name));
+    move_refs(&repo, &identity, &branches, notes_commit.map(|c| (read_notes.tip, c)))?;
     let pushed = match &opts.push {
         Some(remote) => push_branches(&repo, remote, &branches)?,
         None => None,
@@ -269,7 +286,69 @@ fn build_branch(ctx: &Context<'_>, name: &str, mine: Vec<(Place, files::Files)>)
         let message = ctx.dry.message(&changed_envs);
         Some(commit::write(repo, tree, base, ctx.identity, ctx.dry.time, &message, ctx.signer)?)
     };
-    Ok(Branch { name: name.to_string(), places, base, local, tracking, new, kept })
+    Ok(Branch { name: name.to_string(), places, base, local, tracking, new, kept, already: false })
+}
+
+/// The branches (of `places`) whose tip (with `--push`: also the remote's, as
+/// fetched) carries a note saying this commit was hydrated onto them already.
+fn already_hydrated(
+    repo: &gix::Repository,
+    read: &notes::Notes,
+    places: &[Place],
+    dry: ObjectId,
+    remote: Option<&str>,
+) -> Result<BTreeSet<String>, Error> {
+    let mut done = BTreeSet::new();
+    let branches: BTreeSet<&str> = places.iter().map(|p| p.branch.as_str()).collect();
+    for name in branches {
+        let envs: Vec<String> =
+            places.iter().filter(|p| p.branch == name).flat_map(|p| p.environments.iter().cloned()).collect();
+        let Some(local) = tip(repo, &format!("refs/heads/{name}"))? else { continue };
+        if let Some(r) = remote
+            && tip(repo, &format!("refs/remotes/{r}/{name}"))? != Some(local)
+        {
+            continue;
+        }
+        if notes::get(repo, read, local).is_some_and(|n| n.covers(dry, &envs)) {
+            done.insert(name.to_string());
+        }
+    }
+    Ok(done)
+}
+
+/// The skipped places as unchanged branches.
+fn skipped_branches(repo: &gix::Repository, skipped: Vec<Place>, remote: Option<&str>) -> Result<Vec<Branch>, Error> {
+    let mut out: Vec<Branch> = Vec::new();
+    for p in skipped {
+        if let Some(b) = out.iter_mut().find(|b| b.name == p.branch) {
+            b.places.push(p);
+            continue;
+        }
+        let local = tip(repo, &format!("refs/heads/{}", p.branch))?;
+        let tracking = if remote.is_some() { local } else { None };
+        let name = p.branch.clone();
+        out.push(Branch { name, places: vec![p], base: local, local, tracking, new: None, kept: 0, already: true });
+    }
+    Ok(out)
+}
+
+/// The notes to write: each rendered branch's tip (new or unchanged) hydrated from `dry`.
+fn note_updates(
+    repo: &gix::Repository,
+    read: &notes::Notes,
+    branches: &[Branch],
+    dry: ObjectId,
+) -> Vec<(ObjectId, notes::Note)> {
+    let mut out = Vec::new();
+    for b in branches {
+        let Some(tip) = b.new.or(b.base) else { continue };
+        let mut envs: BTreeSet<String> = b.places.iter().flat_map(|p| p.environments.iter().cloned()).collect();
+        if let Some(old) = notes::get(repo, read, tip).filter(|n| n.dry_sha == dry.to_string()) {
+            envs.extend(old.environments);
+        }
+        out.push((tip, notes::Note::new(dry, envs)));
+    }
+    out
 }
 
 /// How many files of `tree` lie outside every hydrated path.
@@ -295,8 +374,21 @@ fn tree_of(repo: &gix::Repository, commit: ObjectId, what: &str) -> Result<Objec
 
 /// Moves every changed branch in one reference transaction, each expecting
 /// the value it had when this run read it.
-fn move_refs(repo: &gix::Repository, identity: &gix::actor::Signature, branches: &[Branch]) -> Result<(), Error> {
+fn move_refs(
+    repo: &gix::Repository,
+    identity: &gix::actor::Signature,
+    branches: &[Branch],
+    notes: Option<(Option<ObjectId>, ObjectId)>,
+) -> Result<(), Error> {
     let mut edits = Vec::new();
+    if let Some((old, new)) = notes {
+        let expected = match old {
+            Some(old) => PreviousValue::MustExistAndMatch(gix::refs::Target::Object(old)),
+            None => PreviousValue::MustNotExist,
+        };
+        let full = full_name(notes::REF, "notes reference")?;
+        edits.push(RefEdit::update(full, new, expected, "strata hydrate: notes"));
+    }
     for b in branches {
         let Some(new) = b.new.filter(|n| Some(*n) != b.local) else { continue };
         let expected = match b.local {
@@ -341,7 +433,16 @@ mod tests {
     use crate::fixtures::git;
 
     fn branch(name: &str, local: Option<ObjectId>, new: ObjectId) -> Branch {
-        Branch { name: name.into(), places: Vec::new(), base: local, local, tracking: None, new: Some(new), kept: 0 }
+        Branch {
+            name: name.into(),
+            places: Vec::new(),
+            base: local,
+            local,
+            tracking: None,
+            new: Some(new),
+            kept: 0,
+            already: false,
+        }
     }
 
     /// A branch moved by another writer after this run read it: the transaction
@@ -367,14 +468,14 @@ mod tests {
             email: "t@example.com".into(),
             time: gix::date::Time { seconds: 0, offset: 0 },
         };
-        let e = move_refs(&repo, &who, &plan).unwrap_err();
+        let e = move_refs(&repo, &who, &plan, None).unwrap_err();
         assert!(e.messages().contains("env/b"), "{}", e.messages());
         assert!(e.diagnostics[0].notes.iter().any(|n| n.contains("no branch was moved")));
         assert_eq!(id("env/a"), one);
         assert_eq!(id("env/b"), two);
         // Read again, it goes through.
         let plan = [branch("env/a", Some(one), three), branch("env/b", Some(two), three)];
-        move_refs(&repo, &who, &plan).unwrap();
+        move_refs(&repo, &who, &plan, None).unwrap();
         assert_eq!((id("env/a"), id("env/b")), (three, three));
     }
 }
