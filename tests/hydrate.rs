@@ -243,7 +243,7 @@ fn hydrate_push_to_a_loopback_daemon_end_to_end() {
     // Second run: nothing changes, nothing is committed or pushed.
     let tips: Vec<String> = ENVIRONMENTS.iter().map(|e| src.git(&["rev-parse", &format!("env/{e}")])).collect();
     let out = src.hydrate(&["--push", "origin"]);
-    assert_eq!(stderr(&out).matches(": unchanged").count(), 4, "{}", stderr(&out));
+    assert_eq!(stderr(&out).matches(": unchanged (hydrated from this commit already)").count(), 4, "{}", stderr(&out));
     let again: Vec<String> = ENVIRONMENTS.iter().map(|e| src.git(&["rev-parse", &format!("env/{e}")])).collect();
     assert_eq!(tips, again);
     assert_eq!(daemon.log().len(), 4, "no second push");
@@ -262,6 +262,12 @@ fn hydrate_push_to_a_loopback_daemon_end_to_end() {
     assert_eq!(documents(&after), gone, "exactly frontend/eastus's documents are gone");
     assert_eq!(src.git(&["rev-parse", "env/eastus~1"]), tips[0], "the parent is the old tip");
     assert_eq!(daemon.heads()["refs/heads/env/eastus"], src.git(&["rev-parse", "env/eastus"]));
+    // The note on every tip names the new source commit, changed or not (no lagging bookkeeping).
+    for env in ENVIRONMENTS {
+        let note = src.git(&["notes", "--ref=hydrator.metadata", "show", &format!("env/{env}")]);
+        let note: serde_json::Value = serde_json::from_str(&note).unwrap();
+        assert_eq!(note["drySha"], second.as_str(), "{env}");
+    }
 
     // A push refused for one branch moves none on the remote.
     daemon.refuse(&["refs/heads/env/westus"]);
