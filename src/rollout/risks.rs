@@ -233,7 +233,7 @@ fn changed(id: &ResId, b: &Value, a: &Value, pins: &Pins, risk: &mut RiskFn) {
             "the server defaulted `{}` and the apply keeps it (no manager owns it); the server refuses: {}",
             t.field, t.wording
         );
-        risk(RiskKind::ServerDefault, t.field, message, remedy::defaulted(id, t.field, t.patch));
+        risk(RiskKind::ServerDefault, t.field, message, remedy::defaulted(id, t.field, t.fix));
     }
     if let Some(pins) = pins.get(&(id.group.clone(), id.kind.clone())) {
         for p in transition::broken(pins, b, a) {

@@ -1,5 +1,6 @@
 //! What to do about each risk: one sentence, with the command where one helps.
 
+use super::defaults::Fix;
 use crate::manifest::ResId;
 
 /// `kubectl` arguments naming the object: `deployment/web -n shop`.
@@ -50,11 +51,14 @@ pub fn pinned(id: &ResId) -> String {
 }
 
 /// A value the server defaulted that the new manifest collides with.
-pub fn defaulted(id: &ResId, field: &str, patch: &str) -> String {
-    format!(
-        "clear `{field}` with the switch, once, before the apply: `kubectl patch {} --type=merge -p '{patch}'`",
-        target(id)
-    )
+pub fn defaulted(id: &ResId, field: &str, fix: Fix) -> String {
+    match fix {
+        Fix::Patch(patch) => format!(
+            "clear `{field}` with the switch, once, before the apply: `kubectl patch {} --type=merge -p '{patch}'`",
+            target(id)
+        ),
+        Fix::Set(value) => format!("set `{field}: {value}` in the manifest"),
+    }
 }
 
 pub fn deletion(id: &ResId) -> String {

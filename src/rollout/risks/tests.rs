@@ -259,3 +259,17 @@ fn recreate_over_a_defaulted_rolling_update_is_flagged_with_a_patch() {
     owned["spec"]["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}});
     assert_eq!(risks(&[owned], &[recreate]), []);
 }
+
+#[test]
+fn readme_lists_every_rule() {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("The API server's update rules").expect("the README's rule table");
+    let table: Vec<&str> = readme[start..].lines().take_while(|l| !l.starts_with("Defaults the server")).collect();
+    for rule in immutable::RULES {
+        let row = table.iter().find(|l| {
+            let cells: Vec<&str> = l.split(" | ").collect();
+            cells.len() > 2 && cells[0].contains(rule.kind) && cells[1].contains(&format!("`{}`", rule.field))
+        });
+        assert!(row.is_some(), "README's risk table lacks {} `{}`", rule.kind, rule.field);
+    }
+}
