@@ -5,6 +5,11 @@
 //! apply of the after side over the before side (recorded by `record.py` there). The
 //! risks that say the server refuses the update ([`refused`]) must name exactly the
 //! objects and fields the server named, each with a remedy; no server is needed.
+//! With `STRATA_REGENERATE=1` the verdicts are recorded again first, from the real
+//! server of `../shared/kapi` (started once for this binary, see `support::kapi`).
+
+#[allow(dead_code)]
+mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -32,8 +37,22 @@ fn refused(r: &Risk) -> bool {
     matches!(r.kind, RiskKind::ApplyFailure | RiskKind::ServerDefault)
 }
 
+/// Records every pair's verdict again (`record.py` against the real server).
+fn regenerate() {
+    let Some(kapi) = support::kapi::server() else { return };
+    let out = std::process::Command::new("python3")
+        .arg(corpus().join("record.py"))
+        .env("KUBECONFIG", &kapi.kubeconfig)
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "record.py failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn plan_flags_exactly_what_the_server_refuses() {
+    if std::env::var("STRATA_REGENERATE").as_deref() == Ok("1") {
+        regenerate();
+    }
     let mut pairs: Vec<PathBuf> = std::fs::read_dir(corpus())
         .unwrap()
         .map(|e| e.unwrap().path())
