@@ -8,7 +8,6 @@
 //! With `STRATA_REGENERATE=1` the verdicts are recorded again first, from the real
 //! server of `../shared/kapi` (started once for this binary, see `support::kapi`).
 
-#[allow(dead_code)]
 mod support;
 
 use std::collections::BTreeSet;
