@@ -12,9 +12,24 @@ use serde_json::Value;
 use strata::facade::check::{self, CheckConfig, CheckEnvironment, CheckOptions, Severity};
 use strata::facade::manifest::{Resource, TemplateOrigin};
 
-/// `data["a b"]` → `data[a b]`; a Secret's `stringData` key is reported by the server under `data`.
+/// One spelling of a field path: a key in brackets (`data[a b]`, `data["a b"]`) becomes
+/// `.a b`, indexes stay; a Secret's `stringData` key is reported by the server under `data`.
 fn normalize(field: &str) -> String {
-    field.replace("[\"", "[").replace("\"]", "]").replace("stringData", "data")
+    let mut out = String::new();
+    let mut rest = field;
+    while let Some(open) = rest.find('[') {
+        let close = rest[open..].find(']').map_or(rest.len(), |c| open + c);
+        out.push_str(&rest[..open]);
+        let inner = rest[open + 1..close].trim_matches('"');
+        if inner.chars().all(|c| c.is_ascii_digit()) {
+            out.push_str(&format!("[{inner}]"));
+        } else {
+            out.push_str(&format!(".{inner}"));
+        }
+        rest = rest.get(close + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out.replace("stringData", "data")
 }
 
 /// The fields of check's errors for one object.

@@ -2,8 +2,9 @@
 //! `ValidateXxx` functions of `pkg/apis/*/validation`, Kubernetes 1.36) requires in code
 //! while the OpenAPI leaves it optional: containers and images, a Service's ports, a
 //! PersistentVolume's source, a ValidatingAdmissionPolicy's validations, RBAC subjects,
-//! webhook names, APIService priorities, ConfigMap and Secret keys, and a few cross-field
-//! rules. Fields and words are the server's; `tests/fixtures/create/` holds objects that
+//! webhook names, APIService priorities, ConfigMap and Secret keys (and those a Secret
+//! `type` requires), claims' access modes and storage, RBAC rules, Ingress paths, and a
+//! few cross-field rules. Fields and words are the server's; `tests/fixtures/create/` holds objects that
 //! break each rule and valid twins, with the verdicts kube-apiserver v1.36.2 gave.
 
 use serde_json::{Map, Value};
@@ -36,10 +37,25 @@ pub fn check(r: &Resource, out: &mut Vec<Found>) {
     match (r.id.group.as_str(), r.id.kind.as_str()) {
         ("", "Service") => service(b, out),
         ("", "PersistentVolume") => persistent_volume(b, out),
-        ("", "ConfigMap" | "Secret") => config_keys(b, out),
-        ("apps", "Deployment") => deployment_strategy(b, out),
+        ("", "PersistentVolumeClaim") => claim(b.get("spec"), &at(&["spec"]), out),
+        ("", "ConfigMap") => config_keys(b, out),
+        ("", "Secret") => {
+            config_keys(b, out);
+            secret_type(b, out)
+        }
+        ("apps", "Deployment") => deployment(b, out),
+        ("apps", "StatefulSet") => {
+            for (i, t) in items(b.pointer("/spec/volumeClaimTemplates")).iter().enumerate() {
+                claim(t.get("spec"), &at(&["spec", "volumeClaimTemplates"]).index(i).join(&["spec"]), out);
+            }
+        }
+        ("scheduling.k8s.io", "PriorityClass") => priority_class(r, out),
+        ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => policy_rules(b, r.id.kind == "Role", out),
         ("policy", "PodDisruptionBudget") => pdb(b, out),
-        ("networking.k8s.io", "Ingress") => ingress(b, out),
+        ("networking.k8s.io", "Ingress") => {
+            ingress(b, out);
+            ingress_paths(b, out)
+        }
         ("networking.k8s.io", "IngressClass") => ingress_class(b, out),
         ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
             subjects(b, r.id.kind == "ClusterRoleBinding", out)
@@ -89,6 +105,89 @@ pub fn pod(path: &FieldPath, spec: &Map<String, Value>, out: &mut Vec<Found>) {
             }
         }
         requests_within_limits(c.body, &c.path, out);
+        for (i, e) in items(c.body.get("env")).iter().enumerate() {
+            if e.get("value").and_then(Value::as_str).is_some_and(|v| !v.is_empty()) && has(e.get("valueFrom")) {
+                let m = "may not be specified when `value` is not empty";
+                out.push(err(c.path.join(&["env"]).index(i).join(&["valueFrom"]), m));
+            }
+        }
+    }
+}
+
+/// A claim's spec (a PersistentVolumeClaim's, or a StatefulSet's claim template's):
+/// an access mode and a storage request.
+fn claim(spec: Option<&Value>, path: &FieldPath, out: &mut Vec<Found>) {
+    let Some(spec) = spec else { return };
+    if items(spec.get("accessModes")).is_empty() {
+        out.push(err(path.join(&["accessModes"]), "at least 1 access mode is required"));
+    }
+    if !has(spec.pointer("/resources/requests/storage")) {
+        out.push(err(path.join(&["resources", "storage"]), "a `resources.requests.storage` is required"));
+    }
+}
+
+/// The keys a Secret of a built-in `type` must hold.
+fn secret_type(b: &Value, out: &mut Vec<Found>) {
+    let keys: Vec<&String> =
+        ["data", "stringData"].iter().filter_map(|f| b.get(*f)?.as_object()).flat_map(|m| m.keys()).collect();
+    let required: &[&str] = match b.get("type").and_then(Value::as_str).unwrap_or("Opaque") {
+        "kubernetes.io/tls" => &["tls.crt", "tls.key"],
+        "kubernetes.io/dockerconfigjson" => &[".dockerconfigjson"],
+        "kubernetes.io/dockercfg" => &[".dockercfg"],
+        "kubernetes.io/ssh-auth" => &["ssh-privatekey"],
+        "kubernetes.io/basic-auth" if !keys.iter().any(|k| *k == "username" || *k == "password") => {
+            &["username", "password"]
+        }
+        _ => &[],
+    };
+    for k in required.iter().filter(|k| !keys.iter().any(|have| have == *k)) {
+        out.push(err(at(&["data", k]), format!("a Secret of this type needs the key `{k}`")));
+    }
+}
+
+fn priority_class(r: &Resource, out: &mut Vec<Found>) {
+    const MAX: i64 = 1_000_000_000;
+    let value = r.body.get("value").and_then(Value::as_i64);
+    if let Some(v) = value.filter(|v| *v > MAX && !r.id.name.starts_with("system-")) {
+        out.push(err(at(&["value"]), format!("`{v}`: maximum allowed value of a user defined priority is {MAX}")));
+    }
+}
+
+/// RBAC rules: resource rules need API groups and resources; non-resource URLs are for
+/// ClusterRoles only, and never mixed with resources.
+fn policy_rules(b: &Value, namespaced: bool, out: &mut Vec<Found>) {
+    for (i, rule) in items(b.get("rules")).iter().enumerate() {
+        let path = at(&["rules"]).index(i);
+        let set = |k: &str| !items(rule.get(k)).is_empty();
+        if set("nonResourceURLs") {
+            if namespaced {
+                let m = "namespaced rules cannot apply to non-resource URLs";
+                out.push(err(path.join(&["nonResourceURLs"]), m));
+            }
+            if set("apiGroups") || set("resources") || set("resourceNames") {
+                let m = "rules cannot apply to both regular resources and non-resource URLs";
+                out.push(err(path.join(&["nonResourceURLs"]), m));
+            }
+            continue;
+        }
+        if !set("apiGroups") {
+            out.push(err(path.join(&["apiGroups"]), "resource rules must supply at least one api group"));
+        }
+        if !set("resources") {
+            out.push(err(path.join(&["resources"]), "resource rules must supply at least one resource"));
+        }
+    }
+}
+
+/// Ingress paths are absolute.
+fn ingress_paths(b: &Value, out: &mut Vec<Found>) {
+    for (i, rule) in items(b.pointer("/spec/rules")).iter().enumerate() {
+        for (j, p) in items(rule.pointer("/http/paths")).iter().enumerate() {
+            if let Some(path) = p.get("path").and_then(Value::as_str).filter(|s| !s.starts_with('/')) {
+                let at = at(&["spec", "rules"]).index(i).join(&["http", "paths"]).index(j).join(&["path"]);
+                out.push(err(at, format!("`{path}` must be an absolute path")));
+            }
+        }
     }
 }
 
@@ -176,6 +275,12 @@ const PV_SOURCES: &[&str] = &[
 
 fn persistent_volume(b: &Value, out: &mut Vec<Found>) {
     let spec = b.get("spec");
+    if items(spec.and_then(|s| s.get("accessModes"))).is_empty() {
+        out.push(err(at(&["spec", "accessModes"]), "at least 1 access mode is required"));
+    }
+    if !has(spec.and_then(|s| s.pointer("/capacity/storage"))) {
+        out.push(err(at(&["spec", "capacity"]), "a `capacity.storage` is required"));
+    }
     if !PV_SOURCES.iter().any(|s| has(spec.and_then(|sp| sp.get(*s)))) {
         out.push(err(at(&["spec"]), "must specify a volume type"));
     }
@@ -196,6 +301,16 @@ fn config_keys(b: &Value, out: &mut Vec<Found>) {
             }
         }
     }
+}
+
+fn deployment(b: &Value, out: &mut Vec<Found>) {
+    let min_ready = b.pointer("/spec/minReadySeconds").and_then(Value::as_i64).unwrap_or(0);
+    if let Some(deadline) = b.pointer("/spec/progressDeadlineSeconds").and_then(Value::as_i64)
+        && deadline <= min_ready
+    {
+        out.push(err(at(&["spec", "progressDeadlineSeconds"]), "must be greater than minReadySeconds"));
+    }
+    deployment_strategy(b, out);
 }
 
 fn deployment_strategy(b: &Value, out: &mut Vec<Found>) {
