@@ -121,6 +121,11 @@ pub mod check {
     }
 }
 
+/// Rollout risks ([`crate::rollout::risks`]).
+pub mod rollout {
+    pub use crate::rollout::risks::{Risk, RiskKind, of_objects};
+}
+
 /// Live diffs ([`crate::cluster`]).
 pub mod cluster {
     pub use crate::cluster::{Cluster, LiveReport};

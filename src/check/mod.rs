@@ -32,6 +32,7 @@ pub mod report;
 pub mod repository;
 pub mod rules;
 pub mod server;
+pub mod server_kinds;
 pub mod validate;
 
 mod engine;

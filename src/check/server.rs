@@ -1,12 +1,13 @@
 //! `server-validation`: what the API server refuses beyond OpenAPI, for the cases users hit
 //! most: names, labels and annotations, replicas, selectors against template labels, unique
 //! container and port names, port ranges, volume mounts, restart policies, cron schedules,
-//! HPA bounds and RBAC verbs.
+//! HPA bounds and RBAC verbs; the rules the server's code requires per kind are in
+//! [`server_kinds`].
 
 use serde_json::{Map, Value};
 
 use super::practices::{containers, pod_spec, template_labels};
-use super::{FieldPath, Found, formats};
+use super::{FieldPath, Found, formats, server_kinds};
 use crate::manifest::{Resource, names, workloads};
 
 const RULE: &str = "server-validation";
@@ -34,7 +35,9 @@ pub fn check(r: &Resource) -> Vec<Found> {
     }
     if let Some((path, spec)) = pod_spec(r) {
         pod(r, &path, spec, &mut out);
+        server_kinds::pod(&path, spec, &mut out);
     }
+    server_kinds::check(r, &mut out);
     out
 }
 

@@ -14,7 +14,7 @@
 //!     "kinds": {"Deployment": {"added": 0, "changed": 1, "removed": 0}},
 //!     "versions": [{"component": "frontend", "environment": "eastus", "from": "v1", "to": "v2"}],
 //!     "images": [{"target": "…", "object": "…", "container": "web", "from": "…", "to": "…"}],
-//!     "risks": [{"kind": "apply-failure", "target": "…", "object": "…", "field": "spec.selector", "message": "…"}],
+//!     "risks": [{"kind": "apply-failure", "target": "…", "object": "…", "field": "spec.selector", "message": "…", "remedy": "…"}],
 //!     "cumulative": {"environments": {"touched": 2, "total": 4}, "objects": {"touched": 5, "total": 5}}
 //!   }]
 //! }

@@ -85,7 +85,15 @@ fn wave(out: &mut String, i: usize, w: &WavePlan, limit: usize) -> usize {
             .risks
             .iter()
             .map(|r| {
-                format!("- :warning: **{}**: `{}` `{}` `{}`: {}", r.kind.word(), r.target, r.object, r.field, r.message)
+                format!(
+                    "- :warning: **{}**: `{}` `{}` `{}`: {}; remedy: {}",
+                    r.kind.word(),
+                    r.target,
+                    r.object,
+                    r.field,
+                    r.message,
+                    r.remedy
+                )
             })
             .collect();
         cut += list(out, &lines, limit);

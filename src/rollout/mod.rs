@@ -187,6 +187,8 @@ pub fn plan(waves: &[Wave], diff: &RevisionDiff) -> Plan {
     let report = &diff.report;
     let before = by_address(&diff.before.targets);
     let after = by_address(&diff.after.targets);
+    // The CRDs of both sides: a custom resource's CRD may live in another target.
+    let pins = risks::pins(diff.before.targets.iter().chain(&diff.after.targets));
     let mut slots: Vec<(Wave, Vec<&TargetReport>, usize)> = waves.iter().map(|w| (w.clone(), Vec::new(), 0)).collect();
     for env in &report.environments {
         let i = match slots.iter().position(|(w, _, _)| w.environments.contains(&env.environment)) {
@@ -201,8 +203,10 @@ pub fn plan(waves: &[Wave], diff: &RevisionDiff) -> Plan {
         slot.1.extend(env.targets.iter());
         slot.2 += env.identical;
     }
-    let mut waves: Vec<WavePlan> =
-        slots.into_iter().map(|(w, targets, identical)| wave_plan(w, &targets, identical, &before, &after)).collect();
+    let mut waves: Vec<WavePlan> = slots
+        .into_iter()
+        .map(|(w, targets, identical)| wave_plan(w, &targets, identical, &before, &after, &pins))
+        .collect();
     let environments = waves.iter().map(|w| w.environments.len()).sum();
     let objects = waves.iter().map(WavePlan::objects).sum();
     let (mut envs_so_far, mut objects_so_far) = (0, 0);
@@ -249,6 +253,7 @@ fn wave_plan(
     identical: usize,
     before: &BTreeMap<String, &CompiledTarget>,
     after: &BTreeMap<String, &CompiledTarget>,
+    pins: &risks::Pins,
 ) -> WavePlan {
     let mut p = WavePlan {
         name: wave.name,
@@ -290,7 +295,7 @@ fn wave_plan(
         }
         let (b, a) = (before.get(&t.address).copied(), after.get(&t.address).copied());
         p.images.extend(image_changes(t, b, a));
-        p.risks.extend(risks::of_target(&t.address, b, a, &t.changes));
+        p.risks.extend(risks::of_target(&t.address, b, a, &t.changes, pins));
     }
     p.touched = touched.into_iter().collect();
     p.versions.sort();

@@ -14,6 +14,13 @@ use crate::compiled::CompiledTarget;
 use crate::diff::{ResourceChange, Status};
 use crate::manifest::{ResId, Resource, workloads};
 
+pub mod defaults;
+pub mod immutable;
+pub mod remedy;
+pub mod transition;
+
+pub use transition::Pins;
+
 /// What kind of risk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -24,8 +31,10 @@ pub enum RiskKind {
     NamespaceDeletion,
     /// A CustomResourceDefinition losing a version or a field, or changing scope.
     Crd,
-    /// A change the API server refuses to apply in place.
+    /// A change the API server refuses to apply in place ([`immutable::RULES`], CRD transition rules).
     ApplyFailure,
+    /// A value the server defaulted that the new manifest collides with: refused too.
+    ServerDefault,
     /// `metadata.name` or `metadata.namespace` changed: applied as delete + create.
     Rename,
     /// A workload scaled to 0 replicas.
@@ -41,6 +50,7 @@ impl RiskKind {
             RiskKind::NamespaceDeletion => "namespace deletion",
             RiskKind::Crd => "CRD change",
             RiskKind::ApplyFailure => "apply failure",
+            RiskKind::ServerDefault => "server default",
             RiskKind::Rename => "delete + create",
             RiskKind::ScaleToZero => "scale to zero",
             RiskKind::PdbLost => "PDB lost",
@@ -59,45 +69,40 @@ pub struct Risk {
     /// The field (`spec.selector`); `metadata.name` for whole-object risks.
     pub field: String,
     pub message: String,
+    /// What to do about it.
+    pub remedy: String,
 }
-
-/// Workload kinds whose `spec.selector` the API server refuses to change.
-const SELECTOR_IMMUTABLE: &[(&str, &str)] =
-    &[("apps", "Deployment"), ("apps", "ReplicaSet"), ("apps", "StatefulSet"), ("apps", "DaemonSet")];
-
-/// The StatefulSet `spec` fields an update may change; any other is refused.
-const STATEFULSET_UPDATABLE: &[&str] = &[
-    "replicas",
-    "template",
-    "updateStrategy",
-    "persistentVolumeClaimRetentionPolicy",
-    "minReadySeconds",
-    "ordinals",
-    // Reported once, as the selector change.
-    "selector",
-];
 
 /// Workloads that hold pods and take a replica count.
 const SCALABLE: &[(&str, &str)] = &[("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "ReplicaSet")];
 
-/// The risks of one target's changes, sorted.
+/// The risks of one target's changes, sorted. `pins` holds the transition rules of
+/// the repository's CRDs ([`transition::collect`]).
 pub fn of_target(
     address: &str,
     before: Option<&CompiledTarget>,
     after: Option<&CompiledTarget>,
     changes: &[ResourceChange],
+    pins: &Pins,
 ) -> Vec<Risk> {
     let (b, a) = (by_id(before), by_id(after));
     let mut out = Vec::new();
     let renamed = renames(changes, &b, &a, address, &mut out);
     for c in changes {
         let (rb, ra) = (b.get(&c.id).copied(), a.get(&c.id).copied());
-        let mut risk = |kind: RiskKind, field: &str, message: String| {
-            out.push(Risk { kind, target: address.to_string(), object: c.id.to_string(), field: field.into(), message })
+        let mut risk = |kind: RiskKind, field: &str, message: String, remedy: String| {
+            out.push(Risk {
+                kind,
+                target: address.to_string(),
+                object: c.id.to_string(),
+                field: field.into(),
+                message,
+                remedy,
+            })
         };
         match (c.status, rb, ra) {
             (Status::Removed, Some(_), _) if !renamed.contains(&c.id) => removed(&c.id, &mut risk),
-            (Status::Changed, Some(rb), Some(ra)) => changed(&c.id, &rb.body, &ra.body, &mut risk),
+            (Status::Changed, Some(rb), Some(ra)) => changed(&c.id, &rb.body, &ra.body, pins, &mut risk),
             _ => {}
         }
     }
@@ -105,6 +110,48 @@ pub fn of_target(
     out.sort();
     out.dedup();
     out
+}
+
+/// The transition rules of every CRD in these targets.
+pub fn pins<'t>(targets: impl IntoIterator<Item = &'t CompiledTarget>) -> Pins {
+    let mut pins = Pins::new();
+    for t in targets {
+        for r in &t.resources {
+            if r.id.group == "apiextensions.k8s.io" && r.id.kind == "CustomResourceDefinition" {
+                transition::collect(&r.body, &mut pins);
+            }
+        }
+    }
+    pins
+}
+
+/// The risks of updating the objects `before` to `after` (whole bodies, matched by
+/// identity): what `rollout plan` reports for a target holding them.
+pub fn of_objects(before: &[Value], after: &[Value]) -> Result<Vec<Risk>, String> {
+    let side = |bodies: &[Value]| -> Result<CompiledTarget, String> {
+        let origin = crate::manifest::TemplateOrigin { template: std::sync::Arc::from("objects.yaml"), doc: 0 };
+        let resources = bodies.iter().map(|b| Resource::new(b.clone(), origin.clone()).map_err(|e| e.to_string()));
+        let target = crate::repo::Target {
+            component: "objects".into(),
+            environment: String::new(),
+            dir: String::new(),
+            version_dir: String::new(),
+            version: String::new(),
+        };
+        Ok(CompiledTarget { target, resources: resources.collect::<Result<_, _>>()? })
+    };
+    let (b, a) = (side(before)?, side(after)?);
+    let ids: BTreeSet<&ResId> = b.resources.iter().chain(&a.resources).map(|r| &r.id).collect();
+    let options = crate::diff::CompareOptions::default();
+    let changes: Vec<ResourceChange> = ids
+        .into_iter()
+        .filter_map(|id| {
+            let (rb, ra) = (b.resources.iter().find(|r| &r.id == id), a.resources.iter().find(|r| &r.id == id));
+            crate::diff::compare_resource(id, rb, ra, &options)
+        })
+        .collect();
+    let pins = pins([&b, &a]);
+    Ok(of_target("objects", Some(&b), Some(&a), &changes, &pins))
 }
 
 fn by_id(t: Option<&CompiledTarget>) -> BTreeMap<&ResId, &Resource> {
@@ -139,93 +186,68 @@ fn renames<'c>(
             object: c.id.to_string(),
             field: field.to_string(),
             message: format!("`{field}` changes: becomes `{new}`; applied as a deletion and a creation, not an update"),
+            remedy: remedy::RENAME.to_string(),
         });
         renamed.insert(&c.id);
     }
     renamed
 }
 
-fn removed(id: &ResId, risk: &mut impl FnMut(RiskKind, &str, String)) {
+type RiskFn<'a> = dyn FnMut(RiskKind, &str, String, String) + 'a;
+
+fn removed(id: &ResId, risk: &mut RiskFn) {
     match (id.group.as_str(), id.kind.as_str()) {
         ("", "Namespace") => risk(
             RiskKind::NamespaceDeletion,
             "metadata.name",
             format!("namespace `{}` is deleted, and every object in it", id.name),
+            remedy::NAMESPACE_DELETION.to_string(),
         ),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => risk(
             RiskKind::Crd,
             "metadata.name",
             format!("CRD `{}` is deleted, and every custom resource of it", id.name),
+            remedy::deletion(id),
         ),
-        _ => risk(RiskKind::Deletion, "metadata.name", format!("{} `{}` is deleted", id.kind, id.name)),
+        _ => risk(
+            RiskKind::Deletion,
+            "metadata.name",
+            format!("{} `{}` is deleted", id.kind, id.name),
+            remedy::deletion(id),
+        ),
     }
 }
 
-fn changed(id: &ResId, b: &Value, a: &Value, risk: &mut impl FnMut(RiskKind, &str, String)) {
-    let refused =
-        format!("changes; the API server refuses to update it in place (delete and recreate the {})", id.kind);
+fn changed(id: &ResId, b: &Value, a: &Value, pins: &Pins, risk: &mut RiskFn) {
     let key = (id.group.as_str(), id.kind.as_str());
-    if SELECTOR_IMMUTABLE.contains(&key) && b.pointer("/spec/selector") != a.pointer("/spec/selector") {
-        risk(RiskKind::ApplyFailure, "spec.selector", refused.clone());
+    for r in immutable::refusals(key.0, key.1, b, a) {
+        let mut message = format!("the API server refuses the update: {}", r.rule.wording);
+        if !r.changed.is_empty() {
+            let list: Vec<String> = r.changed.iter().map(|k| format!("`spec.{k}`")).collect();
+            message.push_str(&format!(" (changed: {})", list.join(", ")));
+        }
+        risk(RiskKind::ApplyFailure, r.field, message, remedy::refused(id));
     }
-    match key {
-        ("apps", "StatefulSet") => {
-            for field in differing_keys(b.pointer("/spec"), a.pointer("/spec")) {
-                if !STATEFULSET_UPDATABLE.contains(&field.as_str()) {
-                    let f = format!("spec.{field}");
-                    risk(RiskKind::ApplyFailure, &f, refused.clone());
-                }
-            }
+    for t in defaults::traps(key.0, key.1, b, a) {
+        let message = format!(
+            "the server defaulted `{}` and the apply keeps it (no manager owns it); the server refuses: {}",
+            t.field, t.wording
+        );
+        risk(RiskKind::ServerDefault, t.field, message, remedy::defaulted(id, t.field, t.fix));
+    }
+    if let Some(pins) = pins.get(&(id.group.clone(), id.kind.clone())) {
+        for p in transition::broken(pins, b, a) {
+            let message = format!("a transition rule of its CRD refuses the update: {}", p.message);
+            risk(RiskKind::ApplyFailure, &p.field, message, remedy::pinned(id));
         }
-        ("batch", "Job") => {
-            for f in ["template", "selector"] {
-                if b.pointer(&format!("/spec/{f}")) != a.pointer(&format!("/spec/{f}")) {
-                    let f = format!("spec.{f}");
-                    risk(RiskKind::ApplyFailure, &f, refused.clone());
-                }
-            }
-        }
-        ("", "Service") => {
-            for f in ["clusterIP", "clusterIPs"] {
-                if b.pointer(&format!("/spec/{f}")) != a.pointer(&format!("/spec/{f}")) {
-                    let f = format!("spec.{f}");
-                    risk(RiskKind::ApplyFailure, &f, refused.clone());
-                }
-            }
-        }
-        ("", "PersistentVolumeClaim") => {
-            let (sb, sa) = (pvc_fixed(b), pvc_fixed(a));
-            for field in differing_keys(sb.as_ref(), sa.as_ref()) {
-                let f = format!("spec.{field}");
-                risk(RiskKind::ApplyFailure, &f, format!("{refused}; only `spec.resources.requests` may change"))
-            }
-        }
-        ("apiextensions.k8s.io", "CustomResourceDefinition") => crd_changes(b, a, risk),
-        _ => {}
+    }
+    if key == ("apiextensions.k8s.io", "CustomResourceDefinition") {
+        crd_changes(b, a, risk);
     }
     if SCALABLE.contains(&key) && replicas(b) > 0 && replicas(a) == 0 {
-        risk(RiskKind::ScaleToZero, "spec.replicas", format!("`spec.replicas` drops from {} to 0", replicas(b)));
+        let message = format!("`spec.replicas` drops from {} to 0", replicas(b));
+        risk(RiskKind::ScaleToZero, "spec.replicas", message, remedy::SCALE_TO_ZERO.to_string());
     }
-}
-
-/// The top-level keys of two mappings whose values differ, sorted.
-fn differing_keys(b: Option<&Value>, a: Option<&Value>) -> Vec<String> {
-    let empty = serde_json::Map::new();
-    let (b, a) = (b.and_then(Value::as_object).unwrap_or(&empty), a.and_then(Value::as_object).unwrap_or(&empty));
-    let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
-    keys.into_iter().filter(|k| b.get(*k) != a.get(*k)).cloned().collect()
-}
-
-/// A PVC's `spec` without `resources.requests`, the one part an update may change.
-fn pvc_fixed(body: &Value) -> Option<Value> {
-    let mut spec = body.get("spec")?.clone();
-    if let Some(res) = spec.get_mut("resources").and_then(Value::as_object_mut) {
-        res.remove("requests");
-        if res.is_empty() {
-            spec.as_object_mut().map(|s| s.remove("resources"));
-        }
-    }
-    Some(spec)
 }
 
 /// `spec.replicas`, 1 when unset (the API server's default).
@@ -233,23 +255,15 @@ fn replicas(body: &Value) -> i64 {
     body.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
 }
 
-/// A CRD's scope change, removed versions and, per version on both sides, removed schema fields.
-fn crd_changes(b: &Value, a: &Value, risk: &mut impl FnMut(RiskKind, &str, String)) {
-    let (scope_b, scope_a) = (b.pointer("/spec/scope"), a.pointer("/spec/scope"));
-    if scope_b != scope_a {
-        let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("(unset)").to_string();
-        risk(
-            RiskKind::Crd,
-            "spec.scope",
-            format!("scope changes from {} to {}; the API server refuses it", s(scope_b), s(scope_a)),
-        );
-    }
+/// A CRD's removed versions and, per version on both sides, removed schema fields.
+fn crd_changes(b: &Value, a: &Value, risk: &mut RiskFn) {
     let (vb, va) = (crd_versions(b), crd_versions(a));
     for (name, schema) in &vb {
         let field = format!("spec.versions[{name}]");
         match va.get(name) {
             None => {
-                risk(RiskKind::Crd, &field, format!("version `{name}` is removed; objects stored in it are unreadable"))
+                let message = format!("version `{name}` is removed; objects stored in it are unreadable");
+                risk(RiskKind::Crd, &field, message, remedy::CRD_VERSION.to_string())
             }
             Some(after) => {
                 let mut removed = Vec::new();
@@ -259,6 +273,7 @@ fn crd_changes(b: &Value, a: &Value, risk: &mut impl FnMut(RiskKind, &str, Strin
                         RiskKind::Crd,
                         &format!("{field}.{path}"),
                         format!("field `{path}` of version `{name}` is removed"),
+                        remedy::CRD_FIELD.to_string(),
                     );
                 }
             }
@@ -324,6 +339,7 @@ fn pdb_lost(address: &str, b: &BTreeMap<&ResId, &Resource>, a: &BTreeMap<&ResId,
                 field: at[1..].replace('/', "."),
                 message: "no PodDisruptionBudget selects its pods any more; voluntary disruptions are unbounded"
                     .to_string(),
+                remedy: remedy::PDB_LOST.to_string(),
             });
         }
     }

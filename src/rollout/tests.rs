@@ -8,6 +8,7 @@ fn wave(name: &str, targets: usize, risks: usize) -> WavePlan {
         object: format!("ConfigMap/shop/config-{i}"),
         field: "metadata.name".into(),
         message: format!("ConfigMap `config-{i}` is deleted"),
+        remedy: "keep it".into(),
     };
     WavePlan {
         name: name.into(),

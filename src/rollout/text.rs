@@ -92,6 +92,7 @@ fn wave(out: &mut String, i: usize, n: usize, w: &WavePlan) {
         let _ = writeln!(out, "  risks ({}):", w.risks.len());
         for r in &w.risks {
             let _ = writeln!(out, "    ! {}: {} {} `{}`: {}", r.kind.word(), r.target, r.object, r.field, r.message);
+            let _ = writeln!(out, "      remedy: {}", r.remedy);
         }
     }
     let _ = writeln!(out, "  blast radius so far: {}", w.cumulative.describe());

@@ -42,7 +42,11 @@ fn risks(before: &[Value], after: &[Value]) -> Vec<(RiskKind, String, String)> {
             compare_resource(id, rb, ra, &CompareOptions::default())
         })
         .collect();
-    of_target("web/eastus", Some(&b), Some(&a), &changes).into_iter().map(|r| (r.kind, r.object, r.field)).collect()
+    let pins = pins([&b, &a]);
+    of_target("web/eastus", Some(&b), Some(&a), &changes, &pins)
+        .into_iter()
+        .map(|r| (r.kind, r.object, r.field))
+        .collect()
 }
 
 fn deployment(selector: &str, replicas: i64, image: &str) -> Value {
@@ -126,9 +130,9 @@ fn statefulset_job_service_pvc_immutable_fields() {
             &[sts("db-headless", 2), job("m:2"), svc("10.0.0.1", 81), pvc("2Gi", "slow")]
         ),
         [
-            r(RiskKind::ApplyFailure, "PersistentVolumeClaim/shop/data", "spec.storageClassName"),
-            r(RiskKind::ApplyFailure, "Service/shop/db", "spec.clusterIP"),
-            r(RiskKind::ApplyFailure, "apps/StatefulSet/shop/db", "spec.serviceName"),
+            r(RiskKind::ApplyFailure, "PersistentVolumeClaim/shop/data", "spec"),
+            r(RiskKind::ApplyFailure, "Service/shop/db", "spec.clusterIPs[0]"),
+            r(RiskKind::ApplyFailure, "apps/StatefulSet/shop/db", "spec"),
             r(RiskKind::ApplyFailure, "batch/Job/shop/migrate", "spec.template"),
         ]
     );
@@ -143,7 +147,6 @@ fn crd_removed_version_field_and_scope() {
     assert_eq!(
         risks(&[before], &[after]),
         [
-            r(RiskKind::Crd, "apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com", "spec.scope"),
             r(
                 RiskKind::Crd,
                 "apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com",
@@ -153,6 +156,11 @@ fn crd_removed_version_field_and_scope() {
                 RiskKind::Crd,
                 "apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com",
                 "spec.versions[v1beta1]"
+            ),
+            r(
+                RiskKind::ApplyFailure,
+                "apiextensions.k8s.io/CustomResourceDefinition/widgets.example.com",
+                "spec.scope"
             ),
         ]
     );
@@ -170,4 +178,98 @@ fn namespace_deletion_and_rename() {
             r(RiskKind::Rename, "ConfigMap/shop/config", "metadata.name"),
         ]
     );
+}
+
+#[test]
+fn transition_rules_of_the_forms_read() {
+    use transition::{Op, Pin};
+    let schema = json!({"spec": {"group": "example.com", "names": {"kind": "Widget"}, "versions": [{"name": "v1",
+    "schema": {"openAPIV3Schema": {"properties": {"spec": {"properties": {
+        "region": {"x-kubernetes-validations": [{"rule": "self == oldSelf", "message": "region is immutable"}]},
+        "size": {"x-kubernetes-validations": [{"rule": "oldSelf <= self"}]},
+        "zone": {"x-kubernetes-validations": [{"rule": "self.size() > 2"}]},
+    },
+    "x-kubernetes-validations": [{"rule": "self.owner == oldSelf.owner", "fieldPath": ".owner", "message": "fixed"}]
+    }}}}}]}});
+    let mut pins = Pins::new();
+    transition::collect(&schema, &mut pins);
+    let got = &pins[&("example.com".to_string(), "Widget".to_string())];
+    let pin = |p: &str, f: &str, op, m: &str| Pin { pointer: p.into(), field: f.into(), op, message: m.into() };
+    assert_eq!(
+        got,
+        &[
+            pin("/spec/owner", "owner", Op::Eq, "fixed"),
+            pin("/spec/region", "spec.region", Op::Eq, "region is immutable"),
+            pin("/spec/size", "spec.size", Op::Ge, "failed rule: oldSelf <= self"),
+        ]
+    );
+    let cr = |region: &str, size: i64| json!({"spec": {"region": region, "size": size, "owner": "a"}});
+    let broken = |b: Value, a: Value| -> Vec<String> {
+        transition::broken(got, &b, &a).into_iter().map(|p| p.field.clone()).collect()
+    };
+    assert_eq!(broken(cr("eu", 2), cr("eu", 3)), Vec::<String>::new());
+    assert_eq!(broken(cr("eu", 2), cr("us", 1)), ["spec.region", "spec.size"]);
+    // Absent on one side: a transition rule is not evaluated.
+    assert_eq!(broken(json!({"spec": {}}), cr("us", 1)), Vec::<String>::new());
+}
+
+#[test]
+fn immutable_objects_and_defaults() {
+    let cm = |data: &str, immutable: Option<bool>| {
+        let mut v = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "shop"},
+            "data": {"k": data}});
+        if let Some(i) = immutable {
+            v["immutable"] = json!(i);
+        }
+        v
+    };
+    let object = "ConfigMap/shop/c";
+    assert_eq!(risks(&[cm("a", None)], &[cm("b", Some(true))]), []);
+    assert_eq!(risks(&[cm("a", Some(true))], &[cm("b", Some(true))]), [r(RiskKind::ApplyFailure, object, "data")]);
+    assert_eq!(risks(&[cm("a", Some(true))], &[cm("a", None)]), [r(RiskKind::ApplyFailure, object, "immutable")]);
+    let sc = |reclaim: Option<&str>| {
+        let mut v = json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "s"},
+            "provisioner": "p"});
+        if let Some(p) = reclaim {
+            v["reclaimPolicy"] = json!(p);
+        }
+        v
+    };
+    // The server's default written out is no change.
+    assert_eq!(risks(&[sc(None)], &[sc(Some("Delete"))]), []);
+    let object = "storage.k8s.io/StorageClass/s";
+    assert_eq!(risks(&[sc(None)], &[sc(Some("Retain"))]), [r(RiskKind::ApplyFailure, object, "reclaimPolicy")]);
+}
+
+#[test]
+fn recreate_over_a_defaulted_rolling_update_is_flagged_with_a_patch() {
+    let mut recreate = deployment("web", 2, "a:1");
+    recreate["spec"]["strategy"] = json!({"type": "Recreate"});
+    let (b, a) = (side(&[deployment("web", 2, "a:1")]), side(&[recreate.clone()]));
+    let changes: Vec<_> =
+        compare_resource(&a.resources[0].id, Some(&b.resources[0]), Some(&a.resources[0]), &CompareOptions::default())
+            .into_iter()
+            .collect();
+    let got = of_target("web/eastus", Some(&b), Some(&a), &changes, &Pins::new());
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].kind, got[0].field.as_str()), (RiskKind::ServerDefault, "spec.strategy.rollingUpdate"));
+    assert!(got[0].remedy.contains("kubectl patch deployment.apps/web -n shop --type=merge"), "{}", got[0].remedy);
+    // Owned before (written in the manifest), the apply removes it: no risk.
+    let mut owned = deployment("web", 2, "a:1");
+    owned["spec"]["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}});
+    assert_eq!(risks(&[owned], &[recreate]), []);
+}
+
+#[test]
+fn readme_lists_every_rule() {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("The API server's update rules").expect("the README's rule table");
+    let table: Vec<&str> = readme[start..].lines().take_while(|l| !l.starts_with("Defaults the server")).collect();
+    for rule in immutable::RULES {
+        let row = table.iter().find(|l| {
+            let cells: Vec<&str> = l.split(" | ").collect();
+            cells.len() > 2 && cells[0].contains(rule.kind) && cells[1].contains(&format!("`{}`", rule.field))
+        });
+        assert!(row.is_some(), "README's risk table lacks {} `{}`", rule.kind, rule.field);
+    }
 }
