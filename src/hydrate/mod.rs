@@ -343,7 +343,7 @@ fn note_updates(
     for b in branches {
         let Some(tip) = b.new.or(b.base) else { continue };
         let mut envs: BTreeSet<String> = b.places.iter().flat_map(|p| p.environments.iter().cloned()).collect();
-        if let Some(old) = notes::get(repo, read, tip).filter(|n| n.dry_sha == dry.to_string()) {
+        if let Some(old) = notes::get(repo, read, tip).filter(|n| n.is_from(dry)) {
             envs.extend(old.environments);
         }
         out.push((tip, notes::Note::new(dry, envs)));

@@ -38,9 +38,14 @@ impl Note {
         }
     }
 
+    /// Whether this note names `dry` as its source commit.
+    pub fn is_from(&self, dry: ObjectId) -> bool {
+        ObjectId::from_hex(self.dry_sha.as_bytes()).is_ok_and(|id| id == dry)
+    }
+
     /// Whether this note says `environments` were hydrated from `dry` by this strata.
     pub fn covers(&self, dry: ObjectId, environments: &[String]) -> bool {
-        self.dry_sha == dry.to_string()
+        self.is_from(dry)
             && self.strata == env!("CARGO_PKG_VERSION")
             && environments.iter().all(|e| self.environments.contains(e))
     }
