@@ -66,6 +66,35 @@ pub fn check_repo(repo: &Repo, selectors: &[String], opts: &RepoCheckOptions) ->
     Ok(RepoCheck { report, warnings: compiled.warnings.clone() })
 }
 
+/// Checks objects already compiled (the renders of a comparison, `strata review`)
+/// with the repository's `check:` settings, each finding located in its template.
+/// `context` holds the other targets of the same environments (rendered once for
+/// both sides of a comparison, their inputs being identical), so that cross-object
+/// rules see whole environments.
+pub fn check_compiled(
+    repo: &Repo,
+    compiled: &crate::compiled::Compiled,
+    context: &[crate::compiled::CompiledTarget],
+) -> Result<Report, Error> {
+    let config = repo.config.check.clone().unwrap_or_default();
+    config_problems(repo, &config)?;
+    let check_opts = CheckOptions {
+        only_rules: None,
+        strict: false,
+        kube_version: repo.config.kube_version.as_deref().and_then(KubeVersion::parse),
+        extra_crds: read_crds(&repo.fs, &config, repo.config_text.as_deref())?,
+    };
+    let mut by_env: std::collections::BTreeMap<&str, Vec<(String, &crate::manifest::Resource)>> = Default::default();
+    for t in compiled.targets.iter().chain(context) {
+        by_env.entry(&t.target.environment).or_default().extend(t.resources.iter().map(|r| (t.target.address(), r)));
+    }
+    let environments: Vec<CheckEnvironment<'_>> =
+        by_env.into_iter().map(|(name, objects)| CheckEnvironment { name: name.to_string(), objects }).collect();
+    let mut report = super::run(&environments, &config, &check_opts);
+    locate_findings(&repo.fs, &mut report);
+    Ok(report)
+}
+
 /// The problems of `strata.yaml` `check:`, each at its line.
 fn config_problems(repo: &Repo, config: &CheckConfig) -> Result<(), Error> {
     let text = repo.config_text.as_deref();

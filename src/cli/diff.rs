@@ -68,7 +68,7 @@ pub enum Format {
 }
 
 pub fn run(global: &Global, args: DiffArgs) -> Result<Outcome, Error> {
-    let compare = CompareOptions { show_secrets: args.show_secrets };
+    let compare = CompareOptions { show_secrets: args.show_secrets, ..CompareOptions::default() };
     if args.live.live {
         let report = super::live::report(global, &args.selectors, &args.values, &compare, &args.live)?;
         return print(&report, &args);
@@ -96,7 +96,7 @@ pub struct DiffOutputArgs {
 
 impl DiffOutputArgs {
     pub fn compare_options(&self) -> CompareOptions {
-        CompareOptions { show_secrets: self.show_secrets }
+        CompareOptions { show_secrets: self.show_secrets, ..CompareOptions::default() }
     }
 
     /// Writes the report; `command` is the markdown note's way to see it again.

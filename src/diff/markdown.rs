@@ -211,6 +211,9 @@ fn block(t: &TargetReport, words: Vocabulary, detail: Detail) -> String {
         if let Some(note) = &c.note {
             let _ = writeln!(b, "  {}", html(note));
         }
+        if !c.fields.is_empty() {
+            let _ = writeln!(b, "  fields: `{}`", code(&super::structural::summary(&c.fields)));
+        }
     }
     if detail == Detail::Diffs {
         for c in t.changes.iter().filter(|c| !c.diff.is_empty()) {
