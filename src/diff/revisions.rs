@@ -93,7 +93,10 @@ pub fn compare_revisions(
 /// under review says what it hides), checked first: a bad pointer is an error at its line.
 fn with_ignore_rules(after: RevisionSide<'_>, compare_opts: &CompareOptions) -> Result<CompareOptions, Error> {
     let rules = after.repo.config.diff.as_ref().map(|d| d.ignore.clone()).unwrap_or_default();
-    ignore::check(&rules, after.repo.config_text.as_deref()).map_err(|e| on_side(Error::many(e), after.name))?;
+    ignore::check(&rules, after.repo.config_text.as_deref()).map_err(|e| {
+        let note = format!("`strata.yaml` of {}", after.name);
+        Error::many(e.into_iter().map(|d| d.note(note.clone())).collect())
+    })?;
     Ok(CompareOptions { ignore: rules, ..compare_opts.clone() })
 }
 
