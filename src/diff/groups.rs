@@ -30,9 +30,12 @@ impl Group {
     }
 }
 
+/// A change's identity across environments: component, object, path, and its kind with both values.
+type ChangeKey = (String, String, String, String);
+
 /// The changes found in at least two environments.
 pub fn groups(report: &Report) -> Vec<Group> {
-    let mut by_change: BTreeMap<(String, String, String, String), (FieldChange, Vec<String>)> = BTreeMap::new();
+    let mut by_change: BTreeMap<ChangeKey, (FieldChange, Vec<String>)> = BTreeMap::new();
     for env in &report.environments {
         for t in &env.targets {
             for c in &t.changes {
@@ -65,6 +68,6 @@ pub fn groups(report: &Report) -> Vec<Group> {
         })
         .collect();
     // Stable: the map's order breaks ties.
-    out.sort_by(|a, b| b.environments.len().cmp(&a.environments.len()));
+    out.sort_by_key(|g| std::cmp::Reverse(g.environments.len()));
     out
 }

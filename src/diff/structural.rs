@@ -130,10 +130,10 @@ fn walk_list(node: Node<'_>, path: &str, b: &[Value], a: &[Value], out: &mut Vec
         None if matches!(node, Node::Unknown) => (Node::Unknown, vec!["name".to_string()]),
         None => (Node::Unknown, Vec::new()),
     };
-    if !keys.is_empty() {
-        if let (Some(bk), Some(ak)) = (keyed(b, &keys), keyed(a, &keys)) {
-            return walk_keyed(item, path, &bk, &ak, out);
-        }
+    if !keys.is_empty()
+        && let (Some(bk), Some(ak)) = (keyed(b, &keys), keyed(a, &keys))
+    {
+        return walk_keyed(item, path, &bk, &ak, out);
     }
     for i in 0..b.len().max(a.len()) {
         let p = format!("{path}[{i}]");

@@ -36,7 +36,8 @@ fn table_of_changes() {
         f(&mut v);
         v
     };
-    let cases: Vec<(&str, Value, Vec<(String, &str)>)> = vec![
+    type Case<'a> = (&'a str, Value, Vec<(String, &'a str)>);
+    let cases: Vec<Case> = vec![
         ("nothing", base.clone(), vec![]),
         (
             "image",

@@ -83,6 +83,8 @@ pub fn build(sides: &Sides, diff: &RevisionDiff, plan: &Plan, before: &CheckRepo
         "grid": super::page::grid(plan, report),
         "versions": versions(sides),
         "rules": rules(&before_findings, &after_findings),
+        "partial": super::partial_environments(diff).len(),
+        "cross_rules": crate::check::references::CROSS_OBJECT_RULES.join(", "),
         "groups": groups::groups(report).iter().take(50).map(|g| json!({
             "component": g.component, "object": g.object, "path": g.change.path, "kind": g.change.kind.word(),
             "before": g.change.before.as_ref().map(short), "after": g.change.after.as_ref().map(short),

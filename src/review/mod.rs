@@ -4,7 +4,8 @@
 //! the selectors. The diff engine compares them ([`crate::diff::revisions`]: targets
 //! with identical inputs counted, not rendered; `diff.ignore` applied); the rollout
 //! stage plans the change over the waves ([`crate::rollout::plan`]); `check` runs on
-//! both renders ([`crate::check::repository::check_compiled`]). Out: a [`Review`]:
+//! both renders ([`crate::check::repository::check_compiled`]; where an environment
+//! was rendered in part, without its cross-object rules). Out: a [`Review`]:
 //! the page ([`page`]) and its totals.
 //!
 //! The page shows a summary by wave (risks, blast radius), the versions matrix
@@ -19,7 +20,8 @@
 //! `Content-Security-Policy` that allows nothing else); the same inputs give the
 //! same bytes (no time, no absolute path, sorted everything); the totals on its
 //! root element equal the json reports: changed environments and objects (`diff`),
-//! risks (`rollout plan`), findings on changed objects (`check`).
+//! risks (`rollout plan`), findings on changed objects (`check`; with `--strict`
+//! also where an environment has targets with identical inputs).
 
 pub mod data;
 pub mod page;
@@ -28,15 +30,13 @@ pub mod rows;
 use std::collections::BTreeSet;
 
 use crate::check::repository::check_compiled;
-use crate::compiled::CompiledTarget;
 use crate::diag::{Diagnostic, Error};
 use crate::diff::CompareOptions;
 use crate::diff::RevisionDiff;
 use crate::diff::revisions::compare_sides;
-use crate::pipeline::{self, Options};
+use crate::pipeline::Options;
 use crate::repo::open::{Sides, on_side};
 use crate::repo::waves;
-use crate::repo::{self, Target};
 use crate::rollout;
 
 /// A finished review.
@@ -56,36 +56,18 @@ pub fn review_sides(sides: &Sides, selectors: &[String], opts: &Options) -> Resu
     let waves = waves::resolve(&sides.after.repo)?;
     let diff = compare_sides(sides, selectors, opts, &CompareOptions::default())?;
     let plan = rollout::plan(&waves, &diff);
-    let context = unchanged_neighbours(sides, selectors, &diff, opts)?;
+    let partial = partial_environments(&diff);
     let (before, after) = rayon::join(
-        || check_compiled(&sides.before.repo, &diff.before, &context).map_err(|e| on_side(e, &sides.before.name)),
-        || check_compiled(&sides.after.repo, &diff.after, &context),
+        || check_compiled(&sides.before.repo, &diff.before, &partial).map_err(|e| on_side(e, &sides.before.name)),
+        || check_compiled(&sides.after.repo, &diff.after, &partial),
     );
     let data = data::build(sides, &diff, &plan, &before?, &after?);
     let html = page::render(&data);
     Ok(Review { html, totals: data.totals, differs: diff.report.differs(), warnings: diff.warnings })
 }
 
-/// The selected targets not rendered by the diff (identical inputs) in the
-/// environments that change, rendered once: both sides' checks see them, so that
-/// cross-object rules (references, namespaces, selectors) judge whole environments,
-/// as `strata check` does.
-fn unchanged_neighbours(
-    sides: &Sides,
-    selectors: &[String],
-    diff: &RevisionDiff,
-    opts: &Options,
-) -> Result<Vec<CompiledTarget>, Error> {
-    let touched: BTreeSet<&str> = diff.report.touched_environments().map(|e| e.environment.as_str()).collect();
-    let rendered: BTreeSet<String> = diff.after.targets.iter().map(|t| t.target.address()).collect();
-    let (_, after) = repo::select_both(&sides.before.repo, &sides.after.repo, selectors)?;
-    let wanted: Vec<&Target> = after
-        .into_iter()
-        .filter(|t| touched.contains(t.environment.as_str()) && !rendered.contains(&t.address()))
-        .collect();
-    if wanted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let compiled = pipeline::compile(&sides.after.repo, &wanted, opts)?;
-    Ok(compiled.batch.targets)
+/// The environments that change but were rendered in part (targets with identical
+/// inputs are not rendered): cross-object check rules are left out there.
+pub fn partial_environments(diff: &RevisionDiff) -> BTreeSet<String> {
+    diff.report.touched_environments().filter(|e| e.identical > 0).map(|e| e.environment.clone()).collect()
 }

@@ -93,7 +93,7 @@ impl Segments {
         if self.0.is_empty() {
             self.0.push(String::new());
         }
-        if (self.0.len() % 2 == 0) == want_odd {
+        if self.0.len().is_multiple_of(2) == want_odd {
             self.0.last_mut().expect("not empty").push_str(text);
         } else {
             self.0.push(text.to_string());
