@@ -260,10 +260,18 @@ fn the_page_in_headless_chromium() {
     // The object navigated to is drawn: its structural changes and diff rows.
     let drawn = browser.eval(
         r#"const s = document.querySelector("section.current");
-           return [s.querySelectorAll(".fields li").length, s.querySelectorAll(".diff em").length > 0];"#,
+           return [s.querySelectorAll(".fields li").length, s.querySelectorAll(".diff em").length > 0,
+                   s.querySelector(".fields li").textContent, [...s.querySelectorAll(".notes")].map(n => n.textContent)];"#,
         json!([]),
     );
-    assert_eq!(drawn, json!([3, true]), "three field changes, words highlighted");
+    assert_eq!((&drawn[0], &drawn[1]), (&json!(3), &json!(true)), "three field changes, words highlighted");
+    let first = drawn[2].as_str().unwrap();
+    assert!(first.starts_with("order changed spec.template.spec.containers[name=postgres].env "), "{first}");
+    let notes = drawn[3].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "the StatefulSet's one finding: {notes:?}");
+    let note = notes[0].as_str().unwrap();
+    assert!(note.starts_with("warning [read-only-root-fs] spec.template.spec.containers[0]"), "{note}");
+    assert!(note.contains(" (database/v1/statefulset.yaml:"), "at its template line: {note}");
     eprintln!("review page: opened in {opened:?}, filtered by {filtered:?}");
 }
 
@@ -279,6 +287,13 @@ fn page_speed() {
     browser.open(&format!("file://{page}"));
     let objects = browser.eval("return document.querySelectorAll('section[data-object]').length;", json!([]));
     let opened = started.elapsed();
+    let timing = browser.eval(
+        r#"const n = performance.getEntriesByType("navigation")[0];
+           return {response: Math.round(n.responseEnd), interactive: Math.round(n.domInteractive),
+                   loaded: Math.round(n.domContentLoadedEventEnd), complete: Math.round(n.loadEventEnd)};"#,
+        json!([]),
+    );
+    eprintln!("navigation timing (ms): {timing}");
     let env = browser.eval(
         r#"const f = document.getElementById("f-environment"); f.value = f.options[1].value;
            f.dispatchEvent(new Event("change"));

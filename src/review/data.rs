@@ -142,16 +142,15 @@ fn on<'r>(report: &'r CheckReport, keys: &BTreeSet<ObjectKey>) -> Vec<&'r Findin
     report.findings.iter().filter(|f| keys.contains(&(f.target.clone(), f.object.to_string()))).collect()
 }
 
+/// A finding for the page: `[rule, severity, message, field, template, line]` (arrays,
+/// not objects: a page with thousands of findings is a fifth smaller, and opens faster).
 fn finding(f: &Finding) -> Value {
-    json!({
-        "rule": f.rule, "severity": f.severity.as_str(), "message": f.message, "field": f.field.to_string(),
-        "template": f.template, "line": f.line,
-    })
+    json!([f.rule, f.severity.as_str(), f.message, f.field.to_string(), f.template, f.line])
 }
 
-/// A field change for the page, values shortened to one line.
+/// A field change for the page, values shortened to one line: `[path, kind, before, after]`.
 fn field(f: &FieldChange) -> Value {
-    json!({"path": f.path, "kind": f.kind.word(), "before": f.before.as_ref().map(short), "after": f.after.as_ref().map(short)})
+    json!([f.path, f.kind.word(), f.before.as_ref().map(short), f.after.as_ref().map(short)])
 }
 
 /// A value as one line of at most 200 characters: strings bare, others as JSON.

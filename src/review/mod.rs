@@ -14,7 +14,7 @@
 //! same way) drawn unified or side by side with word-level highlighting
 //! ([`rows`]), the check findings on changed objects (before / after per rule),
 //! filters and keyboard navigation. Its data is one JSON document in the page,
-//! drawn lazily by an inline script, so 10,000 objects stay fast.
+//! drawn lazily by an inline script (a header per object at once, a body when seen).
 //!
 //! Invariants: the page makes no request (inline CSS and script only, and a
 //! `Content-Security-Policy` that allows nothing else); the same inputs give the

@@ -109,21 +109,23 @@
     var b = el("div", "body");
     if (o.fields.length) {
       var ul = el("ul", "fields");
+      // [path, kind, before, after]
       o.fields.forEach(function (f) {
-        var li = el("li");
-        li.appendChild(el("span", "kind " + f.kind.replace(" ", "-"), f.kind));
-        li.appendChild(document.createTextNode(" " + f.path + " "));
-        if (f.before !== null) li.appendChild(el("del", null, f.before));
-        if (f.before !== null && f.after !== null) li.appendChild(document.createTextNode(" → "));
-        if (f.after !== null) li.appendChild(el("ins", null, f.after));
+        var li = el("li"), before = f[2], after = f[3];
+        li.appendChild(el("span", "kind " + f[1].replace(" ", "-"), f[1]));
+        li.appendChild(document.createTextNode(" " + f[0] + " "));
+        if (before !== null) li.appendChild(el("del", null, before));
+        if (before !== null && after !== null) li.appendChild(document.createTextNode(" → "));
+        if (after !== null) li.appendChild(el("ins", null, after));
         ul.appendChild(li);
       });
       b.appendChild(ul);
     }
     o.risks.forEach(function (r) { b.appendChild(el("div", "notes risk", r.kind + " " + r.field + ": " + r.message)); });
+    // [rule, severity, message, field, template, line]
     o.findings.forEach(function (f) {
-      b.appendChild(el("div", "notes", f.severity + " [" + f.rule + "] " + f.field + ": " + f.message +
-        (f.line ? " (" + f.template + ":" + f.line + ")" : "")));
+      b.appendChild(el("div", "notes", f[1] + " [" + f[0] + "] " + f[3] + ": " + f[2] +
+        (f[5] ? " (" + f[4] + ":" + f[5] + ")" : "")));
     });
     b.appendChild($("f-split").checked ? split(o.rows) : unified(o.rows));
     s.appendChild(b);
@@ -137,7 +139,7 @@
   function matches(o, text) {
     for (var key in filters) if (filters[key].value && o[key] !== filters[key].value) return false;
     if (!text) return true;
-    var hay = [o.id, o.target, o.template || ""].concat(o.fields.map(function (f) { return f.path; }))
+    var hay = [o.id, o.target, o.template || ""].concat(o.fields.map(function (f) { return f[0]; }))
       .concat(o.rows.map(function (r) { return r.slice(1).join(""); })).join("\n").toLowerCase();
     return hay.indexOf(text) >= 0;
   }
