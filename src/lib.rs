@@ -33,6 +33,7 @@ pub(crate) mod promote;
 pub(crate) mod release;
 pub(crate) mod render;
 pub(crate) mod repo;
+pub(crate) mod review;
 pub(crate) mod rollout;
 pub(crate) mod source;
 pub(crate) mod tracking;

@@ -47,6 +47,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("rollout", "waves + a revision diff → Plan (per-wave changes, risks); ApplicationSet / Flux export"),
     ("promote", "versions matrix, promote (links over an overlay, diffed), version new"),
     ("check", "Compiled → findings: schemas, rules, each at its template line"),
+    ("review", "a revision diff + its rollout plan + check findings → one self-contained HTML page"),
     ("hydrate", "bundles → commits on environment branches (git objects, one ref transaction), push, sign"),
     ("cluster", "Compiled + a cluster → LiveReport"),
     ("init", "a new repository's files, written with atomic"),

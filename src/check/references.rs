@@ -13,6 +13,11 @@ use super::server::selects;
 use super::{FieldPath, Found};
 use crate::manifest::{self, Resource};
 
+/// The rules that judge an object by the other objects of its environment: their
+/// findings are sound only over a whole environment's render (`strata review` leaves
+/// them out where it rendered part of one).
+pub const CROSS_OBJECT_RULES: &[&str] = &["dangling-service", "dangling-reference", "missing-namespace"];
+
 /// Namespaces every cluster has.
 const BUILTIN_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 /// Objects every namespace has.

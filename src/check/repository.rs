@@ -66,6 +66,43 @@ pub fn check_repo(repo: &Repo, selectors: &[String], opts: &RepoCheckOptions) ->
     Ok(RepoCheck { report, warnings: compiled.warnings.clone() })
 }
 
+/// Checks objects already compiled (the renders of a comparison, `strata review`)
+/// with the repository's `check:` settings, each finding located in its template.
+/// In the environments named in `partial` only some targets were rendered: the
+/// cross-object rules ([`super::references::CROSS_OBJECT_RULES`]) are left out there.
+pub fn check_compiled(
+    repo: &Repo,
+    compiled: &crate::compiled::Compiled,
+    partial: &BTreeSet<String>,
+) -> Result<Report, Error> {
+    let config = repo.config.check.clone().unwrap_or_default();
+    config_problems(repo, &config)?;
+    let opts = CheckOptions {
+        only_rules: None,
+        strict: false,
+        kube_version: repo.config.kube_version.as_deref().and_then(KubeVersion::parse),
+        extra_crds: read_crds(&repo.fs, &config, repo.config_text.as_deref())?,
+    };
+    let per_object: Vec<String> = super::rules::RULES
+        .iter()
+        .map(|r| r.name.to_string())
+        .filter(|r| !super::references::CROSS_OBJECT_RULES.contains(&r.as_str()))
+        .collect();
+    let partial_opts = CheckOptions { only_rules: Some(per_object), ..opts.clone() };
+    let (mut whole, mut part): (Vec<CheckEnvironment<'_>>, Vec<CheckEnvironment<'_>>) = (Vec::new(), Vec::new());
+    for (name, ts) in compiled.environments() {
+        let objects = ts.iter().flat_map(|t| t.resources.iter().map(|r| (t.target.address(), r))).collect();
+        let env = CheckEnvironment { name: name.to_string(), objects };
+        if partial.contains(name) { part.push(env) } else { whole.push(env) }
+    }
+    let mut report = super::run(&whole, &config, &opts);
+    let rest = super::run(&part, &config, &partial_opts);
+    report.findings.extend(rest.findings);
+    report.objects += rest.objects;
+    locate_findings(&repo.fs, &mut report);
+    Ok(report)
+}
+
 /// The problems of `strata.yaml` `check:`, each at its line.
 fn config_problems(repo: &Repo, config: &CheckConfig) -> Result<(), Error> {
     let text = repo.config_text.as_deref();

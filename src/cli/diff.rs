@@ -2,7 +2,7 @@
 
 use super::revision::RevisionRangeArgs;
 use super::{Global, Outcome, ValuesArgs};
-use crate::diag::Error;
+use crate::diag::{Diagnostic, Error};
 use crate::diff::output::{self, OutputOptions};
 use crate::diff::{self, CompareOptions, text};
 
@@ -54,6 +54,10 @@ pub struct DiffArgs {
     /// Show Secret values instead of masking them.
     #[arg(long)]
     pub show_secrets: bool,
+    /// With `--format markdown`: link the `strata review` page of this change
+    /// (where CI publishes it) in the comment's header.
+    #[arg(long, value_name = "URL")]
+    pub review_url: Option<String>,
     #[command(flatten)]
     pub live: super::live::LiveArgs,
     #[command(flatten)]
@@ -68,7 +72,13 @@ pub enum Format {
 }
 
 pub fn run(global: &Global, args: DiffArgs) -> Result<Outcome, Error> {
-    let compare = CompareOptions { show_secrets: args.show_secrets };
+    if args.review_url.is_some() && args.format != Format::Markdown {
+        return Err(Error::from(
+            Diagnostic::error("`--review-url` names the review page in a markdown comment")
+                .hint("add `--format markdown`, or leave out `--review-url`"),
+        ));
+    }
+    let compare = CompareOptions { show_secrets: args.show_secrets, ..CompareOptions::default() };
     if args.live.live {
         let report = super::live::report(global, &args.selectors, &args.values, &compare, &args.live)?;
         return print(&report, &args);
@@ -96,7 +106,7 @@ pub struct DiffOutputArgs {
 
 impl DiffOutputArgs {
     pub fn compare_options(&self) -> CompareOptions {
-        CompareOptions { show_secrets: self.show_secrets }
+        CompareOptions { show_secrets: self.show_secrets, ..CompareOptions::default() }
     }
 
     /// Writes the report; `command` is the markdown note's way to see it again.
@@ -132,6 +142,7 @@ fn print(report: &diff::Report, args: &DiffArgs) -> Result<Outcome, Error> {
         name_only: args.name_only,
         color: text::color_wanted(),
         command: Some(command_line(args)),
+        review_url: args.review_url.clone(),
     };
     super::write_stdout(output::render(report, &opts).as_bytes())?;
     Ok(if report.differs() { Outcome::Found } else { Outcome::Ok })

@@ -17,6 +17,7 @@ pub mod port;
 pub mod promote;
 pub mod release;
 pub mod render;
+pub mod review;
 pub mod revision;
 pub mod rollout;
 pub mod schema;
@@ -61,6 +62,7 @@ pub enum Command {
     Release(release::ReleaseArgs),
     Port(port::PortArgs),
     Rollout(rollout::RolloutArgs),
+    Review(review::ReviewArgs),
     Versions(versions::VersionsArgs),
     Promote(promote::PromoteArgs),
     Version(version::VersionArgs),
@@ -142,6 +144,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Release(args) => release::run(&cli.global, args),
         Command::Port(args) => port::run(&cli.global, args),
         Command::Rollout(args) => rollout::run(&cli.global, args),
+        Command::Review(args) => review::run(&cli.global, args),
         Command::Versions(args) => versions::run(&cli.global, args),
         Command::Promote(args) => promote::run(&cli.global, args),
         Command::Version(args) => version::run(&cli.global, args),

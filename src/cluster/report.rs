@@ -109,6 +109,7 @@ impl LiveReport {
                         after_version: Some(t.version.clone()),
                         counts: Counts::default(),
                         changes: Vec::new(),
+                        hidden: 0,
                     })
                     .collect();
                 for e in &env.entries {
@@ -124,6 +125,7 @@ impl LiveReport {
                                 after_version: None,
                                 counts: Counts::default(),
                                 changes: Vec::new(),
+                                hidden: 0,
                             });
                             targets.len() - 1
                         }
@@ -137,6 +139,7 @@ impl LiveReport {
                             source: e.template.clone(),
                             diff: e.diff.clone().unwrap_or_default(),
                             note: note(e),
+                            fields: Vec::new(),
                         });
                     }
                 }

@@ -15,19 +15,27 @@
 //!       "resources": [{
 //!         "status": "changed", "id": "apps/Deployment/shop/web",
 //!         "group": "apps", "kind": "Deployment", "namespace": "shop", "name": "web",
-//!         "source": "frontend/v2/deployment.yaml", "diff": "--- a/...\n+++ b/...\n@@ ..."
+//!         "source": "frontend/v2/deployment.yaml",
+//!         "changes": [{"path": "spec.template.spec.containers[name=web].image", "kind": "changed",
+//!                      "before": "web:1.4", "after": "web:1.5"}],
+//!         "diff": "--- a/...\n+++ b/...\n@@ ..."
 //!       }]
 //!     }]
-//!   }]
+//!   }],
+//!   "groups": [{"component": "frontend", "object": "apps/Deployment/shop/web", "path": "...",
+//!               "kind": "changed", "before": "web:1.4", "after": "web:1.5",
+//!               "environments": ["eastus", "westus"], "of": 4}]
 //! }
 //! ```
 //!
-//! Status words and count keys follow the report's [`Vocabulary`]; `diff` is
-//! left out with `--stat`; unchanged resources are counted, not listed.
+//! Status words and count keys follow the report's [`Vocabulary`]; `changes`
+//! (kinds `added`, `removed`, `changed`, `order changed`; `before` / `after` left
+//! out where the field does not exist) and `diff` are left out with `--stat`;
+//! `hidden_fields` counts the fields `diff.ignore` hid; unchanged resources are counted, not listed.
 
 use serde_json::{Map, Value, json};
 
-use super::{Counts, Report, Side, Status, Vocabulary};
+use super::{Counts, FieldChange, Report, Side, Status, Vocabulary};
 
 /// Knobs of the JSON report.
 #[derive(Debug, Clone, Copy, Default)]
@@ -72,6 +80,7 @@ pub fn to_value(report: &Report, opts: JsonOptions) -> Value {
                                 r.insert("note".into(), json!(note));
                             }
                             if !opts.stat {
+                                r.insert("changes".into(), field_changes(&c.fields));
                                 r.insert("diff".into(), json!(c.diff));
                             }
                             Value::Object(r)
@@ -85,6 +94,7 @@ pub fn to_value(report: &Report, opts: JsonOptions) -> Value {
                         "to_version": t.after_version,
                         "status": words.word(status),
                         "counts": counts(&t.counts, words),
+                        "hidden_fields": t.hidden,
                         "resources": resources,
                     })
                 })
@@ -104,8 +114,48 @@ pub fn to_value(report: &Report, opts: JsonOptions) -> Value {
         "differs": report.differs(),
         "counts": counts(&report.counts(), words),
         "identical_targets": report.identical(),
+        "hidden_fields": report.hidden(),
         "environments": envs,
+        "groups": groups(report),
     })
+}
+
+/// A resource's structural changes: `[{"path", "kind", "before", "after"}]`
+/// (`before` / `after` left out where the field does not exist).
+fn field_changes(fields: &[FieldChange]) -> Value {
+    Value::Array(fields.iter().map(field_change).collect())
+}
+
+fn field_change(f: &FieldChange) -> Value {
+    let mut m = Map::new();
+    m.insert("path".into(), json!(f.path));
+    m.insert("kind".into(), json!(f.kind.word()));
+    if let Some(b) = &f.before {
+        m.insert("before".into(), b.clone());
+    }
+    if let Some(a) = &f.after {
+        m.insert("after".into(), a.clone());
+    }
+    Value::Object(m)
+}
+
+/// The same structural change in several environments ([`super::groups`]).
+fn groups(report: &Report) -> Value {
+    let groups = super::groups::groups(report);
+    Value::Array(
+        groups
+            .iter()
+            .map(|g| {
+                let mut v = field_change(&g.change);
+                let m = v.as_object_mut().expect("field_change makes an object");
+                m.insert("component".into(), json!(g.component));
+                m.insert("object".into(), json!(g.object));
+                m.insert("environments".into(), json!(g.environments));
+                m.insert("of".into(), json!(g.of));
+                v
+            })
+            .collect(),
+    )
 }
 
 fn side(s: &Side) -> Value {

@@ -25,11 +25,13 @@ pub struct MarkdownOptions {
     pub stat: bool,
     /// A command that shows the whole diff, quoted in the note when something is cut.
     pub command: Option<String>,
+    /// The `strata review` page of the change, linked under the title (`--review-url`).
+    pub review_url: Option<String>,
 }
 
 impl Default for MarkdownOptions {
     fn default() -> Self {
-        MarkdownOptions { max_chars: MAX_CHARS, stat: false, command: None }
+        MarkdownOptions { max_chars: MAX_CHARS, stat: false, command: None, review_url: None }
     }
 }
 
@@ -39,7 +41,7 @@ const NOTE_RESERVE: usize = 1_500;
 /// Renders the report as GitHub-flavoured markdown, at most `opts.max_chars` characters.
 pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
     let touched: Vec<&EnvironmentReport> = report.touched_environments().collect();
-    let mut out = heading(report, &touched);
+    let mut out = heading(report, &touched, opts.review_url.as_deref());
     if touched.is_empty() {
         return out;
     }
@@ -64,7 +66,7 @@ pub fn render(report: &Report, opts: &MarkdownOptions) -> String {
 }
 
 /// The title and the one-line summary (the whole comment when nothing differs).
-fn heading(report: &Report, touched: &[&EnvironmentReport]) -> String {
+fn heading(report: &Report, touched: &[&EnvironmentReport], review_url: Option<&str>) -> String {
     let mut head = String::new();
     let _ = writeln!(
         head,
@@ -72,6 +74,9 @@ fn heading(report: &Report, touched: &[&EnvironmentReport]) -> String {
         code(&report.before.describe()),
         code(&report.after.describe())
     );
+    if let Some(url) = review_url {
+        let _ = writeln!(head, "[Review page]({}): structural changes, rollout, versions and checks.\n", link(url));
+    }
     if touched.is_empty() {
         let _ = writeln!(
             head,
@@ -211,6 +216,9 @@ fn block(t: &TargetReport, words: Vocabulary, detail: Detail) -> String {
         if let Some(note) = &c.note {
             let _ = writeln!(b, "  {}", html(note));
         }
+        if !c.fields.is_empty() {
+            let _ = writeln!(b, "  fields: `{}`", code(&super::structural::summary(&c.fields)));
+        }
     }
     if detail == Detail::Diffs {
         for c in t.changes.iter().filter(|c| !c.diff.is_empty()) {
@@ -287,6 +295,11 @@ fn capitalize(s: &str) -> String {
 /// Text for inside inline code: a backtick would end it early.
 fn code(s: &str) -> String {
     s.replace('`', "'")
+}
+
+/// A URL inside a markdown link: characters that would end it are percent-encoded.
+fn link(url: &str) -> String {
+    url.replace(' ', "%20").replace('(', "%28").replace(')', "%29").replace('<', "%3C").replace('>', "%3E")
 }
 
 /// Text for a table cell.

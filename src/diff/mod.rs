@@ -7,6 +7,12 @@
 //! ([`text`], [`markdown`], [`json`]; chosen by [`output`]). [`compare_revisions`] runs the pipeline on
 //! both sides of a diff between revisions and compares them.
 //!
+//! Each changed resource also carries its structural changes ([`structural`]:
+//! fields compared one by one, lists matched by their merge keys), which every
+//! format summarizes above the unified diff; [`groups`] finds the same change in
+//! several environments. `strata.yaml` `diff.ignore` ([`ignore`]) hides fields
+//! from every format, which say how many they hid.
+//!
 //! Invariants:
 //! - Resources are matched by identity ([`ResId`]: group, kind, namespace, name)
 //!   inside a target; targets by address (`component/environment`). A target on one
@@ -18,12 +24,15 @@
 //! - The same inputs give the same report: environments, targets and resources are
 //!   sorted, and nothing depends on time or map iteration order.
 
+pub mod groups;
+pub mod ignore;
 pub mod inputs;
 pub mod json;
 pub mod markdown;
 mod normalize;
 pub mod output;
 pub mod revisions;
+pub mod structural;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +44,7 @@ use crate::yaml;
 
 pub use normalize::{canonical, mask_secret};
 pub use revisions::{RevisionDiff, RevisionSide, compare_revisions};
+pub use structural::FieldChange;
 
 /// What happened to one resource. The first four are what a diff between two
 /// renders finds; [`Status::Conflict`] is for comparisons with a cluster, where
@@ -157,6 +167,9 @@ pub struct ResourceChange {
     pub diff: String,
     /// Why, for statuses that need a word (a conflict's field manager).
     pub note: Option<String>,
+    /// The structural changes of a changed resource ([`structural`]), on the same
+    /// masked bodies as `diff`; empty for added and removed resources.
+    pub fields: Vec<FieldChange>,
 }
 
 /// One target on either side.
@@ -172,6 +185,8 @@ pub struct TargetReport {
     pub counts: Counts,
     /// Resources that are not unchanged, sorted by identity.
     pub changes: Vec<ResourceChange>,
+    /// Fields that differed but are hidden by `strata.yaml` `diff.ignore`.
+    pub hidden: usize,
 }
 
 impl TargetReport {
@@ -275,14 +290,32 @@ impl Report {
         c
     }
 
+    /// Fields hidden by `diff.ignore`, in all targets.
+    pub fn hidden(&self) -> usize {
+        self.environments.iter().flat_map(|e| &e.targets).map(|t| t.hidden).sum()
+    }
+
+    /// `3 fields hidden by diff.ignore`, when any were.
+    pub fn describe_hidden(&self) -> Option<String> {
+        match self.hidden() {
+            0 => None,
+            n => Some(format!("{n} field{} hidden by diff.ignore", if n == 1 { "" } else { "s" })),
+        }
+    }
+
     /// Targets skipped for identical inputs, in all environments.
     pub fn identical(&self) -> usize {
         self.environments.iter().map(|e| e.identical).sum()
     }
 
-    /// Every count of the report: resources, then skipped targets.
+    /// Every count of the report: resources, skipped targets, then fields hidden
+    /// by `diff.ignore` (when any were).
     pub fn describe(&self) -> String {
-        describe_with_identical(&self.counts(), self.identical(), self.words)
+        let counts = describe_with_identical(&self.counts(), self.identical(), self.words);
+        match self.describe_hidden() {
+            Some(hidden) => format!("{counts}; {hidden}"),
+            None => counts,
+        }
     }
 
     /// Adds targets that were not rendered because their inputs are identical,
@@ -325,6 +358,8 @@ pub fn environments_differ(touched: usize, total: usize) -> String {
 pub struct CompareOptions {
     /// Show Secret `data` / `stringData` values instead of `***`.
     pub show_secrets: bool,
+    /// `strata.yaml` `diff.ignore` (checked by [`ignore::check`]).
+    pub ignore: Vec<crate::repo::config::IgnoreRule>,
 }
 
 /// Unified-diff context lines, as `diff -u`.
@@ -376,9 +411,11 @@ fn compare_target(
     let target = before.or(after).map(|t| &t.target).expect("one side has the target");
     let mut counts = Counts::default();
     let mut changes = Vec::new();
+    let mut hidden = 0;
     for id in ids {
         let (rb, ra) = (b.get(id).copied(), a.get(id).copied());
-        let change = compare_resource(id, rb, ra, opts);
+        let (change, h) = compare_counting(id, rb, ra, opts);
+        hidden += h;
         counts.bump(change.as_ref().map_or(Status::Unchanged, |c| c.status));
         changes.extend(change);
     }
@@ -390,31 +427,56 @@ fn compare_target(
         after_version: after.map(|t| t.target.version.clone()),
         counts,
         changes,
+        hidden,
     }
 }
 
 /// Compares one resource's two sides; `None` when unchanged.
+#[cfg(test)]
 pub fn compare_resource(
     id: &ResId,
     before: Option<&Resource>,
     after: Option<&Resource>,
     opts: &CompareOptions,
 ) -> Option<ResourceChange> {
-    let status = match (before, after) {
-        (Some(b), Some(a)) if b.body == a.body => return None,
+    compare_counting(id, before, after, opts).0
+}
+
+/// [`compare_resource`], and how many fields `diff.ignore` hid.
+fn compare_counting(
+    id: &ResId,
+    before: Option<&Resource>,
+    after: Option<&Resource>,
+    opts: &CompareOptions,
+) -> (Option<ResourceChange>, usize) {
+    if let (Some(b), Some(a)) = (before, after)
+        && b.body == a.body
+    {
+        return (None, 0);
+    }
+    let (bb, ab) = (before.map(|r| &r.body), after.map(|r| &r.body));
+    let ignored = ignore::apply(&opts.ignore, id, bb, ab);
+    let (bb, ab, hidden) = match &ignored {
+        Some((b, a, hidden)) => (b.as_ref(), a.as_ref(), *hidden),
+        None => (bb, ab, 0),
+    };
+    let status = match (bb, ab) {
+        (Some(b), Some(a)) if b == a => return (None, hidden),
         (Some(_), Some(_)) => Status::Changed,
         (None, Some(_)) => Status::Added,
         (Some(_), None) => Status::Removed,
-        (None, None) => return None,
+        (None, None) => return (None, hidden),
     };
-    let diff = unified_diff(id, before.map(|r| &r.body), after.map(|r| &r.body), opts.show_secrets);
-    Some(ResourceChange {
+    let (mb, ma) = if opts.show_secrets { (bb.cloned(), ab.cloned()) } else { mask_secret(bb, ab) };
+    let change = ResourceChange {
         id: id.clone(),
         status,
         source: after.or(before).map(|r| r.source.template.to_string()),
-        diff,
+        diff: diff_text(id, mb.as_ref(), ma.as_ref()),
         note: None,
-    })
+        fields: structural::compare_bodies(mb.as_ref(), ma.as_ref()),
+    };
+    (Some(change), hidden)
 }
 
 /// The unified diff of two bodies of one resource, on canonical YAML, with Secret
@@ -426,8 +488,13 @@ pub fn unified_diff(
     show_secrets: bool,
 ) -> String {
     let (b, a) = if show_secrets { (before.cloned(), after.cloned()) } else { mask_secret(before, after) };
-    let text = |v: Option<serde_json::Value>| v.map(|v| yaml::to_string(&canonical(&v))).unwrap_or_default();
-    let (bt, at) = (text(b), text(a));
+    diff_text(id, b.as_ref(), a.as_ref())
+}
+
+/// The unified diff of two bodies as they are (masked already, or not to be).
+fn diff_text(id: &ResId, before: Option<&serde_json::Value>, after: Option<&serde_json::Value>) -> String {
+    let text = |v: Option<&serde_json::Value>| v.map(|v| yaml::to_string(&canonical(v))).unwrap_or_default();
+    let (bt, at) = (text(before), text(after));
     // Named like git names files, `/dev/null` for the side that does not exist.
     let name = |side: &str, v: Option<&serde_json::Value>| match v {
         Some(_) => format!("{side}/{id}"),

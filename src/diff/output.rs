@@ -26,6 +26,8 @@ pub struct OutputOptions {
     /// For [`Format::Markdown`]: the command that shows the whole diff, quoted
     /// when something is cut.
     pub command: Option<String>,
+    /// For [`Format::Markdown`]: the `strata review` page, linked in the header.
+    pub review_url: Option<String>,
 }
 
 /// The report in `opts`' format.
@@ -38,7 +40,12 @@ pub fn render(report: &Report, opts: &OutputOptions) -> String {
         Format::Text => text::render(report, text::TextOptions { color: opts.color, stat }),
         Format::Markdown => markdown::render(
             report,
-            &markdown::MarkdownOptions { stat, command: opts.command.clone(), ..Default::default() },
+            &markdown::MarkdownOptions {
+                stat,
+                command: opts.command.clone(),
+                review_url: opts.review_url.clone(),
+                ..Default::default()
+            },
         ),
         Format::Json => json::render(report, json::JsonOptions { stat }),
     }

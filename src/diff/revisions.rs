@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{CompareOptions, Report, Side, compare, inputs};
+use super::{CompareOptions, Report, Side, compare, ignore, inputs};
 use crate::compiled::Compiled;
 use crate::diag::{Diagnostic, Error};
 use crate::pipeline::{self, Options};
@@ -76,16 +76,28 @@ pub fn compare_revisions(
     };
     let skipped: Vec<&Target> = after.targets.iter().filter(|t| identical.contains(&t.address())).copied().collect();
     let (bt, at) = (differing(before.targets, &identical), differing(after.targets, &identical));
+    let compare_opts = with_ignore_rules(after, compare_opts)?;
     let (b, a) = rayon::join(|| pipeline::compile(before.repo, &bt, opts), || pipeline::compile(after.repo, &at, opts));
     let b = b.map_err(|e| on_side(e, before.name))?;
     let mut a = a.map_err(|e| on_side(e, after.name))?;
 
-    let mut report = compare(&b, &a, compare_opts);
+    let mut report = compare(&b, &a, &compare_opts);
     report.add_identical(skipped);
     report.before = Side { label: before.label.to_string(), ..Side::from_info(&b.info) };
     report.after = Side { label: after.label.to_string(), ..Side::from_info(&a.info) };
     let warnings = std::mem::take(&mut a.warnings);
     Ok(RevisionDiff { report, warnings, before: b, after: a })
+}
+
+/// `compare_opts` with the after side's `strata.yaml` `diff.ignore` (the side
+/// under review says what it hides), checked first: a bad pointer is an error at its line.
+fn with_ignore_rules(after: RevisionSide<'_>, compare_opts: &CompareOptions) -> Result<CompareOptions, Error> {
+    let rules = after.repo.config.diff.as_ref().map(|d| d.ignore.clone()).unwrap_or_default();
+    ignore::check(&rules, after.repo.config_text.as_deref()).map_err(|e| {
+        let note = format!("`strata.yaml` of {}", after.name);
+        Error::many(e.into_iter().map(|d| d.note(note.clone())).collect())
+    })?;
+    Ok(CompareOptions { ignore: rules, ..compare_opts.clone() })
 }
 
 /// The targets not in `identical`.

@@ -185,7 +185,7 @@ fn secret_values_are_masked_unless_asked() {
             assert!(!out.contains(leak), "leaked {leak}: {out}");
         }
     }
-    let shown = compare(&before, &after, &CompareOptions { show_secrets: true });
+    let shown = compare(&before, &after, &CompareOptions { show_secrets: true, ..CompareOptions::default() });
     let d = &shown.environments[0].targets[0].changes[0].diff;
     assert!(d.contains("-  password: aHVudGVyMg==\n+  password: c3dvcmRmaXNo\n"), "{d}");
 }

@@ -83,6 +83,9 @@ pub fn render(report: &Report, opts: TextOptions) -> String {
                 if let Some(note) = &c.note {
                     let _ = writeln!(out, "      {note}");
                 }
+                if !opts.stat && !c.fields.is_empty() {
+                    let _ = writeln!(out, "      fields: {}", super::structural::summary(&c.fields));
+                }
                 if !opts.stat {
                     for l in c.diff.lines() {
                         let _ = writeln!(out, "{}", p.diff_line(l));
@@ -91,6 +94,9 @@ pub fn render(report: &Report, opts: TextOptions) -> String {
             }
         }
     }
+    if !opts.stat {
+        out.push_str(&groups(report));
+    }
     let touched = report.touched_environments().count();
     out.push('\n');
     let _ = writeln!(
@@ -98,6 +104,26 @@ pub fn render(report: &Report, opts: TextOptions) -> String {
         "{}",
         p.bold(&format!("{}: {}", super::environments_differ(touched, report.environments.len()), report.describe()))
     );
+    out
+}
+
+/// The most groups the text report lists.
+const GROUPS_SHOWN: usize = 20;
+
+/// The structural changes found in several environments ([`super::groups`]).
+fn groups(report: &Report) -> String {
+    let groups = super::groups::groups(report);
+    if groups.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nthe same change in several environments:\n");
+    for g in groups.iter().take(GROUPS_SHOWN) {
+        let c = &g.change;
+        let _ = writeln!(out, "  {} {} {} {}: {}", c.kind.marker(), g.component, g.object, c.path, g.describe());
+    }
+    if groups.len() > GROUPS_SHOWN {
+        let _ = writeln!(out, "  and {} more", groups.len() - GROUPS_SHOWN);
+    }
     out
 }
 

@@ -41,6 +41,10 @@ pub struct RepoConfig {
     /// `strata check`: rule severities, extra CRDs, objects that exist outside the render.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check: Option<CheckConfig>,
+    /// Diffs between revisions (`strata diff`, `review`, `rollout plan`, `promote`):
+    /// fields not to review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<DiffConfig>,
     /// Limits on what a repository may make strata read and write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitsConfig>,
@@ -188,7 +192,25 @@ pub struct TrackingConfig {
     pub inventory_namespace: Option<String>,
 }
 
-/// Fields ignored in live diffs for matching objects.
+/// `strata.yaml` `diff:`.
+///
+/// ```yaml
+/// diff:
+///   ignore:
+///     - kind: Deployment
+///       jsonPointers: [/spec/template/metadata/annotations/checksum~1config]
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DiffConfig {
+    /// Fields hidden from every diff format for matching objects (each format says
+    /// how many it hid); nothing is hidden by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<IgnoreRule>,
+}
+
+/// Fields ignored in diffs for matching objects (`ignoreDifferences`: live diffs;
+/// `diff.ignore`: diffs between revisions).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IgnoreRule {

@@ -10,11 +10,13 @@
 //!   repository (unit tests in `src/` use `crate::fixtures`, the same lookup), so a clone
 //!   anywhere runs every test that needs no external tool.
 //! - [`copy_tree`] copies a fixture repository, links included.
+//! - [`webdriver::Browser`]: a headless Chromium over WebDriver (the review page's tests).
 
 #![allow(dead_code)]
 
 pub mod apiserver;
 pub mod kapi;
+pub mod webdriver;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
