@@ -432,7 +432,6 @@ fn compare_target(
 }
 
 /// Compares one resource's two sides; `None` when unchanged.
-#[cfg(test)]
 pub fn compare_resource(
     id: &ResId,
     before: Option<&Resource>,

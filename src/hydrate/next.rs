@@ -114,8 +114,12 @@ fn body(
     let plan_text = rollout::markdown::render(&plan, budget / 3, &command.replace("diff", "rollout plan"));
     let _ = writeln!(out, "{plan_text}");
     let diff_budget = MAX_CHARS.saturating_sub(out.len() + 1);
-    let opts =
-        MarkdownOptions { max_chars: diff_budget, stat: false, command: Some(format!("{command} --format markdown")) };
+    let opts = MarkdownOptions {
+        max_chars: diff_budget,
+        stat: false,
+        command: Some(format!("{command} --format markdown")),
+        review_url: None,
+    };
     out.push_str(&markdown::render(&diff.report, &opts));
     Ok(out)
 }
