@@ -560,10 +560,13 @@ mod tests {
         let got = compile(&r, &targets, &cached).unwrap();
         let changed = got.targets.iter().filter(|t| t.resources[0].body["data"]["n"] == "changed").count();
         assert_eq!(changed, 1);
-        // A corrupt entry is rendered again and replaced.
-        std::fs::write(path, "strata-cache 1 0\n{}").unwrap();
-        assert_eq!(objects(&compile(&r, &targets, &cached).unwrap()), objects(&plain));
-        assert!(std::fs::read_to_string(path).unwrap().contains(r#""n":"2""#));
+        // A corrupt or truncated entry is rendered again and replaced.
+        let whole = std::fs::read(path).unwrap();
+        for damaged in [&b"strata-cache 1 0\n{}"[..], &whole[..whole.len() / 2]] {
+            std::fs::write(path, damaged).unwrap();
+            assert_eq!(objects(&compile(&r, &targets, &cached).unwrap()), objects(&plain));
+            assert!(std::fs::read_to_string(path).unwrap().contains(r#""n":"2""#));
+        }
     }
 
     /// Runs sharing a cache directory at the same time each give the plain output.

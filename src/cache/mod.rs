@@ -27,6 +27,7 @@
 //! used entries out.
 
 pub mod inputs;
+mod kinds;
 mod store;
 
 use std::collections::HashMap;
@@ -95,7 +96,8 @@ impl Cache {
         let base = recorded(fs, &mut h, |fs| fs.read_optional(REPO_CONFIG).map(drop).map_err(drop))
             .then(|| h.finalize().to_vec());
         let versions = Mutex::new(HashMap::new());
-        Cache { opts: opts.clone(), fs: fs.clone(), base, versions, wrote: AtomicBool::new(false) }
+        let fs = fs.with_source(Fs::new(Arc::new(kinds::Kinds::new(fs.source().clone()))));
+        Cache { opts: opts.clone(), fs, base, versions, wrote: AtomicBool::new(false) }
     }
 
     /// The key of `t`, or `None` when it may not be cached.

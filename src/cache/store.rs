@@ -21,9 +21,15 @@ fn path(dir: &Path, key: &str) -> PathBuf {
 /// The bytes of entry `key`, marked as used now; `None` when there is none.
 pub(super) fn read(dir: &Path, key: &str) -> Option<Vec<u8>> {
     let p = path(dir, key);
-    let bytes = std::fs::read(&p).ok()?;
-    // Used now: a failure only makes it look older.
-    if let Ok(f) = std::fs::File::options().write(true).open(&p) {
+    // Opened for writing too, to mark it used; a read-only cache is read all the same.
+    let (mut f, writable) = match std::fs::File::options().read(true).write(true).open(&p) {
+        Ok(f) => (f, true),
+        Err(_) => (std::fs::File::open(&p).ok()?, false),
+    };
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut f, &mut bytes).ok()?;
+    if writable {
+        // A failure only makes it look older.
         let _ = f.set_modified(SystemTime::now());
     }
     Some(bytes)
