@@ -20,7 +20,10 @@ With --git, OUT/strata becomes a git repository with three commits, tagged
 environment) and `bench-all` (that component bumped in every environment), for
 the `strata diff --from REV` benchmark.
 
-Usage: python3 bench/gen.py --size small|medium|large [--seed N] --out DIR [--git] [--no-patches]
+Usage: python3 bench/gen.py --size small|medium|large|extra-large [--seed N] --out DIR [--git] [--no-patches]
+
+extra-large (1,000 components × 100 environments = 100,000 targets) takes
+minutes and gigabytes: it is refused under CI=true.
 Python 3.11, standard library only.
 """
 
@@ -38,7 +41,9 @@ import sys
 from pathlib import Path
 
 # components × environments
-SIZES = {"small": (20, 5), "medium": (50, 20), "large": (200, 50)}
+SIZES = {"small": (20, 5), "medium": (50, 20), "large": (200, 50), "extra-large": (1000, 100)}
+# Sizes too large to generate in CI (minutes and gigabytes): refused under CI=true.
+NOT_IN_CI = {"extra-large"}
 VERSIONS = ["v1", "v2", "v3"]
 
 WORDS = [
@@ -158,6 +163,10 @@ class Model:
         self.rng = random.Random(f"{size}/{seed}")
         self.size, self.seed, self.patches = size, seed, patches
         names = [f"{w}-{r}" for w in WORDS for r in ROLES]
+        k = 2
+        while len(names) < n_comp:  # more components than words × roles (extra-large): numbered
+            names += [f"{w}-{r}-{k}" for w in WORDS for r in ROLES]
+            k += 1
         self.rng.shuffle(names)
         self.components = sorted(names[:n_comp])
         pre = ["dev", "staging"] if n_env < 10 else ["dev", "qa", "staging", "perf"]
@@ -707,6 +716,10 @@ def main() -> int:
     ap.add_argument("--no-patches", dest="patches", action="store_false",
                     help="leave out the kustomization.yaml patches (for a strata without them)")
     a = ap.parse_args()
+    if a.size in NOT_IN_CI and os.environ.get("CI") == "true":
+        print(f"error: --size {a.size} is not generated in CI (minutes and gigabytes); use small, medium or large",
+              file=sys.stderr)
+        return 2
     if a.out.exists():
         shutil.rmtree(a.out)
     m = Model(a.size, a.seed, a.patches)

@@ -7,7 +7,10 @@ of several runs with the peak resident memory of the largest process:
 
   strata bundle --out DIR        the whole repository (when the command exists)
   strata render                  every target to stdout
-  strata render TARGET           one target
+  strata render TARGET           12 random targets, each its own series (median and worst)
+  strata check                   every rule, JSON report
+  strata bundle --cache DIR      cold (empty cache), and warm after a commit that
+                                 changes one target (cache filled at the commit before)
   strata diff --from REV --to REV  two commits differing in one component's
                                  version in one environment / in all environments
   kubectl kustomize              every environment's bundle, two at a time (the CI loop)
@@ -17,9 +20,13 @@ of several runs with the peak resident memory of the largest process:
 
 and checks on a sample of environments that strata's objects and kustomize's
 are the same (parsed, compared as JSON). Commands strata does not have yet
-print "not available yet". Figures go to stdout and WORK/results-SIZE.json.
+print "not available yet". Figures go to stdout and WORK/results-SIZE.json,
+with the 1-minute load average before and after every series, then the goals
+of the performance issue, met or not. With --readme each size's goal table is
+written into README.md, unless a series ran while the load average was above
+--max-load (figures from a busy machine are not published).
 
-Usage: python3 bench/run.py [--sizes small,medium,large] [--runs 5] [--work DIR]
+Usage: python3 bench/run.py [--sizes small,medium,large,extra-large] [--runs 5] [--work DIR] [--readme [--max-load 0.5]]
 Needs: cargo (builds strata and yaml_floor in release mode unless --no-build),
 kubectl, git, /usr/bin/time. Python 3.11, standard library only.
 """
@@ -30,6 +37,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import statistics
 from collections import Counter
@@ -90,6 +98,9 @@ class Result:
         self.unavailable = False
         self.resources = 0
         self.bytes = 0
+        # The 1-minute load average before and after the series: other work on the cores.
+        self.load: list[float] = []
+        self.note = ""
 
     @property
     def median(self) -> float | None:
@@ -99,7 +110,8 @@ class Result:
         return {"name": self.name, "median_s": self.median, "runs": len(self.times), "times_s": self.times,
                 "cpu_s": statistics.median(self.cpu) if self.cpu else None,
                 "peak_rss_kb": max(self.rss_kb) if self.rss_kb else None, "resources": self.resources,
-                "bytes": self.bytes, "error": self.error, "unavailable": self.unavailable}
+                "bytes": self.bytes, "error": self.error, "unavailable": self.unavailable,
+                "rss_kb_runs": self.rss_kb, "load": self.load, "note": self.note}
 
 
 def measure(name: str, cmd: list[str], runs: int, budget: float, *, cwd: Path | None = None,
@@ -107,6 +119,7 @@ def measure(name: str, cmd: list[str], runs: int, budget: float, *, cwd: Path | 
     """Runs `cmd` up to `runs` times (after one warm-up run when it is quick) and
     keeps wall times and peak RSS. A run longer than `budget` seconds ends the series."""
     r = Result(name)
+    r.load.append(os.getloadavg()[0])
     with tempfile.NamedTemporaryFile(prefix="bench-rss-", delete=False) as f:
         rss_file = f.name
     try:
@@ -143,6 +156,22 @@ def measure(name: str, cmd: list[str], runs: int, budget: float, *, cwd: Path | 
                 break
     finally:
         os.unlink(rss_file)
+        r.load.append(os.getloadavg()[0])
+    return r
+
+
+def combine(name: str, parts: list[Result]) -> Result:
+    """One row from several series (one per sampled target): the median of the
+    series' medians; `note` the worst."""
+    r = Result(name)
+    ok = [p for p in parts if p.times]
+    r.error = next((p.error for p in parts if p.error), None)
+    if ok:
+        r.times = sorted(p.median for p in ok)
+        r.rss_kb = [max(p.rss_kb) for p in ok if p.rss_kb]
+        r.cpu = [statistics.median(p.cpu) for p in ok if p.cpu]
+        r.load = [parts[0].load[0], parts[-1].load[-1]]
+        r.note = f"worst {fmt_time(max(r.times))}"
     return r
 
 
@@ -197,6 +226,11 @@ def yaml_to_json(floor: Path, path: Path) -> list[dict]:
 def has_command(strata: Path, name: str) -> bool:
     p = subprocess.run([str(strata), name, "--help"], capture_output=True)
     return p.returncode == 0
+
+
+def has_flag(strata: Path, command: str, flag: str) -> bool:
+    p = subprocess.run([str(strata), command, "--help"], capture_output=True, text=True)
+    return p.returncode == 0 and flag in p.stdout
 
 
 def fmt_time(s: float | None) -> str:
@@ -257,13 +291,57 @@ def run_size(size: str, a, strata: Path, floor: Path) -> dict:
         r.unavailable = True
     results["bundle"] = r
 
-    log(f"[{size}] strata render {one_target} ...")
+    # One target: a sample of 12, each its own series (a target whose component depends on
+    # others used to cost far more than one without).
+    rng = random.Random(f"{size}/{a.seed}/targets")
+    sample_targets = [f"{rng.choice(comps)}/{rng.choice(envs)}" for _ in range(12)]
+    log(f"[{size}] strata render TARGET, {len(sample_targets)} random targets ...")
     one_out = scratch / "render-one.yaml"
-    r = measure(f"strata render {one_target}", [S, "render", "--repo", str(repo), one_target], runs, budget,
-                stdout=one_out)
+    per_target = [measure(f"strata render {t}", [S, "render", "--repo", str(repo), t], runs, budget, stdout=one_out)
+                  for t in sample_targets]
+    r = combine(f"strata render TARGET, {len(sample_targets)} random targets", per_target)
     r.resources = 5
-    r.bytes = one_out.stat().st_size if one_out.exists() else 0
     results["render_one"] = r
+
+    if has_command(strata, "check"):
+        log(f"[{size}] strata check (all rules) ...")
+        r = measure("strata check (all rules)", [S, "check", "--repo", str(repo), "--format", "json"], runs, budget,
+                    ok=(0, 1))
+        r.resources = meta["resources"]
+    else:
+        r = Result("strata check (all rules)")
+        r.unavailable = True
+    results["check"] = r
+
+    # The render cache: a cold bundle (empty cache), and a warm one after a commit that
+    # changes one target (the cache filled at the commit before).
+    cache, pristine, out_dir = scratch / "cache", scratch / "cache-base", scratch / "bundle-cached"
+    bundle_cached = [S, "bundle", "--repo", str(repo), "--out", str(out_dir), "--cache", str(cache)]
+    if results["bundle"].times and has_flag(strata, "bundle", "--cache"):
+        log(f"[{size}] strata bundle --cache, cold and warm ...")
+
+        def cold():
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.rmtree(out_dir, ignore_errors=True)
+        results["bundle_cold"] = measure("strata bundle --cache DIR, cold (empty cache)", bundle_cached, runs, budget,
+                                         before=cold)
+        cold()
+        subprocess.run(bundle_cached, check=True, capture_output=True)
+        shutil.rmtree(pristine, ignore_errors=True)
+        shutil.copytree(cache, pristine)
+        subprocess.run(["git", "-C", str(repo), "checkout", "-q", "bench-one"], check=True)
+
+        def warm():
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.copytree(pristine, cache)
+            shutil.rmtree(out_dir, ignore_errors=True)
+        results["bundle_warm"] = measure("strata bundle --cache DIR, warm, after a one-target change",
+                                         bundle_cached, runs, budget, before=warm)
+        subprocess.run(["git", "-C", str(repo), "checkout", "-q", "bench-base"], check=True)
+    else:
+        for key in ("bundle_cold", "bundle_warm"):
+            results[key] = Result(f"strata bundle --cache DIR ({key.split('_')[1]})")
+            results[key].unavailable = True
 
     for key, to in (("diff_one", "bench-one"), ("diff_all", "bench-all")):
         label = {"diff_one": "1 target", "diff_all": "1 component, all envs"}[key]
@@ -290,11 +368,17 @@ def run_size(size: str, a, strata: Path, floor: Path) -> dict:
     r.bytes = sum(f.stat().st_size for f in kout.glob("*.yaml"))
     results["kustomize_all"] = r
 
-    env_one, comp_one = one_target.split("/", 1)[1], one_target.split("/", 1)[0]
-    r = measure(f"kubectl kustomize {one_target} (one overlay)",
-                ["kubectl", "kustomize", str(kust / "overlays" / env_one / comp_one)], runs, budget)
+    kustomize_one = []
+    for t in sample_targets:
+        comp_one, env_one = t.split("/", 1)
+        kustomize_one.append(measure(f"kubectl kustomize {t} (one overlay)",
+                                     ["kubectl", "kustomize", str(kust / "overlays" / env_one / comp_one)], runs,
+                                     budget))
+    r = combine(f"kubectl kustomize OVERLAY, the same {len(sample_targets)} targets", kustomize_one)
     r.resources = 5
     results["kustomize_one"] = r
+    # Per target: how many times faster strata renders it than kustomize builds its overlay.
+    speedups = [k.median / s_.median for s_, k in zip(per_target, kustomize_one) if s_.times and k.times]
 
     # The floor: yaml_serde parse + emit of strata's output, one thread.
     log(f"[{size}] floor ...")
@@ -328,6 +412,7 @@ def run_size(size: str, a, strata: Path, floor: Path) -> dict:
             check["problems"] += [(f"@{e} (bundle) {o}", w, x) for o, w, x in compare(objs, yaml_to_json(floor, kfile))]
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "main"], check=True)
     return {"size": size, "meta": meta, "one_target": one_target, "total_bytes": total_bytes,
+            "sample_targets": sample_targets, "speedups": speedups,
             "load": [load_before, os.getloadavg()[0]],
             "results": {k: v.as_json() for k, v in results.items()}, "check": check}
 
@@ -335,7 +420,79 @@ def run_size(size: str, a, strata: Path, floor: Path) -> dict:
 # ---------------------------------------------------------------------------
 # Report
 
-ROWS = ["bundle", "render_all", "render_one", "diff_one", "diff_all", "kustomize_all", "kustomize_one", "floor"]
+ROWS = ["bundle", "render_all", "render_one", "check", "diff_one", "diff_all", "bundle_cold", "bundle_warm",
+        "kustomize_all", "kustomize_one", "floor"]
+
+
+def goals(res: dict) -> list[tuple[str, bool | None, str]]:
+    """The issue's table: (goal, met, figure); met is None when not measured."""
+    R = res["results"]
+
+    def t(key):
+        r = R.get(key)
+        return r["median_s"] if r and not r["unavailable"] and not r["error"] else None
+
+    def goal(name, value, ok, detail):
+        return (name, None, "not measured") if value is None else (name, ok(value), detail(value))
+
+    bundle, floor, out = t("bundle"), t("floor"), R["bundle"]["bytes"]
+    ratio = lambda a, b: a / b if a and b else None  # noqa: E731
+    rss = R["bundle"].get("rss_kb_runs") or []
+    mem = [kb * 1024 / out for kb in rss] if out else []
+    one = R["render_one"]
+    worst = max(one["times_s"]) if one["times_s"] else None
+    speedups = res.get("speedups") or []
+    check_rss, bundle_rss = R.get("check", {}).get("peak_rss_kb"), R["bundle"].get("peak_rss_kb")
+    return [
+        goal("bundle ≤ 0.6× the floor", ratio(bundle, floor), lambda x: x <= 0.6, lambda x: f"{x:.2f}×"),
+        goal("bundle ≥ 60× faster than the kubectl kustomize loop", ratio(t("kustomize_all"), bundle),
+             lambda x: x >= 60, lambda x: f"{x:.0f}×"),
+        goal("bundle peak memory ≤ 2.5× its output on every run", max(mem) if mem else None, lambda x: x <= 2.5,
+             lambda x: f"{min(mem):.2f}–{x:.2f}× over {len(mem)} runs"),
+        goal("render TARGET ≤ 5 ms median, ≤ 10 ms worst", worst, lambda x: x <= 0.010 and t("render_one") <= 0.005,
+             lambda x: f"{fmt_time(t('render_one'))} median, {fmt_time(x)} worst"),
+        goal("render TARGET ≥ 20× kubectl kustomize of its overlay, every target", min(speedups) if speedups else None,
+             lambda x: x >= 20, lambda x: f"{statistics.median(speedups):.1f}× median, {x:.1f}× worst"),
+        goal("check (all rules) ≤ 1.0× bundle, within bundle's memory", ratio(t("check"), bundle),
+             lambda x: x <= 1.0 and bool(check_rss and bundle_rss and check_rss <= bundle_rss),
+             lambda x: f"{x:.2f}×, {(check_rss or 0) / 1024:.0f} MB vs {(bundle_rss or 0) / 1024:.0f} MB"),
+        goal("diff, one target changed, ≤ 0.1× bundle", ratio(t("diff_one"), bundle), lambda x: x <= 0.1,
+             lambda x: f"{x:.2f}×"),
+        goal("warm-cache bundle after a one-target change ≤ 0.1× a cold bundle", ratio(t("bundle_warm"), bundle),
+             lambda x: x <= 0.1,
+             lambda x: f"{x:.2f}× (cache cold: {ratio(t('bundle_cold'), bundle) or 0:.2f}× a bundle without cache)"),
+    ]
+
+
+def high_load(res: dict, max_load: float) -> list[str]:
+    """The series measured while the load average was above `max_load`."""
+    return [f"{r['name']} (load {max(r['load']):.1f})" for r in res["results"].values()
+            if r.get("load") and max(r["load"]) > max_load]
+
+
+def readme_table(res: dict) -> str:
+    """The README's figures for one size: the issue's table, dated."""
+    m = res["meta"]
+    lines = [f"<!-- bench:{res['size']}:begin -->",
+             f"{res['size']}: {len(m['components']):,} components × {len(m['environments'])} environments = "
+             f"{m['targets']:,} targets, {m['resources']:,} objects, {res['total_bytes'] / 1e6:.1f} MB of YAML; "
+             f"`bench/run.py` on {time.strftime('%Y-%m-%d')}, {res['machine']}", "",
+             "| goal | measured | |", "| --- | --: | --- |"]
+    for name, ok, detail in goals(res):
+        lines.append(f"| {name} | {detail} | {'met' if ok else 'not met' if ok is False else '—'} |")
+    lines.append(f"<!-- bench:{res['size']}:end -->")
+    return "\n".join(lines)
+
+
+def write_readme(res: dict, readme: Path) -> None:
+    text = readme.read_text()
+    block = readme_table(res)
+    begin, end = f"<!-- bench:{res['size']}:begin -->", f"<!-- bench:{res['size']}:end -->"
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.replace("\n## Development\n", f"\n{block}\n\n## Development\n", 1)
+    readme.write_text(text)
 
 
 def report(res: dict) -> str:
@@ -345,9 +502,12 @@ def report(res: dict) -> str:
              f"{m['targets']:,} targets, {m['resources']:,} resources, {res['total_bytes'] / 1e6:.1f} MB of YAML",
              ""]
     w = 66
-    lines.append(f"{'':<{w}} {'median':>10} {'CPU':>9} {'runs':>4} {'peak RSS':>9} {'resources/s':>12} {'MB/s':>7}")
+    lines.append(f"{'':<{w}} {'median':>10} {'CPU':>9} {'runs':>4} {'peak RSS':>9} {'resources/s':>12} {'MB/s':>7}"
+                 f" {'load':>9}")
     for key in ROWS:
-        r = R[key]
+        r = R.get(key)
+        if r is None:
+            continue
         if r["unavailable"]:
             lines.append(f"{r['name']:<{w}} not available yet")
             continue
@@ -358,34 +518,16 @@ def report(res: dict) -> str:
         rss = f"{r['peak_rss_kb'] / 1024:.0f} MB" if r["peak_rss_kb"] else "—"
         rps = fmt_int(r["resources"] / t) if r["resources"] and t else "—"
         mbs = f"{r['bytes'] / 1e6 / t:.1f}" if r["bytes"] and t else "—"
-        lines.append(f"{r['name']:<{w}} {fmt_time(t):>10} {fmt_time(r['cpu_s']):>9} {r['runs']:>4} {rss:>9} {rps:>12} {mbs:>7}")
-    lines.append(f"(median wall time, median CPU time user+sys, peak RSS of the largest process; load average "
-                 f"{res['load'][0]:.1f} before, {res['load'][1]:.1f} after: above 0.5 other work shared the cores)")
+        load = "→".join(f"{x:.1f}" for x in r["load"]) if r.get("load") else "—"
+        note = f"  ({r['note']})" if r.get("note") else ""
+        lines.append(f"{r['name']:<{w}} {fmt_time(t):>10} {fmt_time(r['cpu_s']):>9} {r['runs']:>4} {rss:>9} {rps:>12} "
+                     f"{mbs:>7} {load:>9}{note}")
+    lines.append(f"(median wall time, median CPU time user+sys, peak RSS of the largest process; load: the 1-minute "
+                 f"load average before→after each series, above 0.5 other work shared the cores; whole size "
+                 f"{res['load'][0]:.1f} before, {res['load'][1]:.1f} after)")
     lines.append("")
 
-    def t(key):
-        r = R[key]
-        return r["median_s"] if not r["unavailable"] and not r["error"] else None
-
-    whole = t("bundle") or t("render_all")
-    whole_name = "bundle" if t("bundle") else "render (everything; bundle not available yet)"
-    goals = []
-    if whole and t("floor"):
-        goals.append((f"strata {whole_name} ≤ floor", whole <= t("floor"), f"{whole / t('floor'):.2f}× the floor"))
-    if whole and t("kustomize_all"):
-        x = t("kustomize_all") / whole
-        goals.append((f"strata {whole_name} ≥ 50× faster than kubectl kustomize (per-environment bundles, 2 at a time)",
-                      x >= 50, f"{x:.0f}×"))
-    if t("diff_one") and t("bundle"):
-        x = t("diff_one") / t("bundle")
-        goals.append(("strata diff (one target changed) ≤ 1/4 of a full bundle", x <= 0.25, f"{x:.2f} of a bundle"))
-    else:
-        goals.append(("strata diff (one target changed) ≤ 1/4 of a full bundle", None, "not available yet"))
-    if t("render_one") and t("kustomize_one"):
-        x = t("kustomize_one") / t("render_one")
-        goals.append(("strata render of one target ≥ 10× faster than kubectl kustomize of one overlay", x >= 10,
-                      f"{x:.1f}×"))
-    for name, ok, detail in goals:
+    for name, ok, detail in goals(res):
         mark = {True: "met", False: "NOT met", None: "—"}[ok]
         lines.append(f"  [{mark:>7}] {name}: {detail}")
     c = res["check"]
@@ -433,6 +575,10 @@ def main() -> int:
     ap.add_argument("--regenerate", action="store_true", help="generate the repositories even if present")
     ap.add_argument("--no-patches", dest="patches", action="store_false",
                     help="generate repositories without kustomization.yaml patches")
+    ap.add_argument("--readme", action="store_true",
+                    help="write each size's figures into README.md (refused when the load was high)")
+    ap.add_argument("--max-load", type=float, default=0.5,
+                    help="--readme refuses figures measured while the 1-minute load average was above this")
     a = ap.parse_args()
     for tool in ("kubectl", "git"):
         if not shutil.which(tool):
@@ -451,13 +597,23 @@ def main() -> int:
           + (f" --kustomize-runs {a.kustomize_runs}" if a.kustomize_runs else "")
           + ("" if a.patches else " --no-patches"))
     print()
+    status = 0
     for size in a.sizes.split(","):
         res = run_size(size, a, strata, floor)
         res["machine"] = machine()
         (a.work / f"results-{size}.json").write_text(json.dumps(res, indent=1) + "\n")
         print(report(res))
         print(flush=True)
-    return 0
+        if a.readme:
+            busy = high_load(res, a.max_load)
+            if busy:
+                print(f"refusing to write {size}'s figures into README.md: measured under load above "
+                      f"{a.max_load}: {'; '.join(busy)}", file=sys.stderr)
+                status = 1
+            else:
+                write_readme(res, CRATE / "README.md")
+                log(f"[{size}] figures written into README.md")
+    return status
 
 
 if __name__ == "__main__":

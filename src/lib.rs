@@ -9,6 +9,7 @@
 
 pub(crate) mod atomic;
 pub(crate) mod bundle;
+pub(crate) mod cache;
 pub(crate) mod check;
 pub(crate) mod cli;
 pub(crate) mod cluster;

@@ -18,14 +18,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
+use crate::cache::{Cache, CacheOptions};
 use crate::compiled::{self, Batch, Compiled, CompiledTarget};
 use crate::diag::{self, Diagnostic, Error};
-use crate::manifest::Resource;
+use crate::manifest::{ResId, Resource};
 use crate::render::{Limits, ReadTracker, TargetContext, VersionEnv};
 use crate::repo::{Repo, Target};
 use crate::source::SourceInfo;
 use crate::tracking::{self, Tracking};
-use crate::values::{self, Layer, Unread, ValuesFile};
+use crate::values::{self, Layer, LayerKind, Unread, ValuesFile};
 use crate::{namespace, patch};
 
 /// Knobs of one compilation.
@@ -41,6 +42,15 @@ pub struct Options {
     /// kustomization fields in another letter case) are errors.
     pub strict: bool,
     pub limits: Limits,
+    /// `--cache DIR`: targets whose inputs are unchanged come from there ([`crate::cache`]).
+    pub cache: Option<CacheOptions>,
+}
+
+impl Options {
+    /// Everything here that can change a target's objects, as bytes (part of its cache key).
+    fn fingerprint(&self) -> Vec<u8> {
+        format!("{:?}", (&self.values_files, &self.set, &self.set_string, self.strict, &self.limits)).into_bytes()
+    }
 }
 
 /// A memo table whose values are computed once, outside the lock.
@@ -88,14 +98,31 @@ struct Shared<'r> {
     command_line: Vec<Layer>,
     /// `strata.yaml` `tracking:`, derived once: every target's labels and every batch carry it.
     tracking: Option<Tracking>,
+    cache: Option<Cache>,
 }
 
 /// One target's render, what it read, and the warnings of its stages.
 struct Rendered {
     resources: Vec<Resource>,
-    tracker: Arc<ReadTracker>,
+    read: Read,
     layers: Vec<Layer>,
     warnings: Vec<Diagnostic>,
+}
+
+/// Which values a target's templates read: tracked while rendering, or the
+/// parameter leaves a cache entry kept.
+enum Read {
+    Tracked(Arc<ReadTracker>),
+    Stored(std::collections::HashSet<Vec<String>>),
+}
+
+impl Read {
+    fn was_read(&self, leaf: &[String]) -> bool {
+        match self {
+            Read::Tracked(t) => t.was_read(leaf),
+            Read::Stored(leaves) => leaves.contains(leaf),
+        }
+    }
 }
 
 /// Runs the pipeline over `targets` (all from `repo`): the one-batch case of
@@ -103,7 +130,9 @@ struct Rendered {
 pub fn compile(repo: &Repo, targets: &[&Target], opts: &Options) -> Result<Compiled, Error> {
     let shared = Shared::new(repo, opts)?;
     let mut batch = None;
-    let warnings = drive(&shared, vec![targets.iter().copied().enumerate().collect()], |b| batch = Some(b))?;
+    let warnings = drive(&shared, vec![targets.iter().copied().enumerate().collect()], |b| batch = Some(b));
+    shared.finish();
+    let warnings = warnings?;
     // A run without errors hands its one batch over (empty when no target is selected).
     let batch = batch.unwrap_or_else(|| shared.batch(Vec::new()));
     Ok(Compiled { batch, warnings })
@@ -139,7 +168,9 @@ where
     F: FnMut(Batch) + Send,
 {
     let shared = Shared::new(repo, opts)?;
-    let warnings = drive(&shared, batches(targets), each)?;
+    let warnings = drive(&shared, batches(targets), each);
+    shared.finish();
+    let warnings = warnings?;
     Ok(Streamed { warnings, info: shared.info })
 }
 
@@ -155,7 +186,7 @@ where
     let mut collected = Collected::default();
     let mut pending: Option<Batch> = None;
     let render = |t: &Target| {
-        let r = render_target(shared, t);
+        let r = compile_target(shared, t);
         shared.done(t);
         r
     };
@@ -218,7 +249,7 @@ impl Collected {
             match r {
                 Ok(mut r) => {
                     self.stage.append(&mut r.warnings);
-                    self.unread.add(&r.layers, |leaf: &[String]| r.tracker.was_read(leaf));
+                    self.unread.add(&r.layers, |leaf: &[String]| r.read.was_read(leaf));
                     targets.push(CompiledTarget { target: (*t).clone(), resources: r.resources });
                 }
                 Err(e) => self.failed.push((*i, e.diagnostics)),
@@ -267,7 +298,16 @@ impl<'r> Shared<'r> {
         let tracking = tracking::settings(repo.config.tracking.as_ref(), &repo.fs)?;
         let info = repo.fs.info();
         let readers = Mutex::new(HashMap::new());
-        Ok(Shared { repo, opts, info, versions: Memo::new(), files: Memo::new(), readers, command_line, tracking })
+        let cache = opts.cache.as_ref().map(|c| Cache::new(c, &repo.fs, &opts.fingerprint()));
+        let (versions, files) = (Memo::new(), Memo::new());
+        Ok(Shared { repo, opts, info, versions, files, readers, command_line, tracking, cache })
+    }
+
+    /// The end of a compilation: the cache keeps to its bound.
+    fn finish(&self) {
+        if let Some(cache) = &self.cache {
+            cache.finish();
+        }
     }
 
     /// A batch of `targets`, with what every batch of this compilation carries.
@@ -317,6 +357,36 @@ impl<'r> Shared<'r> {
     }
 }
 
+/// One target: from the cache when it holds the target's objects, else
+/// through every stage ([`render_target`]) and then into the cache.
+fn compile_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
+    let Some(cache) = &shared.cache else { return render_target(shared, t) };
+    let key = cache.key(t);
+    if let Some(entry) = key.as_ref().and_then(|k| cache.get(k)) {
+        // The layers only for the unread-parameter warnings: nothing renders.
+        let empty = ValuesFile { text: None, data: Arc::new(serde_json::json!({})) };
+        if let Ok(layers) = values::layers::layers_for(shared.repo, t, empty, &|p| shared.parameters(p), &[]) {
+            let layers = layers.into_iter().filter(|l| l.kind == LayerKind::Parameters).collect();
+            let read = Read::Stored(entry.read_leaves.into_iter().collect());
+            return Ok(Rendered { resources: entry.resources, read, layers, warnings: Vec::new() });
+        }
+    }
+    let r = render_target(shared, t)?;
+    // Stored only what an entry gives back whole: no warnings, identities that are their bodies'.
+    let whole = r.warnings.is_empty() && r.resources.iter().all(|x| ResId::of(&x.body).as_ref() == Ok(&x.id));
+    if let Some(key) = key.filter(|_| whole) {
+        let read_leaves: Vec<Vec<String>> = r
+            .layers
+            .iter()
+            .filter(|l| l.kind == LayerKind::Parameters)
+            .flat_map(|l| values::leaf_paths(&l.data))
+            .filter(|leaf| r.read.was_read(leaf))
+            .collect();
+        cache.put(&key, &r.resources, &read_leaves);
+    }
+    Ok(r)
+}
+
 /// One target through every stage, in order.
 fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     let (repo, address) = (shared.repo, format!("{} (version {})", t.address(), t.version));
@@ -337,7 +407,7 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     let (mut resources, patch_warnings) = patch::apply_target(&repo.fs, &t.dir, resources, &patch_opts, &address)?;
     warnings.extend(patch_warnings);
     tracking::label_target(&mut resources, shared.tracking.as_ref(), t);
-    Ok(Rendered { resources, tracker, layers: values.layers, warnings })
+    Ok(Rendered { resources, read: Read::Tracked(tracker), layers: values.layers, warnings })
 }
 
 #[cfg(test)]
@@ -449,5 +519,73 @@ mod tests {
         assert_eq!(e.diagnostics.len(), 1, "{}", e.messages());
         assert!(e.messages().starts_with("invalid tracking label"), "{}", e.messages());
         assert_eq!(compile_each(&r, &targets, &Options::default(), |_| {}).unwrap_err().messages(), e.messages());
+    }
+
+    fn objects(c: &Compiled) -> Vec<(String, Vec<Resource>)> {
+        c.targets.iter().map(|t| (t.target.address(), t.resources.clone())).collect()
+    }
+
+    fn entries(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let subdirs = std::fs::read_dir(dir.join("v1")).map(|d| d.flatten().collect::<Vec<_>>()).unwrap_or_default();
+        let mut out: Vec<_> =
+            subdirs.iter().flat_map(|s| std::fs::read_dir(s.path()).unwrap().flatten().map(|f| f.path())).collect();
+        out.sort();
+        out
+    }
+
+    /// With `--cache`, a compilation gives what it gives without, cold or warm,
+    /// warnings included, and a warm one takes its objects from the cache.
+    #[test]
+    fn the_cache_gives_what_rendering_gives() {
+        let r = repo(3, 4, &[]);
+        let targets = r.select(&[]).unwrap();
+        let plain = compile(&r, &targets, &Options::default()).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let cached =
+            Options { cache: Some(CacheOptions { dir: tmp.path().into(), max_bytes: 1 << 30 }), ..Options::default() };
+        for run in ["cold", "warm"] {
+            let got = compile(&r, &targets, &cached).unwrap();
+            assert_eq!(objects(&got), objects(&plain), "{run}");
+            let render = |w: &[Diagnostic]| w.iter().map(Diagnostic::render).collect::<Vec<_>>();
+            assert_eq!(render(&got.warnings), render(&plain.warnings), "{run}");
+            assert_eq!(entries(tmp.path()).len(), 12, "{run}: one entry per target");
+        }
+        // The objects come from the entry: one changed (its checksum made right) is what a run gives.
+        let path = &entries(tmp.path())[0];
+        let text = std::fs::read_to_string(path).unwrap();
+        let body = text.split_once('\n').unwrap().1.replace(r#""n":"2""#, r#""n":"changed""#);
+        let sum: String =
+            <sha2::Sha256 as sha2::Digest>::digest(body.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        std::fs::write(path, format!("strata-cache 1 {sum}\n{body}")).unwrap();
+        let got = compile(&r, &targets, &cached).unwrap();
+        let changed = got.targets.iter().filter(|t| t.resources[0].body["data"]["n"] == "changed").count();
+        assert_eq!(changed, 1);
+        // A corrupt or truncated entry is rendered again and replaced.
+        let whole = std::fs::read(path).unwrap();
+        for damaged in [&b"strata-cache 1 0\n{}"[..], &whole[..whole.len() / 2]] {
+            std::fs::write(path, damaged).unwrap();
+            assert_eq!(objects(&compile(&r, &targets, &cached).unwrap()), objects(&plain));
+            assert!(std::fs::read_to_string(path).unwrap().contains(r#""n":"2""#));
+        }
+    }
+
+    /// Runs sharing a cache directory at the same time each give the plain output.
+    #[test]
+    fn concurrent_runs_share_a_cache() {
+        let r = repo(4, 8, &[]);
+        let targets = r.select(&[]).unwrap();
+        let plain = objects(&compile(&r, &targets, &Options::default()).unwrap());
+        let tmp = tempfile::tempdir().unwrap();
+        // A bound below the entries' size: runs evict while others read and write.
+        let cached =
+            Options { cache: Some(CacheOptions { dir: tmp.path().into(), max_bytes: 4096 }), ..Options::default() };
+        std::thread::scope(|s| {
+            let runs: Vec<_> = (0..4).map(|_| s.spawn(|| objects(&compile(&r, &targets, &cached).unwrap()))).collect();
+            for run in runs {
+                assert_eq!(run.join().unwrap(), plain);
+            }
+        });
+        let size: u64 = entries(tmp.path()).iter().map(|p| std::fs::metadata(p).unwrap().len()).sum();
+        assert!(size <= 4096, "{size}");
     }
 }

@@ -39,6 +39,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("namespace", "the target's namespace, given to namespaced objects without one"),
     ("tracking", "the label tying each object to its target"),
     ("compiled", "Compiled / CompiledTarget: the output of the stages above"),
+    ("cache", "what a target's compilation reads; the render cache keyed by it (--cache DIR)"),
     ("pipeline", "the driver: runs the stages above for the selected targets"),
     ("order", "Compiled → Plans (apply phases)"),
     ("bundle", "Plans → files; render output; --check"),

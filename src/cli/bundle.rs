@@ -2,10 +2,12 @@
 
 use std::path::PathBuf;
 
+use super::cache::CacheArgs;
 use super::revision::{RevisionArgs, on_arg};
 use super::{Global, Outcome, ValuesArgs};
 use crate::bundle::{self, BundleOptions, check, write};
 use crate::diag::Error;
+use crate::pipeline::Options;
 
 /// Write each environment's objects as numbered, apply-ordered YAML files plus
 /// an `index.json`, for CI to apply or hand to Argo CD / Flux.
@@ -64,12 +66,14 @@ pub struct BundleArgs {
     pub per_target: bool,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 pub fn run(global: &Global, args: BundleArgs) -> Result<Outcome, Error> {
     let repo = args.revision.open(global, &args.selectors)?.repo;
     let targets = repo.select(&args.selectors)?;
-    let opts = args.values.options()?;
+    let opts = Options { cache: args.cache.options(), ..args.values.options()? };
     let knobs = BundleOptions { per_target: args.per_target, explain: args.explain };
     let produce = |sink: &mut (dyn bundle::Sink + Send)| -> Result<bundle::Produced, Error> {
         let made = bundle::produce(&repo, &targets, &opts, knobs, sink)?;

@@ -1,9 +1,11 @@
 //! `strata check`: validate the rendered objects of the selected targets.
 
+use super::cache::CacheArgs;
 use super::revision::{RevisionArgs, on_arg};
 use super::{Global, Outcome, ValueLayersArgs};
 use crate::check::{self, RepoCheckOptions, report};
 use crate::diag::Error;
+use crate::pipeline::Options;
 
 /// Validate rendered objects against the Kubernetes and CRD schemas and named
 /// practice rules; each finding points at the template line that produced it.
@@ -47,6 +49,8 @@ pub struct CheckArgs {
     pub revision: RevisionArgs,
     #[command(flatten)]
     pub layers: ValueLayersArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,8 +62,11 @@ pub enum Format {
 }
 
 pub fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Error> {
-    let opts =
-        RepoCheckOptions { only_rules: args.rules, strict: args.strict, compile: args.layers.options(args.strict)? };
+    let opts = RepoCheckOptions {
+        only_rules: args.rules,
+        strict: args.strict,
+        compile: Options { cache: args.cache.options(), ..args.layers.options(args.strict)? },
+    };
     let repo = args.revision.open(global, &args.selectors)?.repo;
     let done = check::check_repo(&repo, &args.selectors, &opts)?;
     super::print_warnings(&done.warnings);

@@ -1,10 +1,12 @@
 //! `strata diff`: what a change does to the rendered output, per environment.
 
+use super::cache::CacheArgs;
 use super::revision::RevisionRangeArgs;
 use super::{Global, Outcome, ValuesArgs};
 use crate::diag::{Diagnostic, Error};
 use crate::diff::output::{self, OutputOptions};
 use crate::diff::{self, CompareOptions, text};
+use crate::pipeline::Options;
 
 /// Compare the rendered output of two revisions, environment by environment.
 ///
@@ -62,6 +64,8 @@ pub struct DiffArgs {
     pub live: super::live::LiveArgs,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -84,7 +88,8 @@ pub fn run(global: &Global, args: DiffArgs) -> Result<Outcome, Error> {
         return print(&report, &args);
     }
     let sides = args.range.open(global, "strata diff", &["or `--live` to compare with a cluster"])?;
-    let diff = diff::revisions::compare_sides(&sides, &args.selectors, &args.values.options()?, &compare)?;
+    let opts = Options { cache: args.cache.options(), ..args.values.options()? };
+    let diff = diff::revisions::compare_sides(&sides, &args.selectors, &opts, &compare)?;
     super::print_warnings(&diff.warnings);
     print(&diff.report, &args)
 }

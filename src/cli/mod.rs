@@ -7,6 +7,7 @@
 //! disk full, permission denied), 101 a bug (also a panic, see `main.rs`).
 
 pub mod bundle;
+pub mod cache;
 pub mod check;
 pub mod completions;
 pub mod diff;

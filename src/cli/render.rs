@@ -1,10 +1,12 @@
 //! `strata render`: print the selected targets' resources.
 
+use super::cache::CacheArgs;
 use super::revision::{RevisionArgs, on_arg};
 use super::{Global, Outcome, ValuesArgs};
 use crate::atomic::Spool;
 use crate::bundle::stream;
 use crate::diag::Error;
+use crate::pipeline::Options;
 use crate::repo;
 
 /// Render targets to multi-document YAML (or JSON) on stdout.
@@ -37,6 +39,8 @@ pub struct RenderArgs {
     pub revision: RevisionArgs,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -53,7 +57,13 @@ pub fn run(global: &Global, args: RenderArgs) -> Result<Outcome, Error> {
         Format::Json => stream::Format::Json,
     };
     let mut out = Spool::new();
-    let warnings = stream::render(&repo, &targets, &args.values.options()?, format, &mut out)?;
+    let warnings = stream::render(
+        &repo,
+        &targets,
+        &Options { cache: args.cache.options(), ..args.values.options()? },
+        format,
+        &mut out,
+    )?;
     super::print_warnings(&warnings);
     super::write_stdout_from(out)
 }

@@ -10,13 +10,9 @@
 //! recorded by [`Fs::recording`] while the after side runs the stages' own
 //! loaders, and replayed on the before side ([`Reads::same_on`]): every entry
 //! kind, listing, link text and file content, links followed and missing paths
-//! included. The loaders: `strata.yaml` and `component.yaml` (the [`Repo`]
-//! fields a target's compilation uses come from them), the `parameters.yaml`
-//! chain, the target's `kustomization.yaml` with every file it can name
-//! ([`read_kustomization`]), and per version directory its `values.schema.json` with
-//! every `$ref` ([`ValuesSchema::load`]) and the whole directory, links
-//! followed (templates, partials, `values.yaml`, and what `Files` can read;
-//! neither templates nor `Files` reach outside it). Nothing is rendered.
+//! included. The loaders: `strata.yaml` and those of [`crate::cache::inputs`]
+//! (what compiling a target reads; the render cache's key hashes the same
+//! log). Nothing is rendered.
 //!
 //! Invariant (soundness): a target is reported only when rendering it on both
 //! sides must give the same objects: compilation is deterministic and reads only
@@ -30,11 +26,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rayon::prelude::*;
 
+use crate::cache::inputs::{read_target, read_version};
 use crate::repo::mentions::mentions_repo;
 use crate::repo::{self, Repo, Target};
-use crate::source::{self, EntryKind, Fs, Reads};
-use crate::values::{self, ValuesSchema};
-use crate::yaml;
+use crate::source::{Fs, Reads};
 
 /// The addresses of targets on both sides whose inputs are identical.
 pub fn identical_targets(before: &Repo, bt: &[&Target], after: &Repo, at: &[&Target]) -> BTreeSet<String> {
@@ -69,87 +64,6 @@ pub fn identical_targets(before: &Repo, bt: &[&Target], after: &Repo, at: &[&Tar
 fn same_reads(recorded: &Fs, other: &Fs, read: impl FnOnce(&Fs) -> Result<(), ()>) -> bool {
     let (fs, reads): (Fs, std::sync::Arc<Reads>) = recorded.recording();
     read(&fs).is_ok() && !reads.files().iter().any(|b| mentions_repo(b)) && reads.same_on(other)
-}
-
-/// What compiling a target reads outside its version directory (and `strata.yaml`).
-fn read_target(fs: &Fs, t: &Target) -> Result<(), ()> {
-    fs.read_optional(&source::join(&t.component, repo::COMPONENT_CONFIG)).map_err(|_| ())?;
-    for path in values::layers::parameter_files(t) {
-        fs.read_optional(&path).map_err(|_| ())?;
-    }
-    read_kustomization(fs, &t.dir)?;
-    // The default of `tracking.repository`.
-    let _ = fs.source().root_name();
-    Ok(())
-}
-
-/// What the target's `kustomization.yaml` can make its compilation read: the
-/// file, and every string in it taken as a path relative to the target
-/// directory (`key=path` generator entries split at `=`). Every file the patch
-/// stage reads ([`crate::patch::load`]) is named by such a string, so these reads
-/// are a superset of its reads, made without parsing the patches (parsing them
-/// took two thirds of a diff of the medium benchmark). Absolute strings (JSON
-/// pointers of inline patches) and URLs are no paths; a string leaving the
-/// repository fails (the render reports it).
-fn read_kustomization(fs: &Fs, dir: &str) -> Result<(), ()> {
-    let path = source::join(dir, repo::KUSTOMIZATION);
-    let Some(text) = fs.read_optional(&path).map_err(|_| ())? else { return Ok(()) };
-    let doc = yaml::parse_one(&text).map_err(|_| ())?;
-    let mut strings = Vec::new();
-    collect_strings(&doc, &mut strings);
-    for s in strings {
-        let value = s.split_once('=').map(|(_, v)| v);
-        for candidate in std::iter::once(s).chain(value) {
-            if candidate.is_empty() || candidate.starts_with('/') || candidate.contains("://") {
-                continue;
-            }
-            // `Fs` applies `..` and links as the patch stage's reads do, and refuses a path leaving the root.
-            let rel = source::join(dir, candidate);
-            if fs.kind(&rel).map_err(|_| ())? == Some(EntryKind::File) {
-                fs.read(&rel).map_err(|_| ())?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn collect_strings<'v>(v: &'v serde_json::Value, out: &mut Vec<&'v str>) {
-    match v {
-        serde_json::Value::String(s) => out.push(s),
-        serde_json::Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
-        serde_json::Value::Object(map) => map.values().for_each(|i| collect_strings(i, out)),
-        _ => {}
-    }
-}
-
-/// What compiling a target reads of its version: the schema with its `$ref`s,
-/// and every file below the directory, links followed.
-fn read_version(fs: &Fs, version_dir: &str) -> Result<(), ()> {
-    ValuesSchema::load(fs, version_dir).map_err(|_| ())?;
-    let mut seen = HashSet::new();
-    walk(fs, version_dir, &mut seen)
-}
-
-fn walk(fs: &Fs, dir: &str, seen: &mut HashSet<String>) -> Result<(), ()> {
-    // A link may lead back up: each directory is read once.
-    if !seen.insert(fs.resolve(dir).map_err(|_| ())?) {
-        return Ok(());
-    }
-    for e in fs.read_dir(dir).map_err(|_| ())? {
-        let path = source::join(dir, &e.name);
-        let kind = match e.kind {
-            EntryKind::Link => fs.kind(&path).map_err(|_| ())?,
-            k => Some(k),
-        };
-        match kind {
-            Some(EntryKind::Dir) => walk(fs, &path, seen)?,
-            Some(_) => {
-                fs.read(&path).map_err(|_| ())?;
-            }
-            None => {}
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -25,13 +25,13 @@ impl ComponentGraph {
     /// The graph of a loaded repository; a cycle is an error pointing at the
     /// `dependsOn` entry that closes it.
     pub fn from_repo(repo: &Repo) -> Result<ComponentGraph, Error> {
-        let deps = repo.components.iter().map(|c| (c.name.clone(), c.config.depends_on.clone()));
+        let deps = repo.depends_on().map(|(name, deps)| (name.to_string(), deps.to_vec()));
         ComponentGraph::new(deps).map_err(|cycle| {
             let path = source::join(&cycle[0], COMPONENT_CONFIG);
             let d = cycle_diagnostic(&cycle).at(path.clone());
             // Point at the `dependsOn` entry naming the next member.
             let text = repo.fs.read_optional(&path).ok().flatten();
-            let depends_on = repo.components.iter().find(|c| c.name == cycle[0]).map(|c| &c.config.depends_on[..]);
+            let depends_on = repo.depends_on().find(|(name, _)| *name == cycle[0]).map(|(_, deps)| deps);
             let pos = text
                 .as_deref()
                 .zip(depends_on)

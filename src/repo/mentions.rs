@@ -33,9 +33,10 @@ pub fn mentions_repo(bytes: &[u8]) -> bool {
     }
 }
 
-/// Whether any file below `dir` (links followed) or `strata.yaml` uses the word
-/// `Repo`: when none does, no template can read `Repo.Commit` or `Repo.Dirty`.
-pub fn tree_mentions_repo(fs: &Fs, dirs: &[&str]) -> bool {
+/// Whether any file below `dirs` (links followed), any of `files` or
+/// `strata.yaml` uses the word `Repo`: when none does, no template can read
+/// `Repo.Commit` or `Repo.Dirty`.
+pub fn tree_mentions_repo(fs: &Fs, dirs: &[&str], files: &[&str]) -> bool {
     fn walk(fs: &Fs, dir: &str) -> Result<bool, ()> {
         for e in fs.read_dir(dir).map_err(|_| ())? {
             let path = source::join(dir, &e.name);
@@ -58,5 +59,6 @@ pub fn tree_mentions_repo(fs: &Fs, dirs: &[&str]) -> bool {
     // Unreadable means "maybe": the caller then does the full work.
     matches!(read_file(fs, super::REPO_CONFIG), Ok(Some(t)) if mentions_repo(&t))
         || read_file(fs, super::REPO_CONFIG).is_err()
+        || files.iter().any(|f| read_file(fs, f).map_or(true, |t| t.is_some_and(|t| mentions_repo(&t))))
         || dirs.iter().any(|d| walk(fs, d).unwrap_or(true))
 }

@@ -14,7 +14,7 @@ pub mod open;
 pub mod schemas;
 pub mod waves;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use globset::{GlobBuilder, GlobMatcher};
 use rayon::prelude::*;
@@ -37,6 +37,10 @@ pub struct Repo {
     /// The text of `strata.yaml`, to point at lines in messages.
     pub config_text: Option<std::sync::Arc<str>>,
     pub components: Vec<Component>,
+    /// The `dependsOn` of components the selected ones depend on, directly or
+    /// not, that were not discovered ([`Repo::load_for`]): their `component.yaml`
+    /// was read, their targets were not. Empty when every component was discovered.
+    pub dependencies: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +69,19 @@ impl Target {
     pub fn address(&self) -> String {
         format!("{}/{}", self.component, self.environment)
     }
+
+    /// Its `parameters.yaml` files: in the component root, then in each
+    /// directory down to the target (`api/parameters.yaml`,
+    /// `api/prod/parameters.yaml`, `api/prod/westus/parameters.yaml`).
+    pub fn parameter_files(&self) -> Vec<String> {
+        let mut dir = self.component.clone();
+        let mut out = vec![source::join(&dir, PARAMETERS)];
+        for part in self.environment.split('/') {
+            dir = source::join(&dir, part);
+            out.push(source::join(&dir, PARAMETERS));
+        }
+        out
+    }
 }
 
 impl Repo {
@@ -74,9 +91,12 @@ impl Repo {
     }
 
     /// Like [`Repo::load`], but when every selector names its component literally
-    /// (`frontend`, `frontend/eastus`, `frontend/prod/*`), only those components and
-    /// the ones they depend on are discovered: rendering one target of a large
-    /// repository does not walk all of it. Other selectors load everything.
+    /// (`frontend`, `frontend/eastus`, `frontend/prod/*`), only those components
+    /// are discovered: rendering one target of a large repository does not walk
+    /// all of it. Of the components they depend on (directly or not), only the
+    /// `component.yaml` is read ([`Repo::dependencies`]): ordering objects across
+    /// the selected components needs the whole `dependsOn` graph, not the
+    /// dependencies' targets. Other selectors load everything.
     pub fn load_for(fs: Fs, selectors: &[String]) -> Result<Repo, Error> {
         let mut wanted = BTreeSet::new();
         for s in selectors {
@@ -112,37 +132,33 @@ impl Repo {
             .filter(|e| e.kind == EntryKind::Dir && !e.name.starts_with('.') && !e.name.starts_with('_'))
             .map(|e| e.name)
             .collect();
-        // Components are independent: discovered in parallel, kept in name order.
-        let mut diags = Vec::new();
-        let mut components: Vec<Component> = Vec::new();
-        let mut todo: Vec<String> = match &only {
+        let only_names = only.is_some();
+        let todo: Vec<String> = match &only {
             None => names,
             Some(only) => names.into_iter().filter(|n| only.contains(n)).collect(),
         };
-        let mut seen: BTreeSet<String> = todo.iter().cloned().collect();
-        while !todo.is_empty() {
-            let found: Vec<(Option<Component>, Vec<Diagnostic>)> =
-                std::mem::take(&mut todo).into_par_iter().map(|name| load_component(&fs, name)).collect();
-            for (component, ds) in found {
-                diags.extend(ds);
-                if let Some(c) = component {
-                    // Dependencies must be known for checks and ordering; a name that is
-                    // not a directory stays unknown and is reported below.
-                    for dep in &c.config.depends_on {
-                        if seen.insert(dep.clone()) && matches!(fs.entry_kind(dep), Ok(Some(EntryKind::Dir))) {
-                            todo.push(dep.clone());
-                        }
-                    }
-                    components.push(c);
-                }
-            }
+        // Components are independent: discovered in parallel, kept in name order.
+        let found: Vec<(Option<Component>, Vec<Diagnostic>)> =
+            todo.into_par_iter().map(|name| load_component(&fs, name)).collect();
+        let mut diags = Vec::new();
+        let mut components: Vec<Component> = Vec::new();
+        for (component, ds) in found {
+            diags.extend(ds);
+            components.extend(component);
         }
         components.sort_by(|a, b| a.name.cmp(&b.name));
-        check_depends_on(&components, &mut diags);
+        let dependencies = if only_names { dependency_configs(&fs, &components, &mut diags) } else { BTreeMap::new() };
+        check_depends_on(&components, &dependencies, &mut diags);
         if !diags.is_empty() {
             return Err(Error::many(diags));
         }
-        Ok(Repo { fs, config, config_text, components })
+        Ok(Repo { fs, config, config_text, components, dependencies })
+    }
+
+    /// Every component's direct dependencies, discovered or not ([`Repo::dependencies`]).
+    pub fn depends_on(&self) -> impl Iterator<Item = (&str, &[String])> {
+        let discovered = self.components.iter().map(|c| (c.name.as_str(), &c.config.depends_on[..]));
+        discovered.chain(self.dependencies.iter().map(|(n, d)| (n.as_str(), &d[..])))
     }
 
     pub fn targets(&self) -> impl Iterator<Item = &Target> {
@@ -300,17 +316,60 @@ fn resolve_target(fs: &Fs, component: &str, dir: &str, kind: EntryKind) -> Resul
     Ok(Target { component: component.to_string(), environment, dir: dir.to_string(), version_dir, version })
 }
 
-fn check_depends_on(components: &[Component], diags: &mut Vec<Diagnostic>) {
-    for c in components {
-        for dep in &c.config.depends_on {
-            if dep == &c.name || !components.iter().any(|o| &o.name == dep) {
-                let path = source::join(&c.name, COMPONENT_CONFIG);
-                let msg = if dep == &c.name {
-                    format!("component `{}` depends on itself", c.name)
+/// The `dependsOn` of the components `components` depend on, directly or not,
+/// that are not among them: each one's `component.yaml` only (a name that is not
+/// a directory stays unknown and is reported by [`check_depends_on`]).
+fn dependency_configs(fs: &Fs, components: &[Component], diags: &mut Vec<Diagnostic>) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    let seen: BTreeSet<&str> = components.iter().map(|c| c.name.as_str()).collect();
+    let mut todo: Vec<String> = components.iter().flat_map(|c| c.config.depends_on.iter().cloned()).collect();
+    while let Some(dep) = todo.pop() {
+        if seen.contains(dep.as_str())
+            || out.contains_key(&dep)
+            || !matches!(fs.entry_kind(&dep), Ok(Some(EntryKind::Dir)))
+        {
+            continue;
+        }
+        let path = source::join(&dep, COMPONENT_CONFIG);
+        let config = match fs.read_optional(&path) {
+            Ok(Some(text)) => config::parse_config::<ComponentConfig>(&text, &path).unwrap_or_else(|ds| {
+                diags.extend(ds);
+                ComponentConfig::default()
+            }),
+            Ok(None) => ComponentConfig::default(),
+            Err(d) => {
+                diags.push(d);
+                ComponentConfig::default()
+            }
+        };
+        todo.extend(config.depends_on.iter().cloned());
+        out.insert(dep, config.depends_on);
+    }
+    out
+}
+
+fn check_depends_on(
+    components: &[Component],
+    undiscovered: &BTreeMap<String, Vec<String>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let all = || {
+        let discovered = components.iter().map(|c| (c.name.as_str(), &c.config.depends_on[..]));
+        discovered.chain(undiscovered.iter().map(|(n, d)| (n.as_str(), &d[..])))
+    };
+    let mut known: Vec<&str> = all().map(|(n, _)| n).collect();
+    known.sort_unstable();
+    let mut entries: Vec<(&str, &[String])> = all().collect();
+    entries.sort_by_key(|(n, _)| *n);
+    for (name, deps) in entries {
+        for dep in deps {
+            if dep == name || known.binary_search(&dep.as_str()).is_err() {
+                let path = source::join(name, COMPONENT_CONFIG);
+                let msg = if dep == name {
+                    format!("component `{name}` depends on itself")
                 } else {
-                    format!("component `{}` depends on unknown component `{dep}`", c.name)
+                    format!("component `{name}` depends on unknown component `{dep}`")
                 };
-                let known: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
                 diags.push(Diagnostic::error(msg).at(path).note(format!("components: {}", known.join(", "))));
             }
         }
@@ -443,32 +502,50 @@ mod tests {
     }
 
     #[test]
-    fn selectors_that_name_components_load_only_those_and_their_dependencies() {
+    fn selectors_that_name_components_load_only_those_and_read_their_dependencies_config() {
         let m = MemorySource::from_entries(&[
             ("api/v1/d.yaml", ""),
             ("api/east/templates", "-> ../v1"),
             ("api/component.yaml", "dependsOn: [db]\n"),
             ("db/v1/d.yaml", ""),
             ("db/east/templates", "-> ../v1"),
+            ("db/component.yaml", "dependsOn: [store]\n"),
+            // A dependency's targets are not discovered: its broken link is not read.
+            ("store/east/templates", "-> ../nowhere"),
             ("web/v1/d.yaml", ""),
             ("web/east/templates", "-> ../v1"),
             ("broken/east/templates", "-> ../nowhere"),
         ]);
         let fs = Fs::new(Arc::new(m));
         let names = |r: &Repo| r.components.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let deps = |r: &Repo| r.dependencies.iter().map(|(n, d)| format!("{n}:{}", d.join(","))).collect::<Vec<_>>();
         let sel = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        for (selectors, loaded) in [
-            (&["api/east"][..], &["api", "db"][..]),
-            (&["web"][..], &["web"][..]),
-            (&["web/*", "db"][..], &["db", "web"][..]),
+        for (selectors, loaded, outline) in [
+            (&["api/east"][..], &["api"][..], &["db:store", "store:"][..]),
+            (&["web"][..], &["web"][..], &[][..]),
+            (&["web/*", "db"][..], &["db", "web"][..], &["store:"][..]),
+            (&["api", "db"][..], &["api", "db"][..], &["store:"][..]),
         ] {
-            assert_eq!(names(&Repo::load_for(fs.clone(), &sel(selectors)).unwrap()), loaded, "{selectors:?}");
+            let r = Repo::load_for(fs.clone(), &sel(selectors)).unwrap();
+            assert_eq!((names(&r), deps(&r)), (sel(loaded), sel(outline)), "{selectors:?}");
         }
+        let r = Repo::load_for(fs.clone(), &sel(&["api"])).unwrap();
+        let graph: Vec<(&str, &[String])> = r.depends_on().collect();
+        assert_eq!(graph, [("api", &sel(&["db"])[..]), ("db", &sel(&["store"])[..]), ("store", &[][..])]);
         // Selectors that may match any component load everything (and find what is broken).
         for selectors in [&["@east"][..], &["*/east"][..], &[][..], &["nothing"][..]] {
             let e = Repo::load_for(fs.clone(), &sel(selectors)).unwrap_err();
             assert!(e.messages().contains("dangling link"), "{selectors:?}");
         }
+        // An unknown dependency anywhere in the chain is still an error.
+        let m = MemorySource::from_entries(&[
+            ("api/v1/d.yaml", ""),
+            ("api/east/templates", "-> ../v1"),
+            ("api/component.yaml", "dependsOn: [db]\n"),
+            ("db/component.yaml", "dependsOn: [cache]\n"),
+        ]);
+        let e = Repo::load_for(Fs::new(Arc::new(m)), &sel(&["api/east"])).unwrap_err();
+        assert!(e.messages().contains("component `db` depends on unknown component `cache`"), "{}", e.messages());
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //! file of the work tree, so [`open_for_render`] skips it when no input of the
 //! selected targets mentions `Repo`.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -153,7 +154,7 @@ pub fn on_side(mut e: Error, side: &str) -> Error {
 }
 
 /// [`open`] for `strata render`: when the selectors name components and no
-/// file they use mentions `Repo`, the work tree's git status (`Repo.Dirty`, which
+/// file the selected targets read mentions `Repo`, the work tree's git status (`Repo.Dirty`, which
 /// nothing would print) is not computed, so that rendering one target of a large
 /// repository does not look at every file in it.
 pub fn open_for_render(root: &Path, rev: Option<&str>, selectors: &[String]) -> Result<Repo, Error> {
@@ -162,15 +163,14 @@ pub fn open_for_render(root: &Path, rev: Option<&str>, selectors: &[String]) -> 
     }
     check_root(root)?;
     let repo = Repo::load_for(worktree_fs(root, SourceInfo::default()), selectors)?;
-    // Each component's directory, and versions that lie outside their component.
-    let mut dirs: Vec<&str> = repo.components.iter().map(|c| c.name.as_str()).collect();
-    let outside: Vec<&str> = repo
-        .targets()
-        .map(|t| t.version_dir.as_str())
-        .filter(|v| !dirs.iter().any(|c| v.starts_with(&format!("{c}/"))))
-        .collect();
-    dirs.extend(outside);
-    let info = if mentions::tree_mentions_repo(&repo.fs, &dirs) {
+    // What the selected targets read: their directories, versions and parameter
+    // files (a selector matching nothing is reported by the caller).
+    let targets = repo.select(selectors).unwrap_or_default();
+    let dirs: BTreeSet<&str> = targets.iter().flat_map(|t| [t.dir.as_str(), t.version_dir.as_str()]).collect();
+    let files: BTreeSet<String> = targets.iter().flat_map(|t| t.parameter_files()).collect();
+    let dirs: Vec<&str> = dirs.into_iter().collect();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let info = if mentions::tree_mentions_repo(&repo.fs, &dirs, &files) {
         source::worktree_info(root)
     } else {
         source::head_info(root)

@@ -60,6 +60,50 @@ impl Reads {
         log.iter().filter_map(|r| if let Read::File(_, b) = r { Some(b.clone()) } else { None }).collect()
     }
 
+    /// Feeds every read (each once, in the order made) with its result to
+    /// `hash`: two logs that feed the same bytes made the same reads with the
+    /// same results (the render cache's key, `cache::Key`). False when a read
+    /// failed: what it gives is unknown, so nothing may be keyed on it.
+    pub fn hash_into(&self, hash: &mut dyn FnMut(&[u8])) -> bool {
+        if self.failed.load(std::sync::atomic::Ordering::Relaxed) {
+            return false;
+        }
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = HashSet::new();
+        // Every field length-prefixed, so that no two logs give the same bytes.
+        let mut field = |bytes: &[u8]| {
+            hash(&(bytes.len() as u64).to_le_bytes());
+            hash(bytes);
+        };
+        let kind = |k: Option<EntryKind>| -> &'static [u8] {
+            match k {
+                None => b"-",
+                Some(EntryKind::File) => b"f",
+                Some(EntryKind::Dir) => b"d",
+                Some(EntryKind::Link) => b"l",
+            }
+        };
+        for r in log.iter().filter(|r| seen.insert(r.key())) {
+            let (tag, path) = r.key();
+            field(&[tag]);
+            field(path.as_bytes());
+            match r {
+                Read::Kind(_, k) => field(kind(*k)),
+                Read::List(_, l) => {
+                    field(&(l.len() as u64).to_le_bytes());
+                    for e in l {
+                        field(e.name.as_bytes());
+                        field(kind(Some(e.kind)));
+                    }
+                }
+                Read::Link(_, t) => field(t.as_bytes()),
+                Read::File(_, b) => field(b),
+                Read::RootName(n) => field(n.as_deref().unwrap_or("\0").as_bytes()),
+            }
+        }
+        true
+    }
+
     /// Whether every read gives the same result from `other` (and none failed).
     pub fn same_on(&self, other: &Fs) -> bool {
         if self.failed.load(std::sync::atomic::Ordering::Relaxed) {

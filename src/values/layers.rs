@@ -182,17 +182,9 @@ fn repo_layers(repo: &Repo, environment: &str) -> Vec<Layer> {
         .collect()
 }
 
-/// Layer 4's files: `parameters.yaml` in the component root, then in each
-/// directory down to the target (`api/parameters.yaml`, `api/prod/parameters.yaml`,
-/// `api/prod/westus/parameters.yaml`).
+/// Layer 4's files ([`Target::parameter_files`]).
 pub fn parameter_files(target: &Target) -> Vec<String> {
-    let mut dir = target.component.clone();
-    let mut out = vec![source::join(&dir, repo::PARAMETERS)];
-    for part in target.environment.split('/') {
-        dir = source::join(&dir, part);
-        out.push(source::join(&dir, repo::PARAMETERS));
-    }
-    out
+    target.parameter_files()
 }
 
 /// Validates `values` against the version's `values.schema.json`, when it has one.
