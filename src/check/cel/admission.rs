@@ -7,8 +7,10 @@
 //! `namespaceSelector` against the rendered Namespace's labels, `objectSelector`), the
 //! params (`paramKind` + `paramRef`, found among the rendered objects), `matchConditions`,
 //! `variables`, then each validation. A failed validation's message is the server's
-//! (`ValidatingAdmissionPolicy 'p' with binding 'b' denied request: …`); its action is the
-//! binding's `validationActions` (Deny → error, Warn → warning, Audit → note). An
+//! (`ValidatingAdmissionPolicy 'p' with binding 'b' denied request: …`, or for a warning
+//! `Validation failed for ValidatingAdmissionPolicy 'p' with binding 'b': …`); its action is
+//! the binding's `validationActions` (Deny → error, Warn → warning, Audit → note). The
+//! expressions see the object with the server's defaults ([`super::defaults`]). An
 //! expression that fails to evaluate follows `failurePolicy` (Fail: refused; Ignore: let
 //! through). `authorizer` cannot be answered offline: a policy reading it is noted, and
 //! its checks that read it are treated as failing to evaluate.
@@ -19,8 +21,8 @@ use std::sync::Arc;
 use cel::Value as Cel;
 use serde_json::{Value, json};
 
-use super::Evaluator;
 use super::value::untyped;
+use super::{Evaluator, defaults};
 use crate::manifest::Resource;
 
 /// What one binding's policy decided about one object.
@@ -91,13 +93,15 @@ impl Admission<'_> {
     /// Every decision of every binding about `object`, and the notes (policies using `authorizer`).
     pub fn decide(&self, object: &Resource, notes: &mut Vec<String>) -> Vec<Decision> {
         let mut out = Vec::new();
+        // Policies see the object as the server stores it: with its defaults.
+        let defaulted = defaults::applied(&object.body);
         for bound in self.bindings {
-            out.extend(self.one(bound, object, notes));
+            out.extend(self.one(bound, object, &defaulted, notes));
         }
         out
     }
 
-    fn one(&self, bound: &Bound, object: &Resource, notes: &mut Vec<String>) -> Vec<Decision> {
+    fn one(&self, bound: &Bound, object: &Resource, body: &Value, notes: &mut Vec<String>) -> Vec<Decision> {
         let namespace = self.namespace(object);
         let request = self.request(object);
         let policy_spec = &bound.policy["spec"];
@@ -120,7 +124,7 @@ impl Admission<'_> {
             Ok(p) => p,
             Err(message) => return vec![self.denial(bound, message, Vec::new())],
         };
-        params.into_iter().flat_map(|p| self.evaluate(bound, object, &request, namespace.as_ref(), p)).collect()
+        params.into_iter().flat_map(|p| self.evaluate(bound, body, &request, namespace.as_ref(), p)).collect()
     }
 
     /// The rendered Namespace of a namespaced object (with the label the server adds), or a
@@ -176,30 +180,33 @@ impl Admission<'_> {
             return Ok(found);
         }
         match str_at(reference, "/parameterNotFoundAction") {
-            "Deny" => Err(format!(
+            "Deny" => Err(
                 "failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction"
-            )),
+                    .to_string(),
+            ),
             _ => Ok(Vec::new()),
         }
     }
 
     fn denial(&self, bound: &Bound, message: String, field: Vec<String>) -> Decision {
         let action = actions(&bound.binding).into_iter().max().unwrap_or(Action::Deny);
-        Decision {
-            action,
-            message: format!(
-                "ValidatingAdmissionPolicy '{}' with binding '{}' denied request: {message}",
-                name(&bound.policy),
-                name(&bound.binding)
+        let (policy, binding) = (name(&bound.policy), name(&bound.binding));
+        // The server's words: the denial's cause, or the `Warning:` header it sends back.
+        let message = match action {
+            Action::Deny => {
+                format!("ValidatingAdmissionPolicy '{policy}' with binding '{binding}' denied request: {message}")
+            }
+            _ => format!(
+                "Validation failed for ValidatingAdmissionPolicy '{policy}' with binding '{binding}': {message}"
             ),
-            field,
-        }
+        };
+        Decision { action, message, field }
     }
 
     fn evaluate(
         &self,
         bound: &Bound,
-        object: &Resource,
+        object: &Value,
         request: &Value,
         namespace: Option<&Value>,
         params: Option<Value>,
@@ -207,7 +214,7 @@ impl Admission<'_> {
         let spec = &bound.policy["spec"];
         let fail = failure_policy(spec) == "Fail";
         let mut vars: Vec<(String, Cel)> = vec![
-            ("object".into(), untyped(&object.body)),
+            ("object".into(), untyped(object)),
             ("oldObject".into(), Cel::Null),
             ("request".into(), untyped(request)),
             ("params".into(), params.as_ref().map_or(Cel::Null, untyped)),

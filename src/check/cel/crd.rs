@@ -153,6 +153,12 @@ impl Walk<'_> {
                 return;
             }
         };
+        if let Some(name) = program.variables.iter().find(|v| !RULE_NAMES.contains(&v.as_str())) {
+            // The server refuses the CRD itself; the object cannot be created either.
+            let message = format!("Invalid value: compilation failed: undeclared reference to '{name}'");
+            self.out.failures.push(Failure { field: at.field.clone(), server_field: at.shown(), message });
+            return;
+        }
         let transition = program.reads("oldSelf");
         if !transition && unchanged {
             return;
@@ -220,6 +226,31 @@ impl Walk<'_> {
         }
     }
 }
+
+/// The identifiers a CRD rule may read: `self`, `oldSelf`, type names and the namespaces of
+/// library functions (`format.named`, `sets.contains`, `optional.of`, ...).
+pub const RULE_NAMES: &[&str] = &[
+    "self",
+    "oldSelf",
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "string",
+    "bytes",
+    "list",
+    "map",
+    "null_type",
+    "type",
+    "duration",
+    "timestamp",
+    "optional",
+    "format",
+    "sets",
+    "lists",
+    "strings",
+    "dyn",
+];
 
 /// The schema's type as the server names it in messages (`object`, `string`, `` for int-or-string).
 fn schema_type(schema: &Schema) -> &str {

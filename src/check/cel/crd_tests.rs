@@ -66,3 +66,12 @@ fn updates_evaluate_transition_rules_and_ratchet() {
     assert_eq!(lines(&o), ["spec: Invalid value: no scale down"]);
     assert!(o.skipped.is_empty());
 }
+
+#[test]
+fn undeclared_identifiers_are_refused_as_the_server_refuses_the_rule() {
+    let s: Schema = serde_json::from_value(json!({"type": "object", "properties": {"spec": {"type": "object",
+        "x-kubernetes-validations": [{"rule": "spec.x == 1"}, {"rule": "[1].all(i, i > 0) && type(self) == map"}]}}}))
+    .unwrap();
+    let o = evaluate(&Evaluator::new(), &s, &json!({"spec": {}}), None);
+    assert_eq!(lines(&o), ["spec: Invalid value: compilation failed: undeclared reference to 'spec'"]);
+}

@@ -13,6 +13,7 @@
 
 pub mod admission;
 pub mod crd;
+pub mod defaults;
 pub mod library;
 pub mod value;
 
