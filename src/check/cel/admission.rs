@@ -22,7 +22,7 @@ use cel::Value as Cel;
 use serde_json::{Value, json};
 
 use super::value::untyped;
-use super::{Evaluator, defaults};
+use super::{Evaluator, Scope, child, defaults};
 use crate::manifest::Resource;
 
 /// What one binding's policy decided about one object.
@@ -47,6 +47,8 @@ pub enum Action {
 pub struct Bound {
     pub policy: Value,
     pub binding: Value,
+    /// The policy reads `authorizer` (which cannot be answered offline).
+    pub authorizer: bool,
 }
 
 /// The bindings of an environment with their policies (bindings naming an absent policy
@@ -64,7 +66,8 @@ pub fn bindings<'a>(objects: impl IntoIterator<Item = &'a Value> + Clone) -> Vec
     let mut out: Vec<Bound> = of_kind("ValidatingAdmissionPolicyBinding")
         .filter_map(|b| {
             let policy = policies.get(str_at(b, "/spec/policyName"))?;
-            Some(Bound { policy: (*policy).clone(), binding: b.clone() })
+            let authorizer = policy["spec"].to_string().contains("authorizer");
+            Some(Bound { policy: (*policy).clone(), binding: b.clone(), authorizer })
         })
         .collect();
     out.sort_by(|a, b| name(&a.binding).cmp(name(&b.binding)));
@@ -93,27 +96,36 @@ impl Admission<'_> {
     /// Every decision of every binding about `object`, and the notes (policies using `authorizer`).
     pub fn decide(&self, object: &Resource, notes: &mut Vec<String>) -> Vec<Decision> {
         let mut out = Vec::new();
-        // Policies see the object as the server stores it: with its defaults.
-        let defaulted = defaults::applied(&object.body);
+        let namespace = self.namespace(object);
+        let request = self.request(object);
+        // The CEL values, converted once per object and only when a binding matches.
+        let mut inputs: Option<Result<Scope, String>> = None;
         for bound in self.bindings {
-            out.extend(self.one(bound, object, &defaulted, notes));
+            let matches = |m: &Value| matches(m, &request, &object.body, namespace.as_ref());
+            if !matches(&bound.policy["spec"]["matchConstraints"])
+                || (bound.binding["spec"].get("matchResources").is_some()
+                    && !matches(&bound.binding["spec"]["matchResources"]))
+            {
+                continue;
+            }
+            let inputs = inputs.get_or_insert_with(|| {
+                // Policies see the object as the server stores it: with its defaults.
+                let object = untyped(&defaults::applied(&object.body));
+                let (request, namespace) = (untyped(&request), namespace.as_ref().map_or(Cel::Null, untyped));
+                let vars = [("object", &object), ("oldObject", &Cel::Null), ("request", &request)];
+                self.ev.scope(&[vars.as_slice(), &[("namespaceObject", &namespace)]].concat())
+            });
+            match inputs {
+                Ok(scope) => out.extend(self.one(bound, object, scope, notes)),
+                Err(e) => out.push(self.denial(bound, e.clone(), Vec::new())),
+            }
         }
         out
     }
 
-    fn one(&self, bound: &Bound, object: &Resource, body: &Value, notes: &mut Vec<String>) -> Vec<Decision> {
-        let namespace = self.namespace(object);
-        let request = self.request(object);
+    fn one(&self, bound: &Bound, object: &Resource, inputs: &Scope, notes: &mut Vec<String>) -> Vec<Decision> {
         let policy_spec = &bound.policy["spec"];
-        let matches = |m: &Value| matches(m, &request, &object.body, namespace.as_ref());
-        if !matches(&policy_spec["matchConstraints"])
-            || (bound.binding["spec"].get("matchResources").is_some()
-                && !matches(&bound.binding["spec"]["matchResources"]))
-        {
-            return Vec::new();
-        }
-        let reads_authorizer = policy_spec.to_string().contains("authorizer");
-        if reads_authorizer {
+        if bound.authorizer {
             notes.push(format!(
                 "ValidatingAdmissionPolicy `{}` reads `authorizer`, which cannot be answered offline: its expressions that use it count as failing to evaluate (failurePolicy {})",
                 name(&bound.policy),
@@ -124,7 +136,7 @@ impl Admission<'_> {
             Ok(p) => p,
             Err(message) => return vec![self.denial(bound, message, Vec::new())],
         };
-        params.into_iter().flat_map(|p| self.evaluate(bound, body, &request, namespace.as_ref(), p)).collect()
+        params.into_iter().flat_map(|p| self.evaluate(bound, inputs, p)).collect()
     }
 
     /// The rendered Namespace of a namespaced object (with the label the server adds), or a
@@ -203,31 +215,24 @@ impl Admission<'_> {
         Decision { action, message, field }
     }
 
-    fn evaluate(
-        &self,
-        bound: &Bound,
-        object: &Value,
-        request: &Value,
-        namespace: Option<&Value>,
-        params: Option<Value>,
-    ) -> Vec<Decision> {
+    fn evaluate(&self, bound: &Bound, inputs: &Scope, params: Option<Value>) -> Vec<Decision> {
         let spec = &bound.policy["spec"];
         let fail = failure_policy(spec) == "Fail";
-        let mut vars: Vec<(String, Cel)> = vec![
-            ("object".into(), untyped(object)),
-            ("oldObject".into(), Cel::Null),
-            ("request".into(), untyped(request)),
-            ("params".into(), params.as_ref().map_or(Cel::Null, untyped)),
-            ("namespaceObject".into(), namespace.map_or(Cel::Null, untyped)),
-        ];
-        vars.push(("variables".into(), self.variables(spec, &vars)));
+        let params = params.as_ref().map_or(Cel::Null, untyped);
+        let with_params = match child(inputs, &[("params", &params)]) {
+            Ok(s) => s,
+            Err(e) => return vec![self.denial(bound, e, Vec::new())],
+        };
+        let variables = self.variables(spec, &with_params);
+        let scope = match child(&with_params, &[("variables", &variables)]) {
+            Ok(s) => s,
+            Err(e) => return vec![self.denial(bound, e, Vec::new())],
+        };
         let run = |expr: &str| -> Result<Cel, String> {
             if expr.contains("authorizer") {
                 return Err("authorizer is not available offline".to_string());
             }
-            let p = self.ev.compile(expr)?;
-            let refs: Vec<(&str, &Cel)> = vars.iter().map(|(n, v)| (n.as_str(), v)).collect();
-            self.ev.eval(&p, &refs)
+            self.ev.run(&*self.ev.compile(expr)?, &scope)
         };
         // matchConditions: all must hold; an error follows failurePolicy.
         for c in spec["matchConditions"].as_array().into_iter().flatten() {
@@ -269,13 +274,12 @@ impl Admission<'_> {
 
     /// `variables`, each in order (a later one may read an earlier one); one that fails
     /// to evaluate is left out (reading it is then an error, as on the server).
-    fn variables(&self, spec: &Value, vars: &[(String, Cel)]) -> Cel {
+    fn variables(&self, spec: &Value, parent: &Scope) -> Cel {
         let mut done: std::collections::HashMap<cel::objects::Key, Cel> = std::collections::HashMap::new();
         for v in spec["variables"].as_array().into_iter().flatten() {
             let so_far = Cel::Map(cel::objects::Map { map: Arc::new(done.clone()) });
-            let mut refs: Vec<(&str, &Cel)> = vars.iter().map(|(n, v)| (n.as_str(), v)).collect();
-            refs.push(("variables", &so_far));
-            let value = self.ev.compile(str_at(v, "/expression")).and_then(|p| self.ev.eval(&p, &refs));
+            let value = child(parent, &[("variables", &so_far)])
+                .and_then(|scope| self.ev.run(&*self.ev.compile(str_at(v, "/expression"))?, &scope));
             if let Ok(value) = value {
                 done.insert(cel::objects::Key::String(Arc::new(str_at(v, "/name").to_string())), value);
             }
@@ -352,7 +356,12 @@ fn object_path(expr: &str) -> Vec<String> {
     }
     let rest = &expr[at + "object.".len()..];
     let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).unwrap_or(rest.len());
-    rest[..end].split('.').filter(|s| !s.is_empty()).map(String::from).collect()
+    let mut path: Vec<String> = rest[..end].split('.').filter(|s| !s.is_empty()).map(String::from).collect();
+    // `object.spec.containers.all(...)`: the last name is a function, not a field.
+    if rest[end..].starts_with('(') {
+        path.pop();
+    }
+    path
 }
 
 fn labels(body: &Value) -> BTreeMap<String, String> {

@@ -121,4 +121,6 @@ fn object_paths_for_locating() {
     assert_eq!(object_path("object.spec.replicas >= 2"), ["spec", "replicas"]);
     assert_eq!(object_path("has(object.spec.template)"), ["spec", "template"]);
     assert!(object_path("oldObject.spec == 1").is_empty());
+    assert_eq!(object_path("object.spec.containers.all(c, has(c.image))"), ["spec", "containers"]);
+    assert_eq!(object_path("object.metadata.name.matches('^a')"), ["metadata", "name"]);
 }

@@ -87,13 +87,31 @@ impl Evaluator {
 
     /// Runs a program with the given variables.
     pub fn eval(&self, program: &Compiled, vars: &[(&str, &Value)]) -> Result<Value, String> {
-        let mut ctx = self.root.new_inner_scope();
-        for (name, value) in vars {
-            let val: Box<dyn cel::common::value::Val> = (*value).clone().try_into().map_err(|e| message(&e))?;
-            ctx.add_variable_as_val(*name, val);
-        }
-        program.program.execute(&ctx).map_err(|e| message(&e))
+        self.run(program, &self.scope(vars)?)
     }
+
+    /// A scope holding `vars`, converted once for every program run in it (or in its children).
+    pub fn scope(&self, vars: &[(&str, &Value)]) -> Result<Scope<'_>, String> {
+        child(&self.root, vars)
+    }
+
+    /// Runs a program in a scope.
+    pub fn run(&self, program: &Compiled, scope: &Scope<'_>) -> Result<Value, String> {
+        program.program.execute(scope).map_err(|e| message(&e))
+    }
+}
+
+/// Variables for programs: a scope of the evaluator's root, or of another scope.
+pub type Scope<'a> = Context<'a, 'static>;
+
+/// A scope inside `parent` adding `vars` (which hide the parent's of the same name).
+pub fn child<'a>(parent: &'a Scope<'_>, vars: &[(&str, &Value)]) -> Result<Scope<'a>, String> {
+    let mut ctx = parent.new_inner_scope();
+    for (name, value) in vars {
+        let val: Box<dyn cel::common::value::Val> = (*value).clone().try_into().map_err(|e| message(&e))?;
+        ctx.add_variable_as_val(*name, val);
+    }
+    Ok(ctx)
 }
 
 /// The identifiers an expression reads, but those its comprehensions bind.
