@@ -226,7 +226,7 @@ fn problems(format: &str, s: &str) -> Vec<String> {
 }
 
 fn compiled(name: &str, pattern: &str) -> Result<Regex, ExecutionError> {
-    Regex::new(pattern).map_err(|e| error(name, format!("error parsing regexp: {e}")))
+    super::pattern::compiled(pattern).map_err(|e| error(name, format!("error parsing regexp: {e}")))
 }
 
 fn find(this: Option<&Value>, args: &[Value]) -> Result<Value, ExecutionError> {

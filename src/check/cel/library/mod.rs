@@ -12,6 +12,7 @@
 mod format;
 mod lists;
 mod net;
+mod pattern;
 mod quantity;
 mod semver;
 mod url;
@@ -33,6 +34,7 @@ pub fn env() -> Env {
     let _ = cel::extensions::strings(&mut env);
     let _ = cel::extensions::lists(&mut env);
     lists::overloads(&mut env);
+    pattern::overloads(&mut env);
     env
 }
 
