@@ -119,6 +119,12 @@ pub mod check {
     pub mod report {
         pub use crate::check::report::text;
     }
+
+    /// CEL: CRD validation rules ([`crate::check::cel`]).
+    pub mod cel {
+        pub use crate::check::cel::Evaluator;
+        pub use crate::check::cel::crd::{Failure, Outcome, evaluate_crd};
+    }
 }
 
 /// Rollout risks ([`crate::rollout::risks`]).

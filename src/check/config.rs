@@ -104,6 +104,9 @@ pub struct CheckOptions {
     pub kube_version: Option<KubeVersion>,
     /// CustomResourceDefinitions read from `check.crds`, in addition to those rendered.
     pub extra_crds: Vec<Value>,
+    /// ValidatingAdmissionPolicies and bindings read from `check.policies`, in addition to
+    /// those rendered.
+    pub extra_policies: Vec<Value>,
 }
 
 impl CheckOptions {

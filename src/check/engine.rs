@@ -4,6 +4,11 @@
 use rayon::prelude::*;
 use serde_json::Value;
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use super::cel::admission::{self, Action, Admission};
+use super::cel::{self, Evaluator};
 use super::config::{CheckConfig, CheckOptions, KubeVersion, Level};
 use super::crd::Crds;
 use super::deprecated::{self, Status};
@@ -29,7 +34,7 @@ pub fn run(environments: &[CheckEnvironment<'_>], config: &CheckConfig, opts: &C
         .unwrap_or(KubeVersion { major: 1, minor: 36 });
     // Environments are independent: checked in parallel (a validator each: it caches
     // compiled patterns), merged, then sorted.
-    let per_env: Vec<Vec<Finding>> = environments
+    let per_env: Vec<(Vec<Finding>, BTreeSet<String>)> = environments
         .par_iter()
         .map(|env| {
             let resources: Vec<&Resource> = env.objects.iter().map(|(_, r)| *r).collect();
@@ -37,19 +42,41 @@ pub fn run(environments: &[CheckEnvironment<'_>], config: &CheckConfig, opts: &C
             let crds = Crds::from_bodies(bodies);
             let index = Index::new(&resources);
             let validator = Validator::new(defs);
-            let object = ObjectCheck { validator: &validator, defs, crds: &crds, index: &index, config, opts, kube };
-            env.objects
+            let evaluator = Evaluator::new();
+            let notes = RefCell::new(BTreeSet::new());
+            let bound = admission::bindings(resources.iter().map(|r| &r.body).chain(&opts.extra_policies));
+            let plurals = admission::crd_plurals(resources.iter().map(|r| &r.body).chain(&opts.extra_crds));
+            let resource_of = |group: &str, kind: &str| admission::resource_name(&plurals, group, kind);
+            let admission =
+                Admission { ev: &evaluator, bindings: &bound, objects: &resources, resource_of: &resource_of };
+            let object = ObjectCheck {
+                validator: &validator,
+                evaluator: &evaluator,
+                admission: &admission,
+                notes: &notes,
+                defs,
+                crds: &crds,
+                index: &index,
+                config,
+                opts,
+                kube,
+            };
+            let findings = env
+                .objects
                 .iter()
                 .flat_map(|(target, r)| {
                     let found = object.findings(r);
                     found.into_iter().filter_map(|f| finish(f, env, target, r, config)).collect::<Vec<_>>()
                 })
-                .collect()
+                .collect();
+            (findings, notes.into_inner())
         })
         .collect();
+    let notes: BTreeSet<String> = per_env.iter().flat_map(|(_, n)| n.iter().cloned()).collect();
     let mut report = Report {
-        findings: per_env.into_iter().flatten().collect(),
+        findings: per_env.into_iter().flat_map(|(f, _)| f).collect(),
         objects: environments.iter().map(|e| e.objects.len()).sum(),
+        notes: notes.into_iter().collect(),
     };
     report.findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     report.findings.dedup();
@@ -64,6 +91,10 @@ fn sort_key(f: &Finding) -> SortKey<'_> {
 
 struct ObjectCheck<'a> {
     validator: &'a Validator<'a>,
+    evaluator: &'a Evaluator,
+    admission: &'a Admission<'a>,
+    /// What could not be checked (transition rules), once per rule and kind.
+    notes: &'a RefCell<BTreeSet<String>>,
     defs: &'a Definitions,
     crds: &'a Crds,
     index: &'a Index<'a>,
@@ -85,6 +116,12 @@ impl ObjectCheck<'_> {
         }
         if self.on("server-validation") {
             out.extend(server::check(r));
+        }
+        if self.on("cel") {
+            self.cel(r, &mut out);
+        }
+        if self.on("admission-policy") && !self.admission.bindings.is_empty() {
+            self.admission_policies(r, &mut out);
         }
         out.extend(practices::check(r));
         out.extend(references::check(r, self.index, self.config));
@@ -141,6 +178,37 @@ impl ObjectCheck<'_> {
         for v in violations {
             out.push(Found::error("schema", v.path, v.message));
         }
+    }
+
+    /// `cel`: the CRD's `x-kubernetes-validations`, as on a create (transition rules noted).
+    fn cel(&self, r: &Resource, out: &mut Vec<Found>) {
+        let Some(schema) = cel::crd::schema_for(self.crds, &r.body) else { return };
+        let outcome = cel::crd::evaluate(self.evaluator, schema, &r.body, None);
+        for f in outcome.failures {
+            out.push(Found::error("cel", f.field, f.message));
+        }
+        let mut notes = self.notes.borrow_mut();
+        for (field, rule) in outcome.skipped {
+            notes.insert(format!(
+                "{} rule `{rule}` at `{field}` reads `oldSelf`: the server evaluates it on updates only, not checked",
+                r.id.kind
+            ));
+        }
+    }
+
+    /// `admission-policy`: every binding's policy, as on a create (Audit decisions are notes).
+    fn admission_policies(&self, r: &Resource, out: &mut Vec<Found>) {
+        let mut notes = Vec::new();
+        for d in self.admission.decide(r, &mut notes) {
+            let keys: Vec<&str> = d.field.iter().map(String::as_str).collect();
+            let field = FieldPath::root().join(&keys);
+            match d.action {
+                Action::Deny => out.push(Found::error("admission-policy", field, d.message)),
+                Action::Warn => out.push(Found::warning("admission-policy", field, d.message)),
+                Action::Audit => notes.push(format!("{} {}: {}", r.id.kind, r.id.name, d.message)),
+            }
+        }
+        self.notes.borrow_mut().extend(notes);
     }
 
     fn no_schema(&self, r: &Resource, group: &str) -> Found {

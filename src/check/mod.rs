@@ -13,6 +13,8 @@
 //!   as the API server's `fieldValidation=Strict` ([`validate`]);
 //! - `deprecated-api`: apiVersions removed or deprecated by `kubeVersion` ([`deprecated`]);
 //! - `server-validation`: what the API server refuses beyond OpenAPI ([`server`]);
+//! - `cel`: the `x-kubernetes-validations` rules of CRD schemas, evaluated as the server
+//!   evaluates them ([`cel`]);
 //! - practice rules on pod templates ([`practices`]) and references between the objects of
 //!   one environment ([`references`]).
 //!
@@ -20,6 +22,7 @@
 //! field) so a report is byte-stable; built-in schemas are parsed once per process, CRD
 //! schemas once per run.
 
+pub mod cel;
 pub mod config;
 pub mod crd;
 pub mod deprecated;
@@ -166,6 +169,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// How many objects were checked.
     pub objects: usize,
+    /// What the run could not check, one line each (a transition rule without `--from`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Report {

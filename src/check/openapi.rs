@@ -59,6 +59,23 @@ pub struct Schema {
     pub list_map_keys: Vec<String>,
     #[serde(rename = "x-kubernetes-group-version-kind")]
     pub gvk: Vec<Gvk>,
+    /// CEL rules (CRD schemas only), evaluated by [`super::cel`].
+    #[serde(rename = "x-kubernetes-validations")]
+    pub validations: Vec<ValidationRule>,
+}
+
+/// One `x-kubernetes-validations` entry.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ValidationRule {
+    pub rule: String,
+    pub message: Option<String>,
+    pub message_expression: Option<String>,
+    /// `FieldValueInvalid` (default), `FieldValueForbidden`, `FieldValueRequired`, `FieldValueDuplicate`.
+    pub reason: Option<String>,
+    /// A JSONPath-like path relative to the node (`.spec.x`, `['a.b']`).
+    pub field_path: Option<String>,
+    pub optional_old_self: Option<bool>,
 }
 
 /// `additionalProperties`: a boolean or a schema.

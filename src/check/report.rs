@@ -84,6 +84,9 @@ pub fn text(report: &Report) -> String {
         out.push_str(&diagnostic(f).render());
         out.push('\n');
     }
+    for n in &report.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
     out.push_str(&summary(report));
     out.push('\n');
     out
@@ -238,7 +241,7 @@ mod tests {
             message: "unknown field `replica` (did you mean `replicas`?)".into(),
             hint: None,
         };
-        Report { findings: vec![f], objects: 3 }
+        Report { findings: vec![f], objects: 3, notes: Vec::new() }
     }
 
     #[test]

@@ -44,12 +44,16 @@ pub fn check_repo(repo: &Repo, selectors: &[String], opts: &RepoCheckOptions) ->
         strict: opts.strict,
         kube_version: repo.config.kube_version.as_deref().and_then(KubeVersion::parse),
         extra_crds: Vec::new(),
+        extra_policies: Vec::new(),
     };
     let problems = check_opts.problems();
     if !problems.is_empty() {
         return Err(Error::many(problems));
     }
-    check_opts.extra_crds = read_crds(&repo.fs, &config, repo.config_text.as_deref())?;
+    let text = repo.config_text.as_deref();
+    check_opts.extra_crds = read_kinds(&repo.fs, "crds", &config.crds, text, &["CustomResourceDefinition"])?;
+    let policy_kinds = ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"];
+    check_opts.extra_policies = read_kinds(&repo.fs, "policies", &config.policies, text, &policy_kinds)?;
     let targets = repo.select(selectors)?;
     let compiled = pipeline::compile(repo, &targets, &opts.compile)?;
     let environments: Vec<CheckEnvironment<'_>> = compiled
@@ -123,19 +127,26 @@ fn at_config_line(d: Diagnostic, text: Option<&str>, path: &[String]) -> Diagnos
     }
 }
 
-/// The CustomResourceDefinitions in the files of `check.crds` (other objects are ignored).
-fn read_crds(fs: &Fs, config: &CheckConfig, config_text: Option<&str>) -> Result<Vec<serde_json::Value>, Error> {
+/// The objects of the given kinds in the files of `check.<key>` (other objects are ignored):
+/// CRDs of `check.crds`, admission policies and bindings of `check.policies`.
+fn read_kinds(
+    fs: &Fs,
+    key: &str,
+    paths: &[String],
+    config_text: Option<&str>,
+    kinds: &[&str],
+) -> Result<Vec<serde_json::Value>, Error> {
     let mut out = Vec::new();
-    for (i, path) in config.crds.iter().enumerate() {
-        let key = ["check".to_string(), "crds".to_string(), i.to_string()];
+    for (i, path) in paths.iter().enumerate() {
+        let at = ["check".to_string(), key.to_string(), i.to_string()];
         let text = fs.read_string(path).map_err(|e| {
-            let d = Diagnostic::error(format!("cannot read `check.crds` file `{path}`: {}", e.message))
+            let d = Diagnostic::error(format!("cannot read `check.{key}` file `{path}`: {}", e.message))
                 .hint("list paths relative to the repository root");
-            Error::from(at_config_line(d, config_text, &key))
+            Error::from(at_config_line(d, config_text, &at))
         })?;
         let docs = yaml::parse::parse_documents(&text).map_err(|e| Error::from(e.into_diagnostic(path, &text)))?;
         out.extend(
-            docs.into_iter().filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition")),
+            docs.into_iter().filter(|d| d.get("kind").and_then(|k| k.as_str()).is_some_and(|k| kinds.contains(&k))),
         );
     }
     Ok(out)

@@ -11,11 +11,12 @@ use crate::pipeline::Options;
 /// practice rules; each finding points at the template line that produced it.
 ///
 /// Rules (the README's "Checks" table has a why and a fix for each): schema,
-/// deprecated-api, server-validation, probes, resources, run-as-non-root,
-/// privilege-escalation, drop-capabilities, read-only-root-fs, privileged,
-/// host-namespaces, image-tag, dangling-service, dangling-reference,
+/// deprecated-api, server-validation, cel (CRD x-kubernetes-validations),
+/// admission-policy (ValidatingAdmissionPolicies), probes, resources,
+/// run-as-non-root, privilege-escalation, drop-capabilities, read-only-root-fs,
+/// privileged, host-namespaces, image-tag, dangling-service, dangling-reference,
 /// missing-namespace, duplicate-env, secret-env-value, secret-literal-data. Severities and exemptions: `strata.yaml` `check:` (rules, crds,
-/// external) and, per object, the annotation `strata.dev/ignore-check: "a,b"`.
+/// external, policies) and, per object, the annotation `strata.dev/ignore-check: "a,b"`.
 ///
 /// Exit status: 0 clean or warnings only, 1 errors found (with --strict,
 /// warnings too), 2 bad input (an unknown rule, a target that does not render).

@@ -93,6 +93,7 @@ impl LimitsConfig {
 ///   rules: {image-tag: error, read-only-root-fs: off}
 ///   crds: [platform/crds/backup.yaml]
 ///   external: [Secret/shop/db-password, ConfigMap/global-settings, Namespace/monitoring]
+///   policies: [platform/policies/replicas.yaml]
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -109,6 +110,10 @@ pub struct CheckConfig {
     /// namespace) or `Kind/namespace/name`; `*` as the name matches any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub external: Vec<String>,
+    /// Repository-relative files holding ValidatingAdmissionPolicies and their bindings
+    /// that the cluster enforces but the render does not include.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
 }
 
 /// What a check rule does when it finds something.
