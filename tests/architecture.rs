@@ -48,6 +48,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("promote", "versions matrix, promote (links over an overlay, diffed), version new"),
     ("check", "Compiled → findings: schemas, rules, each at its template line"),
     ("cluster", "Compiled + a cluster → LiveReport"),
+    ("publish", "bundles → reproducible OCI artifacts (Flux's format), cosign signatures, registry push / pull"),
     ("init", "a new repository's files, written with atomic"),
     ("fuzzing", "the fuzz targets' properties (fuzz/, replayed by its unit tests): calls parsers and merges"),
     ("facade", "re-exports for tests/ and benches/ only; nothing inside the crate uses it"),

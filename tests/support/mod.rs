@@ -15,6 +15,7 @@
 
 pub mod apiserver;
 pub mod kapi;
+pub mod registry;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
