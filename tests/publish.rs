@@ -376,3 +376,72 @@ fn diff_from_a_published_artifact_shows_exactly_the_change() {
     let to_head = Strata::in_dir(&repo).run(["diff", "--from", &from, "--to", "HEAD"]);
     assert_eq!(to_head.status.code(), Some(0), "{}", stderr(&to_head));
 }
+
+/// `rollout export --format flux --source oci://…`: an OCIRepository per environment
+/// (verified with cosign when a key Secret is named), Kustomizations reading it, in wave order.
+#[test]
+fn flux_export_reads_published_artifacts() {
+    let out = support::strata(&[
+        "rollout",
+        "export",
+        "--repo",
+        "example-repo",
+        "--format",
+        "flux",
+        "--source",
+        "oci://ghcr.io/shop/config",
+        "--verify-secret",
+        "cosign-pub",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let docs: Vec<serde_json::Value> = strata::facade::yaml::parse_documents(&stdout(&out)).expect("YAML documents");
+    let kinds: Vec<(&str, &str)> =
+        docs.iter().map(|d| (d["kind"].as_str().unwrap(), d["metadata"]["name"].as_str().unwrap())).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("OCIRepository", "strata-staging"),
+            ("Kustomization", "strata-staging"),
+            ("OCIRepository", "strata-eastus"),
+            ("Kustomization", "strata-eastus"),
+            ("OCIRepository", "strata-prod-westus"),
+            ("Kustomization", "strata-prod-westus"),
+            ("OCIRepository", "strata-westus"),
+            ("Kustomization", "strata-westus"),
+        ]
+    );
+    // Within a wave, environments in name order (as the git export has them).
+    let prod = &docs[4]["spec"];
+    assert_eq!(prod["url"], "oci://ghcr.io/shop/config");
+    assert_eq!(prod["ref"]["tag"], "prod-westus");
+    assert_eq!(prod["verify"], serde_json::json!({"provider": "cosign", "secretRef": {"name": "cosign-pub"}}));
+    let k = &docs[5]["spec"];
+    assert_eq!(k["sourceRef"], serde_json::json!({"kind": "OCIRepository", "name": "strata-prod-westus"}));
+    assert_eq!(k["path"], "./prod/westus");
+    assert_eq!(k["dependsOn"], serde_json::json!([{"name": "strata-eastus"}]));
+    assert_eq!(docs[7]["spec"]["dependsOn"], serde_json::json!([{"name": "strata-eastus"}]));
+    assert_eq!(docs[3]["spec"]["dependsOn"], serde_json::json!([{"name": "strata-staging"}]));
+    // Without `--verify-secret`, no `spec.verify`; `--source` with applicationset is refused.
+    let plain = support::strata(&[
+        "rollout",
+        "export",
+        "--repo",
+        "example-repo",
+        "--format",
+        "flux",
+        "--source",
+        "oci://ghcr.io/shop/config",
+    ]);
+    assert!(!stdout(&plain).contains("verify"), "{}", stdout(&plain));
+    let argo = support::strata(&[
+        "rollout",
+        "export",
+        "--repo",
+        "example-repo",
+        "--format",
+        "applicationset",
+        "--source",
+        "oci://x/y",
+    ]);
+    assert_eq!(argo.status.code(), Some(2));
+}

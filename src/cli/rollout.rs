@@ -3,10 +3,10 @@
 use super::diff::Format;
 use super::revision::{RevisionRangeArgs, on_arg};
 use super::{Global, Outcome, ValuesArgs};
-use crate::diag::Error;
+use crate::diag::{Diagnostic, Error};
 use crate::repo::open;
 use crate::rollout;
-use crate::rollout::export::{self, Controller};
+use crate::rollout::export::{self, Controller, FluxSource};
 
 /// Plan a change over the rollout waves of `strata.yaml`, or export the waves.
 #[derive(Debug, clap::Args)]
@@ -85,6 +85,7 @@ pub struct PlanArgs {
 ///   strata rollout export --format applicationset --repo-url https://git.example.com/shop/config.git
 ///   strata rollout export --format applicationset --repo-url URL --revision release --path deploy/{component}/{environment}
 ///   strata rollout export --format flux --repo-url https://git.example.com/shop/config.git
+///   strata rollout export --format flux --source oci://ghcr.io/shop/config --verify-secret cosign-pub
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct ExportArgs {
@@ -107,12 +108,31 @@ pub struct ExportArgs {
     /// Namespace of the exported objects (default: `argocd`, `flux-system`).
     #[arg(long)]
     pub namespace: Option<String>,
+    /// Where Flux reads the bundles from: `git` (default: `--repo-url`, `--path`), or
+    /// `oci://HOST/REPOSITORY`, the artifacts of `strata publish`: an `OCIRepository`
+    /// per environment (tag `{environment}`), `--path` then inside the artifact
+    /// (default `{environment}`).
+    #[arg(long, value_name = "SOURCE", default_value = "git")]
+    pub source: String,
+    /// With `--source oci://…`: the Secret holding the cosign public key; each
+    /// `OCIRepository` gets `spec.verify` (provider `cosign`).
+    #[arg(long, value_name = "SECRET")]
+    pub verify_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
     Applicationset,
     Flux,
+}
+
+impl ExportFormat {
+    fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Applicationset => "applicationset",
+            ExportFormat::Flux => "flux",
+        }
+    }
 }
 
 pub fn run(global: &Global, args: RolloutArgs) -> Result<Outcome, Error> {
@@ -136,10 +156,27 @@ fn export(global: &Global, args: ExportArgs) -> Result<Outcome, Error> {
         ExportFormat::Applicationset => Controller::ArgoCd,
         ExportFormat::Flux => Controller::Flux,
     };
+    let source = match args.source.as_str() {
+        "git" if args.verify_secret.is_none() => FluxSource::Git,
+        url if url.starts_with("oci://") && controller == Controller::Flux => {
+            FluxSource::Oci { url: url.to_string(), verify_secret: args.verify_secret.clone() }
+        }
+        other => {
+            return Err(Diagnostic::error(format!(
+                "`--source {other}` is not a source of `--format {}`",
+                args.format.name()
+            ))
+            .hint("`--source` is `git`, or with `--format flux` `oci://HOST/REPOSITORY` (`--verify-secret` needs it)")
+            .into());
+        }
+    };
+    let default_path =
+        if matches!(source, FluxSource::Oci { .. }) { "{environment}" } else { controller.default_path() };
     let opts = export::ExportOptions {
+        source,
         repo_url: args.repo_url,
         revision: args.revision,
-        path: args.path.unwrap_or_else(|| controller.default_path().to_string()),
+        path: args.path.unwrap_or_else(|| default_path.to_string()),
         name: args.name,
         namespace: args.namespace.unwrap_or_else(|| controller.default_namespace().to_string()),
     };

@@ -35,6 +35,26 @@ pub struct ExportOptions {
     pub name: String,
     /// Namespace of the exported objects (`argocd`, `flux-system`).
     pub namespace: String,
+    /// Where Flux reads the bundles from (Flux only).
+    pub source: FluxSource,
+}
+
+/// Where Flux's Kustomizations read the bundles from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum FluxSource {
+    /// A git repository (`--repo-url`), the bundles committed under `--path`.
+    #[default]
+    Git,
+    /// The artifacts of `strata publish oci://…`: one `OCIRepository` per
+    /// environment, at the tag `strata publish` gives by default (`{environment}`,
+    /// `/` as `-`); `path` is then the environment's directory inside the artifact.
+    Oci {
+        /// `oci://HOST/REPOSITORY`.
+        url: String,
+        /// The Secret holding the cosign public key (`cosign.pub`): `spec.verify`
+        /// with provider `cosign` when the artifacts are signed.
+        verify_secret: Option<String>,
+    },
 }
 
 /// What a controller the waves are exported to runs.
@@ -158,7 +178,7 @@ pub fn flux(waves: &[Wave], opts: &ExportOptions) -> Result<String, Error> {
         .into());
     }
     let mut out = String::new();
-    if let Some(url) = &opts.repo_url {
+    if let (FluxSource::Git, Some(url)) = (&opts.source, &opts.repo_url) {
         out.push_str(&document(&json!({
             "apiVersion": "source.toolkit.fluxcd.io/v1",
             "kind": "GitRepository",
@@ -177,6 +197,10 @@ pub fn flux(waves: &[Wave], opts: &ExportOptions) -> Result<String, Error> {
                 "prune": true,
                 "sourceRef": {"kind": "GitRepository", "name": opts.name},
             });
+            if let FluxSource::Oci { url, verify_secret } = &opts.source {
+                out.push_str(&oci_repository(&name, env, url, verify_secret.as_deref(), opts));
+                spec["sourceRef"] = json!({"kind": "OCIRepository", "name": name});
+            }
             if !previous.is_empty() {
                 spec["dependsOn"] = Value::Array(previous.iter().map(|n| json!({"name": n})).collect());
             }
@@ -196,6 +220,30 @@ pub fn flux(waves: &[Wave], opts: &ExportOptions) -> Result<String, Error> {
         }
     }
     Ok(out)
+}
+
+/// The `OCIRepository` of one environment's artifact (tag `{environment}`, `/` as `-`).
+fn oci_repository(
+    name: &str,
+    environment: &str,
+    url: &str,
+    verify_secret: Option<&str>,
+    opts: &ExportOptions,
+) -> String {
+    let mut spec = json!({
+        "interval": "5m",
+        "url": url,
+        "ref": {"tag": environment.replace('/', "-")},
+    });
+    if let Some(secret) = verify_secret {
+        spec["verify"] = json!({"provider": "cosign", "secretRef": {"name": secret}});
+    }
+    document(&json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "OCIRepository",
+        "metadata": {"name": name, "namespace": opts.namespace},
+        "spec": spec,
+    }))
 }
 
 fn document(v: &Value) -> String {
