@@ -292,6 +292,67 @@ fn refused_credentials_name_the_registry_never_the_secret() {
     assert_eq!(anonymous.status.code(), Some(2), "{}", stderr(&anonymous));
 }
 
+/// Credential helpers as Docker runs them: `docker-credential-NAME get`, the registry
+/// on standard input, `{"Username", "Secret"}` on standard output; `credHelpers`
+/// (per registry) before `credsStore` (every registry). Here a shell script on `PATH`
+/// that answers only for the test registry and logs what it was asked.
+#[test]
+fn credential_helpers_are_asked_for_the_registry() {
+    if !support::require_tool("htpasswd") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let htpasswd = tmp.path().join("htpasswd");
+    let out = Command::new("htpasswd").args(["-Bbn", "helped", "from-helper"]).output().unwrap();
+    std::fs::write(&htpasswd, &out.stdout).unwrap();
+    let Some(registry) = Registry::start(Some(&htpasswd)) else { return };
+    let repo = example_origin(tmp.path());
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = tmp.path().join("asked");
+    for (name, secret) in [("good", "from-helper"), ("bad", "not-from-helper")] {
+        let script = bin.join(format!("docker-credential-{name}"));
+        let body = format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 2\nread host\necho \"{name} $host\" >> '{}'\n\
+             [ \"$host\" = '{}' ] || {{ echo 'credentials not found in native keychain'; exit 1; }}\n\
+             printf '{{\"ServerURL\":\"%s\",\"Username\":\"helped\",\"Secret\":\"{secret}\"}}' \"$host\"\n",
+            log.display(),
+            registry.host
+        );
+        std::fs::write(&script, body).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let docker = tmp.path().join("docker");
+    std::fs::create_dir(&docker).unwrap();
+    let publish = |config: String| {
+        std::fs::write(docker.join("config.json"), config).unwrap();
+        let _ = std::fs::remove_file(&log);
+        let out = Strata::in_dir(&repo).env("DOCKER_CONFIG", &docker).env("PATH", &path).run([
+            "publish",
+            &registry.oci("helped"),
+            "@eastus",
+        ]);
+        (out, std::fs::read_to_string(&log).unwrap_or_default())
+    };
+    let host = &registry.host;
+    // credHelpers for this registry wins over a credsStore that would give a wrong secret.
+    let (ok, asked) = publish(format!(r#"{{"credsStore":"bad","credHelpers":{{"{host}":"good"}}}}"#));
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert_eq!(asked, format!("good {host}\n"));
+    // credsStore alone: asked, and its wrong secret is refused without being shown.
+    let (refused, asked) = publish(r#"{"credsStore":"bad"}"#.to_string());
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert_eq!(asked, format!("bad {host}\n"));
+    let err = stderr(&refused);
+    assert!(err.contains(host) && err.contains("refused the credentials") && !err.contains("not-from-helper"), "{err}");
+    // A helper for another registry only: not asked, anonymous, refused.
+    let (anonymous, asked) = publish(r#"{"credHelpers":{"ghcr.io":"good"}}"#.to_string());
+    assert_eq!(anonymous.status.code(), Some(2), "{}", stderr(&anonymous));
+    assert_eq!(asked, "");
+}
+
 #[test]
 fn bad_input_is_exit_2_with_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
