@@ -12,7 +12,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::registry::{Registry, skopeo_raw};
+use support::registry::{CuttingProxy, Registry, skopeo_raw, skopeo_tags};
 use support::{Strata, git, project_root};
 
 /// A git repository holding a copy of `example-repo/` (four environments), one commit on `main`.
@@ -380,6 +380,30 @@ fn bad_input_is_exit_2_with_a_clear_error() {
     let out = run(&["publish", "oci://127.0.0.1:9/shop", "--ref", "HEAD"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("127.0.0.1:9"), "{}", stderr(&out));
+}
+
+/// A push cut in the middle (the connection closed on the fifth `PUT`, every later
+/// connection refused): exit 2 naming the registry, and no tag in the repository.
+/// Published again without the cut, the blobs already there are not uploaded again.
+#[test]
+fn an_interrupted_push_tags_nothing() {
+    if !support::require_tool("skopeo") {
+        return;
+    }
+    let Some(registry) = Registry::start(None) else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = example_origin(tmp.path());
+    let proxy = CuttingProxy::start(&registry.host, 4);
+    let cut = Strata::in_dir(&repo).run(["publish", &format!("oci://{}/shop", proxy.host), "--tag", "{environment}-x"]);
+    assert!(proxy.was_cut());
+    assert_eq!(cut.status.code(), Some(2), "stdout:\n{}\nstderr:\n{}", stdout(&cut), stderr(&cut));
+    assert!(stderr(&cut).contains(&proxy.host), "{}", stderr(&cut));
+    assert_eq!(skopeo_tags(&format!("{}/shop", registry.host)), Vec::<String>::new());
+    let whole = json(&Strata::in_dir(&repo).run(["publish", &registry.oci("shop"), "--format", "json"]));
+    assert!(whole["present"].as_u64().unwrap() >= 2, "{whole}");
+    let mut tags = skopeo_tags(&format!("{}/shop", registry.host));
+    tags.sort();
+    assert_eq!(tags, ["eastus", "prod-westus", "staging", "westus"]);
 }
 
 #[test]

@@ -5,9 +5,12 @@
 //! Without `docker-registry` on `PATH` the test prints a visible `SKIPPED:` line
 //! and returns (under `CI=true` it fails), as [`super::require_tool`] does.
 
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub struct Registry {
@@ -75,4 +78,97 @@ pub fn skopeo_raw(reference: &str) -> serde_json::Value {
         .expect("skopeo runs");
     assert!(out.status.success(), "skopeo inspect {reference}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("skopeo prints JSON")
+}
+
+/// A TCP proxy in front of a registry that lets `puts_allowed` `PUT /v2/…` requests
+/// through and then breaks: the connection carrying the next one is closed before
+/// it reaches the registry, and every later connection is closed on arrival (a
+/// registry gone, or a network cut, in the middle of a push). `host` is its
+/// `127.0.0.1:PORT`. Its threads end with the test process.
+pub struct CuttingProxy {
+    pub host: String,
+    cut: Arc<AtomicBool>,
+}
+
+impl CuttingProxy {
+    pub fn start(upstream: &str, puts_allowed: usize) -> CuttingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let cut = Arc::new(AtomicBool::new(false));
+        let puts = Arc::new(AtomicUsize::new(0));
+        let (upstream, flag) = (upstream.to_string(), cut.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if flag.load(Ordering::SeqCst) {
+                    continue; // dropped: closed on arrival
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else { continue };
+                let (mut from_server, mut to_client) = (server.try_clone().unwrap(), client.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_server, &mut to_client);
+                    let _ = to_client.shutdown(Shutdown::Both);
+                });
+                let (flag, puts) = (flag.clone(), puts.clone());
+                std::thread::spawn(move || forward_requests(client, server, &flag, &puts, puts_allowed));
+            }
+        });
+        CuttingProxy { host, cut }
+    }
+
+    /// Whether the cut happened.
+    pub fn was_cut(&self) -> bool {
+        self.cut.load(Ordering::SeqCst)
+    }
+}
+
+/// Client → registry bytes, counting `PUT /v2/` request lines (also across reads).
+fn forward_requests(
+    mut client: TcpStream,
+    mut server: TcpStream,
+    cut: &AtomicBool,
+    puts: &AtomicUsize,
+    allowed: usize,
+) {
+    const PUT: &[u8] = b"PUT /v2/";
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut tail: Vec<u8> = Vec::new();
+    loop {
+        let n = match client.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if cut.load(Ordering::SeqCst) {
+            break;
+        }
+        let mut seen = tail.clone();
+        seen.extend_from_slice(&buf[..n]);
+        let new = seen.windows(PUT.len()).filter(|w| *w == PUT).count();
+        if new > 0 && puts.fetch_add(new, Ordering::SeqCst) + new > allowed {
+            cut.store(true, Ordering::SeqCst);
+            break;
+        }
+        if server.write_all(&buf[..n]).is_err() {
+            break;
+        }
+        tail = seen[seen.len().saturating_sub(PUT.len() - 1)..].to_vec();
+    }
+    let _ = client.shutdown(Shutdown::Both);
+    let _ = server.shutdown(Shutdown::Both);
+}
+
+/// The tags of `docker://HOST/REPOSITORY` (none when the registry answers 404: distribution
+/// does so for a repository without tags, even when it holds blobs and manifests).
+pub fn skopeo_tags(reference: &str) -> Vec<String> {
+    let out = Command::new("skopeo")
+        .args(["list-tags", "--tls-verify=false", &format!("docker://{reference}")])
+        .output()
+        .expect("skopeo runs");
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("unknown") || err.contains("404"), "skopeo list-tags {reference}: {err}");
+        return Vec::new();
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("skopeo prints JSON");
+    v["Tags"].as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_string)).collect()
 }
