@@ -12,7 +12,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::registry::{CuttingProxy, Registry, skopeo_raw, skopeo_tags};
+use support::registry::{CuttingProxy, Registry, TokenServer, skopeo_raw, skopeo_tags};
 use support::{Strata, git, project_root};
 
 /// A git repository holding a copy of `example-repo/` (four environments), one commit on `main`.
@@ -351,6 +351,47 @@ fn credential_helpers_are_asked_for_the_registry() {
     let (anonymous, asked) = publish(r#"{"credHelpers":{"ghcr.io":"good"}}"#.to_string());
     assert_eq!(anonymous.status.code(), Some(2), "{}", stderr(&anonymous));
     assert_eq!(asked, "");
+}
+
+/// Bearer-token authentication: the registry (distribution's `silly` access controller)
+/// answers 401 with a `Bearer realm=…` challenge; strata asks the token server with the
+/// `--password-stdin` credentials as basic authentication, for the repository's push
+/// scope, and publishes with the token. Without credentials the token is asked anonymously.
+#[test]
+fn token_authentication_asks_the_realm_with_the_credentials() {
+    let tokens = TokenServer::start("t0k3n");
+    let auth = format!("auth:\n  silly:\n    realm: {}\n    service: strata-test\n", tokens.realm);
+    let Some(registry) = Registry::start_with(&auth) else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = example_origin(tmp.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["publish", &registry.oci("tokened"), "@eastus", "--username", "ci", "--password-stdin"])
+        .current_dir(&repo)
+        .env("HOME", tmp.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"pa55word\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let asked = tokens.asked.lock().unwrap().clone();
+    assert!(!asked.is_empty(), "the token server was not asked");
+    use base64::Engine;
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("ci:pa55word"));
+    for (authorization, query) in &asked {
+        assert_eq!(authorization, &basic, "{query}");
+        assert!(query.contains("service=strata-test") && query.contains("tokened"), "{query}");
+    }
+    assert!(asked.iter().any(|(_, q)| q.contains("push")), "{asked:?}");
+    // Anonymous: the token is asked without an Authorization header.
+    tokens.asked.lock().unwrap().clear();
+    let out = Strata::in_dir(&repo).env("HOME", tmp.path()).run(["publish", &registry.oci("anonymous"), "@staging"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let asked = tokens.asked.lock().unwrap().clone();
+    assert!(!asked.is_empty() && asked.iter().all(|(a, _)| a.is_empty()), "{asked:?}");
 }
 
 #[test]

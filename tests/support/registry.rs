@@ -24,16 +24,21 @@ impl Registry {
     /// A registry without authentication, or with basic authentication from an
     /// htpasswd file (`htpasswd`: `USER:BCRYPT` lines).
     pub fn start(htpasswd: Option<&Path>) -> Option<Registry> {
+        let auth = match htpasswd {
+            Some(p) => format!("auth:\n  htpasswd:\n    realm: strata-test\n    path: {}\n", p.display()),
+            None => String::new(),
+        };
+        Registry::start_with(&auth)
+    }
+
+    /// A registry whose configuration has `auth` (an `auth:` section, or nothing).
+    pub fn start_with(auth: &str) -> Option<Registry> {
         if !super::require_tool("docker-registry") {
             return None;
         }
         let storage = tempfile::tempdir().unwrap();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let host = format!("127.0.0.1:{port}");
-        let auth = match htpasswd {
-            Some(p) => format!("auth:\n  htpasswd:\n    realm: strata-test\n    path: {}\n", p.display()),
-            None => String::new(),
-        };
         let config = format!(
             "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n{auth}",
             storage.path().join("data").display()
@@ -171,4 +176,46 @@ pub fn skopeo_tags(reference: &str) -> Vec<String> {
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("skopeo prints JSON");
     v["Tags"].as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_string)).collect()
+}
+
+/// A token server for bearer authentication (`WWW-Authenticate: Bearer realm=…`): answers
+/// every request with a token, and keeps each request's `Authorization` header and
+/// query, for the test to check what the client sent. `realm` is its URL.
+pub struct TokenServer {
+    pub realm: String,
+    pub asked: Arc<std::sync::Mutex<Vec<(String, String)>>>,
+}
+
+impl TokenServer {
+    pub fn start(token: &'static str) -> TokenServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let realm = format!("http://{}/token", listener.local_addr().unwrap());
+        let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = asked.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let query = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                let authorization = head
+                    .lines()
+                    .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("authorization")))
+                    .map(|(_, v)| v.trim().to_string())
+                    .unwrap_or_default();
+                log.lock().unwrap().push((authorization, query));
+                let body = format!(r#"{{"token":"{token}","access_token":"{token}","expires_in":300}}"#);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        TokenServer { realm, asked }
+    }
 }
