@@ -51,6 +51,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("review", "a revision diff + its rollout plan + check findings → one self-contained HTML page"),
     ("hydrate", "bundles → commits on environment branches (git objects, one ref transaction), push, sign"),
     ("cluster", "Compiled + a cluster → LiveReport"),
+    ("publish", "bundles → reproducible OCI artifacts (Flux's format), cosign signatures, registry push / pull"),
     ("init", "a new repository's files, written with atomic"),
     ("fuzzing", "the fuzz targets' properties (fuzz/, replayed by its unit tests): calls parsers and merges"),
     ("facade", "re-exports for tests/ and benches/ only; nothing inside the crate uses it"),

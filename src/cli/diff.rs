@@ -7,6 +7,7 @@ use crate::diag::{Diagnostic, Error};
 use crate::diff::output::{self, OutputOptions};
 use crate::diff::{self, CompareOptions, text};
 use crate::pipeline::Options;
+use crate::publish::remote::{self, PublishedSide};
 
 /// Compare the rendered output of two revisions, environment by environment.
 ///
@@ -16,6 +17,10 @@ use crate::pipeline::Options;
 /// compared on canonical YAML (keys sorted). Secret `data` / `stringData` values are
 /// masked as `***` (`*** (before)` / `*** (after)` where they changed) unless
 /// `--show-secrets`.
+///
+/// With `--from oci://HOST/REPOSITORY:TAG` (an artifact of `strata publish`), compares
+/// the published bundle with the work tree (or `--to REV`): its environment, or the
+/// targets the selectors pick.
 ///
 /// With `--live`, compares the work tree's render (or `--ref REV`'s) with a
 /// cluster instead (kubeconfig, `--context`): read-only, each object read and
@@ -32,6 +37,7 @@ use crate::pipeline::Options;
 ///   strata diff --live --ref v1.4.0 @eastus       # what would deploying v1.4.0 do?
 ///   strata diff --from v1.4.0                     # v1.4.0 against the work tree
 ///   strata diff --from v1.4.0 --to v1.5.0 @eastus
+///   strata diff --from oci://ghcr.io/shop/config:eastus   # what was published vs the work tree
 ///   strata diff --base origin/main --format markdown > comment.md
 ///   strata diff --base origin/main --name-only    # environments to redeploy
 #[derive(Debug, clap::Args)]
@@ -62,6 +68,9 @@ pub struct DiffArgs {
     pub review_url: Option<String>,
     #[command(flatten)]
     pub live: super::live::LiveArgs,
+    /// With `--from oci://…`: how to reach the registry.
+    #[command(flatten)]
+    pub registry: super::publish::RegistryArgs,
     #[command(flatten)]
     pub values: ValuesArgs,
     #[command(flatten)]
@@ -85,6 +94,15 @@ pub fn run(global: &Global, args: DiffArgs) -> Result<Outcome, Error> {
     let compare = CompareOptions { show_secrets: args.show_secrets, ..CompareOptions::default() };
     if args.live.live {
         let report = super::live::report(global, &args.selectors, &args.values, &compare, &args.live)?;
+        return print(&report, &args);
+    }
+    if let Some(from) = args.range.from.as_deref().filter(|f| f.starts_with("oci://")) {
+        let at = crate::publish::reference::OciRef::parse(from)?;
+        let side = PublishedSide { credential: args.registry.credential(&at)?, at, insecure: args.registry.insecure };
+        let to = args.range.to.as_deref();
+        let opts = args.values.options()?;
+        let (report, warnings) = remote::compare_published(&global.repo, &side, to, &args.selectors, &opts, &compare)?;
+        super::print_warnings(&warnings);
         return print(&report, &args);
     }
     let sides = args.range.open(global, "strata diff", &["or `--live` to compare with a cluster"])?;

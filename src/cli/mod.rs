@@ -16,6 +16,7 @@ pub mod init;
 pub mod live;
 pub mod port;
 pub mod promote;
+pub mod publish;
 pub mod release;
 pub mod render;
 pub mod review;
@@ -23,6 +24,7 @@ pub mod revision;
 pub mod rollout;
 pub mod schema;
 pub mod values;
+pub mod verify;
 pub mod version;
 pub mod versions;
 
@@ -70,6 +72,8 @@ pub enum Command {
     Values(values::ValuesCmdArgs),
     Init(init::InitArgs),
     Completions(completions::CompletionsArgs),
+    Publish(publish::PublishArgs),
+    Verify(verify::VerifyArgs),
 }
 
 /// How a successful run ended.
@@ -152,6 +156,8 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Values(args) => values::run(&cli.global, args),
         Command::Init(args) => init::run(&cli.global, args),
         Command::Completions(args) => completions::run(&cli.global, args),
+        Command::Publish(args) => publish::run(&cli.global, args),
+        Command::Verify(args) => verify::run(&cli.global, args),
     }
 }
 

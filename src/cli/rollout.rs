@@ -3,10 +3,10 @@
 use super::diff::Format;
 use super::revision::{RevisionRangeArgs, on_arg};
 use super::{Global, Outcome, ValuesArgs};
-use crate::diag::Error;
+use crate::diag::{Diagnostic, Error};
 use crate::repo::open;
 use crate::rollout;
-use crate::rollout::export::{self, Controller};
+use crate::rollout::export::{self, Controller, ExportSource};
 
 /// Plan a change over the rollout waves of `strata.yaml`, or export the waves.
 #[derive(Debug, clap::Args)]
@@ -85,6 +85,7 @@ pub struct PlanArgs {
 ///   strata rollout export --format applicationset --repo-url https://git.example.com/shop/config.git
 ///   strata rollout export --format applicationset --repo-url URL --revision release --path deploy/{component}/{environment}
 ///   strata rollout export --format flux --repo-url https://git.example.com/shop/config.git
+///   strata rollout export --format flux --source oci://ghcr.io/shop/config --verify-secret cosign-pub
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct ExportArgs {
@@ -107,20 +108,36 @@ pub struct ExportArgs {
     /// Namespace of the exported objects (default: `argocd`, `flux-system`).
     #[arg(long)]
     pub namespace: Option<String>,
-    /// What the objects point at: `bundle` (bundle directories on `--revision`) or
-    /// `hydrated` (the environment branches of `strata hydrate`: one Application /
-    /// Kustomization per environment reading `--branch` at `--path`, default the root).
+    /// What the objects point at: `bundle` (default: bundle directories on `--revision`
+    /// of `--repo-url`), `hydrated` (the environment branches of `strata hydrate`: one
+    /// Application / Kustomization per environment reading `--branch` at `--path`,
+    /// default the root), or with `--format flux` `oci://HOST/REPOSITORY`, the artifacts
+    /// of `strata publish`: an `OCIRepository` per environment (tag `{environment}`),
+    /// `--path` then inside the artifact (default `{environment}`).
     #[arg(long, value_name = "SOURCE", default_value = "bundle")]
     pub source: String,
     /// With `--source hydrated`: each environment's branch, as given to `strata hydrate`.
     #[arg(long, value_name = "TEMPLATE", default_value = "env/{environment}")]
     pub branch: String,
+    /// With `--source oci://…`: the Secret holding the cosign public key; each
+    /// `OCIRepository` gets `spec.verify` (provider `cosign`).
+    #[arg(long, value_name = "SECRET")]
+    pub verify_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
     Applicationset,
     Flux,
+}
+
+impl ExportFormat {
+    fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Applicationset => "applicationset",
+            ExportFormat::Flux => "flux",
+        }
+    }
 }
 
 pub fn run(global: &Global, args: RolloutArgs) -> Result<Outcome, Error> {
@@ -145,23 +162,30 @@ fn export(global: &Global, args: ExportArgs) -> Result<Outcome, Error> {
         ExportFormat::Flux => Controller::Flux,
     };
     let source = match args.source.as_str() {
-        "bundle" => export::ExportSource::Bundle,
-        "hydrated" => export::ExportSource::Hydrated { branch: args.branch },
+        "bundle" if args.verify_secret.is_none() => ExportSource::Bundle,
+        "hydrated" if args.verify_secret.is_none() => ExportSource::Hydrated { branch: args.branch },
+        url if url.starts_with("oci://") && controller == Controller::Flux => {
+            ExportSource::Oci { url: url.to_string(), verify_secret: args.verify_secret.clone() }
+        }
         other => {
-            return Err(crate::diag::Diagnostic::error(format!("`--source {other}` is not a source"))
-                .hint("use `--source bundle` or `--source hydrated`")
-                .into());
+            return Err(Diagnostic::error(format!(
+                "`--source {other}` is not a source of `--format {}`",
+                args.format.name()
+            ))
+            .hint("`--source` is `bundle`, `hydrated`, or with `--format flux` `oci://HOST/REPOSITORY` (`--verify-secret` needs it)")
+            .into());
         }
     };
     let default_path = match source {
-        export::ExportSource::Hydrated { .. } => "",
-        _ => controller.default_path(),
+        ExportSource::Hydrated { .. } => "",
+        ExportSource::Oci { .. } => "{environment}",
+        ExportSource::Bundle => controller.default_path(),
     };
     let opts = export::ExportOptions {
+        source,
         repo_url: args.repo_url,
         revision: args.revision,
         path: args.path.unwrap_or_else(|| default_path.to_string()),
-        source,
         name: args.name,
         namespace: args.namespace.unwrap_or_else(|| controller.default_namespace().to_string()),
     };

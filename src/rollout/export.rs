@@ -48,6 +48,16 @@ pub enum ExportSource {
     /// Environment branches written by `strata hydrate`: `branch` (`env/{environment}`)
     /// holds the environment's bundle at `path`, its objects under `path/ENVIRONMENT/`.
     Hydrated { branch: String },
+    /// The artifacts of `strata publish oci://…` (Flux only): one `OCIRepository` per
+    /// environment, at the tag `strata publish` gives by default (`{environment}`,
+    /// `/` as `-`); `path` is then the environment's directory inside the artifact.
+    Oci {
+        /// `oci://HOST/REPOSITORY`.
+        url: String,
+        /// The Secret holding the cosign public key (`cosign.pub`): `spec.verify`
+        /// with provider `cosign` when the artifacts are signed.
+        verify_secret: Option<String>,
+    },
 }
 
 /// What a controller the waves are exported to runs.
@@ -85,7 +95,11 @@ pub fn export(repo: &Repo, controller: Controller, opts: &ExportOptions) -> Resu
     match (controller, &opts.source) {
         (_, ExportSource::Hydrated { branch }) => hydrated(controller, &waves, opts, branch),
         (Controller::ArgoCd, ExportSource::Bundle) => applicationset(repo, &waves, opts),
-        (Controller::Flux, ExportSource::Bundle) => flux(&waves, opts),
+        (Controller::Flux, ExportSource::Bundle | ExportSource::Oci { .. }) => flux(&waves, opts),
+        (Controller::ArgoCd, ExportSource::Oci { .. }) => Err(Diagnostic::error(
+            "`--source oci://…` is a source of `--format flux` only (Argo CD reads OCI through its own repository settings)",
+        )
+        .into()),
     }
 }
 
@@ -264,7 +278,7 @@ pub fn flux(waves: &[Wave], opts: &ExportOptions) -> Result<String, Error> {
         .into());
     }
     let mut out = String::new();
-    if let Some(url) = &opts.repo_url {
+    if let (ExportSource::Bundle, Some(url)) = (&opts.source, &opts.repo_url) {
         out.push_str(&document(&json!({
             "apiVersion": "source.toolkit.fluxcd.io/v1",
             "kind": "GitRepository",
@@ -283,6 +297,10 @@ pub fn flux(waves: &[Wave], opts: &ExportOptions) -> Result<String, Error> {
                 "prune": true,
                 "sourceRef": {"kind": "GitRepository", "name": opts.name},
             });
+            if let ExportSource::Oci { url, verify_secret } = &opts.source {
+                out.push_str(&oci_repository(&name, env, url, verify_secret.as_deref(), opts));
+                spec["sourceRef"] = json!({"kind": "OCIRepository", "name": name});
+            }
             if !previous.is_empty() {
                 spec["dependsOn"] = Value::Array(previous.iter().map(|n| json!({"name": n})).collect());
             }
@@ -302,6 +320,30 @@ pub fn flux(waves: &[Wave], opts: &ExportOptions) -> Result<String, Error> {
         }
     }
     Ok(out)
+}
+
+/// The `OCIRepository` of one environment's artifact (tag `{environment}`, `/` as `-`).
+fn oci_repository(
+    name: &str,
+    environment: &str,
+    url: &str,
+    verify_secret: Option<&str>,
+    opts: &ExportOptions,
+) -> String {
+    let mut spec = json!({
+        "interval": "5m",
+        "url": url,
+        "ref": {"tag": environment.replace('/', "-")},
+    });
+    if let Some(secret) = verify_secret {
+        spec["verify"] = json!({"provider": "cosign", "secretRef": {"name": secret}});
+    }
+    document(&json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "OCIRepository",
+        "metadata": {"name": name, "namespace": opts.namespace},
+        "spec": spec,
+    }))
 }
 
 fn document(v: &Value) -> String {

@@ -12,7 +12,7 @@ mod overlay;
 mod record;
 mod worktree;
 
-pub use git::{GitRepo, Revision, head_info, worktree_info};
+pub use git::{GitRepo, Revision, commit_facts, head_info, worktree_info};
 pub use memory::MemorySource;
 pub use overlay::OverlaySource;
 pub use record::Reads;

@@ -16,6 +16,7 @@
 
 pub mod apiserver;
 pub mod kapi;
+pub mod registry;
 pub mod webdriver;
 
 use std::ffi::{OsStr, OsString};

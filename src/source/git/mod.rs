@@ -248,6 +248,21 @@ pub fn head_info(root: &Path) -> SourceInfo {
     SourceInfo { commit, reference, dirty: false }
 }
 
+/// Of the git repository holding `root`: the committer time of `commit` (seconds
+/// since the epoch, UTC) and the fetch URL of `origin`, when there is one. For the
+/// provenance `strata publish` writes into an artifact.
+pub fn commit_facts(root: &Path, commit: &str) -> Option<(i64, Option<String>)> {
+    let git = GitRepo::discover(root).ok()?;
+    let repo = git.objects.lock_repo();
+    let id = ObjectId::from_hex(commit.as_bytes()).ok()?;
+    let seconds = repo.find_commit(id).ok()?.time().ok()?.seconds;
+    let origin = repo
+        .find_remote("origin")
+        .ok()
+        .and_then(|r| r.url(gix::remote::Direction::Fetch).map(|u| u.to_bstring().to_string()));
+    Some((seconds, origin))
+}
+
 fn dirty_below(repo: &gix::Repository, prefix: &str) -> gix::Result<bool> {
     // `:(top,literal)` anchors the path at the work tree's top whatever the current directory is.
     let patterns: Vec<gix::bstr::BString> =
