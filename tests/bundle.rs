@@ -301,12 +301,17 @@ fn example_repo_applies_in_dependency_order() {
         // Namespaces first, then the rest.
         let phases: Vec<PhaseKind> = plan.phases().iter().map(|(p, _)| p.kind).collect();
         assert_eq!(phases, [PhaseKind::Namespaces, PhaseKind::Resources], "{env}");
-        // database, then api (dependsOn database), then frontend (dependsOn api).
+        // database, then api (dependsOn database), then frontend (dependsOn api); platform's
+        // admission policy (outside staging) depends on nothing: beside database, by name.
         let resources = plan.phases()[1].1;
         let components: Vec<&str> = resources.iter().map(|o| o.target.component.as_str()).collect();
         let mut grouped = components.clone();
         grouped.dedup();
-        assert_eq!(grouped, ["database", "api", "frontend"], "{env}: {components:?}");
+        let expected: &[&str] = match env.as_str() {
+            "staging" => &["database", "api", "frontend"],
+            _ => &["database", "platform", "api", "frontend"],
+        };
+        assert_eq!(grouped, expected, "{env}: {components:?}");
         // Kind order inside each component: a Deployment or StatefulSet after its Service.
         for c in ["database", "api", "frontend"] {
             let kinds: Vec<&str> =

@@ -26,6 +26,13 @@ fn relocated_example(home: &Path, name: &str, inventory: bool) -> std::path::Pat
     edit("database/component.yaml", &["namespace: shop"], &ns);
     edit("frontend/component.yaml", &["namespace: web"], &ns);
     edit("platform/v1/values.yaml", &["name: web", "name: shop"], &ns);
+    // The admission policy is cluster-scoped: one name per test, as the namespaces.
+    let policy = |line: &str| line.replace("deployment-min-replicas", &format!("{name}-deployment-min-replicas"));
+    edit(
+        "platform/v1/admission-policy.yaml",
+        &["name: deployment-min-replicas", "policyName: deployment-min-replicas"],
+        &policy,
+    );
     let inventory = if inventory { "\n  inventory: true" } else { "" };
     let tracking = format!("  enabled: true\n  repository: {name}{inventory}\n");
     edit("strata.yaml", &["  enabled: true\n  repository: example-repo\n"], &|_| tracking.clone());
@@ -87,7 +94,7 @@ fn real_server_prunes_what_the_environment_no_longer_renders() {
     deploy_eastus(kapi, &repo);
 
     // As applied: unchanged, and other tests' objects (other repository ids) are not prunes.
-    assert_eq!(live_json(kapi, &repo, &[]), (0, vec![counts(0, 0, 11, 0)]));
+    assert_eq!(live_json(kapi, &repo, &[]), (0, vec![counts(0, 0, 13, 0)]));
     let (web, shop) = (format!("{name}-web"), format!("{name}-shop"));
     let variant = |what: &str, edit: &dyn Fn(&Path)| {
         let copy = home.path().join(what).join(&name);
@@ -101,7 +108,7 @@ fn real_server_prunes_what_the_environment_no_longer_renders() {
         format!("prune ConfigMap/{web}/frontend-nginx of frontend/eastus {gone}"),
         format!("prune Service/{web}/frontend of frontend/eastus {gone}"),
         format!("prune apps/Deployment/{web}/frontend of frontend/eastus {gone}"),
-        counts(0, 0, 8, 3),
+        counts(0, 0, 10, 3),
     ];
     let deleted = variant("target", &|d| std::fs::remove_dir_all(d.join("frontend/eastus")).unwrap());
     assert_eq!(deleted, (1, frontend.clone()));
@@ -110,7 +117,7 @@ fn real_server_prunes_what_the_environment_no_longer_renders() {
     // The environment's only NetworkPolicy: found by the NetworkPolicy list.
     let dropped = variant("kind", &|d| std::fs::remove_file(d.join("api/v1/networkpolicy.yaml")).unwrap());
     let np = format!("prune networking.k8s.io/NetworkPolicy/{shop}/api-allow-frontend of api/eastus");
-    assert_eq!(dropped, (1, vec![np, counts(0, 0, 10, 1)]));
+    assert_eq!(dropped, (1, vec![np, counts(0, 0, 12, 1)]));
     // Only `api/eastus` selected: the other targets' objects are theirs, not prunes.
     assert_eq!(live_json(kapi, &repo, &["api/eastus"]), (0, vec![counts(0, 0, 4, 0)]));
     eprintln!("real_server_prunes_what_the_environment_no_longer_renders: {:.1} s", started.elapsed().as_secs_f64());
@@ -124,7 +131,7 @@ fn real_server_inventory_finds_objects_whose_labels_were_removed_by_hand() {
     let name = kapi.namespace("inventory");
     let repo = relocated_example(home.path(), &name, true);
     deploy_eastus(kapi, &repo);
-    assert_eq!(live_json(kapi, &repo, &[]), (0, vec![counts(0, 0, 12, 0)]), "11 objects and the inventory");
+    assert_eq!(live_json(kapi, &repo, &[]), (0, vec![counts(0, 0, 14, 0)]), "13 objects and the inventory");
 
     // Someone removed the frontend Deployment's environment and repository labels.
     let web = format!("{name}-web");
@@ -147,7 +154,7 @@ fn real_server_inventory_finds_objects_whose_labels_were_removed_by_hand() {
                     "prune apps/Deployment/{web}/frontend of frontend/eastus (listed in the live inventory, but without this environment's tracking labels)"
                 ),
                 format!("update {inventory} of inventory"),
-                counts(0, 1, 8, 3),
+                counts(0, 1, 10, 3),
             ]
         )
     );
