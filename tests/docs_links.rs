@@ -53,9 +53,9 @@ fn a_missing_file_and_a_missing_anchor_are_found() {
 #[test]
 fn anchors_follow_github() {
     let text = "# Hello, World!\n## `strata rollout plan`\n## Hello, World!\n## Généralités\n\
-        ```\n# not a heading\n```\n<a id=\"custom\"></a>\n";
+        ```\n# not a heading\n```\n```` ```sh ```` is inline\n## After\n<a id=\"custom\"></a>\n";
     let anchors = anchors(text);
-    for want in ["hello-world", "strata-rollout-plan", "hello-world-1", "généralités", "custom"] {
+    for want in ["hello-world", "strata-rollout-plan", "hello-world-1", "généralités", "after", "custom"] {
         assert!(anchors.contains(want), "{want} not in {anchors:?}");
     }
     assert!(!anchors.contains("not-a-heading"), "{anchors:?}");
@@ -146,7 +146,9 @@ fn prose_lines(text: &str) -> Vec<String> {
     for line in text.lines() {
         let trimmed = line.trim_start();
         let marker: String = trimmed.chars().take_while(|&c| c == '`' || c == '~').collect();
-        if marker.len() >= 3 {
+        // An info string after backticks holds no backtick (```` ```sh ```` is inline code).
+        let info = &trimmed[marker.len()..];
+        if marker.len() >= 3 && !(marker.starts_with('`') && info.contains('`')) {
             match &fence {
                 Some(open) if marker.starts_with(open.as_str()) && trimmed.trim() == marker => fence = None,
                 None => fence = Some(marker),
