@@ -23,7 +23,7 @@ are the same (parsed, compared as JSON). Commands strata does not have yet
 print "not available yet". Figures go to stdout and WORK/results-SIZE.json,
 with the 1-minute load average before and after every series, then the goals
 of the performance issue, met or not. With --readme each size's goal table is
-written into README.md, unless a series ran while the load average was above
+written into docs/performance.md, unless a series ran while the load average was above
 --max-load (figures from a busy machine are not published).
 
 Usage: python3 bench/run.py [--sizes small,medium,large,extra-large] [--runs 5] [--work DIR] [--readme [--max-load 0.5]]
@@ -471,7 +471,7 @@ def high_load(res: dict, max_load: float) -> list[str]:
 
 
 def readme_table(res: dict) -> str:
-    """The README's figures for one size: the issue's table, dated."""
+    """The figures of docs/performance.md for one size: the issue's table, dated."""
     m = res["meta"]
     lines = [f"<!-- bench:{res['size']}:begin -->",
              f"{res['size']}: {len(m['components']):,} components × {len(m['environments'])} environments = "
@@ -491,7 +491,7 @@ def write_readme(res: dict, readme: Path) -> None:
     if begin in text and end in text:
         text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
     else:
-        text = text.replace("\n## Development\n", f"\n{block}\n\n## Development\n", 1)
+        text = text.rstrip("\n") + f"\n\n{block}\n"
     readme.write_text(text)
 
 
@@ -576,7 +576,7 @@ def main() -> int:
     ap.add_argument("--no-patches", dest="patches", action="store_false",
                     help="generate repositories without kustomization.yaml patches")
     ap.add_argument("--readme", action="store_true",
-                    help="write each size's figures into README.md (refused when the load was high)")
+                    help="write each size's figures into docs/performance.md (refused when the load was high)")
     ap.add_argument("--max-load", type=float, default=0.5,
                     help="--readme refuses figures measured while the 1-minute load average was above this")
     a = ap.parse_args()
@@ -607,12 +607,12 @@ def main() -> int:
         if a.readme:
             busy = high_load(res, a.max_load)
             if busy:
-                print(f"refusing to write {size}'s figures into README.md: measured under load above "
+                print(f"refusing to write {size}'s figures into docs/performance.md: measured under load above "
                       f"{a.max_load}: {'; '.join(busy)}", file=sys.stderr)
                 status = 1
             else:
-                write_readme(res, CRATE / "README.md")
-                log(f"[{size}] figures written into README.md")
+                write_readme(res, CRATE / "docs" / "performance.md")
+                log(f"[{size}] figures written into docs/performance.md")
     return status
 
 

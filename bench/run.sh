@@ -1,5 +1,5 @@
 #!/bin/sh
-# Reproduces README.md's "Performance" figures: builds strata and yaml_floor in
+# Reproduces the figures of docs/performance.md: builds strata and yaml_floor in
 # release mode, generates the repositories and prints the table (see run.py --help).
 set -e
 exec python3 "$(dirname "$0")/run.py" "$@"

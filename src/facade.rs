@@ -4,7 +4,7 @@
 //! outside the binary, and stays small: a test that needs more should go through the
 //! `strata` binary (`tests/cases/`), or be a unit test beside the code.
 //!
-//! Each module below mirrors the stage of the same name (ARCHITECTURE.md).
+//! Each module below mirrors the stage of the same name (docs/architecture.md).
 
 /// YAML in and out ([`crate::yaml`]).
 pub mod yaml {

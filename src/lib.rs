@@ -3,7 +3,7 @@
 //! The pipeline is `Source → Repo → Values → Rendered → Resources → Namespaced →
 //! Patched → Tracked → Compiled → Ordered → {Bundle | Diff}`; each stage is a module
 //! here, and a module imports only the stages before it (`tests/architecture.rs`).
-//! See ARCHITECTURE.md for the map.
+//! See docs/architecture.md for the map.
 
 #![forbid(unsafe_code)]
 

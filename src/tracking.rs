@@ -312,7 +312,7 @@ mod tests {
 
     #[test]
     fn the_readme_example_holds() {
-        // README.md, "Live diff": `shop/west us` → `shop.west-us-2fc1f34c`.
+        // docs/reference/live-diff.md: `shop/west us` → `shop.west-us-2fc1f34c`.
         assert_eq!(label_value("shop/west us"), "shop.west-us-2fc1f34c");
     }
 

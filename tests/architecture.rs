@@ -1,4 +1,4 @@
-//! The module graph points one way (STYLE.md, "The shape"; ARCHITECTURE.md).
+//! The module graph points one way (STYLE.md, "The shape"; docs/architecture.md).
 //!
 //! Reads every `src/**/*.rs`, collects the `crate::<module>` paths in its code
 //! (`use crate::x::Y`, `use crate::{x, y::{..}}` groups over several lines, and

@@ -267,13 +267,13 @@ fn render_applies_the_target_kustomization() {
 }
 
 /// One case per `strata check` rule, `check-rule-<rule>`, whose snapshot shows a finding of
-/// that rule (the rule list is the README's table, which a unit test keeps equal to the
+/// that rule (the rule list is the table of docs/reference/checks.md, which a unit test keeps equal to the
 /// rules in `src/check/rules.rs`), and `check-rule-none`, the repository they each change
 /// in one place, which has no finding at all.
 #[test]
 fn every_check_rule_has_a_case_with_its_finding() {
-    let readme = std::fs::read_to_string(support::project_root().join("README.md")).unwrap();
-    let rules: Vec<&str> = readme
+    let page = std::fs::read_to_string(support::project_root().join("docs/reference/checks.md")).unwrap();
+    let rules: Vec<&str> = page
         .lines()
         .filter_map(|l| {
             l.strip_prefix("| `")?
@@ -282,7 +282,7 @@ fn every_check_rule_has_a_case_with_its_finding() {
         })
         .map(|(name, _)| name)
         .collect();
-    assert!(rules.len() >= 18, "the README's rule table, read as {rules:?}");
+    assert!(rules.len() >= 18, "the rule table of docs/reference/checks.md, read as {rules:?}");
     let root = support::project_root().join("tests/cases");
     for rule in rules {
         let snap = root.join(format!("check-rule-{rule}/expected.snap"));

@@ -284,7 +284,7 @@ fn strata_render(repo: &Path, selector: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// The example repository's kustomization (README's worked example): `strata render`
+/// The example repository's kustomization (the worked example of docs/reference/kustomize.md): `strata render`
 /// of the target equals `kubectl kustomize` of the same kustomization over what the
 /// target renders without it.
 #[cfg(unix)]

@@ -195,7 +195,7 @@ fn committed_schemas_are_current() {
     }
 }
 
-/// `strata render` of many environments works in batches (see README, "Bounded
+/// `strata render` of many environments works in batches (see docs/guide/ci.md, "Bounded
 /// memory"), yet an error in the last batch still leaves stdout empty.
 #[test]
 fn an_error_in_a_late_environment_prints_nothing() {

@@ -275,7 +275,7 @@ fn the_page_in_headless_chromium() {
     eprintln!("review page: opened in {opened:?}, filtered by {filtered:?}");
 }
 
-/// The README's figure: a page given in `STRATA_REVIEW_PAGE` (`strata review` of the
+/// The figure of docs/guide/review.md: a page given in `STRATA_REVIEW_PAGE` (`strata review` of the
 /// medium benchmark), opened and filtered in headless Chromium, timed.
 /// `STRATA_REVIEW_PAGE=/tmp/r.html cargo test --test review -- --ignored --nocapture`
 #[test]

@@ -1,4 +1,4 @@
-//! The safety promises of README "Limits and guarantees", checked on the real
+//! The safety promises of docs/reference/limits.md, checked on the real
 //! binary: arguments cannot lead outside the repository, a killed `bundle`
 //! leaves nothing the next run keeps, a shared schema outside a component is an
 //! input of its targets, a panic is reported as a bug, and an output the system

@@ -19,7 +19,7 @@ pub struct Rule {
 
 use Level::{Error, Warning};
 
-/// Every rule, in the order the README lists them.
+/// Every rule, in the order docs/reference/checks.md lists them.
 #[rustfmt::skip]
 pub const RULES: &[Rule] = &[
     Rule { name: "schema", default: Error,
@@ -118,7 +118,7 @@ pub fn closest(name: &str) -> Option<&'static str> {
     RULES.iter().map(|r| (distance(name, r.name), r.name)).filter(|(d, _)| *d <= 3).min().map(|(_, n)| n)
 }
 
-/// The README's rule table: name, default severity, why, fix.
+/// The rule table of docs/reference/checks.md: name, default severity, why, fix.
 #[cfg(test)]
 pub fn markdown_table() -> String {
     let mut out = String::from("| Rule | Default | Why | Fix |\n|---|---|---|---|\n");
@@ -166,9 +166,9 @@ mod tests {
     }
 
     #[test]
-    fn readme_lists_every_rule() {
-        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    fn docs_list_every_rule() {
+        let page = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/reference/checks.md"));
         let table = markdown_table();
-        assert!(readme.contains(&table), "README.md's rule table is stale; the current one:\n{table}");
+        assert!(page.contains(&table), "docs/reference/checks.md's rule table is stale; the current one:\n{table}");
     }
 }

@@ -1,4 +1,4 @@
-//! The machine-readable report. Its structure is documented in the README
+//! The machine-readable report. Its structure is documented in docs/reference/diff.md
 //! ("Diffs between revisions"); keep the two in step.
 //!
 //! ```json

@@ -1,7 +1,7 @@
 //! The fuzz corpora, replayed on stable: every file of `fuzz/corpus/<target>/`
 //! goes through the property its fuzz target checks (`super::TARGETS`), so the
 //! seeds and every input a fuzzer once found failing stay checked in CI, which
-//! has no nightly toolchain. Fuzzing itself: README, "Development".
+//! has no nightly toolchain. Fuzzing itself: docs/development.md.
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //!
 //! Text abbreviates the widest columns with `…` until a line fits, and the
 //! legend spells out every abbreviated heading; markdown and JSON are never
-//! abbreviated. The JSON shapes are documented in README.md ("Releases").
+//! abbreviated. The JSON shapes are documented in docs/guide/release.md ("Releases").
 
 use std::fmt::Write as _;
 

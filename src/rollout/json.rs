@@ -1,4 +1,4 @@
-//! The plan as JSON. Its structure is documented in the README ("Rollout
+//! The plan as JSON. Its structure is documented in docs/guide/rollout.md ("Rollout
 //! planning"); keep the two in step.
 //!
 //! ```json

@@ -5,7 +5,7 @@
 //! checked against a real kube-apiserver v1.36.2: `tests/fixtures/risks/` holds the
 //! update pairs and the server's recorded verdicts, and `tests/rollout_risks.rs`
 //! requires [`refusals`] to name exactly the refused ones, with the server's field.
-//! The README's risk table lists the same rules; keep the two in step.
+//! The risk table of docs/guide/rollout.md lists the same rules; keep the two in step.
 //!
 //! Values are compared as the server would hold them: a field the manifest leaves
 //! out counts as its server default ([`Rule::default`]), and a Service's allocated

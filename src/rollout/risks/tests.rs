@@ -261,15 +261,15 @@ fn recreate_over_a_defaulted_rolling_update_is_flagged_with_a_patch() {
 }
 
 #[test]
-fn readme_lists_every_rule() {
-    let readme = include_str!("../../../README.md");
-    let start = readme.find("The API server's update rules").expect("the README's rule table");
-    let table: Vec<&str> = readme[start..].lines().take_while(|l| !l.starts_with("Defaults the server")).collect();
+fn docs_list_every_rule() {
+    let page = include_str!("../../../docs/guide/rollout.md");
+    let start = page.find("The API server's update rules").expect("docs/guide/rollout.md's rule table");
+    let table: Vec<&str> = page[start..].lines().take_while(|l| !l.starts_with("Defaults the server")).collect();
     for rule in immutable::RULES {
         let row = table.iter().find(|l| {
             let cells: Vec<&str> = l.split(" | ").collect();
             cells.len() > 2 && cells[0].contains(rule.kind) && cells[1].contains(&format!("`{}`", rule.field))
         });
-        assert!(row.is_some(), "README's risk table lacks {} `{}`", rule.kind, rule.field);
+        assert!(row.is_some(), "docs/guide/rollout.md's risk table lacks {} `{}`", rule.kind, rule.field);
     }
 }
