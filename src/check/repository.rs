@@ -50,10 +50,7 @@ pub fn check_repo(repo: &Repo, selectors: &[String], opts: &RepoCheckOptions) ->
     if !problems.is_empty() {
         return Err(Error::many(problems));
     }
-    let text = repo.config_text.as_deref();
-    check_opts.extra_crds = read_kinds(&repo.fs, "crds", &config.crds, text, &["CustomResourceDefinition"])?;
-    let policy_kinds = ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"];
-    check_opts.extra_policies = read_kinds(&repo.fs, "policies", &config.policies, text, &policy_kinds)?;
+    (check_opts.extra_crds, check_opts.extra_policies) = read_extra(repo, &config)?;
     let targets = repo.select(selectors)?;
     let compiled = pipeline::compile(repo, &targets, &opts.compile)?;
     let environments: Vec<CheckEnvironment<'_>> = compiled
@@ -81,12 +78,14 @@ pub fn check_compiled(
 ) -> Result<Report, Error> {
     let config = repo.config.check.clone().unwrap_or_default();
     config_problems(repo, &config)?;
-    let opts = CheckOptions {
+    let mut opts = CheckOptions {
         only_rules: None,
         strict: false,
         kube_version: repo.config.kube_version.as_deref().and_then(KubeVersion::parse),
-        extra_crds: read_crds(&repo.fs, &config, repo.config_text.as_deref())?,
+        extra_crds: Vec::new(),
+        extra_policies: Vec::new(),
     };
+    (opts.extra_crds, opts.extra_policies) = read_extra(repo, &config)?;
     let per_object: Vec<String> = super::rules::RULES
         .iter()
         .map(|r| r.name.to_string())
@@ -125,6 +124,15 @@ fn at_config_line(d: Diagnostic, text: Option<&str>, path: &[String]) -> Diagnos
         }
         None => d,
     }
+}
+
+/// The CRDs of `check.crds` and the admission policies and bindings of `check.policies`.
+fn read_extra(repo: &Repo, config: &CheckConfig) -> Result<(Vec<serde_json::Value>, Vec<serde_json::Value>), Error> {
+    let text = repo.config_text.as_deref();
+    let crds = read_kinds(&repo.fs, "crds", &config.crds, text, &["CustomResourceDefinition"])?;
+    let policy_kinds = ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"];
+    let policies = read_kinds(&repo.fs, "policies", &config.policies, text, &policy_kinds)?;
+    Ok((crds, policies))
 }
 
 /// The objects of the given kinds in the files of `check.<key>` (other objects are ignored):
