@@ -31,6 +31,7 @@ pub(crate) mod order;
 pub(crate) mod patch;
 pub(crate) mod pipeline;
 pub(crate) mod promote;
+pub(crate) mod reference;
 pub(crate) mod release;
 pub(crate) mod render;
 pub(crate) mod repo;
