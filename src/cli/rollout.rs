@@ -10,6 +10,7 @@ use crate::rollout::export::{self, Controller};
 
 /// Plan a change over the rollout waves of `strata.yaml`, or export the waves.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Docs: docs/guide/rollout.md")]
 pub struct RolloutArgs {
     #[command(subcommand)]
     pub command: RolloutCommand,
@@ -52,6 +53,7 @@ pub enum RolloutCommand {
 #[command(mut_args(on_arg("base", |a| a.help(
     "Plan from the merge base of REV and HEAD, like a pull request (`--base origin/main`)"
 ))))]
+#[command(after_help = "Docs: docs/guide/rollout.md")]
 pub struct PlanArgs {
     /// Targets to plan (`component/environment`, `component`, `@environment`, a glob);
     /// applied to both sides. None means every target.
@@ -87,6 +89,7 @@ pub struct PlanArgs {
 ///   strata rollout export --format flux --repo-url https://git.example.com/shop/config.git
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(after_help = "Docs: docs/guide/rollout.md")]
 pub struct ExportArgs {
     #[arg(long, value_enum)]
     pub format: ExportFormat,

@@ -16,6 +16,7 @@ use crate::repo::schemas;
 ///   strata schema --out schemas --check
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(after_help = "Docs: docs/reference/config.md")]
 pub struct SchemaArgs {
     /// Directory to write `strata.schema.json` and `component.schema.json` into.
     #[arg(long, value_name = "DIR", default_value = "schemas")]
