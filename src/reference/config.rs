@@ -14,7 +14,7 @@ pub fn page() -> String {
     let mut out = String::from(
         "# Configuration reference: `strata.yaml` and `component.yaml`\n\n\
          <!-- Generated from the JSON Schemas by src/reference/config.rs; do not edit. Change the doc \
-         comments in src/repo/config.rs, then run `STRATA_REGENERATE=1 cargo test --lib reference`. -->\n\n\
+         comments in src/repo/config.rs, then run `strata schema --docs docs/reference` (or `STRATA_REGENERATE=1 cargo test --lib reference`). -->\n\n\
          Both files are optional and every field in them is optional unless marked *required*. An unknown \
          field is an error naming the file and line. The same fields as JSON Schemas, for editors with \
          yaml-language-server: [`schemas/strata.schema.json`](../../schemas/strata.schema.json) and \

@@ -12,7 +12,7 @@ pub fn page() -> String {
         "# Rules reference\n\n\
          <!-- Generated from the rule tables in the code by src/reference/rules.rs; do not edit. Change \
          src/check/rules.rs or src/rollout/risks/immutable.rs, then run \
-         `STRATA_REGENERATE=1 cargo test --lib reference`. -->\n\n\
+         `strata schema --docs docs/reference` (or `STRATA_REGENERATE=1 cargo test --lib reference`). -->\n\n\
          1. [`strata check` rules](#strata-check-rules)\n\
          2. [Updates the API server refuses](#updates-the-api-server-refuses) (`strata rollout plan`, risk `apply-failure`)\n",
     );
