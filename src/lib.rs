@@ -32,6 +32,7 @@ pub(crate) mod patch;
 pub(crate) mod pipeline;
 pub(crate) mod promote;
 pub(crate) mod publish;
+pub(crate) mod reference;
 pub(crate) mod release;
 pub(crate) mod render;
 pub(crate) mod repo;

@@ -54,6 +54,10 @@ const LAYERS: &[(&str, &str)] = &[
     ("publish", "bundles → reproducible OCI artifacts (Flux's format), cosign signatures, registry push / pull"),
     ("init", "a new repository's files, written with atomic"),
     ("fuzzing", "the fuzz targets' properties (fuzz/, replayed by its unit tests): calls parsers and merges"),
+    (
+        "reference",
+        "the generated pages of docs/reference/: config from the JSON Schemas, check and update rules from their tables",
+    ),
     ("facade", "re-exports for tests/ and benches/ only; nothing inside the crate uses it"),
     ("cli", "arguments in, one library call, output printed"),
 ];

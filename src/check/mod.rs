@@ -41,7 +41,7 @@ pub mod validate;
 mod engine;
 
 pub use config::{CheckConfig, CheckOptions, KubeVersion, Level};
-pub use engine::run;
+pub use engine::{IGNORE_ANNOTATION, KUBE_LINTER_IGNORE_PREFIX, run};
 pub use repository::{RepoCheckOptions, check_repo};
 
 use serde::Serialize;

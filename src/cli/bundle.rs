@@ -40,6 +40,7 @@ use crate::pipeline::Options;
     "Bundle a git revision (tag, branch, commit, `HEAD~2`) instead of the work tree, \
      read straight from git objects: no checkout, the work tree is untouched"
 ))))]
+#[command(after_help = "Docs: docs/guide/ci.md")]
 pub struct BundleArgs {
     /// Targets to bundle: `component/environment`, `component`, `@environment`,
     /// or a glob like `*/prod/*`. None means every target.

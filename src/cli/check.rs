@@ -30,6 +30,7 @@ use crate::pipeline::Options;
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 #[command(mut_args(on_arg("reference", |a| a.help("Check a git revision (tag, branch, commit) instead of the work tree"))))]
+#[command(after_help = "Docs: docs/reference/rules.md")]
 pub struct CheckArgs {
     /// Targets to check: `component/environment`, `component`, `@environment`,
     /// or a glob like `*/prod/*`. None means every target.

@@ -14,6 +14,7 @@ use crate::diag::Error;
 ///   PowerShell: strata completions powershell >> $PROFILE
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(after_help = "Docs: docs/guide/ci.md")]
 pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]

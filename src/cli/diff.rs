@@ -42,6 +42,7 @@ use crate::publish::remote::{self, PublishedSide};
 ///   strata diff --base origin/main --name-only    # environments to redeploy
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(after_help = "Docs: docs/guide/review.md")]
 pub struct DiffArgs {
     /// Targets to compare (`component/environment`, `component`, `@environment`, a glob);
     /// applied to both sides. None means every target.

@@ -50,6 +50,7 @@ use crate::hydrate::{self, HydrateOptions, Hydrated};
 #[command(mut_args(on_arg("reference", |a| a.help(
     "Hydrate this git revision (tag, branch, commit); default `HEAD`"
 ))))]
+#[command(after_help = "Docs: docs/guide/ci.md")]
 pub struct HydrateArgs {
     /// Environments to hydrate: `@environment`, `component/environment`, a glob;
     /// none means every environment.

@@ -19,6 +19,7 @@ use crate::init;
 ///   cd new-repo && strata init
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(after_help = "Docs: docs/guide/ci.md")]
 pub struct InitArgs {
     /// The directory to create (new or empty).
     #[arg(value_name = "DIR", default_value = ".")]

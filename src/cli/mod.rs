@@ -40,6 +40,7 @@ use crate::pipeline::Options;
 /// environments) into rendered, validated, apply-ordered Kubernetes manifests.
 #[derive(Debug, Parser)]
 #[command(name = "strata", version, about, max_term_width = 100)]
+#[command(after_help = "Docs: README.md (guides by task in docs/guide/, reference in docs/reference/)")]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -211,5 +212,51 @@ pub fn exit_code(result: Result<Outcome, Error>) -> i32 {
                 ErrorKind::BrokenPipe => 0,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// The docs page a help text ends with (`Docs: PATH …`).
+    fn docs_page(help: &str) -> Option<String> {
+        let last = help.trim_end().lines().last()?;
+        last.strip_prefix("Docs: ")?.split_whitespace().next().map(str::to_string)
+    }
+
+    fn walk(cmd: &mut clap::Command, path: &str, pages: &mut Vec<(String, Option<String>)>) {
+        let path = if path.is_empty() { cmd.get_name().to_string() } else { format!("{path} {}", cmd.get_name()) };
+        for long in [true, false] {
+            let help = if long { cmd.render_long_help() } else { cmd.render_help() };
+            pages.push((format!("{path}{}", if long { " --help" } else { " -h" }), docs_page(&help.to_string())));
+        }
+        for sub in cmd.get_subcommands_mut().filter(|s| s.get_name() != "help") {
+            walk(sub, &path, pages);
+        }
+    }
+
+    #[test]
+    fn every_help_ends_with_its_docs_page() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut pages = Vec::new();
+        walk(&mut cmd, "", &mut pages);
+        assert!(
+            pages.iter().any(|(help, _)| help == "strata release cherry-pick --help"),
+            "nested commands are walked"
+        );
+        for (help, page) in &pages {
+            let Some(page) = page else { panic!("`{help}` does not end with `Docs: PATH`") };
+            assert!(root.join(page).is_file(), "`{help}` names {page}, which is no page");
+        }
+        let page_of = |h: &str| pages.iter().find(|(help, _)| help == h).and_then(|(_, p)| p.clone());
+        assert_eq!(page_of("strata check --help").as_deref(), Some("docs/reference/rules.md"));
+        assert_eq!(page_of("strata rollout plan -h").as_deref(), Some("docs/guide/rollout.md"));
+        assert_eq!(docs_page("Usage: x\n\nDocs: a.md (more)\n"), Some("a.md".to_string()));
+        assert_eq!(docs_page("Docs: a.md\nOptions:\n"), None);
     }
 }

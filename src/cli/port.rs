@@ -30,6 +30,7 @@ use crate::repo::arguments::{NameKind, check_name};
 ///   strata port api --from-version v2 --to-version v1 --uncommitted --dry-run
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(after_help = "Docs: docs/guide/release.md")]
 pub struct PortArgs {
     /// The component (its directory under the repository root).
     #[arg(value_name = "COMPONENT")]

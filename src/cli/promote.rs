@@ -26,6 +26,7 @@ use crate::repo::open;
 ///   strata promote frontend --wave canary --to v3    # only the canary wave's targets
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(after_help = "Docs: docs/guide/release.md")]
 pub struct PromoteArgs {
     /// Targets to promote (`component/environment`, `component`, `@environment`, a glob).
     #[arg(value_name = "SELECTOR")]

@@ -47,7 +47,7 @@ use crate::publish::{self, PublishOptions, Published};
 ///   COSIGN_PASSWORD=… strata publish oci://ghcr.io/shop/config --sign-key cosign.key --ref v1.4.0
 ///   strata publish oci://127.0.0.1:5000/shop --format json
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, after_help = "Docs: docs/reference/publish.md")]
 #[command(mut_args(on_arg("reference", |a| a.help(
     "Publish a git revision (tag, branch, commit) instead of the work tree, read straight from git objects"
 ))))]

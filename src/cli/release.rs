@@ -7,6 +7,7 @@ use crate::release::cherry_pick::{self, PickOptions};
 
 /// Release branches and tags, written through git objects only.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Docs: docs/guide/release.md")]
 pub struct ReleaseArgs {
     #[command(subcommand)]
     pub command: ReleaseCommand,
@@ -42,6 +43,7 @@ pub enum ReleaseCommand {
 ///   strata release cherry-pick v1.1..main --onto v1.1 --tag v1.2 --message "v1.2: the TLS fix"
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(after_help = "Docs: docs/guide/release.md")]
 pub struct CherryPickArgs {
     /// Commits to pick, in order: ids, revisions (`main`, `HEAD~1`), or ranges `A..B`.
     #[arg(value_name = "COMMIT", required = true)]

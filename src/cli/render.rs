@@ -27,6 +27,7 @@ use crate::repo;
     "Render a git revision (tag, branch, commit, `HEAD~2`) instead of the work tree, \
      read straight from git objects: no checkout, the work tree is untouched"
 ))))]
+#[command(after_help = "Docs: docs/guide/ci.md")]
 pub struct RenderArgs {
     /// Targets to render: `component/environment`, `component`, `@environment`,
     /// or a glob like `*/prod/*`. None means every target.

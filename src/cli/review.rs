@@ -43,6 +43,7 @@ use crate::review;
 #[command(mut_args(on_arg("base", |a| a.help(
     "Review from the merge base of REV and HEAD, like a pull request (`--base origin/main`)"
 ))))]
+#[command(after_help = "Docs: docs/guide/review.md")]
 pub struct ReviewArgs {
     /// Targets to review (`component/environment`, `component`, `@environment`, a glob);
     /// applied to both sides. None means every target.

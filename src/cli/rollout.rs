@@ -10,6 +10,7 @@ use crate::rollout::export::{self, Controller, ExportSource};
 
 /// Plan a change over the rollout waves of `strata.yaml`, or export the waves.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Docs: docs/guide/rollout.md")]
 pub struct RolloutArgs {
     #[command(subcommand)]
     pub command: RolloutCommand,
@@ -52,6 +53,7 @@ pub enum RolloutCommand {
 #[command(mut_args(on_arg("base", |a| a.help(
     "Plan from the merge base of REV and HEAD, like a pull request (`--base origin/main`)"
 ))))]
+#[command(after_help = "Docs: docs/guide/rollout.md")]
 pub struct PlanArgs {
     /// Targets to plan (`component/environment`, `component`, `@environment`, a glob);
     /// applied to both sides. None means every target.
@@ -88,6 +90,7 @@ pub struct PlanArgs {
 ///   strata rollout export --format flux --source oci://ghcr.io/shop/config --verify-secret cosign-pub
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(after_help = "Docs: docs/guide/rollout.md")]
 pub struct ExportArgs {
     #[arg(long, value_enum)]
     pub format: ExportFormat,

@@ -25,6 +25,7 @@ use crate::values::{self, show};
 ///   strata values --ref HEAD~1 frontend/eastus replicas
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(after_help = "Docs: docs/guide/ci.md")]
 pub struct ValuesCmdArgs {
     /// The target: `component/environment`.
     #[arg(value_name = "TARGET")]

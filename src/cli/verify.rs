@@ -25,7 +25,7 @@ use crate::publish::{self, Verified};
 ///   strata verify oci://ghcr.io/shop/config:eastus --key cosign.pub
 ///   strata verify oci://127.0.0.1:5000/shop@sha256:… --key cosign.pub --format json
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, after_help = "Docs: docs/reference/publish.md")]
 pub struct VerifyArgs {
     /// The artifact: `oci://HOST/REPOSITORY:TAG` or `oci://HOST/REPOSITORY@sha256:DIGEST`.
     #[arg(value_name = "oci://HOST/REPOSITORY[:TAG|@DIGEST]")]

@@ -8,6 +8,7 @@ use crate::repo::open;
 
 /// Manage a component's version directories.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Docs: docs/guide/release.md")]
 pub struct VersionArgs {
     #[command(subcommand)]
     pub command: VersionCommand,
@@ -30,6 +31,7 @@ pub enum VersionCommand {
 ///   strata promote frontend/staging --to v4 --dry-run
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[command(after_help = "Docs: docs/guide/release.md")]
 pub struct NewArgs {
     /// The component (a top-level directory with targets).
     pub component: String,

@@ -24,6 +24,7 @@ use crate::repo::open::Range;
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 #[command(mut_args(on_arg("reference", |a| a.conflicts_with_all(["from", "to"]))))]
+#[command(after_help = "Docs: docs/guide/release.md")]
 pub struct VersionsArgs {
     /// Targets to show (`component/environment`, `component`, `@environment`, a glob).
     #[arg(value_name = "SELECTOR")]

@@ -86,7 +86,8 @@ impl LimitsConfig {
     }
 }
 
-/// `strata.yaml` `check:`.
+/// `strata.yaml` `check:`: how `strata check` judges the render (rules in
+/// `docs/reference/rules.md`).
 ///
 /// ```yaml
 /// check:
@@ -98,8 +99,8 @@ impl LimitsConfig {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CheckConfig {
-    /// Severity per rule name (`schema`, `probes`, ...; see the README's rule table);
-    /// rules not named keep their default.
+    /// Severity per rule name (`schema`, `probes`, ...; see `docs/reference/rules.md`):
+    /// `error`, `warning` or `off`; rules not named keep their default.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rules: BTreeMap<String, CheckLevel>,
     /// Repository-relative files holding CustomResourceDefinitions of custom resources
@@ -116,7 +117,8 @@ pub struct CheckConfig {
     pub policies: Vec<String>,
 }
 
-/// What a check rule does when it finds something.
+/// What a check rule does when it finds something: `error` fails the check (exit 1),
+/// `warning` is printed (and fails only with `--strict`), `off` does not run the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckLevel {
@@ -171,25 +173,26 @@ pub enum MaxUpdate {
     Percent(#[schemars(regex(pattern = r"^([0-9]|[1-9][0-9]|100)%$"))] String),
 }
 
-/// Object tracking for pruning.
+/// `strata.yaml` `tracking:`: labels that tie each rendered object to its target,
+/// environment and repository, so that objects no longer rendered can be found and pruned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TrackingConfig {
-    /// Whether to add the tracking label.
+    /// Whether to add the tracking labels to every rendered object (but CRDs).
     #[serde(default)]
     pub enabled: bool,
     /// Label key (default `strata.dev/target`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// A stable id of this repository, the value of the `strata.dev/repository`
-    /// label (a label value: letters, digits, `-`, `_`, `.`, at most 63). Default:
-    /// the name of the repository root directory. Set it when checkouts of the
+    /// label (a label value: letters, digits, `-`, `_`, `.`, at most 63; default: the
+    /// name of the repository root directory). Set it when checkouts of the
     /// repository live in directories of different names (CI runners).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
     /// End each environment's bundle with an inventory: a ConfigMap listing the
     /// identities of the objects it applies, which `strata diff --live` reads to
-    /// find objects whose labels were removed by hand.
+    /// find objects whose labels were removed by hand (default `false`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub inventory: bool,
     /// The namespace of the inventory ConfigMaps (default `default`).
@@ -197,7 +200,7 @@ pub struct TrackingConfig {
     pub inventory_namespace: Option<String>,
 }
 
-/// `strata.yaml` `diff:`.
+/// `strata.yaml` `diff:`: what diffs between revisions leave out.
 ///
 /// ```yaml
 /// diff:
@@ -245,10 +248,11 @@ pub struct ComponentConfig {
     /// `parameters.yaml` may override it with a top-level `namespace:`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    /// Components this one applies after.
+    /// Components this one applies after (by name): their objects come first in
+    /// every environment's bundle.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
-    /// Who to ask about this component.
+    /// Who to ask about this component (names, e-mail addresses or teams; free text).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<String>,
     /// A line about what the component is.

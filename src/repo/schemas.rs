@@ -21,10 +21,12 @@ pub fn stale(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// What `strata schema --check` prints on stderr about the `stale` files of
-/// `dir` ([`stale`]): each file, then how to regenerate them.
-pub fn stale_report(dir: &Path, stale: &[PathBuf]) -> String {
+/// `dir` ([`stale`]) and of the reference pages in `docs`: each file, then how
+/// to regenerate them.
+pub fn stale_report(dir: &Path, docs: Option<&Path>, stale: &[PathBuf]) -> String {
     let mut out: String = stale.iter().map(|s| format!("stale: {}\n", s.display())).collect();
-    out.push_str(&format!("hint: run `strata schema --out {}` to regenerate\n", dir.display()));
+    let docs = docs.map(|d| format!(" --docs {}", d.display())).unwrap_or_default();
+    out.push_str(&format!("hint: run `strata schema --out {}{docs}` to regenerate\n", dir.display()));
     out
 }
 
