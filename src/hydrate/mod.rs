@@ -24,6 +24,7 @@
 
 pub mod commit;
 pub mod files;
+pub mod lock;
 pub mod next;
 pub mod notes;
 pub mod place;
@@ -401,8 +402,12 @@ fn move_refs(
     if edits.is_empty() {
         return Ok(());
     }
+    let run = lock::acquire(repo.common_dir())?;
+    run.journal(&edits.iter().map(|e| e.name.as_bstr().to_string()).collect::<Vec<_>>())?;
     let mut time = gix::date::parse::TimeBuf::default();
-    repo.edit_references_as(edits, Some(identity.to_ref(&mut time))).map_err(|e| {
+    let moved = repo.edit_references_as(edits, Some(identity.to_ref(&mut time)));
+    run.finished();
+    moved.map_err(|e| {
         Error::from(
             Diagnostic::error(format!("cannot move the hydrated branches: {e}"))
                 .note("another writer may have moved a branch since this run read it; no branch was moved")
