@@ -22,24 +22,7 @@ struct Run {
     after: Option<String>,
 }
 
-/// The environment of `setup.sh`, `after.sh` and a git case's run: no user or system git
-/// configuration, `main` as the first branch, fixed names and dates, so that the commits a
-/// setup script makes have the same ids on every machine.
-const GIT_ENV: &[(&str, &str)] = &[
-    ("GIT_CONFIG_NOSYSTEM", "1"),
-    ("GIT_CONFIG_GLOBAL", "/dev/null"),
-    ("GIT_CONFIG_COUNT", "1"),
-    ("GIT_CONFIG_KEY_0", "init.defaultBranch"),
-    ("GIT_CONFIG_VALUE_0", "main"),
-    ("GIT_AUTHOR_NAME", "Ada Author"),
-    ("GIT_AUTHOR_EMAIL", "ada@example.com"),
-    ("GIT_AUTHOR_DATE", "2026-01-01T12:00:00Z"),
-    ("GIT_COMMITTER_NAME", "Cy Committer"),
-    ("GIT_COMMITTER_EMAIL", "cy@example.com"),
-    ("GIT_COMMITTER_DATE", "2026-01-01T12:00:00Z"),
-];
-
-/// Runs `sh -eu CASE/NAME` in `dir` with [`GIT_ENV`], `CASE` set to the case directory;
+/// Runs `sh -eu CASE/NAME` in `dir` with [`support::GIT_ENV`], `CASE` set to the case directory;
 /// returns what it printed (stdout, then stderr), or an error naming the case.
 fn script(case: &Path, name: &str, dir: &Path, home: &Path) -> Result<String, String> {
     let out = Command::new("sh")
@@ -51,7 +34,7 @@ fn script(case: &Path, name: &str, dir: &Path, home: &Path) -> Result<String, St
         .env("HOME", home)
         .env("LANG", "C")
         .env("CASE", case)
-        .envs(GIT_ENV.iter().copied())
+        .envs(support::GIT_ENV.iter().copied())
         .output()
         .map_err(|e| format!("{}: {e}", case.join(name).display()))?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
@@ -68,7 +51,7 @@ fn commit_ids(dir: &Path) -> Vec<String> {
     let out = Command::new("git")
         .args(["cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)"])
         .current_dir(dir)
-        .envs(GIT_ENV.iter().copied())
+        .envs(support::GIT_ENV.iter().copied())
         .output();
     let Ok(out) = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()) else { return Vec::new() };
     out.lines().filter_map(|l| l.strip_prefix("commit ")).map(String::from).collect()
@@ -151,7 +134,7 @@ fn run_case(case: &Path) -> (Vec<String>, Run) {
     argv.extend(args);
     let mut strata = Strata::in_dir(dir).home(home.path());
     if work.is_some() {
-        strata = GIT_ENV.iter().fold(strata, |s, (k, v)| s.env(k, v));
+        strata = support::GIT_ENV.iter().fold(strata, |s, (k, v)| s.env(k, v));
     }
     let out: Output = strata.run(&argv);
     let after = match &work {

@@ -27,21 +27,6 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// The environment `tests/cases.rs` gives a case's `setup.sh` and strata run (`GIT_ENV`).
-const GIT_ENV: &[(&str, &str)] = &[
-    ("GIT_CONFIG_NOSYSTEM", "1"),
-    ("GIT_CONFIG_GLOBAL", "/dev/null"),
-    ("GIT_CONFIG_COUNT", "1"),
-    ("GIT_CONFIG_KEY_0", "init.defaultBranch"),
-    ("GIT_CONFIG_VALUE_0", "main"),
-    ("GIT_AUTHOR_NAME", "Ada Author"),
-    ("GIT_AUTHOR_EMAIL", "ada@example.com"),
-    ("GIT_AUTHOR_DATE", "2026-01-01T12:00:00Z"),
-    ("GIT_COMMITTER_NAME", "Cy Committer"),
-    ("GIT_COMMITTER_EMAIL", "cy@example.com"),
-    ("GIT_COMMITTER_DATE", "2026-01-01T12:00:00Z"),
-];
-
 /// One `$ strata …` line of a console block and the output under it.
 #[derive(Debug, Clone)]
 struct Example {
@@ -338,7 +323,7 @@ impl Workdir {
                 .env("HOME", temp.path())
                 .env("LANG", "C")
                 .env("CASE", &case)
-                .envs(GIT_ENV.iter().copied())
+                .envs(support::GIT_ENV.iter().copied())
                 .output()
                 .unwrap();
             assert!(out.status.success(), "{fixture}/setup.sh: {}", String::from_utf8_lossy(&out.stderr));
@@ -357,7 +342,7 @@ impl Workdir {
         let (args, filters) = pipeline(command)?;
         let mut strata = support::Strata::in_dir(self.path());
         if self.git {
-            strata = GIT_ENV.iter().fold(strata, |s, (k, v)| s.env(k, v));
+            strata = support::GIT_ENV.iter().fold(strata, |s, (k, v)| s.env(k, v));
         }
         let out = strata.run(&args);
         match out.status.code() {

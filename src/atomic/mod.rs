@@ -50,6 +50,29 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Whether `path` holds exactly `text`.
+fn holds(path: &Path, text: &str) -> bool {
+    std::fs::read_to_string(path).ok().as_deref() == Some(text)
+}
+
+/// The files of `files` (name in `dir`, text) that are missing from `dir` or differ.
+pub fn stale_files(dir: &Path, files: &[(&str, String)]) -> Vec<PathBuf> {
+    files.iter().map(|(name, text)| (dir.join(name), text)).filter(|(p, t)| !holds(p, t)).map(|(p, _)| p).collect()
+}
+
+/// Writes the stale files of `files` ([`stale_files`]) into `dir` (created if needed),
+/// each with [`write_file`], calling `wrote` after each file written.
+pub fn write_stale_files(dir: &Path, files: &[(&str, String)], mut wrote: impl FnMut(&Path)) -> Result<(), Error> {
+    for (name, text) in files {
+        let path = dir.join(name);
+        if !holds(&path, text) {
+            write_file(&path, text.as_bytes())?;
+            wrote(&path);
+        }
+    }
+    Ok(())
+}
+
 /// Writes and deletes several files as one change, as near to all-or-nothing
 /// as a file system allows: every new content is first written to a temporary
 /// file beside its destination (a failure there changes nothing), then all are

@@ -74,15 +74,7 @@ pub fn check_ignore_rules(rules: &[IgnoreRule]) -> Result<(), Vec<Diagnostic>> {
             );
         }
         for p in &rule.json_pointers {
-            let why = if p.is_empty() {
-                Some("the empty pointer would ignore the whole object")
-            } else if !p.starts_with('/') {
-                Some("a JSON pointer starts with `/`")
-            } else if has_bad_escape(p) {
-                Some("`~` must be followed by `0` (for `~`) or `1` (for `/`)")
-            } else {
-                None
-            };
+            let why = crate::diff::ignore::pointer_problem(p);
             if let Some(why) = why {
                 out.push(
                     Diagnostic::error(format!("invalid JSON pointer `{p}` in `ignoreDifferences[{i}]`: {why}"))
@@ -93,11 +85,6 @@ pub fn check_ignore_rules(rules: &[IgnoreRule]) -> Result<(), Vec<Diagnostic>> {
         }
     }
     if out.is_empty() { Ok(()) } else { Err(out) }
-}
-
-fn has_bad_escape(p: &str) -> bool {
-    let b = p.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| c == b'~' && !matches!(b.get(i + 1), Some(b'0') | Some(b'1')))
 }
 
 /// Whether `rule` applies to the object `id`; omitted selectors match anything.

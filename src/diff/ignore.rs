@@ -95,15 +95,7 @@ pub fn check(rules: &[IgnoreRule], config_text: Option<&str>) -> Result<(), Vec<
             out.push(at(d, &key(&[])));
         }
         for (j, p) in rule.json_pointers.iter().enumerate() {
-            let why = if p.is_empty() {
-                Some("the empty pointer would hide the whole object")
-            } else if !p.starts_with('/') {
-                Some("a JSON pointer starts with `/`")
-            } else if has_bad_escape(p) {
-                Some("`~` must be followed by `0` (for `~`) or `1` (for `/`)")
-            } else {
-                None
-            };
+            let why = pointer_problem(p);
             if let Some(why) = why {
                 let d = Diagnostic::error(format!("invalid JSON pointer `{p}` in `diff.ignore[{i}]`: {why}")).hint(
                     "write RFC 6901 pointers such as `/spec/replicas` or `/metadata/annotations/example.com~1hash`",
@@ -115,9 +107,20 @@ pub fn check(rules: &[IgnoreRule], config_text: Option<&str>) -> Result<(), Vec<
     if out.is_empty() { Ok(()) } else { Err(out) }
 }
 
-fn has_bad_escape(p: &str) -> bool {
+/// What is wrong with `p` as a JSON pointer of an ignore rule (`diff.ignore`, the live
+/// diff's `ignoreDifferences`), if anything.
+pub fn pointer_problem(p: &str) -> Option<&'static str> {
     let b = p.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| c == b'~' && !matches!(b.get(i + 1), Some(b'0') | Some(b'1')))
+    let bad_escape = b.iter().enumerate().any(|(i, &c)| c == b'~' && !matches!(b.get(i + 1), Some(b'0') | Some(b'1')));
+    if p.is_empty() {
+        Some("the empty pointer would match the whole object")
+    } else if !p.starts_with('/') {
+        Some("a JSON pointer starts with `/`")
+    } else if bad_escape {
+        Some("`~` must be followed by `0` (for `~`) or `1` (for `/`)")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

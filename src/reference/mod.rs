@@ -22,26 +22,13 @@ pub fn pages() -> Vec<(&'static str, String)> {
 
 /// The pages in `dir` that are missing or differ from [`pages`].
 pub fn stale(dir: &Path) -> Vec<PathBuf> {
-    pages()
-        .into_iter()
-        .map(|(name, text)| (dir.join(name), text))
-        .filter(|(path, text)| std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()))
-        .map(|(path, _)| path)
-        .collect()
+    atomic::stale_files(dir, &pages())
 }
 
 /// Writes the pages that are stale into `dir` (created if needed), calling `wrote`
 /// after each page written.
-pub fn write(dir: &Path, mut wrote: impl FnMut(&Path)) -> Result<(), Error> {
-    for (name, text) in pages() {
-        let path = dir.join(name);
-        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
-            continue;
-        }
-        atomic::write_file(&path, text.as_bytes())?;
-        wrote(&path);
-    }
-    Ok(())
+pub fn write(dir: &Path, wrote: impl FnMut(&Path)) -> Result<(), Error> {
+    atomic::write_stale_files(dir, &pages(), wrote)
 }
 
 #[cfg(test)]

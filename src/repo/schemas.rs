@@ -12,12 +12,7 @@ use crate::diag::Error;
 
 /// The schema files in `dir` that are missing or differ from [`super::config::schemas`].
 pub fn stale(dir: &Path) -> Vec<PathBuf> {
-    super::config::schemas()
-        .into_iter()
-        .map(|(name, text)| (dir.join(name), text))
-        .filter(|(path, text)| std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()))
-        .map(|(path, _)| path)
-        .collect()
+    atomic::stale_files(dir, &super::config::schemas())
 }
 
 /// What `strata schema --check` prints on stderr about the `stale` files of
@@ -32,16 +27,8 @@ pub fn stale_report(dir: &Path, docs: Option<&Path>, stale: &[PathBuf]) -> Strin
 
 /// Writes the schema files that are stale into `dir` (created if needed),
 /// calling `wrote` after each file written.
-pub fn write(dir: &Path, mut wrote: impl FnMut(&Path)) -> Result<(), Error> {
-    for (name, text) in super::config::schemas() {
-        let path = dir.join(name);
-        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
-            continue;
-        }
-        atomic::write_file(&path, text.as_bytes())?;
-        wrote(&path);
-    }
-    Ok(())
+pub fn write(dir: &Path, wrote: impl FnMut(&Path)) -> Result<(), Error> {
+    atomic::write_stale_files(dir, &super::config::schemas(), wrote)
 }
 
 #[cfg(test)]

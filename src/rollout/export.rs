@@ -150,24 +150,13 @@ fn hydrated_flux(by_wave: &[(&Wave, Vec<Value>)], opts: &ExportOptions) -> Strin
                     "spec": {"interval": "5m", "url": url, "ref": {"branch": e["revision"]}},
                 })));
             }
-            let mut spec = json!({
+            let spec = json!({
                 "interval": "10m",
                 "path": format!("./{}", e["path"].as_str().unwrap_or_default()),
                 "prune": true,
                 "sourceRef": {"kind": "GitRepository", "name": name},
             });
-            if !previous.is_empty() {
-                spec["dependsOn"] = Value::Array(previous.iter().map(|n| json!({"name": n})).collect());
-            }
-            if matches!(w.pause, Some(Pause::Manual(true)) | Some(Pause::Duration(_))) {
-                spec["suspend"] = json!(true);
-            }
-            out.push_str(&document(&json!({
-                "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-                "kind": "Kustomization",
-                "metadata": {"name": name, "namespace": opts.namespace, "labels": {WAVE_LABEL: w.name}},
-                "spec": spec,
-            })));
+            out.push_str(&kustomization(&name, w, spec, &previous, opts));
             names.push(name);
         }
         if !names.is_empty() {
@@ -301,18 +290,7 @@ pub fn flux(waves: &[Wave], opts: &ExportOptions) -> Result<String, Error> {
                 out.push_str(&oci_repository(&name, env, url, verify_secret.as_deref(), opts));
                 spec["sourceRef"] = json!({"kind": "OCIRepository", "name": name});
             }
-            if !previous.is_empty() {
-                spec["dependsOn"] = Value::Array(previous.iter().map(|n| json!({"name": n})).collect());
-            }
-            if matches!(w.pause, Some(Pause::Manual(true)) | Some(Pause::Duration(_))) {
-                spec["suspend"] = json!(true);
-            }
-            out.push_str(&document(&json!({
-                "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-                "kind": "Kustomization",
-                "metadata": {"name": name, "namespace": opts.namespace, "labels": {WAVE_LABEL: w.name}},
-                "spec": spec,
-            })));
+            out.push_str(&kustomization(&name, w, spec, &previous, opts));
             names.push(name);
         }
         if !names.is_empty() {
@@ -320,6 +298,23 @@ pub fn flux(waves: &[Wave], opts: &ExportOptions) -> Result<String, Error> {
         }
     }
     Ok(out)
+}
+
+/// One environment's Flux `Kustomization` of wave `w`: `spec` plus `dependsOn` the
+/// previous wave's Kustomizations and `suspend` when the wave pauses first.
+fn kustomization(name: &str, w: &Wave, mut spec: Value, previous: &[String], opts: &ExportOptions) -> String {
+    if !previous.is_empty() {
+        spec["dependsOn"] = Value::Array(previous.iter().map(|n| json!({"name": n})).collect());
+    }
+    if matches!(w.pause, Some(Pause::Manual(true)) | Some(Pause::Duration(_))) {
+        spec["suspend"] = json!(true);
+    }
+    document(&json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": name, "namespace": opts.namespace, "labels": {WAVE_LABEL: w.name}},
+        "spec": spec,
+    }))
 }
 
 /// The `OCIRepository` of one environment's artifact (tag `{environment}`, `/` as `-`).

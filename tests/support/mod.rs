@@ -165,3 +165,20 @@ pub fn git_with_author(dir: &Path, (name, email): (&str, &str), args: &[&str]) -
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// The environment of `setup.sh`, `after.sh` and a git case's run: no user or system git
+/// configuration, `main` as the first branch, fixed names and dates, so that the commits a
+/// setup script makes have the same ids on every machine.
+pub const GIT_ENV: &[(&str, &str)] = &[
+    ("GIT_CONFIG_NOSYSTEM", "1"),
+    ("GIT_CONFIG_GLOBAL", "/dev/null"),
+    ("GIT_CONFIG_COUNT", "1"),
+    ("GIT_CONFIG_KEY_0", "init.defaultBranch"),
+    ("GIT_CONFIG_VALUE_0", "main"),
+    ("GIT_AUTHOR_NAME", "Ada Author"),
+    ("GIT_AUTHOR_EMAIL", "ada@example.com"),
+    ("GIT_AUTHOR_DATE", "2026-01-01T12:00:00Z"),
+    ("GIT_COMMITTER_NAME", "Cy Committer"),
+    ("GIT_COMMITTER_EMAIL", "cy@example.com"),
+    ("GIT_COMMITTER_DATE", "2026-01-01T12:00:00Z"),
+];
