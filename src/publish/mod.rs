@@ -99,7 +99,7 @@ pub fn publish(
     let tags = tags_of(&built.artifacts, &opts.tags, &commit)?;
     let registry = Registry::new(&opts.to, opts.credential.clone(), opts.insecure)?;
     registry.login(&opts.to, true)?;
-    let (mut uploaded, mut present) = (0, 0);
+    let (mut uploaded, mut present) = push_by_digest(&registry, opts, &built.artifacts)?;
     let mut upload = |bytes: &[u8]| -> Result<(), Diagnostic> {
         let digest = artifact::digest(bytes);
         if registry.has_blob(&opts.to, &digest)? {
@@ -110,12 +110,6 @@ pub fn publish(
             registry.push_blob(&opts.to, bytes, &digest)
         }
     };
-    // Every blob and manifest first, by digest: nothing is tagged yet.
-    for a in &built.artifacts {
-        upload(&a.layer)?;
-        upload(&a.config)?;
-        registry.push_manifest(&opts.to.with_digest(&a.digest), &a.manifest, MANIFEST_MEDIA_TYPE)?;
-    }
     let mut signatures = BTreeMap::new();
     if let Some(key) = opts.key {
         for a in &built.artifacts {
@@ -143,6 +137,86 @@ pub fn publish(
         present,
         warnings: built.warnings,
     })
+}
+
+/// Connections a publish uploads on at once.
+const CONNECTIONS: usize = 4;
+
+/// Every artifact's blobs the registry lacks, then every manifest by digest (a
+/// registry refuses a manifest whose blobs it lacks), each phase on up to
+/// [`CONNECTIONS`] connections: `first` and new ones. Returns the blobs uploaded
+/// and those already there, counted per artifact that names them (the config
+/// blob `{}` every artifact shares is uploaded once, then present).
+fn push_by_digest(
+    first: &Registry,
+    opts: &PublishOptions<'_>,
+    artifacts: &[Artifact],
+) -> Result<(usize, usize), Error> {
+    let mut blobs: Vec<(String, &[u8])> = Vec::new();
+    for bytes in artifacts.iter().flat_map(|a| [&a.layer[..], &a.config[..]]) {
+        let digest = artifact::digest(bytes);
+        if !blobs.iter().any(|(d, _)| *d == digest) {
+            blobs.push((digest, bytes));
+        }
+    }
+    let workers = CONNECTIONS.min(blobs.len().max(artifacts.len())).max(1);
+    let mut registries = Vec::with_capacity(workers - 1);
+    for _ in 1..workers {
+        let r = Registry::new(&opts.to, opts.credential.clone(), opts.insecure)?;
+        r.login(&opts.to, true)?;
+        registries.push(r);
+    }
+    let connections: Vec<&Registry> = std::iter::once(first).chain(&registries).collect();
+    let missing = on_connections(&connections, &blobs, |r, (digest, bytes)| {
+        if r.has_blob(&opts.to, digest)? {
+            return Ok(false);
+        }
+        r.push_blob(&opts.to, bytes, digest)?;
+        Ok(true)
+    })?;
+    on_connections(&connections, artifacts, |r, a| {
+        r.push_manifest(&opts.to.with_digest(&a.digest), &a.manifest, MANIFEST_MEDIA_TYPE)
+    })?;
+    let uploaded = missing.iter().filter(|m| **m).count();
+    Ok((uploaded, artifacts.len() * 2 - uploaded))
+}
+
+/// `f` of every item, each connection on a thread of its own taking the next
+/// item; the results in the items' order, or the first item's error in that order.
+fn on_connections<T: Sync, R: Send>(
+    connections: &[&Registry],
+    items: &[T],
+    f: impl Fn(&Registry, &T) -> Result<R, Diagnostic> + Sync,
+) -> Result<Vec<R>, Error> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Mutex<Vec<Option<Result<R, Diagnostic>>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for r in connections {
+            scope.spawn(|| {
+                while !failed.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let result = f(r, item);
+                    failed.fetch_or(result.is_err(), Ordering::Relaxed);
+                    results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(result);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut out = Vec::with_capacity(items.len());
+    for result in results {
+        match result {
+            Some(Ok(v)) => out.push(v),
+            Some(Err(d)) => return Err(d.into()),
+            // Not reached: another item failed first.
+            None => {}
+        }
+    }
+    Ok(out)
 }
 
 /// Per artifact, its tags: the templates filled, checked, none naming two artifacts.
