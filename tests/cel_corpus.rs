@@ -11,7 +11,10 @@
 //! `admission/` holds ValidatingAdmissionPolicies and bindings (`setup.yaml`) and objects
 //! created under them (`objects.yaml`), with the server's verdict, denial message and
 //! warnings per object (`recorded.json`); `strata check --rules admission-policy` must give
-//! the same verdicts, messages and warnings.
+//! the same verdicts, messages and warnings. `updates.yaml` holds update pairs under the
+//! policies of `updates-setup.yaml`, with the server's verdict on a dry-run apply of each
+//! `after` over its `before` (`updates.json`); `check --from`'s admission (operation
+//! `UPDATE`, `oldObject`) must agree.
 
 mod support;
 
@@ -106,6 +109,7 @@ fn admission_verdicts_messages_and_warnings_equal_the_servers() {
     let env = CheckEnvironment {
         name: "admission".into(),
         objects: setup.iter().chain(&objects).map(|r| ("admission/corpus".to_string(), r)).collect(),
+        previous: None,
     };
     let run = |rules: &[&str]| {
         let only_rules = Some(rules.iter().map(|r| r.to_string()).collect());
@@ -153,4 +157,48 @@ fn admission_verdicts_messages_and_warnings_equal_the_servers() {
     ids.sort();
     recorded.sort();
     assert_eq!(ids, recorded, "recorded.json names each object of objects.yaml once");
+}
+
+#[test]
+fn admission_of_updates_equals_the_servers() {
+    // Recorded by the same record.py as the creates (see the test above).
+    let dir = support::fixture("cel/admission");
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("updates.json")).unwrap()).unwrap();
+    let setup: Vec<Resource> =
+        load(&dir.join("setup.yaml")).into_iter().chain(load(&dir.join("updates-setup.yaml"))).collect();
+    let text = std::fs::read_to_string(dir.join("updates.yaml")).unwrap();
+    let pairs: Vec<Value> =
+        text.split("\n---").map(|d| serde_yaml::from_str::<Value>(d).unwrap()).filter(Value::is_object).collect();
+    let origin = |doc| TemplateOrigin { template: Arc::from("updates.yaml"), doc };
+    let before: Vec<Resource> =
+        pairs.iter().enumerate().map(|(i, p)| Resource::new(p["before"].clone(), origin(i)).unwrap()).collect();
+    let after: Vec<Resource> =
+        pairs.iter().enumerate().map(|(i, p)| Resource::new(p["after"].clone(), origin(i)).unwrap()).collect();
+    let env = CheckEnvironment {
+        name: "updates".into(),
+        objects: setup.iter().chain(&after).map(|r| ("admission/updates".to_string(), r)).collect(),
+        previous: Some(setup.iter().chain(&before).map(|r| (&r.id, r)).collect()),
+    };
+    let opts = CheckOptions { only_rules: Some(vec!["admission-policy".to_string()]), ..Default::default() };
+    let report = check::run(std::slice::from_ref(&env), &CheckConfig::default(), &opts);
+    let cases = recorded["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), pairs.len(), "updates.json has a verdict per pair");
+    let mut wrong = Vec::new();
+    for (case, pair) in cases.iter().zip(&pairs) {
+        let id = case["object"].as_str().unwrap();
+        let ours: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| key(&f.object.kind, f.object.namespace.as_deref(), &f.object.name) == id)
+            .map(|f| f.message.as_str())
+            .collect();
+        let theirs: Vec<&str> = case["message"].as_str().into_iter().collect();
+        if ours != theirs {
+            wrong.push(format!("{id} ({}):\n  server: {theirs:?}\n  strata: {ours:?}", pair["case"]));
+        }
+    }
+    let denied = cases.iter().filter(|c| c["allowed"] == false).count();
+    eprintln!("{} of {} updates ({denied} denied) agree with the server", cases.len() - wrong.len(), cases.len());
+    assert!(wrong.is_empty(), "{} updates differ from the server:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(denied >= 5 && denied < cases.len(), "the corpus refuses some updates and allows others");
 }

@@ -133,3 +133,59 @@ fn unknown_rule_in_strata_yaml_names_its_line() {
     assert!(stderr.contains("--> strata.yaml:5:5"), "{stderr}");
     assert!(stderr.contains("did you mean `image-tag`?"), "{stderr}");
 }
+
+/// The check-rule-cel repository with a schedule that may not change (a transition rule)
+/// and an admission policy on updates, in git: `keep` and `schedule` as given.
+fn backup_history(dir: &std::path::Path, versions: &[(u32, &str)]) {
+    support::copy_tree(&project_root().join("tests/cases/check-rule-cel/repo"), dir);
+    let crd = dir.join("shop/v1/backup.yaml");
+    let text = std::fs::read_to_string(&crd).unwrap();
+    let text = text.replace(
+        "                keep: {type: integer}\n",
+        "                keep: {type: integer}\n                schedule:\n                  type: string\n                  x-kubernetes-validations:\n                    - rule: \"self == oldSelf\"\n                      message: \"schedule is immutable\"\n",
+    );
+    let policy = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: keep-grows\nspec:\n  failurePolicy: Fail\n  matchConstraints:\n    resourceRules:\n      - {apiGroups: [shop.example.com], apiVersions: [v1], operations: [UPDATE], resources: [backups]}\n  validations:\n    - expression: object.spec.keep >= oldObject.spec.keep\n      message: keep may not go down\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata:\n  name: keep-grows\nspec:\n  policyName: keep-grows\n  validationActions: [Deny]\n";
+    support::git(dir, &["init", "-q", "-b", "main"]);
+    for (keep, schedule) in versions {
+        let (head, _) = text.split_once("  minKeep: 7").unwrap();
+        let body = format!("{head}  minKeep: 7\n  keep: {keep}\n  schedule: {schedule}\n{policy}");
+        std::fs::write(&crd, body).unwrap();
+        support::git(dir, &["add", "-A"]);
+        support::git(dir, &["commit", "-q", "-m", &format!("keep {keep}, {schedule}")]);
+    }
+}
+
+#[test]
+fn from_checks_updates_transition_rules_and_update_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    backup_history(dir.path(), &[(9, "daily"), (8, "hourly")]);
+    let repo = dir.path().to_str().unwrap();
+    // As a create: valid, the transition rule named as not checked.
+    let created = strata(&["--repo", repo, "check", "--rules", "cel,admission-policy"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&created.stdout), String::from_utf8_lossy(&created.stderr));
+    assert_eq!(created.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(format!("{stdout}{stderr}").contains("reads `oldSelf`"), "{stdout}{stderr}");
+    // As an update of HEAD~1: both refusals, at their template lines.
+    let updated = strata(&["--repo", repo, "check", "--rules", "cel,admission-policy", "--from", "HEAD~1"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&updated.stdout), String::from_utf8_lossy(&updated.stderr));
+    assert_eq!(updated.status.code(), Some(1), "{stdout}{stderr}");
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("error") || l.contains("-->")).collect();
+    assert_eq!(
+        lines,
+        [
+            "error[admission-policy]: ValidatingAdmissionPolicy 'keep-grows' with binding 'keep-grows' denied request: keep may not go down at `spec.keep`",
+            "  --> shop/v1/backup.yaml:38:3",
+            "error[cel]: Invalid value: \"hourly\": schedule is immutable at `spec.schedule`",
+            "  --> shop/v1/backup.yaml:39:3",
+        ],
+        "{stdout}"
+    );
+    assert!(!stdout.contains("oldSelf"), "with --from the rule ran: {stdout}");
+    // Unchanged since HEAD: every object is an update of itself and passes.
+    let same = strata(&["--repo", repo, "check", "--rules", "cel,admission-policy", "--from", "HEAD"]);
+    assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stdout));
+    // A revision that does not exist is bad input.
+    let bad = strata(&["--repo", repo, "check", "--from", "no-such-rev"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no-such-rev"));
+}

@@ -28,6 +28,7 @@ fn run(objects: &[Resource], extra_crds: Vec<Value>, rules: &[&str]) -> Report {
     let env = CheckEnvironment {
         name: "validation".into(),
         objects: objects.iter().map(|r| ("validation/case".to_string(), r)).collect(),
+        previous: None,
     };
     let opts = CheckOptions {
         only_rules: Some(rules.iter().map(|r| r.to_string()).collect()),

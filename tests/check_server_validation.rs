@@ -41,7 +41,8 @@ fn check_errors(name: &str, body: Value) -> BTreeSet<String> {
         body["metadata"]["namespace"] = Value::String("create".into());
     }
     let r = Resource::new(body, origin).unwrap();
-    let env = CheckEnvironment { name: "create".into(), objects: vec![("create/case".to_string(), &r)] };
+    let env =
+        CheckEnvironment { name: "create".into(), objects: vec![("create/case".to_string(), &r)], previous: None };
     let opts = CheckOptions {
         only_rules: Some(vec!["schema".into(), "server-validation".into()]),
         kube_version: check::KubeVersion::parse("1.36"),

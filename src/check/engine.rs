@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::cel::admission::{self, Action, Admission};
 use super::cel::{self, Evaluator};
@@ -17,7 +17,7 @@ use super::references::{self, Index};
 use super::rules;
 use super::validate::Validator;
 use super::{CheckEnvironment, FieldPath, Finding, Found, Report, Severity, practices, server};
-use crate::manifest::{Resource, group_of};
+use crate::manifest::{ResId, Resource, group_of};
 
 /// The annotation listing rules an object is exempt from (`"probes,image-tag"`, or `"*"`).
 pub const IGNORE_ANNOTATION: &str = "strata.dev/ignore-check";
@@ -60,6 +60,7 @@ pub fn run(environments: &[CheckEnvironment<'_>], config: &CheckConfig, opts: &C
                 config,
                 opts,
                 kube,
+                previous: env.previous.as_ref(),
             };
             let findings = env
                 .objects
@@ -101,6 +102,8 @@ struct ObjectCheck<'a> {
     config: &'a CheckConfig,
     opts: &'a CheckOptions,
     kube: KubeVersion,
+    /// The environment's objects at `--from REV`, when given.
+    previous: Option<&'a HashMap<&'a ResId, &'a Resource>>,
 }
 
 impl ObjectCheck<'_> {
@@ -180,26 +183,37 @@ impl ObjectCheck<'_> {
         }
     }
 
-    /// `cel`: the CRD's `x-kubernetes-validations`, as on a create (transition rules noted).
+    /// The object as rendered at `--from REV`, when given and found there.
+    fn before(&self, r: &Resource) -> Option<&Resource> {
+        self.previous.and_then(|p| p.get(&r.id)).copied()
+    }
+
+    /// `cel`: the CRD's `x-kubernetes-validations`, as on a create, or with `--from` as an
+    /// update of the object at that revision (transition rules noted when they cannot run).
     fn cel(&self, r: &Resource, out: &mut Vec<Found>) {
         let Some(schema) = cel::crd::schema_for(self.crds, &r.body) else { return };
-        let outcome = cel::crd::evaluate(self.evaluator, schema, &r.body, None);
+        let outcome = cel::crd::evaluate(self.evaluator, schema, &r.body, self.before(r).map(|b| &b.body));
         for f in outcome.failures {
             out.push(Found::error("cel", f.field, f.message));
+        }
+        if self.previous.is_some() {
+            // A create at `--from`'s side: the server runs no transition rule either.
+            return;
         }
         let mut notes = self.notes.borrow_mut();
         for (field, rule) in outcome.skipped {
             notes.insert(format!(
-                "{} rule `{rule}` at `{field}` reads `oldSelf`: the server evaluates it on updates only, not checked",
+                "{} rule `{rule}` at `{field}` reads `oldSelf`: the server evaluates it on updates only, not checked (`--from REV` checks updates)",
                 r.id.kind
             ));
         }
     }
 
-    /// `admission-policy`: every binding's policy, as on a create (Audit decisions are notes).
+    /// `admission-policy`: every binding's policy, as on a create or with `--from` an update
+    /// (Audit decisions are notes).
     fn admission_policies(&self, r: &Resource, out: &mut Vec<Found>) {
         let mut notes = Vec::new();
-        for d in self.admission.decide(r, &mut notes) {
+        for d in self.admission.decide(r, self.before(r), &mut notes) {
             let keys: Vec<&str> = d.field.iter().map(String::as_str).collect();
             let field = FieldPath::root().join(&keys);
             match d.action {

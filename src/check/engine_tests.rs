@@ -30,6 +30,7 @@ fn check(objects: &[Resource], config: &CheckConfig) -> Report {
     let env = CheckEnvironment {
         name: "eastus".into(),
         objects: objects.iter().map(|r| ("shop/eastus".into(), r)).collect(),
+        previous: None,
     };
     let opts = CheckOptions { kube_version: KubeVersion::parse("1.33"), ..CheckOptions::default() };
     run(&[env], config, &opts)

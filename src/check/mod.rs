@@ -44,6 +44,8 @@ pub use config::{CheckConfig, CheckOptions, KubeVersion, Level};
 pub use engine::{IGNORE_ANNOTATION, KUBE_LINTER_IGNORE_PREFIX, run};
 pub use repository::{RepoCheckOptions, check_repo};
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::manifest::{ResId, Resource};
@@ -55,6 +57,10 @@ pub struct CheckEnvironment<'a> {
     pub name: String,
     /// Every rendered object of the environment, with the address of its target (`api/eastus`).
     pub objects: Vec<(String, &'a Resource)>,
+    /// With `check --from REV`: the environment's objects as rendered at REV. An object
+    /// found there is checked as an update of it (CRD transition rules and ratcheting,
+    /// admission with operation `UPDATE` and `oldObject`); any other as a create.
+    pub previous: Option<HashMap<&'a ResId, &'a Resource>>,
 }
 
 /// One segment of a field path.

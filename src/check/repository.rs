@@ -34,9 +34,16 @@ pub struct RepoCheck {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Checks the targets `selectors` choose. Bad input (a configuration problem, an unknown
-/// rule, a target that does not render) is an error; findings are in the report.
-pub fn check_repo(repo: &Repo, selectors: &[String], opts: &RepoCheckOptions) -> Result<RepoCheck, Error> {
+/// Checks the targets `selectors` choose: as creates, or with `before` (`--from REV`) each
+/// object found among the same targets rendered there as an update of it. Bad input (a
+/// configuration problem, an unknown rule, a target that does not render) is an error;
+/// findings are in the report.
+pub fn check_repo(
+    repo: &Repo,
+    before: Option<&Repo>,
+    selectors: &[String],
+    opts: &RepoCheckOptions,
+) -> Result<RepoCheck, Error> {
     let config = repo.config.check.clone().unwrap_or_default();
     config_problems(repo, &config)?;
     let mut check_opts = CheckOptions {
@@ -53,12 +60,24 @@ pub fn check_repo(repo: &Repo, selectors: &[String], opts: &RepoCheckOptions) ->
     (check_opts.extra_crds, check_opts.extra_policies) = read_extra(repo, &config)?;
     let targets = repo.select(selectors)?;
     let compiled = pipeline::compile(repo, &targets, &opts.compile)?;
+    let previous = match before {
+        Some(old) => {
+            let (old_targets, _) = crate::repo::select_both(old, repo, selectors)?;
+            Some(pipeline::compile(old, &old_targets, &opts.compile)?)
+        }
+        None => None,
+    };
+    let previous_envs = previous.as_ref().map(|p| p.environments());
     let environments: Vec<CheckEnvironment<'_>> = compiled
         .environments()
         .into_iter()
         .map(|(name, ts)| CheckEnvironment {
             name: name.to_string(),
             objects: ts.iter().flat_map(|t| t.resources.iter().map(|r| (t.target.address(), r))).collect(),
+            previous: previous_envs.as_ref().map(|envs| {
+                let old = envs.get(name).into_iter().flatten();
+                old.flat_map(|t| t.resources.iter().map(|r| (&r.id, r))).collect()
+            }),
         })
         .collect();
     let mut report = super::run(&environments, &config, &check_opts);
@@ -95,7 +114,7 @@ pub fn check_compiled(
     let (mut whole, mut part): (Vec<CheckEnvironment<'_>>, Vec<CheckEnvironment<'_>>) = (Vec::new(), Vec::new());
     for (name, ts) in compiled.environments() {
         let objects = ts.iter().flat_map(|t| t.resources.iter().map(|r| (t.target.address(), r))).collect();
-        let env = CheckEnvironment { name: name.to_string(), objects };
+        let env = CheckEnvironment { name: name.to_string(), objects, previous: None };
         if partial.contains(name) { part.push(env) } else { whole.push(env) }
     }
     let mut report = super::run(&whole, &config, &opts);

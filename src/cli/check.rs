@@ -6,6 +6,7 @@ use super::{Global, Outcome, ValueLayersArgs};
 use crate::check::{self, RepoCheckOptions, report};
 use crate::diag::Error;
 use crate::pipeline::Options;
+use crate::repo::open;
 
 /// Validate rendered objects against the Kubernetes and CRD schemas and named
 /// practice rules; each finding points at the template line that produced it.
@@ -27,6 +28,7 @@ use crate::pipeline::Options;
 ///   strata check --format sarif > strata.sarif
 ///   strata check --format github       # annotations in a GitHub Actions job
 ///   strata check --ref main --strict
+///   strata check --from origin/main     # CRD transition rules, admission on UPDATE
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 #[command(mut_args(on_arg("reference", |a| a.help("Check a git revision (tag, branch, commit) instead of the work tree"))))]
@@ -47,6 +49,11 @@ pub struct CheckArgs {
     /// (workflow command annotations).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Check as the updates a sync from REV would make: each object also rendered at REV
+    /// is an update of it (CRD transition rules reading `oldSelf`, ratcheting; admission
+    /// policies with operation UPDATE and `oldObject`), any other a create.
+    #[arg(long, value_name = "REV")]
+    pub from: Option<String>,
     #[command(flatten)]
     pub revision: RevisionArgs,
     #[command(flatten)]
@@ -70,7 +77,11 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Error> {
         compile: Options { cache: args.cache.options(), ..args.layers.options(args.strict)? },
     };
     let repo = args.revision.open(global, &args.selectors)?.repo;
-    let done = check::check_repo(&repo, &args.selectors, &opts)?;
+    let before = match &args.from {
+        Some(rev) => Some(open::open_at(&global.repo, "--from", Some(rev), &args.selectors)?.repo),
+        None => None,
+    };
+    let done = check::check_repo(&repo, before.as_ref(), &args.selectors, &opts)?;
     super::print_warnings(&done.warnings);
     let format = match args.format {
         Format::Text => report::Format::Text,

@@ -92,6 +92,7 @@ fn body(
     );
     let check = check_repo(
         &after.repo,
+        None,
         &selectors,
         &RepoCheckOptions { only_rules: None, strict: false, compile: Options::default() },
     )?;

@@ -1,9 +1,9 @@
 //! ValidatingAdmissionPolicies: every binding of an environment (rendered, or read from
-//! `check.policies`) applied to that environment's objects as a create, as the API server's
-//! admission applies it.
+//! `check.policies`) applied to that environment's objects as a create (or, given the
+//! object as it was, an update), as the API server's admission applies it.
 //!
 //! Per binding and object: the policy's `matchConstraints` and the binding's
-//! `matchResources` (resource rules with operation `CREATE`, `excludeResourceRules`,
+//! `matchResources` (resource rules with the operation, `CREATE` or `UPDATE`, `excludeResourceRules`,
 //! `namespaceSelector` against the rendered Namespace's labels, `objectSelector`), the
 //! params (`paramKind` + `paramRef`, found among the rendered objects), `matchConditions`,
 //! `variables`, then each validation. A failed validation's message is the server's
@@ -93,15 +93,20 @@ pub struct Admission<'a> {
 }
 
 impl Admission<'_> {
-    /// Every decision of every binding about `object`, and the notes (policies using `authorizer`).
-    pub fn decide(&self, object: &Resource, notes: &mut Vec<String>) -> Vec<Decision> {
+    /// Every decision of every binding about `object` created, or with `old` an update of
+    /// `old`, and the notes (policies using `authorizer`).
+    pub fn decide(&self, object: &Resource, old: Option<&Resource>, notes: &mut Vec<String>) -> Vec<Decision> {
         let mut out = Vec::new();
         let namespace = self.namespace(object);
-        let request = self.request(object);
+        let request = self.request(object, old.is_some());
         // The CEL values, converted once per object and only when a binding matches.
         let mut inputs: Option<Result<Scope, String>> = None;
         for bound in self.bindings {
-            let matches = |m: &Value| matches(m, &request, &object.body, namespace.as_ref());
+            // On an update the object selector matches when the old or the new object does.
+            let matches = |m: &Value| {
+                matches(m, &request, &object.body, namespace.as_ref())
+                    || old.is_some_and(|o| matches(m, &request, &o.body, namespace.as_ref()))
+            };
             if !matches(&bound.policy["spec"]["matchConstraints"])
                 || (bound.binding["spec"].get("matchResources").is_some()
                     && !matches(&bound.binding["spec"]["matchResources"]))
@@ -111,8 +116,9 @@ impl Admission<'_> {
             let inputs = inputs.get_or_insert_with(|| {
                 // Policies see the object as the server stores it: with its defaults.
                 let object = untyped(&defaults::applied(&object.body));
+                let old = old.map_or(Cel::Null, |o| untyped(&defaults::applied(&o.body)));
                 let (request, namespace) = (untyped(&request), namespace.as_ref().map_or(Cel::Null, untyped));
-                let vars = [("object", &object), ("oldObject", &Cel::Null), ("request", &request)];
+                let vars = [("object", &object), ("oldObject", &old), ("request", &request)];
                 self.ev.scope(&[vars.as_slice(), &[("namespaceObject", &namespace)]].concat())
             });
             match inputs {
@@ -152,8 +158,8 @@ impl Admission<'_> {
         Some(body)
     }
 
-    /// The admission request of a create of `object`.
-    fn request(&self, object: &Resource) -> Value {
+    /// The admission request of a create of `object`, or of an update.
+    fn request(&self, object: &Resource, update: bool) -> Value {
         let api = object.api_version();
         let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
         let resource = (self.resource_of)(group, &object.id.kind);
@@ -164,7 +170,7 @@ impl Admission<'_> {
             "requestResource": {"group": group, "version": version, "resource": resource},
             "name": object.id.name,
             "namespace": object.id.namespace.as_deref().unwrap_or(""),
-            "operation": "CREATE",
+            "operation": if update { "UPDATE" } else { "CREATE" },
             "userInfo": {"username": "strata", "groups": ["system:authenticated"]},
             "dryRun": true,
         })
@@ -417,7 +423,7 @@ fn rule_matches(rule: &Value, request: &Value) -> bool {
     let names = list("resourceNames");
     let scope = rule.get("scope").and_then(Value::as_str).unwrap_or("*");
     let namespaced = !str_at(request, "/namespace").is_empty();
-    any("operations", "CREATE")
+    any("operations", str_at(request, "/operation"))
         && any("apiGroups", str_at(request, "/resource/group"))
         && any("apiVersions", str_at(request, "/resource/version"))
         && list("resources").iter().any(|r| *r == "*" || *r == resource || *r == "*/*")

@@ -43,6 +43,18 @@ fn deployment(name: &str, ns: &str, replicas: i64) -> Value {
 }
 
 fn decide(policy: Value, binding: Value, objects: &[Value], target: usize) -> (Vec<String>, Vec<String>) {
+    decide_update(policy, binding, objects, target, None)
+}
+
+/// [`decide`], as an update of `old` when given.
+fn decide_update(
+    policy: Value,
+    binding: Value,
+    objects: &[Value],
+    target: usize,
+    old: Option<Value>,
+) -> (Vec<String>, Vec<String>) {
+    let old = old.map(res);
     let resources: Vec<Resource> = objects.iter().cloned().map(res).collect();
     let refs: Vec<&Resource> = resources.iter().collect();
     let bound = bindings([&policy, &binding]);
@@ -50,7 +62,7 @@ fn decide(policy: Value, binding: Value, objects: &[Value], target: usize) -> (V
     let plural = |_: &str, k: &str| format!("{}s", k.to_lowercase());
     let admission = Admission { ev: &ev, bindings: &bound, objects: &refs, resource_of: &plural };
     let mut notes = Vec::new();
-    let d = admission.decide(&resources[target], &mut notes);
+    let d = admission.decide(&resources[target], old.as_ref(), &mut notes);
     (d.iter().map(|d| format!("{:?}: {}", d.action, d.message)).collect(), notes)
 }
 
@@ -123,4 +135,38 @@ fn object_paths_for_locating() {
     assert!(object_path("oldObject.spec == 1").is_empty());
     assert_eq!(object_path("object.spec.containers.all(c, has(c.image))"), ["spec", "containers"]);
     assert_eq!(object_path("object.metadata.name.matches('^a')"), ["metadata", "name"]);
+}
+
+#[test]
+fn updates_match_update_rules_and_see_the_old_object() {
+    let shrink = json!({"failurePolicy": "Fail",
+        "matchConstraints": {"resourceRules": [{"apiGroups": ["apps"], "apiVersions": ["v1"],
+            "operations": ["UPDATE"], "resources": ["deployments"]}]},
+        "variables": [],
+        "validations": [{"expression": "object.spec.replicas >= oldObject.spec.replicas",
+            "messageExpression": "request.operation + ': replicas ' + string(oldObject.spec.replicas) + ' -> ' + string(object.spec.replicas)"}]});
+    let deny = || binding(json!(["Deny"]), json!({}));
+    let now = [deployment("web", "vt", 3)];
+    assert!(decide(policy(shrink.clone()), deny(), &now, 0).0.is_empty(), "a create matches no UPDATE rule");
+    let shrunk = decide_update(policy(shrink.clone()), deny(), &now, 0, Some(deployment("web", "vt", 5))).0;
+    assert_eq!(shrunk, [format!("Deny: {PREFIX}UPDATE: replicas 5 -> 3")]);
+    assert!(decide_update(policy(shrink), deny(), &now, 0, Some(deployment("web", "vt", 2))).0.is_empty());
+    // A CREATE-only policy lets updates through.
+    let create_only = json!({"matchConstraints": {"resourceRules": [{"apiGroups": ["apps"], "apiVersions": ["v1"],
+        "operations": ["CREATE"], "resources": ["deployments"]}]}});
+    let bad = [deployment("web", "vt", 1)];
+    assert_eq!(decide(policy(create_only.clone()), deny(), &bad, 0).0.len(), 1);
+    assert!(decide_update(policy(create_only), deny(), &bad, 0, Some(deployment("web", "vt", 1))).0.is_empty());
+}
+
+#[test]
+fn on_an_update_the_object_selector_matches_the_old_or_the_new_object() {
+    let selected =
+        binding(json!(["Deny"]), json!({"matchResources": {"objectSelector": {"matchLabels": {"tier": "db"}}}}));
+    let mut unlabelled = deployment("web", "vt", 1);
+    unlabelled["metadata"]["labels"] = json!({});
+    let mut was_db = deployment("web", "vt", 1);
+    was_db["metadata"]["labels"] = json!({"tier": "db"});
+    assert!(decide(policy(json!({})), selected.clone(), &[unlabelled.clone()], 0).0.is_empty());
+    assert_eq!(decide_update(policy(json!({})), selected, &[unlabelled], 0, Some(was_db)).0.len(), 1);
 }
