@@ -47,8 +47,7 @@ pub fn run(environments: &[CheckEnvironment<'_>], config: &CheckConfig, opts: &C
             let bound = admission::bindings(resources.iter().map(|r| &r.body).chain(&opts.extra_policies));
             let plurals = admission::crd_plurals(resources.iter().map(|r| &r.body).chain(&opts.extra_crds));
             let resource_of = |group: &str, kind: &str| admission::resource_name(&plurals, group, kind);
-            let admission =
-                Admission { ev: &evaluator, bindings: &bound, objects: &resources, resource_of: &resource_of };
+            let admission = Admission::new(&evaluator, &bound, &resources, &resource_of);
             let object = ObjectCheck {
                 validator: &validator,
                 evaluator: &evaluator,
@@ -79,9 +78,27 @@ pub fn run(environments: &[CheckEnvironment<'_>], config: &CheckConfig, opts: &C
         objects: environments.iter().map(|e| e.objects.len()).sum(),
         notes: notes.into_iter().collect(),
     };
+    sort_findings(&mut report);
+    report
+}
+
+/// The reports of batches of environments as one, in [`run`]'s order.
+pub fn merge(reports: Vec<Report>) -> Report {
+    let mut notes = BTreeSet::new();
+    let mut merged = Report { findings: Vec::new(), objects: 0, notes: Vec::new() };
+    for r in reports {
+        merged.findings.extend(r.findings);
+        merged.objects += r.objects;
+        notes.extend(r.notes);
+    }
+    merged.notes = notes.into_iter().collect();
+    sort_findings(&mut merged);
+    merged
+}
+
+fn sort_findings(report: &mut Report) {
     report.findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     report.findings.dedup();
-    report
 }
 
 type SortKey<'a> = (&'a str, &'a str, &'a str, usize, &'a crate::manifest::ResId, &'a str, &'a FieldPath, &'a str);

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use rayon::prelude::*;
 
 use super::config::{CheckConfig, CheckOptions, KubeVersion};
-use super::{CheckEnvironment, Report, locate};
+use super::{CheckEnvironment, Finding, Report, locate};
 use crate::diag::{Diagnostic, Error};
 use crate::pipeline::{self, Options};
 use crate::repo::Repo;
@@ -59,14 +59,30 @@ pub fn check_repo(
     }
     (check_opts.extra_crds, check_opts.extra_policies) = read_extra(repo, &config)?;
     let targets = repo.select(selectors)?;
-    let compiled = pipeline::compile(repo, &targets, &opts.compile)?;
-    let previous = match before {
-        Some(old) => {
-            let (old_targets, _) = crate::repo::select_both(old, repo, selectors)?;
-            Some(pipeline::compile(old, &old_targets, &opts.compile)?)
-        }
-        None => None,
+    let Some(old) = before else {
+        // Batch by batch of environments, as `strata bundle`: the objects of one batch are
+        // held at a time, and a batch is checked while the next renders.
+        let mut reports = Vec::new();
+        let streamed = pipeline::compile_each(repo, &targets, &opts.compile, |batch| {
+            let environments: Vec<CheckEnvironment<'_>> = batch
+                .environments()
+                .into_iter()
+                .map(|(name, ts)| CheckEnvironment {
+                    name: name.to_string(),
+                    objects: ts.iter().flat_map(|t| t.resources.iter().map(|r| (t.target.address(), r))).collect(),
+                    previous: None,
+                })
+                .collect();
+            reports.push(super::run(&environments, &config, &check_opts));
+        })?;
+        let mut report = super::engine::merge(reports);
+        locate_findings(&repo.fs, &mut report);
+        value_origins(repo, &opts.compile, &mut report)?;
+        return Ok(RepoCheck { report, warnings: streamed.warnings });
     };
+    let compiled = pipeline::compile(repo, &targets, &opts.compile)?;
+    let (old_targets, _) = crate::repo::select_both(old, repo, selectors)?;
+    let previous = Some(pipeline::compile(old, &old_targets, &opts.compile)?);
     let previous_envs = previous.as_ref().map(|p| p.environments());
     let environments: Vec<CheckEnvironment<'_>> = compiled
         .environments()
@@ -180,22 +196,39 @@ fn read_kinds(
 }
 
 /// Fills each finding's line, column and source line from its template's text (each
-/// template read once; findings located in parallel).
+/// template read once; each place — template, document, kind, field — located once, in
+/// parallel: the findings of one template line in every environment share it).
 fn locate_findings(fs: &Fs, report: &mut Report) {
-    let names: BTreeSet<&str> = report.findings.iter().map(|f| f.template.as_str()).collect();
-    let texts: HashMap<String, (String, locate::Template)> = names
+    type Place<'a> = (&'a str, usize, &'a str, &'a [super::PathSeg]);
+    type Owned = (String, usize, String, Vec<super::PathSeg>);
+    type Spot = (locate::Located, Option<String>);
+    let place = |f: &Finding| -> Owned { (f.template.clone(), f.doc, f.object.kind.clone(), f.field_segments.clone()) };
+    let places: BTreeSet<Place<'_>> = report
+        .findings
+        .iter()
+        .map(|f| (f.template.as_str(), f.doc, f.object.kind.as_str(), f.field_segments.as_slice()))
+        .collect();
+    let names: BTreeSet<&str> = places.iter().map(|p| p.0).collect();
+    let texts: HashMap<&str, (String, locate::Template)> = names
         .into_par_iter()
-        .filter_map(|t| fs.read_string(t).ok().map(|text| (t.to_string(), (locate::Template::new(&text), text))))
+        .filter_map(|t| fs.read_string(t).ok().map(|text| (t, (locate::Template::new(&text), text))))
         .map(|(t, (parsed, text))| (t, (text, parsed)))
         .collect();
+    let located: HashMap<Owned, Spot> = places
+        .into_par_iter()
+        .filter_map(|(template, doc, kind, field)| {
+            let (text, parsed) = texts.get(template)?;
+            let at = parsed.locate(doc, kind, field)?;
+            let source = text.lines().nth(at.line - 1).map(|l| l.trim_end_matches('\r').to_string());
+            Some(((template.to_string(), doc, kind.to_string(), field.to_vec()), (at, source)))
+        })
+        .collect();
     report.findings.par_iter_mut().for_each(|f| {
-        let Some((text, template)) = texts.get(&f.template) else { return };
-        if let Some(at) = template.locate(f.doc, &f.object.kind, &f.field_segments) {
-            f.line = Some(at.line);
-            f.column = Some(at.column);
-            f.located = Some(at.located);
-            f.source_line = text.lines().nth(at.line - 1).map(|l| l.trim_end_matches('\r').to_string());
-        }
+        let Some((at, source)) = located.get(&place(f)) else { return };
+        f.line = Some(at.line);
+        f.column = Some(at.column);
+        f.located = Some(at.located.clone());
+        f.source_line = source.clone();
     });
 }
 

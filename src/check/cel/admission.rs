@@ -15,7 +15,7 @@
 //! through). `authorizer` cannot be answered offline: a policy reading it is noted, and
 //! its checks that read it are treated as failing to evaluate.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use cel::Value as Cel;
@@ -90,6 +90,24 @@ pub struct Admission<'a> {
     pub objects: &'a [&'a Resource],
     /// The plural resource name of a kind (`apps`, `Deployment` → `deployments`).
     pub resource_of: &'a dyn Fn(&str, &str) -> String,
+    /// The rendered Namespaces of `objects`, by name.
+    namespaces: HashMap<&'a str, &'a Resource>,
+}
+
+impl<'a> Admission<'a> {
+    pub fn new(
+        ev: &'a Evaluator,
+        bindings: &'a [Bound],
+        objects: &'a [&'a Resource],
+        resource_of: &'a dyn Fn(&str, &str) -> String,
+    ) -> Admission<'a> {
+        let namespaces = if bindings.is_empty() {
+            HashMap::new()
+        } else {
+            objects.iter().filter(|r| r.id.kind == "Namespace").map(|r| (r.id.name.as_str(), *r)).collect()
+        };
+        Admission { ev, bindings, objects, resource_of, namespaces }
+    }
 }
 
 impl Admission<'_> {
@@ -149,7 +167,7 @@ impl Admission<'_> {
     /// stand-in with only that label when the environment does not render it.
     fn namespace(&self, object: &Resource) -> Option<Value> {
         let ns = object.id.namespace.as_deref()?;
-        let found = self.objects.iter().find(|r| r.id.kind == "Namespace" && r.id.name == ns);
+        let found = self.namespaces.get(ns);
         let mut body = found.map_or_else(
             || json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
             |r| r.body.clone(),

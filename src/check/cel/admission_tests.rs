@@ -60,7 +60,7 @@ fn decide_update(
     let bound = bindings([&policy, &binding]);
     let ev = Evaluator::new();
     let plural = |_: &str, k: &str| format!("{}s", k.to_lowercase());
-    let admission = Admission { ev: &ev, bindings: &bound, objects: &refs, resource_of: &plural };
+    let admission = Admission::new(&ev, &bound, &refs, &plural);
     let mut notes = Vec::new();
     let d = admission.decide(&resources[target], old.as_ref(), &mut notes);
     (d.iter().map(|d| format!("{:?}: {}", d.action, d.message)).collect(), notes)
