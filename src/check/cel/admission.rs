@@ -78,8 +78,11 @@ fn name(v: &Value) -> &str {
     str_at(v, "/metadata/name")
 }
 
+/// The string at `pointer` (object keys only, no `~` escapes), or "". Not
+/// `Value::pointer`, which unescapes every segment with two string replacements: this runs
+/// for every binding and object.
 fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
-    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    pointer.split('/').skip(1).try_fold(v, |v, k| v.get(k)).and_then(Value::as_str).unwrap_or("")
 }
 
 /// What the admission of an environment needs besides the object: namespaces and params.
@@ -346,7 +349,7 @@ fn failure_policy(spec: &Value) -> &str {
 
 /// The binding's `validationActions`.
 fn actions(binding: &Value) -> Vec<Action> {
-    let list = binding.pointer("/spec/validationActions").and_then(Value::as_array);
+    let list = binding["spec"]["validationActions"].as_array();
     list.into_iter()
         .flatten()
         .filter_map(|a| match a.as_str()? {
@@ -389,7 +392,7 @@ fn object_path(expr: &str) -> Vec<String> {
 }
 
 fn labels(body: &Value) -> BTreeMap<String, String> {
-    let l = body.pointer("/metadata/labels").and_then(Value::as_object);
+    let l = body["metadata"]["labels"].as_object();
     l.into_iter().flatten().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect()
 }
 

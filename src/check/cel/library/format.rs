@@ -225,7 +225,7 @@ fn problems(format: &str, s: &str) -> Vec<String> {
     }
 }
 
-fn compiled(name: &str, pattern: &str) -> Result<Regex, ExecutionError> {
+fn compiled(name: &str, pattern: &str) -> Result<std::rc::Rc<Regex>, ExecutionError> {
     super::pattern::compiled(pattern).map_err(|e| error(name, format!("error parsing regexp: {e}")))
 }
 

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use cel::common::types::STRING_TYPE;
 use cel::common::value::CowVal;
@@ -15,16 +16,17 @@ use regex::Regex;
 const MAX_PATTERNS: usize = 4096;
 
 thread_local! {
-    static PATTERNS: RefCell<HashMap<String, Result<Regex, String>>> = RefCell::new(HashMap::new());
+    static PATTERNS: RefCell<HashMap<String, Result<Rc<Regex>, String>>> = RefCell::new(HashMap::new());
 }
 
-/// The compiled `pattern`, or the regex crate's error.
-pub fn compiled(pattern: &str) -> Result<Regex, String> {
+/// The compiled `pattern`, or the regex crate's error. Shared, not cloned: a cloned `Regex`
+/// starts with an empty search cache, which made every call pay for building one.
+pub fn compiled(pattern: &str) -> Result<Rc<Regex>, String> {
     PATTERNS.with(|cache| {
         if let Some(found) = cache.borrow().get(pattern) {
             return found.clone();
         }
-        let made = Regex::new(pattern).map_err(|e| e.to_string());
+        let made = Regex::new(pattern).map(Rc::new).map_err(|e| e.to_string());
         let mut cache = cache.borrow_mut();
         if cache.len() >= MAX_PATTERNS {
             cache.clear();
