@@ -3,12 +3,13 @@
 //! problem at its line), the files of `check.crds` read through the repository's [`Fs`],
 //! the engine run, and each finding located in its template ([`super::locate`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rayon::prelude::*;
 
 use super::config::{CheckConfig, CheckOptions, KubeVersion};
 use super::{CheckEnvironment, Finding, Report, locate};
+use crate::compiled::CompiledTarget;
 use crate::diag::{Diagnostic, Error};
 use crate::pipeline::{self, Options};
 use crate::repo::Repo;
@@ -64,15 +65,7 @@ pub fn check_repo(
         // held at a time, and a batch is checked while the next renders.
         let mut reports = Vec::new();
         let streamed = pipeline::compile_each(repo, &targets, &opts.compile, |batch| {
-            let environments: Vec<CheckEnvironment<'_>> = batch
-                .environments()
-                .into_iter()
-                .map(|(name, ts)| CheckEnvironment {
-                    name: name.to_string(),
-                    objects: ts.iter().flat_map(|t| t.resources.iter().map(|r| (t.target.address(), r))).collect(),
-                    previous: None,
-                })
-                .collect();
+            let environments = check_environments(batch.environments(), None);
             reports.push(super::run(&environments, &config, &check_opts));
         })?;
         let mut report = super::engine::merge(reports);
@@ -82,24 +75,31 @@ pub fn check_repo(
     };
     let compiled = pipeline::compile(repo, &targets, &opts.compile)?;
     let (old_targets, _) = crate::repo::select_both(old, repo, selectors)?;
-    let previous = Some(pipeline::compile(old, &old_targets, &opts.compile)?);
-    let previous_envs = previous.as_ref().map(|p| p.environments());
-    let environments: Vec<CheckEnvironment<'_>> = compiled
-        .environments()
-        .into_iter()
-        .map(|(name, ts)| CheckEnvironment {
-            name: name.to_string(),
-            objects: ts.iter().flat_map(|t| t.resources.iter().map(|r| (t.target.address(), r))).collect(),
-            previous: previous_envs.as_ref().map(|envs| {
-                let old = envs.get(name).into_iter().flatten();
-                old.flat_map(|t| t.resources.iter().map(|r| (&r.id, r))).collect()
-            }),
-        })
-        .collect();
+    let previous = pipeline::compile(old, &old_targets, &opts.compile)?;
+    let environments = check_environments(compiled.environments(), Some(&previous.environments()));
     let mut report = super::run(&environments, &config, &check_opts);
     locate_findings(&repo.fs, &mut report);
     value_origins(repo, &opts.compile, &mut report)?;
     Ok(RepoCheck { report, warnings: compiled.warnings.clone() })
+}
+
+/// The environments of a compilation as the engine takes them, each with its objects as
+/// rendered at `previous` (`--from REV`) when given.
+fn check_environments<'a>(
+    environments: BTreeMap<&'a str, Vec<&'a CompiledTarget>>,
+    previous: Option<&BTreeMap<&'a str, Vec<&'a CompiledTarget>>>,
+) -> Vec<CheckEnvironment<'a>> {
+    environments
+        .into_iter()
+        .map(|(name, ts)| CheckEnvironment {
+            name: name.to_string(),
+            objects: ts.iter().flat_map(|t| t.resources.iter().map(|r| (t.target.address(), r))).collect(),
+            previous: previous.map(|envs| {
+                let old = envs.get(name).into_iter().flatten();
+                old.flat_map(|t| t.resources.iter().map(|r| (&r.id, r))).collect()
+            }),
+        })
+        .collect()
 }
 
 /// Checks objects already compiled (the renders of a comparison, `strata review`)
