@@ -1,6 +1,8 @@
 //! Report formats: `text` for people, `json` for tools, `sarif` (2.1.0) for code scanning,
 //! `github` for workflow-command annotations. Pure functions of a [`Report`]; byte-stable.
 
+use std::io::Write;
+
 use serde_json::{Value, json};
 
 use super::rules::RULES;
@@ -59,37 +61,76 @@ fn field_note(f: &Finding) -> String {
 pub enum Format {
     /// [`text`].
     Text,
-    /// [`json`].
+    /// The report's fields and the counts, as JSON.
     Json,
-    /// [`sarif`].
+    /// SARIF 2.1.0: one run, the rules with their why and fix, one result per finding.
     Sarif,
-    /// [`github`].
+    /// GitHub workflow commands: `::error file=…,line=…,title=…::message`.
     Github,
 }
 
-/// The report in `format`.
+/// The report in `format`, as [`write`] writes it.
 pub fn render(report: &Report, format: Format) -> String {
+    let mut out = Vec::new();
+    write(report, format, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("reports are UTF-8")
+}
+
+/// Writes the report in `format` to `out` finding by finding, without holding the
+/// whole output (a large repository's report is tens of megabytes).
+pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        Format::Text => text(report),
-        Format::Json => json(report),
-        Format::Sarif => sarif(report),
-        Format::Github => github(report),
+        Format::Text => {
+            for f in &report.findings {
+                out.write_all(diagnostic(f).render().as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            for n in &report.notes {
+                writeln!(out, "note: {n}")?;
+            }
+            writeln!(out, "{}", summary(report))
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &JsonReport { report, errors: report.errors(), warnings: report.warnings() },
+            )?;
+            out.write_all(b"\n")
+        }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &sarif_document(report))?;
+            out.write_all(b"\n")
+        }
+        Format::Github => {
+            for f in &report.findings {
+                out.write_all(github_line(f).as_bytes())?;
+            }
+            Ok(())
+        }
     }
 }
 
 /// One block per finding ([`diagnostic`]), then a summary line.
 pub fn text(report: &Report) -> String {
-    let mut out = String::new();
-    for f in &report.findings {
-        out.push_str(&diagnostic(f).render());
-        out.push('\n');
+    render(report, Format::Text)
+}
+
+/// The json report: the report's fields, then the counts.
+#[derive(serde::Serialize)]
+struct JsonReport<'r> {
+    #[serde(flatten)]
+    report: &'r Report,
+    errors: usize,
+    warnings: usize,
+}
+
+/// The findings as SARIF results, made one at a time while they are written.
+struct SarifResults<'r>(&'r [Finding]);
+
+impl serde::Serialize for SarifResults<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(sarif_result))
     }
-    for n in &report.notes {
-        out.push_str(&format!("note: {n}\n"));
-    }
-    out.push_str(&summary(report));
-    out.push('\n');
-    out
 }
 
 /// `2 errors, 1 warning in 14 objects`.
@@ -103,16 +144,6 @@ pub fn summary(report: &Report) -> String {
     )
 }
 
-/// The report as JSON: `{"findings": [...], "objects": N, "errors": N, "warnings": N}`.
-pub fn json(report: &Report) -> String {
-    let mut v = serde_json::to_value(report).expect("a report serializes");
-    v["errors"] = json!(report.errors());
-    v["warnings"] = json!(report.warnings());
-    let mut s = serde_json::to_string_pretty(&v).expect("a value serializes");
-    s.push('\n');
-    s
-}
-
 fn sarif_level(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
@@ -120,8 +151,20 @@ fn sarif_level(s: Severity) -> &'static str {
     }
 }
 
-/// SARIF 2.1.0: one run, the rules with their why and fix, one result per finding.
-pub fn sarif(report: &Report) -> String {
+/// The SARIF document around the results ([`SarifResults`], written as they are made).
+fn sarif_document(report: &Report) -> impl serde::Serialize + '_ {
+    #[derive(serde::Serialize)]
+    struct Doc<'r> {
+        #[serde(rename = "$schema")]
+        schema: &'static str,
+        version: &'static str,
+        runs: [Run<'r>; 1],
+    }
+    #[derive(serde::Serialize)]
+    struct Run<'r> {
+        tool: Value,
+        results: SarifResults<'r>,
+    }
     let rules: Vec<Value> = RULES
         .iter()
         .map(|r| {
@@ -138,22 +181,18 @@ pub fn sarif(report: &Report) -> String {
             })
         })
         .collect();
-    let results: Vec<Value> = report.findings.iter().map(sarif_result).collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
+    Doc {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        version: "2.1.0",
+        runs: [Run {
+            tool: json!({"driver": {
                 "name": "strata",
                 "informationUri": "https://strata.dev",
                 "rules": rules,
-            }},
-            "results": results,
+            }}),
+            results: SarifResults(&report.findings),
         }],
-    });
-    let mut s = serde_json::to_string_pretty(&doc).expect("a value serializes");
-    s.push('\n');
-    s
+    }
 }
 
 fn sarif_result(f: &Finding) -> Value {
@@ -182,22 +221,18 @@ fn sarif_result(f: &Finding) -> Value {
     })
 }
 
-/// GitHub workflow commands: `::error file=…,line=…,title=…::message`.
-pub fn github(report: &Report) -> String {
-    let mut out = String::new();
-    for f in &report.findings {
-        let mut props = format!("file={}", escape_property(&f.template));
-        if let Some(line) = f.line {
-            props.push_str(&format!(",line={line}"));
-            if let Some(col) = f.column {
-                props.push_str(&format!(",col={col}"));
-            }
+/// One finding as a workflow command line.
+fn github_line(f: &Finding) -> String {
+    let mut props = format!("file={}", escape_property(&f.template));
+    if let Some(line) = f.line {
+        props.push_str(&format!(",line={line}"));
+        if let Some(col) = f.column {
+            props.push_str(&format!(",col={col}"));
         }
-        props.push_str(&format!(",title={}", escape_property(&format!("strata check {} ({})", f.rule, f.target))));
-        let msg = format!("{}{} in {}", f.message, field_note(f), f.object);
-        out.push_str(&format!("::{} {props}::{}\n", f.severity.as_str(), escape_data(&msg)));
     }
-    out
+    props.push_str(&format!(",title={}", escape_property(&format!("strata check {} ({})", f.rule, f.target))));
+    let msg = format!("{}{} in {}", f.message, field_note(f), f.object);
+    format!("::{} {props}::{}\n", f.severity.as_str(), escape_data(&msg))
 }
 
 fn escape_data(s: &str) -> String {
@@ -269,7 +304,7 @@ mod tests {
     #[test]
     fn github_escapes() {
         assert_eq!(
-            github(&report()),
+            render(&report(), Format::Github),
             "::error file=api/v1/deployment.yaml,line=7,col=3,title=strata check schema (api/eastus)::unknown field `replica` (did you mean `replicas`?) at `spec.replica` in apps/Deployment/shop/web\n"
         );
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
@@ -277,7 +312,7 @@ mod tests {
 
     #[test]
     fn sarif_shape() {
-        let v: Value = serde_json::from_str(&sarif(&report())).unwrap();
+        let v: Value = serde_json::from_str(&render(&report(), Format::Sarif)).unwrap();
         assert_eq!(v["version"], "2.1.0");
         let run = &v["runs"][0];
         assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), RULES.len());
@@ -290,7 +325,7 @@ mod tests {
 
     #[test]
     fn json_has_counts() {
-        let v: Value = serde_json::from_str(&json(&report())).unwrap();
+        let v: Value = serde_json::from_str(&render(&report(), Format::Json)).unwrap();
         assert_eq!(v["errors"], 1);
         assert_eq!(v["findings"][0]["field"], "spec.replica");
         assert_eq!(v["findings"][0]["fieldSegments"], json!(["spec", "replica"]));

@@ -89,6 +89,6 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Error> {
         Format::Sarif => report::Format::Sarif,
         Format::Github => report::Format::Github,
     };
-    super::write_stdout(report::render(&done.report, format).as_bytes())?;
+    super::write_stdout_with(|out| report::write(&done.report, format, out))?;
     Ok(if done.report.exit_code(args.strict) == 0 { Outcome::Ok } else { Outcome::Found })
 }

@@ -181,6 +181,17 @@ pub fn write_stdout(data: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// Writes to stdout through a buffer what `write` writes, as [`write_stdout`], without
+/// holding the whole output in memory first.
+pub fn write_stdout_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match write(&mut out).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::broken_pipe()),
+        Err(e) => Err(Error::io(Diagnostic::error(format!("cannot write to stdout: {e}")))),
+    }
+}
+
 /// Writes a command's held-back output ([`Spool`]) to stdout, as [`write_stdout`].
 pub fn write_stdout_from(spool: crate::atomic::Spool) -> Result<Outcome, Error> {
     let mut out = std::io::stdout().lock();
