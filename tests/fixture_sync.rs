@@ -8,27 +8,7 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::io::Write as _;
-use std::path::Path;
-
-/// Every file under `dir`, by path relative to it, with its bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
 
 /// The parts of `../shared/fixtures/apiserver/` the repository keeps a copy of (a path or a folder).
 const COPIED: &[&str] = &["openapi-v2-definitions.json", "validation/"];
@@ -45,7 +25,7 @@ fn apiserver_fixtures_match_the_shared_ones() {
         return;
     }
     let committed = support::fixture("apiserver");
-    let (mut theirs, ours) = (files(&shared), files(&committed));
+    let (mut theirs, ours) = (support::files_under(&shared), support::files_under(&committed));
     theirs.retain(|rel, _| COPIED.iter().any(|c| rel == c || (c.ends_with('/') && rel.starts_with(c))));
     assert!(theirs.contains_key("openapi-v2-definitions.json"), "{} is not the fixture directory", shared.display());
     let stale: Vec<&String> =

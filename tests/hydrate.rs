@@ -69,26 +69,8 @@ impl Source {
         let _ = std::fs::remove_dir_all(&out_dir);
         let out = self.strata(&["bundle", "--ref", rev, "--out", out_dir.to_str().unwrap(), &format!("@{env}")]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        read_dir(&out_dir)
+        support::files_under(&out_dir)
     }
-}
-
-/// Every file under `dir`, by relative path.
-fn read_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// Every file of `rev`'s tree in the repository at `repo`, by path.

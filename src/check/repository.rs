@@ -200,31 +200,39 @@ fn read_kinds(
 /// parallel: the findings of one template line in every environment share it).
 fn locate_findings(fs: &Fs, report: &mut Report) {
     type Place<'a> = (&'a str, usize, &'a str, &'a [super::PathSeg]);
-    type Owned = (String, usize, String, Vec<super::PathSeg>);
-    type Spot = (locate::Located, Option<String>);
-    let place = |f: &Finding| -> Owned { (f.template.clone(), f.doc, f.object.kind.clone(), f.field_segments.clone()) };
-    let places: BTreeSet<Place<'_>> = report
+    fn place_of(f: &Finding) -> Place<'_> {
+        (f.template.as_str(), f.doc, f.object.kind.as_str(), f.field_segments.as_slice())
+    }
+    // Each finding's place, as an index into the distinct places.
+    let mut index: HashMap<Place<'_>, usize> = HashMap::new();
+    let of_finding: Vec<usize> = report
         .findings
         .iter()
-        .map(|f| (f.template.as_str(), f.doc, f.object.kind.as_str(), f.field_segments.as_slice()))
+        .map(|f| {
+            let next = index.len();
+            *index.entry(place_of(f)).or_insert(next)
+        })
         .collect();
+    let mut places: Vec<Place<'_>> = vec![("", 0, "", &[]); index.len()];
+    for (p, i) in index {
+        places[i] = p;
+    }
     let names: BTreeSet<&str> = places.iter().map(|p| p.0).collect();
     let texts: HashMap<&str, (String, locate::Template)> = names
         .into_par_iter()
-        .filter_map(|t| fs.read_string(t).ok().map(|text| (t, (locate::Template::new(&text), text))))
-        .map(|(t, (parsed, text))| (t, (text, parsed)))
+        .filter_map(|t| fs.read_string(t).ok().map(|text| (t, (text.clone(), locate::Template::new(&text)))))
         .collect();
-    let located: HashMap<Owned, Spot> = places
-        .into_par_iter()
-        .filter_map(|(template, doc, kind, field)| {
+    let spots: Vec<Option<(locate::Located, Option<String>)>> = places
+        .par_iter()
+        .map(|&(template, doc, kind, field)| {
             let (text, parsed) = texts.get(template)?;
             let at = parsed.locate(doc, kind, field)?;
             let source = text.lines().nth(at.line - 1).map(|l| l.trim_end_matches('\r').to_string());
-            Some(((template.to_string(), doc, kind.to_string(), field.to_vec()), (at, source)))
+            Some((at, source))
         })
         .collect();
-    report.findings.par_iter_mut().for_each(|f| {
-        let Some((at, source)) = located.get(&place(f)) else { return };
+    report.findings.par_iter_mut().zip(of_finding).for_each(|(f, i)| {
+        let Some((at, source)) = &spots[i] else { return };
         f.line = Some(at.line);
         f.column = Some(at.column);
         f.located = Some(at.located.clone());

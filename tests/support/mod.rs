@@ -182,3 +182,21 @@ pub const GIT_ENV: &[(&str, &str)] = &[
     ("GIT_COMMITTER_EMAIL", "cy@example.com"),
     ("GIT_COMMITTER_DATE", "2026-01-01T12:00:00Z"),
 ];
+
+/// Every file under `dir`, by path relative to it (`/`-separated), with its bytes.
+pub fn files_under(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
