@@ -152,10 +152,11 @@ fn push_by_digest(
     opts: &PublishOptions<'_>,
     artifacts: &[Artifact],
 ) -> Result<(usize, usize), Error> {
+    let mut seen = std::collections::HashSet::new();
     let mut blobs: Vec<(String, &[u8])> = Vec::new();
     for bytes in artifacts.iter().flat_map(|a| [&a.layer[..], &a.config[..]]) {
         let digest = artifact::digest(bytes);
-        if !blobs.iter().any(|(d, _)| *d == digest) {
+        if seen.insert(digest.clone()) {
             blobs.push((digest, bytes));
         }
     }
