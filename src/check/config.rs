@@ -107,6 +107,8 @@ pub struct CheckOptions {
     /// ValidatingAdmissionPolicies and bindings read from `check.policies`, in addition to
     /// those rendered.
     pub extra_policies: Vec<Value>,
+    /// Admission expressions' outcomes known so far, shared by every batch of the run.
+    pub memo: std::sync::Arc<crate::check::cel::admission::Memo>,
 }
 
 impl CheckOptions {

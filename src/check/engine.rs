@@ -47,7 +47,7 @@ pub fn run(environments: &[CheckEnvironment<'_>], config: &CheckConfig, opts: &C
             let bound = admission::bindings(resources.iter().map(|r| &r.body).chain(&opts.extra_policies));
             let plurals = admission::crd_plurals(resources.iter().map(|r| &r.body).chain(&opts.extra_crds));
             let resource_of = |group: &str, kind: &str| admission::resource_name(&plurals, group, kind);
-            let admission = Admission::new(&evaluator, &bound, &resources, &resource_of);
+            let admission = Admission::new(&evaluator, &bound, &resources, &resource_of, &opts.memo);
             let object = ObjectCheck {
                 validator: &validator,
                 evaluator: &evaluator,

@@ -53,6 +53,7 @@ pub fn check_repo(
         kube_version: repo.config.kube_version.as_deref().and_then(KubeVersion::parse),
         extra_crds: Vec::new(),
         extra_policies: Vec::new(),
+        memo: Default::default(),
     };
     let problems = check_opts.problems();
     if !problems.is_empty() {
@@ -119,6 +120,7 @@ pub fn check_compiled(
         kube_version: repo.config.kube_version.as_deref().and_then(KubeVersion::parse),
         extra_crds: Vec::new(),
         extra_policies: Vec::new(),
+        memo: Default::default(),
     };
     (opts.extra_crds, opts.extra_policies) = read_extra(repo, &config)?;
     let per_object: Vec<String> = super::rules::RULES

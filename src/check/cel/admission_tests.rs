@@ -60,7 +60,8 @@ fn decide_update(
     let bound = bindings([&policy, &binding]);
     let ev = Evaluator::new();
     let plural = |_: &str, k: &str| format!("{}s", k.to_lowercase());
-    let admission = Admission::new(&ev, &bound, &refs, &plural);
+    let memo = Memo::default();
+    let admission = Admission::new(&ev, &bound, &refs, &plural, &memo);
     let mut notes = Vec::new();
     let d = admission.decide(&resources[target], old.as_ref(), &mut notes);
     (d.iter().map(|d| format!("{:?}: {}", d.action, d.message)).collect(), notes)
@@ -169,4 +170,66 @@ fn on_an_update_the_object_selector_matches_the_old_or_the_new_object() {
     was_db["metadata"]["labels"] = json!({"tier": "db"});
     assert!(decide(policy(json!({})), selected.clone(), &[unlabelled.clone()], 0).0.is_empty());
     assert_eq!(decide_update(policy(json!({})), selected, &[unlabelled], 0, Some(was_db)).0.len(), 1);
+}
+
+/// Expressions evaluated on what their paths reach ([`projection`]) and answered from the
+/// [`Memo`] give what they give on the whole object, for every object in turn: each path
+/// kind (fields, literal indexes, `has`, comprehensions nested, `in`, `size()`, computed
+/// values that carry elements on) and the ways a path stops.
+#[test]
+fn outcomes_from_projections_and_the_memo_equal_whole_evaluations() {
+    let expressions = [
+        "object.spec.replicas >= 2",
+        "has(object.spec.replicas) && has(object.metadata.labels)",
+        "object.spec.cs.all(c, c.image.startsWith('r/') && c.ports.all(p, p.port > 0))",
+        "object.spec.cs.exists(c, has(c.probe)) || size(object.spec.cs) == 0",
+        "has(object.spec.cs[0].probe) ? object.spec.cs[0].probe.path : 'none'",
+        "object.spec.cs.filter(c, c.name == 'a')[0].image",
+        "object.spec.cs.map(c, c.name).join(',')",
+        "object.spec.cs.all(c, true)",
+        "'tier' in object.metadata.labels && object.metadata.labels.all(k, k.size() < 10)",
+        "object.metadata.labels.exists(k, object.metadata.labels[k] == 'db')",
+        "object.spec.cs.size() + size(object.metadata.labels)",
+        "object.spec.replicas.x == 1",
+        "object.spec.cs.image",
+        "object.spec.cs[5].image",
+        "object.metadata",
+    ];
+    let objects = [
+        json!({"metadata": {"name": "a", "labels": {"tier": "web"}},
+            "spec": {"replicas": 3, "cs": [{"name": "a", "image": "r/a", "ports": [{"port": 80}], "probe": {"path": "/h"}}]}}),
+        json!({"metadata": {"name": "b", "labels": {"tier": "web", "env": "x"}},
+            "spec": {"replicas": 3, "cs": [{"name": "a", "image": "r/a", "ports": [{"port": 80}], "probe": {"path": "/h"}, "env": 1}]}}),
+        json!({"metadata": {"name": "c", "labels": {"tier": "db"}},
+            "spec": {"replicas": 1, "cs": [{"name": "b", "image": "q/b", "ports": [{"port": 0}]}, {"name": "a", "image": "r/c"}]}}),
+        json!({"metadata": {"name": "d"}, "spec": {"replicas": "1", "cs": []}}),
+        json!({"metadata": {"name": "e", "labels": {}}, "spec": {"cs": {"image": "r/x"}}}),
+        json!({"metadata": {"name": "f", "labels": {"tier": "web"}},
+            "spec": {"replicas": 3, "cs": [{"name": "a", "image": "r/a", "ports": [{"port": 80}], "probe": {"path": "/h"}}]}}),
+        json!({"metadata": {"name": "g", "labels": null}, "spec": {"replicas": 3.0, "cs": [{"name": "a", "image": "r/a", "ports": []}]}}),
+    ];
+    let ev = Evaluator::new();
+    let memo = Memo::default();
+    let shown = |r: Result<Cel, String>| r.map(Outcome::from);
+    for expr in expressions {
+        let program = ev.compile(expr).unwrap();
+        let paths = program.paths.clone().expect("reads documents only");
+        for object in &objects {
+            let whole = shown(ev.eval(&program, &[("object", &crate::check::cel::value::untyped(object))]));
+            let reads: Vec<&[Segment]> = paths.iter().map(|(_, p)| p.as_slice()).collect();
+            let mut only = ev.root().new_inner_scope();
+            only.add_variable_as_val("object", projection(object, &reads));
+            let projected = ev.run(&program, &only).map(Outcome::from);
+            assert_eq!(projected, whole, "`{expr}` on {object}: paths {paths:?}");
+            let key = memo_key(&memo, &paths, &|d| (d == 0).then_some(object));
+            match memo.get(expr, key) {
+                Some(known) => assert_eq!(known, whole, "`{expr}` remembered for {object}"),
+                None => memo.put(expr, key, whole),
+            }
+        }
+    }
+    // Objects that differ only where an expression does not read share its entry.
+    let entries = memo.outcomes.lock().unwrap();
+    assert_eq!(entries.1["object.spec.cs.all(c, true)"].len(), 4, "lists of one, two and no elements; a map");
+    assert!(entries.1["object.spec.replicas >= 2"].len() < objects.len());
 }

@@ -41,11 +41,24 @@ pub struct Evaluator {
     programs: RefCell<HashMap<String, Result<Arc<Compiled>, String>>>,
 }
 
+/// The variables holding JSON documents whose reads [`Compiled::paths`] follows: what
+/// admission gives its expressions besides `variables` and `authorizer`.
+pub const DOCUMENTS: [&str; 5] = ["object", "oldObject", "request", "namespaceObject", "params"];
+
+/// Variables holding anything else: an expression reading one has no [`Compiled::paths`].
+const OTHER_VARIABLES: [&str; 4] = ["variables", "authorizer", "self", "oldSelf"];
+
 /// A compiled expression and the variables it reads.
 pub struct Compiled {
     program: Program,
     /// Identifiers the expression reads outside its comprehensions (`self`, `oldSelf`, `object`…).
     pub variables: Vec<String>,
+    /// Where the expression reads [`DOCUMENTS`], sorted: the path of every chain of field
+    /// selections it starts from one (`object.spec.replicas` → `(0, [spec, replicas])`, a
+    /// document read whole → `(d, [])`), through comprehensions (`object.x.all(c, c.y)` →
+    /// `[x, Each, y]` and `[x, Each, Nothing]`), `in` and `size()`. `None` when it reads
+    /// another variable. Its value is a function of what these paths reach.
+    pub paths: Option<Vec<DocPath>>,
 }
 
 impl Compiled {
@@ -78,7 +91,13 @@ impl Evaluator {
                 free_variables(&program.expression().expr, &mut Vec::new(), &mut variables);
                 variables.sort();
                 variables.dedup();
-                Arc::new(Compiled { program, variables })
+                let mut paths = Some(Vec::new());
+                document_paths(&program.expression().expr, &mut Vec::new(), &mut paths);
+                if let Some(p) = paths.as_mut() {
+                    p.sort();
+                    p.dedup();
+                }
+                Arc::new(Compiled { program, variables, paths })
             })
         };
         self.programs.borrow_mut().insert(source.to_string(), compiled.clone());
@@ -91,21 +110,27 @@ impl Evaluator {
     }
 
     /// A scope holding `vars`, converted once for every program run in it (or in its children).
-    pub fn scope(&self, vars: &[(&str, &Value)]) -> Result<Scope<'_>, String> {
+    pub fn scope(&self, vars: &[(&str, &Value)]) -> Result<Scope<'_, 'static>, String> {
         child(&self.root, vars)
     }
 
+    /// The scope of the functions alone, whose children may hold values that borrow (`'v`).
+    pub fn root(&self) -> &Scope<'_, '_> {
+        &self.root
+    }
+
     /// Runs a program in a scope.
-    pub fn run(&self, program: &Compiled, scope: &Scope<'_>) -> Result<Value, String> {
+    pub fn run(&self, program: &Compiled, scope: &Scope<'_, '_>) -> Result<Value, String> {
         program.program.execute(scope).map_err(|e| message(&e))
     }
 }
 
-/// Variables for programs: a scope of the evaluator's root, or of another scope.
-pub type Scope<'a> = Context<'a, 'static>;
+/// Variables for programs: a scope of the evaluator's root, or of another scope. Its
+/// values live for `'v` (`'static` when they own their data).
+pub type Scope<'a, 'v> = Context<'a, 'v>;
 
 /// A scope inside `parent` adding `vars` (which hide the parent's of the same name).
-pub fn child<'a>(parent: &'a Scope<'_>, vars: &[(&str, &Value)]) -> Result<Scope<'a>, String> {
+pub fn child<'a, 'v>(parent: &'a Scope<'_, 'v>, vars: &[(&str, &Value)]) -> Result<Scope<'a, 'v>, String> {
     let mut ctx = parent.new_inner_scope();
     for (name, value) in vars {
         let val: Box<dyn cel::common::value::Val> = (*value).clone().try_into().map_err(|e| message(&e))?;
@@ -144,6 +169,169 @@ fn free_variables(expr: &Expr, bound: &mut Vec<String>, out: &mut Vec<String>) {
             bound.truncate(bound.len() - added.len());
         }
         _ => {}
+    }
+}
+
+/// One step of a path into a document.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Segment {
+    /// A field selection (`.spec`).
+    Field(String),
+    /// A literal index into a list (`containers[0]`).
+    Index(i64),
+    /// Every element of a list, every key of a map: what a comprehension iterates and `in` reads.
+    Each,
+    /// Nothing of the value but that it is there (the elements a comprehension iterates
+    /// without reading them, the length `size()` reads).
+    Nothing,
+}
+
+/// A path into document `.0` of [`DOCUMENTS`].
+pub type DocPath = (usize, Vec<Segment>);
+
+/// What a selection chain starts from.
+enum Chain {
+    /// A document, or a comprehension variable iterating one: the path read.
+    Document(DocPath),
+    /// A value the expression computed (whose reads are the computing expression's), a
+    /// function namespace or an undeclared name.
+    Computed,
+    /// A variable that is no document (`variables`, `self`…).
+    Other,
+}
+
+/// Comprehension variables in scope: each with the document path it iterates, if any.
+type Bound = Vec<(String, Option<DocPath>)>;
+
+/// `a.b.c`, `has(a.b.c)`, `a.b[0].c`: what the chain of field selections and literal
+/// indexes starts from, with the steps added; `None` when `expr` is no such chain.
+fn chain(expr: &Expr, bound: &Bound) -> Option<Chain> {
+    match expr {
+        Expr::Ident(name) => Some(match bound.iter().rev().find(|(b, _)| b == name) {
+            Some((_, Some(path))) => Chain::Document(path.clone()),
+            Some((_, None)) => Chain::Computed,
+            None => match DOCUMENTS.iter().position(|d| d == name) {
+                Some(d) => Chain::Document((d, Vec::new())),
+                None if OTHER_VARIABLES.contains(&name.as_str()) => Chain::Other,
+                None => Chain::Computed,
+            },
+        }),
+        Expr::Select(select) => Some(match chain(&select.operand.expr, bound)? {
+            Chain::Document((d, mut path)) => {
+                path.push(Segment::Field(select.field.clone()));
+                // `has(a.b)` reads whether `b` is there, not what it holds.
+                if select.test {
+                    path.push(Segment::Nothing);
+                }
+                Chain::Document((d, path))
+            }
+            other => other,
+        }),
+        Expr::Call(call) if call.func_name == "_[_]" && call.target.is_none() && call.args.len() == 2 => {
+            let Expr::Literal(cel::common::ast::LiteralValue::Int(i)) = &call.args[1].expr else { return None };
+            Some(match chain(&call.args[0].expr, bound)? {
+                Chain::Document((d, mut path)) => {
+                    path.push(Segment::Index(*i.inner()));
+                    Chain::Document((d, path))
+                }
+                other => other,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// When `expr` is a [`chain`], its path (with `tail`, what is read of the value it reaches:
+/// nothing added, all of it) into `out`, and `true`.
+fn read_chain(expr: &Expr, bound: &Bound, tail: &[Segment], out: &mut Option<Vec<DocPath>>) -> bool {
+    match chain(expr, bound) {
+        Some(Chain::Document((d, mut path))) => {
+            path.extend_from_slice(tail);
+            if let Some(o) = out.as_mut() {
+                o.push((d, path));
+            }
+            true
+        }
+        Some(Chain::Other) => {
+            *out = None;
+            true
+        }
+        Some(Chain::Computed) => true,
+        None => false,
+    }
+}
+
+/// [`Compiled::paths`] of `expr` into `out` (`None` once another variable is read).
+fn document_paths(expr: &Expr, bound: &mut Bound, out: &mut Option<Vec<DocPath>>) {
+    if read_chain(expr, bound, &[], out) {
+        return;
+    }
+    match expr {
+        // `x in list` reads the list's elements, `x in map` its keys.
+        Expr::Call(call) if call.func_name == "@in" && call.target.is_none() && call.args.len() == 2 => {
+            document_paths(&call.args[0].expr, bound, out);
+            if !read_chain(&call.args[1].expr, bound, &[Segment::Each], out) {
+                document_paths(&call.args[1].expr, bound, out);
+            }
+        }
+        // `size()` reads a list's length, a map's keys (a string's length: the string).
+        Expr::Call(call) if call.func_name == "size" && (call.args.len() + usize::from(call.target.is_some())) == 1 => {
+            let of = match (&call.target, call.args.first()) {
+                (Some(target), _) => &**target,
+                (None, Some(arg)) => arg,
+                (None, None) => return,
+            };
+            if !read_chain(&of.expr, bound, &[Segment::Each, Segment::Nothing], out) {
+                document_paths(&of.expr, bound, out);
+            }
+        }
+        Expr::Call(call) => {
+            call.target.iter().for_each(|t| document_paths(&t.expr, bound, out));
+            call.args.iter().for_each(|a| document_paths(&a.expr, bound, out));
+        }
+        Expr::List(list) => list.elements.iter().for_each(|e| document_paths(&e.expr, bound, out)),
+        Expr::Map(map) => {
+            for entry in &map.entries {
+                if let cel::common::ast::EntryExpr::MapEntry(e) = &entry.expr {
+                    document_paths(&e.key.expr, bound, out);
+                    document_paths(&e.value.expr, bound, out);
+                }
+            }
+        }
+        Expr::Comprehension(c) => {
+            // Iterating a document path with one variable: the variable stands for each
+            // element (each key of a map), and the iteration reads how many there are.
+            let iterated = match (&c.iter_var2, chain(&c.iter_range.expr, bound)) {
+                (None, Some(Chain::Document((d, path)))) => {
+                    let mut each = path;
+                    each.push(Segment::Each);
+                    let mut shape = each.clone();
+                    shape.push(Segment::Nothing);
+                    if let Some(o) = out.as_mut() {
+                        o.push((d, shape));
+                    }
+                    Some((d, each))
+                }
+                _ => {
+                    document_paths(&c.iter_range.expr, bound, out);
+                    None
+                }
+            };
+            document_paths(&c.accu_init.expr, bound, out);
+            let before = bound.len();
+            bound.push((c.iter_var.clone(), iterated));
+            bound.extend(c.iter_var2.iter().map(|v| (v.clone(), None)));
+            bound.push((c.accu_var.clone(), None));
+            for e in [&c.loop_cond, &c.loop_step, &c.result] {
+                document_paths(&e.expr, bound, out);
+            }
+            bound.truncate(before);
+        }
+        // A selection from a computed value: what computed it.
+        Expr::Select(select) => document_paths(&select.operand.expr, bound, out),
+        Expr::Literal(_) | Expr::Ident(_) => {}
+        // Struct literals (not in Kubernetes' environment): not followed.
+        Expr::Struct(_) | Expr::Unspecified => *out = None,
     }
 }
 
@@ -201,6 +389,63 @@ mod tests {
         assert_eq!(run("{'a': 1}.b == 1"), Err("no such key: b".to_string()));
         assert_eq!(run("1 / 0 == 1"), Err("division by zero".to_string()));
         assert!(run("1 +").is_err());
+    }
+
+    #[test]
+    fn document_paths_follow_selections_comprehensions_in_and_size() {
+        use Segment::{Each, Field, Index, Nothing};
+        let ev = Evaluator::new();
+        let paths = |src: &str| ev.compile(src).unwrap().paths.clone();
+        let f = |s: &str| Field(s.to_string());
+        assert_eq!(
+            paths("object.spec.replicas >= 1 && has(object.metadata.labels) && request.operation == 'CREATE'"),
+            Some(vec![
+                (0, vec![f("metadata"), f("labels"), Nothing]),
+                (0, vec![f("spec"), f("replicas")]),
+                (2, vec![f("operation")])
+            ])
+        );
+        // A chain goes through literal indexes and ends at anything else: a computed
+        // index, a call, an optional selection.
+        assert_eq!(
+            paths(
+                "has(object.c[0].p) && object.d[object.i] == 1 && object.spec.?x.hasValue() && type(oldObject) == map"
+            ),
+            Some(vec![
+                (0, vec![f("c"), Index(0), f("p"), Nothing]),
+                (0, vec![f("d")]),
+                (0, vec![f("i")]),
+                (0, vec![f("spec")]),
+                (1, vec![])
+            ])
+        );
+        // Comprehension variables stand for each element; iterating reads the count.
+        assert_eq!(
+            paths("object.cs.all(c, c.image.startsWith('r') && c.ports.all(p, p.port > 0))"),
+            Some(vec![
+                (0, vec![f("cs"), Each, f("image")]),
+                (0, vec![f("cs"), Each, f("ports"), Each, f("port")]),
+                (0, vec![f("cs"), Each, f("ports"), Each, Nothing]),
+                (0, vec![f("cs"), Each, Nothing]),
+            ])
+        );
+        // `in` reads elements or keys, `size()` how many; computed values are their makers'.
+        assert_eq!(
+            paths("'k' in object.labels && size(object.items) > 0 && object.xs.map(x, x.n).all(n, n > 1)"),
+            Some(vec![
+                (0, vec![f("items"), Each, Nothing]),
+                (0, vec![f("labels"), Each]),
+                (0, vec![f("xs"), Each, f("n")]),
+                (0, vec![f("xs"), Each, Nothing]),
+            ])
+        );
+        // Comprehension variables hide documents; function namespaces are no variables.
+        assert_eq!(
+            paths("[1].all(object, object > 0) && format.dns1123Label().validate(params.n) == optional.none()"),
+            Some(vec![(4, vec![f("n")])])
+        );
+        assert_eq!(paths("variables.x == object.a"), None);
+        assert_eq!(paths("self.a == 1"), None);
     }
 
     #[test]

@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 use base64::Engine;
 use cel::Value as Cel;
+use cel::common::types::{CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString};
+use cel::common::value::Val;
 use cel::objects::{Key, Map};
 use serde_json::Value;
 
@@ -29,6 +31,27 @@ pub fn to_cel(value: &Value, schema: Option<&Schema>, root: bool) -> Cel {
             Cel::List(Arc::new(items.iter().map(|i| to_cel(i, s.items.as_deref(), false)).collect()))
         }
         Value::Object(map) => object(map, s, root || s.embedded_resource),
+    }
+}
+
+/// [`untyped`]'s value built straight as the interpreter's values, borrowing `value`'s
+/// strings and keys: what admission gives its policies (`object`, `request`…), made once
+/// per object with no intermediate copy.
+pub fn borrowed(value: &Value) -> Box<dyn Val + '_> {
+    match value {
+        Value::Null => Box::new(CelNull),
+        Value::Bool(b) => Box::new(CelBool::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Box::new(CelInt::from(i)),
+            None => Box::new(CelDouble::from(n.as_f64().unwrap_or(0.0))),
+        },
+        Value::String(s) => Box::new(CelString::from(s.as_str())),
+        Value::Array(items) => Box::new(CelList::from(items.iter().map(borrowed).collect::<Vec<_>>())),
+        Value::Object(map) => {
+            let m: HashMap<CelMapKey<'_>, Box<dyn Val + '_>> =
+                map.iter().map(|(k, v)| (CelMapKey::from(k.as_str()), borrowed(v))).collect();
+            Box::new(CelMap::from(m))
+        }
     }
 }
 
@@ -180,6 +203,13 @@ mod tests {
         assert_eq!(get("x"), None, "undeclared fields are not visible");
         let Some(Cel::Map(meta)) = get("metadata") else { panic!() };
         assert_eq!(meta.map.len(), 1, "only name and generateName");
+    }
+
+    #[test]
+    fn borrowed_values_equal_converted_ones() {
+        let v = json!({"a": [1, 2.5, "s", null, true], "b": {"c": {"d": -3}}, "e": 18446744073709551615u64});
+        let via_value: Box<dyn Val> = untyped(&v).try_into().unwrap();
+        assert_eq!(Cel::try_from(borrowed(&v).as_ref()).unwrap(), Cel::try_from(via_value.as_ref()).unwrap());
     }
 
     #[test]
