@@ -61,20 +61,21 @@ pub fn run(environments: &[CheckEnvironment<'_>], config: &CheckConfig, opts: &C
                 kube,
                 previous: env.previous.as_ref(),
             };
-            let findings = env
-                .objects
-                .iter()
-                .flat_map(|(target, r)| {
-                    let found = object.findings(r);
-                    found.into_iter().filter_map(|f| finish(f, env, target, r, config)).collect::<Vec<_>>()
-                })
-                .collect();
+            // Findings are large: a list that grows by doubling copies them again each time,
+            // so room is made for a few per object, and the lists are joined into one made
+            // to size.
+            let mut findings = Vec::with_capacity(env.objects.len() * 3);
+            for (target, r) in &env.objects {
+                findings.extend(object.findings(r).into_iter().filter_map(|f| finish(f, env, target, r, config)));
+            }
             (findings, notes.into_inner())
         })
         .collect();
     let notes: BTreeSet<String> = per_env.iter().flat_map(|(_, n)| n.iter().cloned()).collect();
+    let mut findings = Vec::with_capacity(per_env.iter().map(|(f, _)| f.len()).sum());
+    per_env.into_iter().for_each(|(f, _)| findings.extend(f));
     let mut report = Report {
-        findings: per_env.into_iter().flat_map(|(f, _)| f).collect(),
+        findings,
         objects: environments.iter().map(|e| e.objects.len()).sum(),
         notes: notes.into_iter().collect(),
     };
@@ -85,7 +86,9 @@ pub fn run(environments: &[CheckEnvironment<'_>], config: &CheckConfig, opts: &C
 /// The reports of batches of environments as one, in [`run`]'s order.
 pub fn merge(reports: Vec<Report>) -> Report {
     let mut notes = BTreeSet::new();
-    let mut merged = Report { findings: Vec::new(), objects: 0, notes: Vec::new() };
+    // Reserved at once: a findings list grown by doubling copies its bytes again each time.
+    let findings = Vec::with_capacity(reports.iter().map(|r| r.findings.len()).sum());
+    let mut merged = Report { findings, objects: 0, notes: Vec::new() };
     for r in reports {
         merged.findings.extend(r.findings);
         merged.objects += r.objects;

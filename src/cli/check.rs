@@ -90,5 +90,9 @@ pub fn run(global: &Global, args: CheckArgs) -> Result<Outcome, Error> {
         Format::Github => report::Format::Github,
     };
     super::write_stdout_with(|out| report::write(&done.report, format, out))?;
-    Ok(if done.report.exit_code(args.strict) == 0 { Outcome::Ok } else { Outcome::Found })
+    let outcome = if done.report.exit_code(args.strict) == 0 { Outcome::Ok } else { Outcome::Found };
+    // The findings go with the process: freeing them one by one (a hundred thousand on a
+    // big repository, ~0.1 s) would only delay the exit.
+    std::mem::forget(done);
+    Ok(outcome)
 }
