@@ -139,24 +139,33 @@ pub fn child<'a, 'v>(parent: &'a Scope<'_, 'v>, vars: &[(&str, &Value)]) -> Resu
     Ok(ctx)
 }
 
+/// What a call (its target, then its arguments), a list or a map literal (keys and values)
+/// is made of.
+fn operands(expr: &Expr) -> Vec<&Expr> {
+    match expr {
+        Expr::Call(call) => call.target.iter().map(|t| &**t).chain(&call.args).map(|e| &e.expr).collect(),
+        Expr::List(list) => list.elements.iter().map(|e| &e.expr).collect(),
+        Expr::Map(map) => map
+            .entries
+            .iter()
+            .filter_map(|entry| match &entry.expr {
+                cel::common::ast::EntryExpr::MapEntry(e) => Some([&e.key.expr, &e.value.expr]),
+                _ => None,
+            })
+            .flatten()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The identifiers an expression reads, but those its comprehensions bind.
 fn free_variables(expr: &Expr, bound: &mut Vec<String>, out: &mut Vec<String>) {
     match expr {
         Expr::Ident(name) if !name.starts_with('@') && !bound.contains(name) => out.push(name.clone()),
-        Expr::Call(call) => {
-            call.target.iter().for_each(|t| free_variables(&t.expr, bound, out));
-            call.args.iter().for_each(|a| free_variables(&a.expr, bound, out));
+        Expr::Call(_) | Expr::List(_) | Expr::Map(_) => {
+            operands(expr).into_iter().for_each(|e| free_variables(e, bound, out))
         }
         Expr::Select(select) => free_variables(&select.operand.expr, bound, out),
-        Expr::List(list) => list.elements.iter().for_each(|e| free_variables(&e.expr, bound, out)),
-        Expr::Map(map) => {
-            for entry in &map.entries {
-                if let cel::common::ast::EntryExpr::MapEntry(e) = &entry.expr {
-                    free_variables(&e.key.expr, bound, out);
-                    free_variables(&e.value.expr, bound, out);
-                }
-            }
-        }
         Expr::Comprehension(c) => {
             free_variables(&c.iter_range.expr, bound, out);
             free_variables(&c.accu_init.expr, bound, out);
@@ -285,18 +294,8 @@ fn document_paths(expr: &Expr, bound: &mut Bound, out: &mut Option<Vec<DocPath>>
                 document_paths(&of.expr, bound, out);
             }
         }
-        Expr::Call(call) => {
-            call.target.iter().for_each(|t| document_paths(&t.expr, bound, out));
-            call.args.iter().for_each(|a| document_paths(&a.expr, bound, out));
-        }
-        Expr::List(list) => list.elements.iter().for_each(|e| document_paths(&e.expr, bound, out)),
-        Expr::Map(map) => {
-            for entry in &map.entries {
-                if let cel::common::ast::EntryExpr::MapEntry(e) = &entry.expr {
-                    document_paths(&e.key.expr, bound, out);
-                    document_paths(&e.value.expr, bound, out);
-                }
-            }
+        Expr::Call(_) | Expr::List(_) | Expr::Map(_) => {
+            operands(expr).into_iter().for_each(|e| document_paths(e, bound, out))
         }
         Expr::Comprehension(c) => {
             // Iterating a document path with one variable: the variable stands for each
