@@ -443,29 +443,7 @@ impl<'a> Admission<'a> {
                 scope
             })
         };
-        let run = |expr: &str| -> Result<Outcome, String> {
-            if bound.authorizer && expr.contains("authorizer") {
-                return Err("authorizer is not available offline".to_string());
-            }
-            let program = self.ev.compile(expr)?;
-            let Some(paths) = &program.paths else { return self.ev.run(&program, scope()).map(Outcome::from) };
-            // Reads documents' fields only: its outcome is known when those values were met before.
-            let key = memo_key(self.memo, paths, &document);
-            if let Some(known) = self.memo.get(expr, key) {
-                return known;
-            }
-            let mut only = self.ev.root().new_inner_scope();
-            for (d, name) in DOCUMENTS.iter().enumerate() {
-                let fields: Vec<&[Segment]> =
-                    paths.iter().filter(|(p, _)| *p == d).map(|(_, f)| f.as_slice()).collect();
-                if !fields.is_empty() {
-                    only.add_variable_as_val(*name, document(d).map_or(null(), |v| projection(v, &fields)));
-                }
-            }
-            let outcome = self.ev.run(&program, &only).map(Outcome::from);
-            self.memo.put(expr, key, outcome.clone());
-            outcome
-        };
+        let run = |expr: &str| self.outcome(bound, expr, &document, &scope);
         // matchConditions: all must hold; an error follows failurePolicy.
         for c in spec["matchConditions"].as_array().into_iter().flatten() {
             match run(str_at(c, "/expression")) {
@@ -502,6 +480,37 @@ impl<'a> Admission<'a> {
             }
         }
         out
+    }
+
+    /// What `expr` comes to: known from the [`Memo`] when it reads documents only through
+    /// paths and the values they reach were met before, else evaluated on those values (and
+    /// kept), or, when it reads more, in `full` (every document, params and variables).
+    fn outcome<'v, 'c>(
+        &self,
+        bound: &Bound,
+        expr: &str,
+        document: &dyn Fn(usize) -> Option<&'v Value>,
+        full: &dyn Fn() -> &'c Scope<'c, 'c>,
+    ) -> Result<Outcome, String> {
+        if bound.authorizer && expr.contains("authorizer") {
+            return Err("authorizer is not available offline".to_string());
+        }
+        let program = self.ev.compile(expr)?;
+        let Some(paths) = &program.paths else { return self.ev.run(&program, full()).map(Outcome::from) };
+        let key = memo_key(self.memo, paths, document);
+        if let Some(known) = self.memo.get(expr, key) {
+            return known;
+        }
+        let mut only = self.ev.root().new_inner_scope();
+        for (d, name) in DOCUMENTS.iter().enumerate() {
+            let fields: Vec<&[Segment]> = paths.iter().filter(|(p, _)| *p == d).map(|(_, f)| f.as_slice()).collect();
+            if !fields.is_empty() {
+                only.add_variable_as_val(*name, document(d).map_or(null(), |v| projection(v, &fields)));
+            }
+        }
+        let outcome = self.ev.run(&program, &only).map(Outcome::from);
+        self.memo.put(expr, key, outcome.clone());
+        outcome
     }
 
     /// `variables`, each in order (a later one may read an earlier one); one that fails
