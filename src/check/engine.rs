@@ -283,7 +283,6 @@ fn finish(found: Found, env: &CheckEnvironment, target: &str, r: &Resource, conf
         api_version: r.api_version().to_string(),
         template: r.source.template.to_string(),
         doc: r.source.doc,
-        field_segments: found.field.0.clone(),
         field: found.field,
         line: None,
         column: None,

@@ -137,12 +137,10 @@ pub struct Finding {
     pub template: String,
     /// 0-based index of the document inside the template's output.
     pub doc: usize,
-    /// The field the finding is about; empty for the whole object.
-    #[serde(serialize_with = "serialize_path")]
+    /// The field the finding is about; empty for the whole object. In json: `field`, the path
+    /// as text, and `fieldSegments`, its segments (for position lookup in the template).
+    #[serde(flatten, serialize_with = "serialize_field")]
     pub field: FieldPath,
-    /// The field path as segments, for position lookup in the template.
-    #[serde(rename = "fieldSegments")]
-    pub field_segments: Vec<PathSeg>,
     /// 1-based line in `template` of the field's key, or of the nearest enclosing key written
     /// there ([`locate`]); `None` when the template does not show where.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,8 +163,20 @@ pub struct Finding {
     pub hint: Option<String>,
 }
 
-fn serialize_path<S: serde::Serializer>(p: &FieldPath, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(p)
+/// A finding's field as its two json keys (one path held, not a copy for each).
+fn serialize_field<S: serde::Serializer>(p: &FieldPath, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Keys<'p> {
+        #[serde(serialize_with = "serialize_display")]
+        field: &'p FieldPath,
+        #[serde(rename = "fieldSegments")]
+        field_segments: &'p [PathSeg],
+    }
+    Keys { field: p, field_segments: &p.0 }.serialize(s)
+}
+
+fn serialize_display<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
 }
 
 /// The outcome of a run.

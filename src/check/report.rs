@@ -266,7 +266,6 @@ mod tests {
             api_version: "apps/v1".into(),
             template: "api/v1/deployment.yaml".into(),
             doc: 0,
-            field_segments: field.0.clone(),
             field,
             line: Some(7),
             column: Some(3),

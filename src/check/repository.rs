@@ -225,7 +225,7 @@ impl Template {
 fn locate_findings(fs: &Fs, report: &mut Report) {
     type Place<'a> = (&'a str, usize, &'a str, &'a [super::PathSeg]);
     fn place_of(f: &Finding) -> Place<'_> {
-        (f.template.as_str(), f.doc, f.object.kind.as_str(), f.field_segments.as_slice())
+        (f.template.as_str(), f.doc, f.object.kind.as_str(), f.field.0.as_slice())
     }
     // Each finding's place, as an index into the distinct places.
     let mut index: HashMap<Place<'_>, usize> = HashMap::new();
