@@ -29,15 +29,26 @@ pub fn in_template(text: &str, doc: usize, kind: &str, field: &[PathSeg]) -> Opt
     Template::new(text).locate(doc, kind, field)
 }
 
-/// A template cut into its documents once, for the findings of many objects.
+/// A template cut into its documents and lines once, for the findings of many objects.
 #[derive(Debug, Clone)]
 pub struct Template {
     docs: TemplateDocs,
+    text: String,
+    /// Where each line starts in `text`.
+    lines: Vec<usize>,
 }
 
 impl Template {
     pub fn new(text: &str) -> Template {
-        Template { docs: TemplateDocs::new(text) }
+        let lines = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Template { docs: TemplateDocs::new(text), text: text.to_string(), lines }
+    }
+
+    /// Line `n` (1-based), without its end.
+    pub fn line(&self, n: usize) -> Option<&str> {
+        let start = *self.lines.get(n.checked_sub(1)?)?;
+        let end = self.lines.get(n).map_or(self.text.len(), |e| e - 1);
+        self.text.get(start..end).map(|l| l.trim_end_matches('\r'))
     }
 
     /// [`in_template`] on this template.
@@ -127,6 +138,13 @@ mod tests {
         assert_eq!((at.line, at.column, at.located.as_str()), (4, 9, "spec.containers[0].envFrom[0].configMapRef"));
         let at = in_template(TEMPLATE, 1, "Deployment", &keys("metadata.labels.app")).unwrap();
         assert_eq!((at.line, at.located.as_str()), (11, "metadata.labels"));
+    }
+
+    #[test]
+    fn lines_by_number_without_their_ends() {
+        let t = Template::new("a: 1\r\nb: 2\n\nc: 3");
+        let lines: Vec<Option<&str>> = (0..=5).map(|n| t.line(n)).collect();
+        assert_eq!(lines, [None, Some("a: 1"), Some("b: 2"), Some(""), Some("c: 3"), None]);
     }
 
     #[test]

@@ -198,27 +198,6 @@ fn read_kinds(
     Ok(out)
 }
 
-/// A template's text, where its lines start, and its keys' places.
-struct Template {
-    text: String,
-    lines: Vec<usize>,
-    parsed: locate::Template,
-}
-
-impl Template {
-    fn new(text: String) -> Template {
-        let lines = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        Template { parsed: locate::Template::new(&text), lines, text }
-    }
-
-    /// Line `n` (1-based) without its end.
-    fn line(&self, n: usize) -> Option<&str> {
-        let start = *self.lines.get(n.checked_sub(1)?)?;
-        let end = self.lines.get(n).map_or(self.text.len(), |e| e - 1);
-        self.text.get(start..end).map(|l| l.trim_end_matches('\r'))
-    }
-}
-
 /// Fills each finding's line, column and source line from its template's text (each
 /// template read once; each place — template, document, kind, field — located once, in
 /// parallel: the findings of one template line in every environment share it).
@@ -242,13 +221,15 @@ fn locate_findings(fs: &Fs, report: &mut Report) {
         places[i] = p;
     }
     let names: BTreeSet<&str> = places.iter().map(|p| p.0).collect();
-    let texts: HashMap<&str, Template> =
-        names.into_par_iter().filter_map(|t| fs.read_string(t).ok().map(|text| (t, Template::new(text)))).collect();
+    let texts: HashMap<&str, locate::Template> = names
+        .into_par_iter()
+        .filter_map(|t| fs.read_string(t).ok().map(|text| (t, locate::Template::new(&text))))
+        .collect();
     let spots: Vec<Option<(locate::Located, Option<String>)>> = places
         .par_iter()
         .map(|&(template, doc, kind, field)| {
             let template = texts.get(template)?;
-            let at = template.parsed.locate(doc, kind, field)?;
+            let at = template.locate(doc, kind, field)?;
             let source = template.line(at.line).map(String::from);
             Some((at, source))
         })

@@ -106,12 +106,7 @@ impl Evaluator {
 
     /// Runs a program with the given variables.
     pub fn eval(&self, program: &Compiled, vars: &[(&str, &Value)]) -> Result<Value, String> {
-        self.run(program, &self.scope(vars)?)
-    }
-
-    /// A scope holding `vars`, converted once for every program run in it (or in its children).
-    pub fn scope(&self, vars: &[(&str, &Value)]) -> Result<Scope<'_, 'static>, String> {
-        child(&self.root, vars)
+        self.run(program, &child(&self.root, vars)?)
     }
 
     /// The scope of the functions alone, whose children may hold values that borrow (`'v`).
