@@ -13,7 +13,7 @@
 //! warnings is decided in one place ([`Collected::finish`]). What a stage
 //! decides (layer precedence, the namespace, labels) lives in that stage.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
@@ -26,6 +26,7 @@ use crate::render::{Limits, ReadTracker, TargetContext, VersionEnv};
 use crate::repo::{Repo, Target};
 use crate::source::SourceInfo;
 use crate::tracking::{self, Tracking};
+use crate::values::unread::Leaves;
 use crate::values::{self, Layer, LayerKind, Unread, ValuesFile};
 use crate::{namespace, patch};
 
@@ -50,6 +51,59 @@ impl Options {
     /// Everything here that can change a target's objects, as bytes (part of its cache key).
     fn fingerprint(&self) -> Vec<u8> {
         format!("{:?}", (&self.values_files, &self.set, &self.set_string, self.strict, &self.limits)).into_bytes()
+    }
+
+    /// The render cache of a compilation of `repo` with these options, when `--cache` is on.
+    pub fn open_cache(&self, repo: &Repo) -> Option<Arc<Cache>> {
+        self.cache.as_ref().map(|c| Arc::new(Cache::new(c, &repo.fs, &self.fingerprint())))
+    }
+}
+
+/// What a caller of [`compile_each_reusing`] already has and wants kept: a
+/// bundle whose environments come whole from the cache needs none of their
+/// objects, only their targets' parameter layers (the unread-parameter
+/// warnings count every target), and it stores the environments it renders
+/// with what their targets read.
+#[derive(Default)]
+pub struct Reuse {
+    /// The cache the caller keyed the targets with (their keys are kept in it).
+    pub cache: Option<Arc<Cache>>,
+    /// Targets (by address) not to render, with their share in the
+    /// unread-parameter warnings (as stored with their environment).
+    pub layers_only: HashMap<String, Leaves>,
+    /// Environments whose targets' shares to keep ([`Reuse::leaves`]).
+    pub record: HashSet<String>,
+    kept: Mutex<HashMap<String, Leaves>>,
+    warned: Mutex<HashSet<String>>,
+}
+
+impl Reuse {
+    /// Nothing skipped or kept yet, with the cache the caller keyed targets with.
+    pub fn new(cache: Arc<Cache>) -> Reuse {
+        Reuse { cache: Some(cache), ..Reuse::default() }
+    }
+
+    /// The share of target `address` in the unread-parameter warnings, when
+    /// it is of a [`Reuse::record`] environment and rendered without warnings.
+    pub fn leaves(&self, address: &str) -> Option<Leaves> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner()).get(address).cloned()
+    }
+
+    /// Whether a target of `environment` warned (its environment is then not stored whole).
+    pub fn warned(&self, environment: &str) -> bool {
+        self.warned.lock().unwrap_or_else(|e| e.into_inner()).contains(environment)
+    }
+
+    fn keep(&self, t: &Target, r: &Rendered) {
+        if !self.record.contains(&t.environment) {
+            return;
+        }
+        if r.warnings.is_empty() {
+            let leaves = Unread::leaves(&r.layers, |leaf| r.read.was_read(leaf));
+            self.kept.lock().unwrap_or_else(|e| e.into_inner()).insert(t.address(), leaves);
+        } else {
+            self.warned.lock().unwrap_or_else(|e| e.into_inner()).insert(t.environment.clone());
+        }
     }
 }
 
@@ -98,7 +152,8 @@ struct Shared<'r> {
     command_line: Vec<Layer>,
     /// `strata.yaml` `tracking:`, derived once: every target's labels and every batch carry it.
     tracking: Option<Tracking>,
-    cache: Option<Cache>,
+    cache: Option<Arc<Cache>>,
+    reuse: Option<&'r Reuse>,
 }
 
 /// One target's render, what it read, and the warnings of its stages.
@@ -107,6 +162,8 @@ struct Rendered {
     read: Read,
     layers: Vec<Layer>,
     warnings: Vec<Diagnostic>,
+    /// In place of `layers` and `read`, for a target the caller has ([`Reuse::layers_only`]).
+    leaves: Option<Leaves>,
 }
 
 /// Which values a target's templates read: tracked while rendering, or the
@@ -128,7 +185,7 @@ impl Read {
 /// Runs the pipeline over `targets` (all from `repo`): the one-batch case of
 /// [`compile_each`], every target in one batch, in the order given.
 pub fn compile(repo: &Repo, targets: &[&Target], opts: &Options) -> Result<Compiled, Error> {
-    let shared = Shared::new(repo, opts)?;
+    let shared = Shared::new(repo, opts, None)?;
     let mut batch = None;
     let warnings = drive(&shared, vec![targets.iter().copied().enumerate().collect()], |b| batch = Some(b));
     shared.finish();
@@ -167,7 +224,23 @@ pub fn compile_each<F>(repo: &Repo, targets: &[&Target], opts: &Options, each: F
 where
     F: FnMut(Batch) + Send,
 {
-    let shared = Shared::new(repo, opts)?;
+    compile_each_reusing(repo, targets, opts, None, each)
+}
+
+/// [`compile_each`] with what the caller already has ([`Reuse`]): its
+/// `layers_only` targets are not rendered (they come to `each` without
+/// objects), and the read leaves of its `record` environments' targets are kept.
+pub fn compile_each_reusing<F>(
+    repo: &Repo,
+    targets: &[&Target],
+    opts: &Options,
+    reuse: Option<&Reuse>,
+    each: F,
+) -> Result<Streamed, Error>
+where
+    F: FnMut(Batch) + Send,
+{
+    let shared = Shared::new(repo, opts, reuse)?;
     let warnings = drive(&shared, batches(targets), each);
     shared.finish();
     let warnings = warnings?;
@@ -204,7 +277,18 @@ where
     if let Some(b) = pending {
         each(b);
     }
-    collected.finish(shared.opts.strict)
+    // A parameter file seen only through stored leaves is read again only to quote an unread leaf's line.
+    let load = |origin: &str| {
+        let file = shared.parameters(origin).ok()??;
+        Some(Layer {
+            kind: LayerKind::Parameters,
+            origin: Arc::from(origin),
+            text: file.text,
+            prefix: vec![],
+            data: file.data,
+        })
+    };
+    collected.finish(shared.opts.strict, load)
 }
 
 /// The targets in batches of whole environments, environments sorted, each
@@ -249,7 +333,10 @@ impl Collected {
             match r {
                 Ok(mut r) => {
                     self.stage.append(&mut r.warnings);
-                    self.unread.add(&r.layers, |leaf: &[String]| r.read.was_read(leaf));
+                    match &r.leaves {
+                        Some(leaves) => self.unread.add_leaves(leaves),
+                        None => self.unread.add(&r.layers, |leaf: &[String]| r.read.was_read(leaf)),
+                    }
                     targets.push(CompiledTarget { target: (*t).clone(), resources: r.resources });
                 }
                 Err(e) => self.failed.push((*i, e.diagnostics)),
@@ -265,13 +352,13 @@ impl Collected {
     /// parameters. Or the errors, in this order: render errors of every target
     /// (in the order the targets were given, each once), else `--strict`'s
     /// warnings made errors, else duplicate identities (environments sorted).
-    fn finish(mut self, strict: bool) -> Result<Vec<Diagnostic>, Error> {
+    fn finish(mut self, strict: bool, load: impl Fn(&str) -> Option<Layer>) -> Result<Vec<Diagnostic>, Error> {
         if !self.failed.is_empty() {
             self.failed.sort_by_key(|(i, _)| *i);
             return Err(Error::many(dedup(self.failed.into_iter().flat_map(|(_, d)| d).collect())));
         }
         let mut warnings = dedup(self.stage);
-        let unread = self.unread.warnings();
+        let unread = self.unread.warnings(load);
         if strict && !(warnings.is_empty() && unread.is_empty()) {
             let mut errors = diag::warnings_as_errors(warnings);
             errors.diagnostics.extend(values::unread::as_errors(unread).diagnostics);
@@ -293,14 +380,17 @@ fn dedup(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
 }
 
 impl<'r> Shared<'r> {
-    fn new(repo: &'r Repo, opts: &'r Options) -> Result<Shared<'r>, Error> {
+    fn new(repo: &'r Repo, opts: &'r Options, reuse: Option<&'r Reuse>) -> Result<Shared<'r>, Error> {
         let command_line = values::command_line_layers(&opts.values_files, &opts.set, &opts.set_string)?;
         let tracking = tracking::settings(repo.config.tracking.as_ref(), &repo.fs)?;
         let info = repo.fs.info();
         let readers = Mutex::new(HashMap::new());
-        let cache = opts.cache.as_ref().map(|c| Cache::new(c, &repo.fs, &opts.fingerprint()));
+        let cache = match reuse.and_then(|r| r.cache.clone()) {
+            Some(cache) => Some(cache),
+            None => opts.open_cache(repo),
+        };
         let (versions, files) = (Memo::new(), Memo::new());
-        Ok(Shared { repo, opts, info, versions, files, readers, command_line, tracking, cache })
+        Ok(Shared { repo, opts, info, versions, files, readers, command_line, tracking, cache, reuse })
     }
 
     /// The end of a compilation: the cache keeps to its bound.
@@ -357,34 +447,60 @@ impl<'r> Shared<'r> {
     }
 }
 
-/// One target: from the cache when it holds the target's objects, else
-/// through every stage ([`render_target`]) and then into the cache.
+/// One target: its layers only when the caller has its objects ([`Reuse`]);
+/// else from the cache when it holds the target's objects, else through every
+/// stage ([`render_target`]) and then into the cache.
 fn compile_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
+    let reuse = shared.reuse;
+    if let Some(leaves) = reuse.and_then(|r| r.layers_only.get(&t.address())) {
+        let (read, leaves) = (Read::Stored(HashSet::new()), Some(leaves.clone()));
+        return Ok(Rendered { resources: Vec::new(), read, layers: Vec::new(), warnings: Vec::new(), leaves });
+    }
+    let r = cached_or_rendered(shared, t)?;
+    if let Some(reuse) = reuse {
+        reuse.keep(t, &r);
+    }
+    Ok(r)
+}
+
+/// One target from the cache when it holds the target's objects, else through
+/// every stage and then into the cache.
+fn cached_or_rendered(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     let Some(cache) = &shared.cache else { return render_target(shared, t) };
     let key = cache.key(t);
-    if let Some(entry) = key.as_ref().and_then(|k| cache.get(k)) {
-        // The layers only for the unread-parameter warnings: nothing renders.
-        let empty = ValuesFile { text: None, data: Arc::new(serde_json::json!({})) };
-        if let Ok(layers) = values::layers::layers_for(shared.repo, t, empty, &|p| shared.parameters(p), &[]) {
-            let layers = layers.into_iter().filter(|l| l.kind == LayerKind::Parameters).collect();
-            let read = Read::Stored(entry.read_leaves.into_iter().collect());
-            return Ok(Rendered { resources: entry.resources, read, layers, warnings: Vec::new() });
-        }
+    if let Some(entry) = key.as_ref().and_then(|k| cache.get(k))
+        && let Some(r) = stored(shared, t, entry.resources, entry.read_leaves)
+    {
+        return Ok(r);
     }
     let r = render_target(shared, t)?;
     // Stored only what an entry gives back whole: no warnings, identities that are their bodies'.
     let whole = r.warnings.is_empty() && r.resources.iter().all(|x| ResId::of(&x.body).as_ref() == Ok(&x.id));
     if let Some(key) = key.filter(|_| whole) {
-        let read_leaves: Vec<Vec<String>> = r
-            .layers
-            .iter()
-            .filter(|l| l.kind == LayerKind::Parameters)
-            .flat_map(|l| values::leaf_paths(&l.data))
-            .filter(|leaf| r.read.was_read(leaf))
-            .collect();
-        cache.put(&key, &r.resources, &read_leaves);
+        cache.put(&key, &r.resources, &read_leaves(&r));
     }
     Ok(r)
+}
+
+/// A target whose objects are known (from the cache): its parameter layers,
+/// for the unread-parameter warnings, and nothing renders. `None` when the
+/// layers do not load (the render then reports why).
+fn stored(shared: &Shared<'_>, t: &Target, resources: Vec<Resource>, leaves: Vec<Vec<String>>) -> Option<Rendered> {
+    let empty = ValuesFile { text: None, data: Arc::new(serde_json::json!({})) };
+    let layers = values::layers::layers_for(shared.repo, t, empty, &|p| shared.parameters(p), &[]).ok()?;
+    let layers = layers.into_iter().filter(|l| l.kind == LayerKind::Parameters).collect();
+    let read = Read::Stored(leaves.into_iter().collect());
+    Some(Rendered { resources, read, layers, warnings: Vec::new(), leaves: None })
+}
+
+/// The leaves of a target's parameter layers that its templates read.
+fn read_leaves(r: &Rendered) -> Vec<Vec<String>> {
+    r.layers
+        .iter()
+        .filter(|l| l.kind == LayerKind::Parameters)
+        .flat_map(|l| values::leaf_paths(&l.data))
+        .filter(|leaf| r.read.was_read(leaf))
+        .collect()
 }
 
 /// One target through every stage, in order.
@@ -407,7 +523,7 @@ fn render_target(shared: &Shared<'_>, t: &Target) -> Result<Rendered, Error> {
     let (mut resources, patch_warnings) = patch::apply_target(&repo.fs, &t.dir, resources, &patch_opts, &address)?;
     warnings.extend(patch_warnings);
     tracking::label_target(&mut resources, shared.tracking.as_ref(), t);
-    Ok(Rendered { resources, read: Read::Tracked(tracker), layers: values.layers, warnings })
+    Ok(Rendered { resources, read: Read::Tracked(tracker), layers: values.layers, warnings, leaves: None })
 }
 
 #[cfg(test)]

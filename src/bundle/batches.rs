@@ -19,7 +19,7 @@ use super::{Assembler, Sink};
 use crate::compiled::Batch;
 use crate::diag::{Diagnostic, Error};
 use crate::order::{self, ComponentGraph, Plan};
-use crate::pipeline::{self, Options, Streamed};
+use crate::pipeline::{self, Options, Reuse, Streamed};
 use crate::repo::{Repo, Target};
 
 /// Compiles and orders `targets` batch by batch; `each` gets every batch's
@@ -27,14 +27,28 @@ use crate::repo::{Repo, Target};
 /// Ordering goes on after a failure, so that every environment's ordering
 /// errors are reported together. Returns the warnings (unread parameters) and
 /// the source's description.
-pub fn plan_each<F>(repo: &Repo, targets: &[&Target], opts: &Options, mut each: F) -> Result<Streamed, Error>
+pub fn plan_each<F>(repo: &Repo, targets: &[&Target], opts: &Options, each: F) -> Result<Streamed, Error>
+where
+    F: for<'c> FnMut(&'c Batch, Vec<Plan<'c>>) -> Result<(), Error> + Send,
+{
+    plan_each_reusing(repo, targets, opts, None, each)
+}
+
+/// [`plan_each`] with what the caller already has ([`Reuse`]).
+fn plan_each_reusing<F>(
+    repo: &Repo,
+    targets: &[&Target],
+    opts: &Options,
+    reuse: Option<&Reuse>,
+    mut each: F,
+) -> Result<Streamed, Error>
 where
     F: for<'c> FnMut(&'c Batch, Vec<Plan<'c>>) -> Result<(), Error> + Send,
 {
     let graph = ComponentGraph::from_repo(repo);
     let mut ordering: Vec<Diagnostic> = Vec::new();
     let mut failed: Option<Error> = None;
-    let streamed = pipeline::compile_each(repo, targets, opts, |batch| {
+    let streamed = pipeline::compile_each_reusing(repo, targets, opts, reuse, |batch| {
         let Ok(graph) = &graph else { return };
         match order::plan(graph, &batch) {
             Err(e) => ordering.extend(e.diagnostics),
@@ -115,7 +129,21 @@ pub fn produce(
     let mut assembler = Assembler::default();
     let mut explained: BTreeMap<String, String> = BTreeMap::new();
     let (mut directories, mut objects) = (0, 0);
-    let streamed = plan_each(repo, targets, opts, |compiled, plans| {
+    // With the cache, environments it holds whole are written as stored (not with
+    // `--per-target` or `--explain`, which need every environment's plans).
+    let cached = if bundle.per_target || bundle.explain {
+        None
+    } else {
+        super::reuse::open(repo, targets, opts, |part, n| {
+            (directories, objects) = (directories + 1, objects + n);
+            assembler.add(part, sink)
+        })?
+    };
+    let reuse = cached.as_ref().map(|c| &c.reuse);
+    let streamed = plan_each_reusing(repo, targets, opts, reuse, |compiled, mut plans| {
+        if let Some(cached) = &cached {
+            plans.retain(|p| !cached.is_hit(&p.environment));
+        }
         let plans = if bundle.per_target { super::per_target(&plans) } else { plans };
         if bundle.explain {
             for p in &plans {
@@ -124,7 +152,16 @@ pub fn produce(
         }
         directories += plans.len();
         objects += plans.iter().map(|p| p.objects.len()).sum::<usize>();
-        assembler.add(super::part(compiled, &plans), sink)
+        let part = super::part(compiled, &plans);
+        let Some(cached) = &cached else { return assembler.add(part, sink) };
+        let counts: BTreeMap<&str, usize> = plans.iter().map(|p| (p.environment.as_str(), p.objects.len())).collect();
+        for p in part.split() {
+            if let Some(n) = p.environments.first().and_then(|(env, _)| counts.get(env.as_str())) {
+                cached.store(&p, *n);
+            }
+            assembler.add(p, sink)?;
+        }
+        Ok(())
     })?;
     let files = assembler.files() + 1;
     assembler.finish(&streamed.info, sink).map_err(|e| with_warnings(&streamed.warnings, e))?;

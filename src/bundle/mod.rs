@@ -22,6 +22,7 @@
 
 pub mod batches;
 pub mod check;
+mod reuse;
 pub mod stream;
 pub mod write;
 
@@ -31,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::compiled::Batch;
@@ -118,7 +119,7 @@ struct Index<'a> {
     environments: &'a BTreeMap<String, EnvIndex>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct EnvIndex {
     /// The environment's directory, relative to the bundle directory.
     dir: String,
@@ -128,13 +129,13 @@ struct EnvIndex {
     files: Vec<FileIndex>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct ComponentIndex {
     version: String,
     resources: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct FileIndex {
     path: String,
     phase: PhaseKind,
@@ -175,6 +176,20 @@ impl Sink for Discard {
 pub struct Part {
     files: Vec<(String, String)>,
     environments: Vec<(String, EnvIndex)>,
+}
+
+impl Part {
+    /// This part as one part per environment, in order.
+    fn split(self) -> Vec<Part> {
+        let mut files = self.files.into_iter();
+        self.environments
+            .into_iter()
+            .map(|(env, index)| {
+                let files = files.by_ref().take(index.files.len()).collect();
+                Part { files, environments: vec![(env, index)] }
+            })
+            .collect()
+    }
 }
 
 /// Renders the files of `plans` (environments of `compiled`) in memory.

@@ -222,3 +222,70 @@ fn ordering_errors_of_every_batch_come_with_the_warnings() {
     assert_eq!(errors.len(), want.diagnostics.len());
     assert_eq!(errors.len(), 70, "one per environment, from both batches");
 }
+
+/// `app` in four environments sharing `app/parameters.yaml`: `b` is read by
+/// `e1` only, `unused` by none (a warning quoting its line).
+fn shared_parameters() -> Repo {
+    let mut m = MemorySource::new();
+    m.file("app/v1/values.yaml", "a: 0\nb: 0\nenv: x\n")
+        .file(
+            "app/v1/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: \"{{ Values.a }}\"\n{% if Values.env == \"e1\" %}  b: \"{{ Values.b }}\"\n{% endif %}",
+        )
+        .file("app/parameters.yaml", "b: 2\nunused: 1\n");
+    for e in 0..4 {
+        m.link(&format!("app/e{e}/templates"), "../v1")
+            .file(&format!("app/e{e}/parameters.yaml"), &format!("env: e{e}\n"));
+    }
+    Repo::load(Fs::new(Arc::new(m))).unwrap()
+}
+
+/// Every file below `dir`: path → bytes.
+fn cache_files(dir: &std::path::Path) -> BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for sub in std::fs::read_dir(dir.join("v1")).unwrap().flatten() {
+        for f in std::fs::read_dir(sub.path()).unwrap().flatten() {
+            out.insert(f.path(), std::fs::read(f.path()).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn whole_environments_come_from_the_cache_with_their_warnings() {
+    let repo = shared_parameters();
+    let targets = repo.select(&[]).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let cached = Options {
+        cache: Some(crate::cache::CacheOptions { dir: tmp.path().to_path_buf(), max_bytes: 1 << 30 }),
+        ..Options::default()
+    };
+    let run = |opts: &Options| {
+        let mut b = Bundle::default();
+        let made = produce(&repo, &targets, opts, BundleOptions::default(), &mut b).unwrap();
+        (b, format!("{:?}", made.warnings), (made.directories, made.objects, made.files))
+    };
+    let want = run(&Options::default());
+    assert!(want.1.contains("`unused` is set but no template reads it") && !want.1.contains("`b`"), "{}", want.1);
+    assert_eq!(run(&cached), want, "cold");
+    // Each target's entry and each environment's: 4 + 4.
+    let target_entries: Vec<std::path::PathBuf> = {
+        let cache = cached.open_cache(&repo).unwrap();
+        let keys = targets.iter().map(|t| cache.key(t).unwrap().as_str().to_string());
+        keys.map(|k| tmp.path().join("v1").join(&k[..2]).join(k)).collect()
+    };
+    assert_eq!(cache_files(tmp.path()).len(), 8);
+    // Without the targets' entries, the environments come whole: nothing renders
+    // (no target entry comes back), and `b`, read in `e1` only, is still read.
+    target_entries.iter().for_each(|p| std::fs::remove_file(p).unwrap());
+    assert_eq!(run(&cached), want, "warm, environments only");
+    assert!(target_entries.iter().all(|p| !p.exists()), "no target rendered");
+    // A damaged environment entry is a miss: rendered again and replaced.
+    let (path, bytes) = cache_files(tmp.path()).into_iter().next().unwrap();
+    let mut damaged = bytes.clone();
+    let last = damaged.len() - 2;
+    damaged[last] ^= 1;
+    std::fs::write(&path, &damaged).unwrap();
+    assert_eq!(run(&cached), want, "warm, one environment damaged");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "replaced by a whole entry");
+}

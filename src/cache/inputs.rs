@@ -47,10 +47,18 @@ pub fn read_kustomization(fs: &Fs, dir: &str) -> Result<(), ()> {
     let doc = yaml::parse_one(&text).map_err(|_| ())?;
     let mut strings = Vec::new();
     collect_strings(&doc, &mut strings);
+    // A candidate whose first name is not in the directory names nothing; the
+    // listing, read once (and logged), answers for most strings (kinds, names,
+    // patch texts) without a look-up each.
+    let listing: HashSet<String> = fs.read_dir(dir).map_err(|_| ())?.into_iter().map(|e| e.name).collect();
     for s in strings {
         let value = s.split_once('=').map(|(_, v)| v);
         for candidate in std::iter::once(s).chain(value) {
             if candidate.is_empty() || candidate.starts_with('/') || candidate.contains("://") {
+                continue;
+            }
+            let first = candidate.split('/').next().unwrap_or(candidate);
+            if !matches!(first, "." | "..") && !listing.contains(first) {
                 continue;
             }
             // `Fs` applies `..` and links as the patch stage's reads do, and refuses a path leaving the root.

@@ -65,6 +65,12 @@ type Digest = Option<Vec<u8>>;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Key(String);
 
+impl Key {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A target's compiled objects as stored, and which of its parameters its
 /// templates read (the unread-parameter warnings need them without rendering).
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +88,8 @@ pub struct Cache {
     /// reads; `None` when nothing may be cached (`strata.yaml` mentions `Repo`).
     base: Option<Vec<u8>>,
     versions: Mutex<HashMap<String, Arc<OnceLock<Digest>>>>,
+    /// Each target's key, by address, computed once per run.
+    keys: Mutex<HashMap<String, Option<Key>>>,
     wrote: AtomicBool,
 }
 
@@ -97,11 +105,52 @@ impl Cache {
             .then(|| h.finalize().to_vec());
         let versions = Mutex::new(HashMap::new());
         let fs = fs.with_source(Fs::new(Arc::new(kinds::Kinds::new(fs.source().clone()))));
-        Cache { opts: opts.clone(), fs, base, versions, wrote: AtomicBool::new(false) }
+        let keys = Mutex::new(HashMap::new());
+        Cache { opts: opts.clone(), fs, base, versions, keys, wrote: AtomicBool::new(false) }
     }
 
-    /// The key of `t`, or `None` when it may not be cached.
+    /// The key of `t`, or `None` when it may not be cached; computed once per run.
     pub fn key(&self, t: &Target) -> Option<Key> {
+        let address = t.address();
+        if let Some(k) = lock(&self.keys).get(&address) {
+            return k.clone();
+        }
+        let k = self.compute_key(t);
+        lock(&self.keys).insert(address, k.clone());
+        k
+    }
+
+    /// A key made of `parts` (a `tag` naming what it keys, then bytes that
+    /// differ when what it keys does, such as target keys), under the same
+    /// version, options and `strata.yaml` as every target key of this run;
+    /// `None` when nothing may be cached.
+    pub fn derived_key<'p>(&self, tag: &str, parts: impl IntoIterator<Item = &'p [u8]>) -> Option<Key> {
+        let mut h = Sha256::new();
+        field(&mut h, self.base.as_ref()?);
+        field(&mut h, tag.as_bytes());
+        for part in parts {
+            field(&mut h, part);
+        }
+        Some(Key(hex(&h.finalize())))
+    }
+
+    /// The bytes stored under `key` with [`Cache::put_sealed`] and the same
+    /// `tag`, when a whole entry is there (its checksum holds).
+    pub fn get_sealed(&self, tag: &str, key: &Key) -> Option<Vec<u8>> {
+        let mut bytes = store::read(&self.opts.dir, &key.0)?;
+        let body = unseal(tag, &bytes)?.len();
+        Some(bytes.split_off(bytes.len() - body))
+    }
+
+    /// Stores `parts`, one after another, under `key`, with a header naming
+    /// `tag` and the checksum of the rest.
+    pub fn put_sealed(&self, tag: &str, key: &Key, parts: &[&[u8]]) {
+        if store::write(&self.opts.dir, &key.0, &seal(tag, parts)) {
+            self.wrote.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn compute_key(&self, t: &Target) -> Option<Key> {
         let base = self.base.as_ref()?;
         let version = self.version(&t.version_dir)?;
         let mut h = Sha256::new();
@@ -114,10 +163,7 @@ impl Cache {
 
     /// The hash of a version directory's reads, once per run.
     fn version(&self, dir: &str) -> Digest {
-        let cell = {
-            let mut m = self.versions.lock().unwrap_or_else(|e| e.into_inner());
-            m.entry(dir.to_string()).or_default().clone()
-        };
+        let cell = lock(&self.versions).entry(dir.to_string()).or_default().clone();
         cell.get_or_init(|| {
             let mut h = Sha256::new();
             recorded(&self.fs, &mut h, |fs| inputs::read_version(fs, dir)).then(|| h.finalize().to_vec())
@@ -127,8 +173,7 @@ impl Cache {
 
     /// The entry stored under `key`, when there is a whole one.
     pub fn get(&self, key: &Key) -> Option<Entry> {
-        let bytes = store::read(&self.opts.dir, &key.0)?;
-        decode(&bytes)
+        decode(&self.get_sealed(FORMAT, key)?)
     }
 
     /// Stores a target's `resources` and `read_leaves` ([`Entry`]) under `key`;
@@ -138,9 +183,7 @@ impl Cache {
         if !resources.iter().all(|r| floats_round_trip(&r.body)) {
             return;
         }
-        if store::write(&self.opts.dir, &key.0, &encode(resources, read_leaves)) {
-            self.wrote.store(true, Ordering::Relaxed);
-        }
+        self.put_sealed(FORMAT, key, &[&encode(resources, read_leaves)]);
     }
 
     /// The end of the run: when it stored entries, the least recently used
@@ -192,6 +235,29 @@ fn floats_round_trip(v: &Value) -> bool {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `parts` one after another behind a header line: `tag`, then the checksum of the rest.
+fn seal(tag: &str, parts: &[&[u8]]) -> Vec<u8> {
+    let mut sum = Sha256::new();
+    parts.iter().for_each(|p| sum.update(p));
+    let mut out = format!("{tag} {}\n", hex(&sum.finalize())).into_bytes();
+    out.reserve(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|p| out.extend_from_slice(p));
+    out
+}
+
+/// The body of a sealed entry (`tag checksum` then the body), when its tag is
+/// `tag` and its checksum holds.
+fn unseal<'b>(tag: &str, bytes: &'b [u8]) -> Option<&'b [u8]> {
+    let newline = bytes.iter().position(|b| *b == b'\n')?;
+    let (header, body) = (std::str::from_utf8(&bytes[..newline]).ok()?, &bytes[newline + 1..]);
+    let sum = header.strip_prefix(tag)?.strip_prefix(' ')?;
+    (sum == hex(&Sha256::digest(body))).then_some(body)
+}
+
 fn field(h: &mut Sha256, bytes: &[u8]) {
     h.update((bytes.len() as u64).to_le_bytes());
     h.update(bytes);
@@ -201,15 +267,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// An entry's file: a header line with the checksum of the rest, then JSON:
-/// the read leaves, and each object as `[template, document, body]`.
+/// An entry's body (sealed with [`FORMAT`]): JSON of the read leaves, and
+/// each object as `[template, document, body]`.
 fn encode(resources: &[Resource], read_leaves: &[Vec<String>]) -> Vec<u8> {
     let resources: Vec<(&str, usize, &Value)> =
         resources.iter().map(|r| (&*r.source.template, r.source.doc, &r.body)).collect();
-    let body = serde_json::to_vec(&Stored { read: read_leaves, resources }).expect("JSON values serialize");
-    let mut out = format!("{FORMAT} {}\n", hex(&Sha256::digest(&body))).into_bytes();
-    out.extend(body);
-    out
+    serde_json::to_vec(&Stored { read: read_leaves, resources }).expect("JSON values serialize")
 }
 
 #[derive(serde::Serialize)]
@@ -224,14 +287,8 @@ struct Loaded {
     resources: Vec<(String, usize, Value)>,
 }
 
-/// The entry in `bytes`, or `None` when its checksum or shape is wrong.
-fn decode(bytes: &[u8]) -> Option<Entry> {
-    let newline = bytes.iter().position(|b| *b == b'\n')?;
-    let (header, body) = (std::str::from_utf8(&bytes[..newline]).ok()?, &bytes[newline + 1..]);
-    let sum = header.strip_prefix(FORMAT)?.strip_prefix(' ')?;
-    if sum != hex(&Sha256::digest(body)) {
-        return None;
-    }
+/// The entry in `body`, or `None` when its shape is wrong.
+fn decode(body: &[u8]) -> Option<Entry> {
     let loaded: Loaded = serde_json::from_slice(body).ok()?;
     let mut templates: HashMap<String, Arc<str>> = HashMap::new();
     let mut resources = Vec::with_capacity(loaded.resources.len());

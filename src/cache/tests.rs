@@ -85,8 +85,9 @@ fn resources() -> Vec<Resource> {
 #[test]
 fn an_entry_comes_back_whole_or_not_at_all() {
     let leaves = vec![vec!["a".to_string(), "b".to_string()]];
-    let bytes = encode(&resources(), &leaves);
-    let back = decode(&bytes).unwrap();
+    let bytes = seal(FORMAT, &[&encode(&resources(), &leaves)]);
+    let opened = |b: &[u8]| unseal(FORMAT, b).and_then(decode);
+    let back = opened(&bytes).unwrap();
     assert_eq!(back, Entry { resources: resources(), read_leaves: leaves });
     // Keys keep their order (the output's bytes depend on it).
     let keys: Vec<&String> = back.resources[0].body["data"].as_object().unwrap().keys().collect();
@@ -101,7 +102,7 @@ fn an_entry_comes_back_whole_or_not_at_all() {
         ([b"strata-cache 0".as_slice(), &bytes[14..]].concat(), "another format"),
         (Vec::new(), "empty"),
     ] {
-        assert_eq!(decode(&damaged), None, "{why}");
+        assert_eq!(opened(&damaged), None, "{why}");
     }
 }
 
@@ -129,7 +130,7 @@ fn store_path(dir: &std::path::Path, key: &Key) -> std::path::PathBuf {
 #[test]
 fn the_least_recently_used_entries_go_first() {
     let tmp = tempfile::tempdir().unwrap();
-    let entry = encode(&resources(), &[]);
+    let entry = seal(FORMAT, &[&encode(&resources(), &[])]);
     let size = entry.len() as u64;
     let keys: Vec<Key> = (0..4).map(|i| Key(format!("{i:02}{}", "ab".repeat(31)))).collect();
     let cache = Cache::new(&CacheOptions { dir: tmp.path().to_path_buf(), max_bytes: 2 * size }, &repo(&[]).fs, b"");

@@ -67,6 +67,16 @@ pub trait Source: Send + Sync {
     fn file_size(&self, _path: &str) -> io::Result<Option<u64>> {
         Ok(None)
     }
+    /// The bytes of a regular file of at most `max` bytes, or (inside) the
+    /// size of a larger one, read or not. Sources that learn the size from the
+    /// open file override it to spare a separate look-up.
+    fn read_file_max(&self, path: &str, max: u64) -> io::Result<Result<Arc<[u8]>, u64>> {
+        if let Some(size) = self.file_size(path)?.filter(|&n| n > max) {
+            return Ok(Err(size));
+        }
+        let bytes = self.read_file(path)?;
+        Ok(if bytes.len() as u64 > max { Err(bytes.len() as u64) } else { Ok(bytes) })
+    }
     /// Commit, ref and dirty flag of this tree.
     fn info(&self) -> SourceInfo;
     /// The name of the repository root directory (`example-repo`), when the tree
@@ -248,15 +258,10 @@ impl Fs {
         if kind == EntryKind::Dir {
             return Err(Diagnostic::error(format!("expected a file, found a directory: `{path}`")).at(path));
         }
-        let size = self.source.file_size(&resolved).map_err(|e| io_error(path, &e))?;
-        if let Some(size) = size.filter(|&n| n > self.max_file_bytes) {
-            return Err(self.too_large(path, size));
+        match self.source.read_file_max(&resolved, self.max_file_bytes).map_err(|e| io_error(path, &e))? {
+            Ok(bytes) => Ok(bytes),
+            Err(size) => Err(self.too_large(path, size)),
         }
-        let bytes = self.source.read_file(&resolved).map_err(|e| io_error(path, &e))?;
-        if bytes.len() as u64 > self.max_file_bytes {
-            return Err(self.too_large(path, bytes.len() as u64));
-        }
-        Ok(bytes)
     }
 
     fn too_large(&self, path: &str, size: u64) -> Diagnostic {
@@ -271,21 +276,37 @@ impl Fs {
 
     /// Reads a UTF-8 text file.
     pub fn read_string(&self, path: &str) -> Result<String, Diagnostic> {
-        let bytes = self.read(path)?;
-        String::from_utf8(bytes.to_vec()).map_err(|e| {
-            Diagnostic::error(format!("`{path}` is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
-                .at(path)
-                .hint("save the file as UTF-8")
-        })
+        utf8(path, &self.read(path)?)
     }
 
     /// Reads a file if it exists (`None` when nothing is at `path`).
     pub fn read_optional(&self, path: &str) -> Result<Option<String>, Diagnostic> {
-        match self.kind(path)? {
+        // Resolved once: `kind` then `read_string` resolved the path twice.
+        let resolved = self.resolve(path)?;
+        match self.source.entry_kind(&resolved).map_err(|e| io_error(&resolved, &e))? {
             None => Ok(None),
-            Some(_) => self.read_string(path).map(Some),
+            Some(EntryKind::Dir) => {
+                Err(Diagnostic::error(format!("expected a file, found a directory: `{path}`")).at(path))
+            }
+            Some(_) => {
+                let bytes = match self.source.read_file_max(&resolved, self.max_file_bytes) {
+                    Ok(Ok(bytes)) => bytes,
+                    Ok(Err(size)) => return Err(self.too_large(path, size)),
+                    Err(e) => return Err(io_error(path, &e)),
+                };
+                utf8(path, &bytes).map(Some)
+            }
         }
     }
+}
+
+/// The text of file `path`, when it is UTF-8.
+fn utf8(path: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        Diagnostic::error(format!("`{path}` is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+            .at(path)
+            .hint("save the file as UTF-8")
+    })
 }
 
 fn escape_error(path: &str, origin: Option<&str>, fs: &Fs) -> Diagnostic {

@@ -162,6 +162,16 @@ impl Source for Recording {
         self.inner.file_size(path)
     }
 
+    fn read_file_max(&self, path: &str, max: u64) -> io::Result<Result<Arc<[u8]>, u64>> {
+        let r = self.inner.read_file_max(path, max);
+        match &r {
+            Ok(Ok(b)) => self.reads.push(Read::File(path.to_string(), b.clone())),
+            // A file over the limit fails the compilation that reads it.
+            Ok(Err(_)) | Err(_) => self.reads.fail(),
+        }
+        r
+    }
+
     fn info(&self) -> SourceInfo {
         self.inner.info()
     }

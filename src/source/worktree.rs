@@ -79,6 +79,19 @@ impl Source for WorkTreeSource {
         Ok(Some(std::fs::symlink_metadata(self.full(path))?.len()))
     }
 
+    // One open and one `fstat`, where a size look-up then a read took two path walks.
+    fn read_file_max(&self, path: &str, max: u64) -> io::Result<Result<Arc<[u8]>, u64>> {
+        let mut f = std::fs::File::open(self.full(path))?;
+        let size = f.metadata()?.len();
+        if size > max {
+            return Ok(Err(size));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
+        // At most one byte past the limit: a file that grew since is refused, not read whole.
+        io::Read::read_to_end(&mut io::Read::take(&mut f, max.saturating_add(1)), &mut bytes)?;
+        Ok(if bytes.len() as u64 > max { Err(bytes.len() as u64) } else { Ok(Arc::from(bytes)) })
+    }
+
     fn info(&self) -> SourceInfo {
         self.info.clone()
     }

@@ -24,8 +24,13 @@ where
     for (layers, was_read) in targets {
         unread.add(layers, was_read);
     }
-    unread.warnings()
+    unread.warnings(|_| None)
 }
+
+/// One target's share in the warnings without its layers (a target whose
+/// objects came from the cache): per parameter file, each leaf path it sets
+/// and whether the target's templates read it.
+pub type Leaves = Vec<(String, Vec<(Vec<String>, bool)>)>;
 
 /// The unread parameters, counted target by target, for a caller that renders targets
 /// in batches and drops each batch before the next: it keeps, per (file, leaf
@@ -34,53 +39,99 @@ where
 pub struct Unread {
     // (file, leaf path) → the file's layer while no target has read the leaf;
     // `None` once one has (the layer is let go: only unread leaves are quoted).
-    seen: BTreeMap<(Arc<str>, Vec<String>), Option<Layer>>,
+    seen: BTreeMap<(Arc<str>, Vec<String>), Seen>,
+}
+
+/// What is known of a (file, leaf path) so far.
+#[derive(Debug)]
+enum Seen {
+    /// A target read it.
+    Read,
+    /// No target read it yet; the layer to quote, unless it was seen only in
+    /// [`Leaves`] (it is loaded if the leaf is still unread at the end).
+    Unread(Option<Layer>),
 }
 
 impl Unread {
     /// One target: its layers and a test of whether its templates read a leaf path.
     pub fn add(&mut self, layers: &[Layer], was_read: impl Fn(&[String]) -> bool) {
         for l in layers.iter().filter(|l| l.kind == LayerKind::Parameters) {
-            for leaf in super::leaf_paths(&l.data) {
-                if leaf.len() == 1 && leaf[0] == "namespace" {
-                    continue; // strata itself reads it
-                }
-                match self.seen.entry((l.origin.clone(), leaf)) {
-                    Entry::Occupied(mut e) => {
-                        if e.get().is_some() && was_read(&e.key().1) {
-                            e.insert(None);
-                        }
-                    }
-                    Entry::Vacant(e) => {
-                        let read = was_read(&e.key().1);
-                        e.insert((!read).then(|| l.clone()));
-                    }
-                }
+            for leaf in counted(&l.data) {
+                let read = was_read(&leaf);
+                self.see(l.origin.clone(), leaf, read, || Some(l.clone()));
             }
         }
     }
 
-    /// The warnings, sorted by file and position.
-    pub fn warnings(self) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
-        for ((file, leaf), layer) in self.seen {
-            let Some(layer) = layer else { continue };
-            let file = file.to_string();
-            let dotted = leaf.join(".");
-            let mut d = Diagnostic::warning(format!("parameter `{dotted}` is set but no template reads it"));
-            match (layer.position(&leaf), &layer.text) {
-                (Some((l, c)), Some(text)) => {
-                    let len = leaf.last().map(|k| k.chars().count()).unwrap_or(1);
-                    d = d.at(file.clone()).with_source_line(text, l, c, len, "not read by any template");
-                }
-                _ => d = d.at(file.clone()),
+    /// One target given by its [`Leaves`].
+    pub fn add_leaves(&mut self, leaves: &Leaves) {
+        for (origin, paths) in leaves {
+            let origin: Arc<str> = Arc::from(origin.as_str());
+            for (leaf, read) in paths {
+                self.see(origin.clone(), leaf.clone(), *read, || None);
             }
-            d = d.hint("check the spelling against the version's values.yaml, or remove it");
-            out.push(d);
+        }
+    }
+
+    fn see(&mut self, origin: Arc<str>, leaf: Vec<String>, read: bool, layer: impl FnOnce() -> Option<Layer>) {
+        match self.seen.entry((origin, leaf)) {
+            Entry::Occupied(mut e) => match e.get_mut() {
+                Seen::Read => {}
+                seen if read => *seen = Seen::Read,
+                Seen::Unread(known @ None) => *known = layer(),
+                Seen::Unread(Some(_)) => {}
+            },
+            Entry::Vacant(e) => {
+                e.insert(if read { Seen::Read } else { Seen::Unread(layer()) });
+            }
+        }
+    }
+
+    /// The [`Leaves`] of a target with `layers` whose templates read what `was_read` says.
+    pub fn leaves(layers: &[Layer], was_read: impl Fn(&[String]) -> bool) -> Leaves {
+        let parameters = layers.iter().filter(|l| l.kind == LayerKind::Parameters);
+        parameters
+            .map(|l| {
+                let paths = counted(&l.data).map(|leaf| (was_read(&leaf), leaf)).map(|(read, leaf)| (leaf, read));
+                (l.origin.to_string(), paths.collect())
+            })
+            .collect()
+    }
+
+    /// The warnings, sorted by file and position; `load` gives the layer of a
+    /// file seen only in [`Leaves`] (for the line to quote).
+    pub fn warnings(self, load: impl Fn(&str) -> Option<Layer>) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for ((file, leaf), seen) in self.seen {
+            let Seen::Unread(layer) = seen else { continue };
+            let Some(layer) = layer.or_else(|| load(&file)) else {
+                out.push(unread_warning(&file, &leaf, None));
+                continue;
+            };
+            out.push(unread_warning(&file, &leaf, Some(&layer)));
         }
         out.sort_by(|a, b| (&a.path, a.pos).cmp(&(&b.path, b.pos)));
         out
     }
+}
+
+/// The leaf paths of a layer's data that count: all but `namespace`, which strata itself reads.
+fn counted(data: &serde_json::Value) -> impl Iterator<Item = Vec<String>> + '_ {
+    super::leaf_paths(data).into_iter().filter(|leaf| !(leaf.len() == 1 && leaf[0] == "namespace"))
+}
+
+/// The warning for a leaf no target read, quoting its line when its layer is known.
+fn unread_warning(file: &str, leaf: &[String], layer: Option<&Layer>) -> Diagnostic {
+    let dotted = leaf.join(".");
+    let mut d = Diagnostic::warning(format!("parameter `{dotted}` is set but no template reads it"));
+    match (layer.and_then(|l| l.position(leaf)), layer.and_then(|l| l.text.as_ref())) {
+        (Some((l, c)), Some(text)) => {
+            let len = leaf.last().map(|k| k.chars().count()).unwrap_or(1);
+            d = d.at(file.to_string()).with_source_line(text, l, c, len, "not read by any template");
+        }
+        _ => d = d.at(file.to_string()),
+    }
+    d.hint("check the spelling against the version's values.yaml, or remove it")
 }
 
 /// `--strict`: the warnings of [`Unread::warnings`] as errors.
