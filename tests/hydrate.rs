@@ -555,3 +555,27 @@ fn rollout_export_points_at_the_hydrated_branches() {
         }
     }
 }
+
+#[test]
+fn the_render_cache_gives_the_same_branches() {
+    let src = Source::new();
+    let cache = src.dir.path().join("cache");
+    let cache = cache.to_str().unwrap();
+    let mut trees = Vec::new();
+    for (name, with_cache) in [("plain", false), ("cold", true), ("warm", true)] {
+        let deploy = src.dir.path().join(name);
+        std::fs::create_dir_all(&deploy).unwrap();
+        support::git(&deploy, &["init", "-q", "-b", "main"]);
+        let mut args = vec!["--into", deploy.to_str().unwrap(), "--committer", "Deploy Bot <deploy@example.com>"];
+        if with_cache {
+            args.extend(["--cache", cache]);
+        }
+        src.hydrate(&args);
+        trees.push(ENVIRONMENTS.map(|e| tree(&deploy, &format!("env/{e}"))));
+        if with_cache {
+            assert!(!support::files_under(Path::new(cache)).is_empty(), "{name}: the cache keeps entries");
+        }
+    }
+    assert_eq!(trees[1], trees[0], "cold");
+    assert_eq!(trees[2], trees[0], "warm");
+}

@@ -151,6 +151,13 @@ fn two_clones_give_identical_digests() {
     };
     assert_eq!(digests(&pa).len(), 4);
     assert_eq!(digests(&pa), digests(&pb));
+    // The render cache (`--cache`), cold then warm, gives the same artifacts.
+    let cache = tmp.path().join("cache");
+    for (repository, why) in [("three", "cold cache"), ("four", "warm cache")] {
+        let args = ["publish", &registry.oci(repository), "--format", "json", "--cache", cache.to_str().unwrap()];
+        assert_eq!(digests(&json(&Strata::in_dir(&b).run(args))), digests(&pa), "{why}");
+    }
+    assert!(cache.join("v1").is_dir(), "the cache keeps entries");
     // The clones' `origin` is the same path: the source annotation agrees too.
     let raw = skopeo_raw(&format!("{}/two:eastus", registry.host));
     assert_eq!(raw["annotations"]["org.opencontainers.image.source"], origin.display().to_string());

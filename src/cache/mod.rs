@@ -18,6 +18,10 @@
 //! the files do not fix), nor when its compilation warned (the warnings are
 //! not kept).
 //!
+//! Besides targets' entries, a caller may store bytes under a key derived from
+//! target keys ([`Cache::derived_key`], [`Cache::put_sealed`]): `bundle` keeps
+//! each environment's files that way ([`crate::bundle`]'s `reuse`).
+//!
 //! Invariants: a run's output is byte-identical with and without the cache; a
 //! cache that cannot be read or written is a miss, never an error; an entry is
 //! used only when its checksum holds (a corrupt one is rendered again and

@@ -1,5 +1,6 @@
 //! The render cache flags, declared once and flattened into every command
-//! that compiles targets (`bundle`, `render`, `check`, `diff`): `--cache DIR`
+//! that compiles targets (`bundle`, `render`, `check`, `diff`, `hydrate`,
+//! `publish`): `--cache DIR`
 //! (or `STRATA_CACHE`) and `--cache-max-size SIZE`. What the cache keeps and
 //! when an entry is used is [`crate::cache`]'s.
 

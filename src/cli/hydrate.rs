@@ -73,6 +73,8 @@ pub struct HydrateArgs {
     /// Push every moved branch to REMOTE in one atomic push.
     #[arg(long, value_name = "REMOTE")]
     pub push: Option<String>,
+    #[command(flatten)]
+    pub cache: super::cache::CacheArgs,
     /// Sign the commits as `git commit -S` would (`gpg.format` ssh or openpgp).
     #[arg(long)]
     pub sign: bool,
@@ -106,6 +108,7 @@ pub fn run(global: &Global, args: HydrateArgs) -> Result<Outcome, Error> {
         repo_url: args.repo_url.clone(),
         allow_secrets: args.allow_secrets,
         next: args.next,
+        cache: args.cache.options(),
     };
     let done = hydrate::hydrate(&global.repo, &args.selectors, &opts)?;
     super::print_warnings(&done.warnings);

@@ -77,6 +77,8 @@ pub struct PublishArgs {
     pub revision: RevisionArgs,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub cache: super::cache::CacheArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -126,6 +128,7 @@ pub fn run(global: &Global, args: PublishArgs) -> Result<Outcome, Error> {
     let credential = args.registry.credential(&to)?;
     let repo = args.revision.open(global, &args.selectors)?.repo;
     let targets = repo.select(&args.selectors)?;
+    let compile = crate::pipeline::Options { cache: args.cache.options(), ..args.values.options()? };
     let opts = PublishOptions {
         to,
         tags: args.tags.clone(),
@@ -134,7 +137,7 @@ pub fn run(global: &Global, args: PublishArgs) -> Result<Outcome, Error> {
         credential,
         source: args.source.clone(),
     };
-    let published = publish::publish(&global.repo, &repo, &targets, &args.values.options()?, &opts)?;
+    let published = publish::publish(&global.repo, &repo, &targets, &compile, &opts)?;
     super::print_warnings(&published.warnings);
     let out = match args.format {
         Format::Json => {

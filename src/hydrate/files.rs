@@ -59,8 +59,10 @@ pub fn write(
     targets: &[&Target],
     places: &[Place],
     repo: gix::Repository,
-    allow_secrets: bool,
+    opts: &super::HydrateOptions,
 ) -> Result<(Vec<Files>, Vec<Diagnostic>), Error> {
+    let allow_secrets = opts.allow_secrets;
+    let compile = Options { cache: opts.cache.clone(), ..Options::default() };
     let place_of: BTreeMap<&str, usize> =
         places.iter().enumerate().flat_map(|(i, p)| p.environments.iter().map(move |e| (e.as_str(), i))).collect();
     let mut b = Building {
@@ -72,7 +74,7 @@ pub fn write(
     let check = source.config.check.as_ref();
     // Moved in whole: the gix handle may go to another thread, not be shared.
     let state = &mut b;
-    let streamed = batches::plan_each(source, targets, &Options::default(), move |compiled, plans| {
+    let streamed = batches::plan_each(source, targets, &compile, move |compiled, plans| {
         let b = &mut *state;
         if !allow_secrets {
             b.secrets.extend(secrets::plaintext(compiled, check));

@@ -61,6 +61,8 @@ pub struct HydrateOptions {
     pub repo_url: Option<String>,
     pub allow_secrets: bool,
     pub next: bool,
+    /// `--cache DIR`: targets whose inputs are unchanged come from there ([`crate::cache`]).
+    pub cache: Option<crate::cache::CacheOptions>,
 }
 
 /// What happened to one branch.
@@ -136,11 +138,8 @@ pub fn hydrate(root: &Path, selectors: &[String], opts: &HydrateOptions) -> Resu
     let (todo, skipped): (Vec<Place>, Vec<Place>) = places.into_iter().partition(|p| !done.contains(&p.branch));
     let todo_envs: BTreeSet<&String> = todo.iter().flat_map(|p| p.environments.iter()).collect();
     let targets: Vec<&Target> = targets.into_iter().filter(|t| todo_envs.contains(&t.environment)).collect();
-    let (bundles, warnings) = if todo.is_empty() {
-        Default::default()
-    } else {
-        files::write(&source, &targets, &todo, repo.clone(), opts.allow_secrets)?
-    };
+    let (bundles, warnings) =
+        if todo.is_empty() { Default::default() } else { files::write(&source, &targets, &todo, repo.clone(), opts)? };
     let ctx = Context {
         repo: &repo,
         dry: &dry,
