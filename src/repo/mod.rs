@@ -126,7 +126,10 @@ impl Repo {
         };
         let fs = fs.with_max_file_bytes(config::LimitsConfig::max_file_bytes(config.limits.as_ref()));
         let config_text = config_text.map(|t| std::sync::Arc::from(t.as_str()));
-        let names: Vec<String> = fs
+        // The walk asks the kind of every prefix of every `templates` link: from
+        // the listings it reads anyway ([`crate::source::Kinds`]), not a `statx` each.
+        let walk = fs.with_source(Fs::new(std::sync::Arc::new(crate::source::Kinds::new(fs.source().clone()))));
+        let names: Vec<String> = walk
             .read_dir("")?
             .into_iter()
             .filter(|e| e.kind == EntryKind::Dir && !e.name.starts_with('.') && !e.name.starts_with('_'))
@@ -139,7 +142,7 @@ impl Repo {
         };
         // Components are independent: discovered in parallel, kept in name order.
         let found: Vec<(Option<Component>, Vec<Diagnostic>)> =
-            todo.into_par_iter().map(|name| load_component(&fs, name)).collect();
+            todo.into_par_iter().map(|name| load_component(&walk, name)).collect();
         let mut diags = Vec::new();
         let mut components: Vec<Component> = Vec::new();
         for (component, ds) in found {

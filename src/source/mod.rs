@@ -7,12 +7,14 @@
 //! the link. Paths are repository-relative, `/`-separated, with no `.` or `..`.
 
 mod git;
+mod kinds;
 mod memory;
 mod overlay;
 mod record;
 mod worktree;
 
 pub use git::{GitRepo, Revision, commit_facts, head_info, worktree_info};
+pub use kinds::Kinds;
 pub use memory::MemorySource;
 pub use overlay::OverlaySource;
 pub use record::Reads;

@@ -9,12 +9,14 @@ use super::{DirEntry, EntryKind, Source, SourceInfo};
 pub struct WorkTreeSource {
     root: PathBuf,
     info: SourceInfo,
+    /// [`Source::root_name`], found once (`--repo .` asks the current directory).
+    name: std::sync::OnceLock<Option<String>>,
 }
 
 impl WorkTreeSource {
     /// A source rooted at `root`; `info` describes the commit it is based on.
     pub fn new(root: impl Into<PathBuf>, info: SourceInfo) -> Self {
-        WorkTreeSource { root: root.into(), info }
+        WorkTreeSource { root: root.into(), info, name: std::sync::OnceLock::new() }
     }
 
     fn full(&self, path: &str) -> PathBuf {
@@ -30,7 +32,8 @@ impl Source for WorkTreeSource {
     fn root_name(&self) -> Option<String> {
         let name = |p: &Path| p.file_name().and_then(|n| n.to_str()).map(str::to_string);
         // `--repo .` has no name of its own: the directory it stands for has.
-        name(&self.root).or_else(|| self.root.canonicalize().ok().as_deref().and_then(name))
+        let found = || name(&self.root).or_else(|| self.root.canonicalize().ok().as_deref().and_then(name));
+        self.name.get_or_init(found).clone()
     }
 
     fn entry_kind(&self, path: &str) -> io::Result<Option<EntryKind>> {

@@ -1,39 +1,61 @@
-//! The entry kinds a run's cache keys ask for, asked once: resolving a path
-//! checks the kind of each of its prefixes, and the loaders of [`super::inputs`]
-//! resolve every string of a `kustomization.yaml` as a candidate path, so the
-//! same target and component directories are asked about again and again (on
-//! the medium benchmark, 70,000 `statx` calls for the keys of 1,000 targets).
+//! Entry kinds asked once, for a walk that asks about the same directories
+//! again and again: resolving a path checks the kind of each of its prefixes.
+//! The render cache's keys (the loaders of [`crate::cache::inputs`] resolve
+//! every string of a `kustomization.yaml` as a candidate path: on the medium
+//! benchmark, 70,000 `statx` calls for the keys of 1,000 targets) and the
+//! discovery of targets (each `templates` link resolved prefix by prefix:
+//! about ten `statx` a target) read through [`Kinds`].
 //!
-//! A kind is answered from its directory's listing, read once: one listing
-//! of a target directory answers every candidate its `kustomization.yaml`
-//! names, where each used to cost a `statx`.
+//! A kind is answered from its directory's listing, read once (or kept from a
+//! `read_dir` that went through): one listing of a target directory answers
+//! every candidate its `kustomization.yaml` names, where each used to cost a
+//! `statx`.
 //!
-//! A run reads its tree as it is when the run starts; a file changed while the
-//! run reads it may give a key and a render of different states, with or
-//! without this memo.
+//! Only for reads that see the tree as it is when they start: a file written
+//! after its directory was listed is not seen. A run's keys and discovery are
+//! such reads; commands that write into the repository (`promote`, `init`)
+//! write after them, through other sources.
 
 use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use crate::source::{DirEntry, EntryKind, Source, SourceInfo};
+use super::{DirEntry, EntryKind, Source, SourceInfo};
 
 /// A directory's entries' kinds.
 type Listing = Arc<HashMap<String, EntryKind>>;
 
 /// A source whose entry kinds are remembered, each directory's from one
 /// listing; every other read goes through.
-pub(super) struct Kinds {
+pub struct Kinds {
     inner: Arc<dyn Source>,
     known: Mutex<HashMap<String, Option<EntryKind>>>,
     /// Directory → its entries' kinds; `None` when it cannot be listed (the
     /// kinds inside are then asked one by one).
     listings: Mutex<HashMap<String, Option<Listing>>>,
+    /// Files read lately, for walks that read the same file for many targets
+    /// (a component's `component.yaml` and `parameters.yaml`, once per
+    /// environment); emptied when it holds [`FILES_BYTES`].
+    files: Mutex<Files>,
+}
+
+/// The most bytes of file contents [`Kinds`] keeps at a time.
+const FILES_BYTES: usize = 8 << 20;
+
+#[derive(Default)]
+struct Files {
+    bytes: usize,
+    by_path: HashMap<String, Arc<[u8]>>,
 }
 
 impl Kinds {
-    pub(super) fn new(inner: Arc<dyn Source>) -> Kinds {
-        Kinds { inner, known: Mutex::new(HashMap::new()), listings: Mutex::new(HashMap::new()) }
+    pub fn new(inner: Arc<dyn Source>) -> Kinds {
+        Kinds {
+            inner,
+            known: Mutex::new(HashMap::new()),
+            listings: Mutex::new(HashMap::new()),
+            files: Mutex::new(Files::default()),
+        }
     }
 
     /// The kinds of the entries of `dir`, listed once; `None` when it cannot be
@@ -77,7 +99,10 @@ impl Source for Kinds {
     }
 
     fn read_dir(&self, path: &str) -> io::Result<Vec<DirEntry>> {
-        self.inner.read_dir(path)
+        let entries = self.inner.read_dir(path)?;
+        let kinds: HashMap<String, EntryKind> = entries.iter().map(|e| (e.name.clone(), e.kind)).collect();
+        lock(&self.listings).entry(path.to_string()).or_insert_with(|| Some(Arc::new(kinds)));
+        Ok(entries)
     }
 
     fn read_link(&self, path: &str) -> io::Result<String> {
@@ -93,7 +118,19 @@ impl Source for Kinds {
     }
 
     fn read_file_max(&self, path: &str, max: u64) -> io::Result<Result<Arc<[u8]>, u64>> {
-        self.inner.read_file_max(path, max)
+        if let Some(bytes) = lock(&self.files).by_path.get(path).filter(|b| b.len() as u64 <= max) {
+            return Ok(Ok(bytes.clone()));
+        }
+        let read = self.inner.read_file_max(path, max)?;
+        if let Ok(bytes) = &read {
+            let mut files = lock(&self.files);
+            if files.bytes + bytes.len() > FILES_BYTES {
+                *files = Files::default();
+            }
+            files.bytes += bytes.len();
+            files.by_path.insert(path.to_string(), bytes.clone());
+        }
+        Ok(read)
     }
 
     fn info(&self) -> SourceInfo {
