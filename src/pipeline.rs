@@ -147,8 +147,11 @@ struct Shared<'r> {
     versions: Memo<Result<Arc<VersionEnv>, Error>>,
     files: Memo<Parsed>,
     /// How many targets still to render read each `parameters.yaml`; a file
-    /// is dropped from `files` after its last reader.
+    /// is dropped from `files` after its last reader, and listed in `settled`.
     readers: Mutex<HashMap<String, usize>>,
+    /// Files whose last reader has rendered since the last batch was taken:
+    /// their read leaves are let go ([`Unread::settle`]).
+    settled: Mutex<Vec<String>>,
     command_line: Vec<Layer>,
     /// `strata.yaml` `tracking:`, derived once: every target's labels and every batch carry it.
     tracking: Option<Tracking>,
@@ -273,6 +276,10 @@ where
             },
         );
         pending = collected.take(&batch, results).map(|targets| shared.batch(targets));
+        // Every reader of these files is in `collected` now.
+        for file in std::mem::take(&mut *shared.settled.lock().unwrap_or_else(|e| e.into_inner())) {
+            collected.unread.settle(&file);
+        }
     }
     if let Some(b) = pending {
         each(b);
@@ -390,7 +397,8 @@ impl<'r> Shared<'r> {
             None => opts.open_cache(repo),
         };
         let (versions, files) = (Memo::new(), Memo::new());
-        Ok(Shared { repo, opts, info, versions, files, readers, command_line, tracking, cache, reuse })
+        let settled = Mutex::new(Vec::new());
+        Ok(Shared { repo, opts, info, versions, files, readers, settled, command_line, tracking, cache, reuse })
     }
 
     /// The end of a compilation: the cache keeps to its bound.
@@ -424,6 +432,7 @@ impl<'r> Shared<'r> {
                 if *n == 0 {
                     readers.remove(&path);
                     self.files.forget(&path);
+                    self.settled.lock().unwrap_or_else(|e| e.into_inner()).push(path);
                 }
             }
         }

@@ -35,11 +35,13 @@ pub type Leaves = Vec<(String, Vec<(Vec<String>, bool)>)>;
 /// The unread parameters, counted target by target, for a caller that renders targets
 /// in batches and drops each batch before the next: it keeps, per (file, leaf
 /// path), whether some target read it and the layer to quote, not the targets.
+/// A file whose readers have all been added can be [`Unread::settle`]d: its
+/// read leaves are let go, so that what is kept follows the files in flight
+/// and the unread leaves, not the repository.
 #[derive(Debug, Default)]
 pub struct Unread {
-    // (file, leaf path) → the file's layer while no target has read the leaf;
-    // `None` once one has (the layer is let go: only unread leaves are quoted).
-    seen: BTreeMap<(Arc<str>, Vec<String>), Seen>,
+    // File → leaf path → whether a target read it (else the layer to quote).
+    seen: BTreeMap<Arc<str>, BTreeMap<Vec<String>, Seen>>,
 }
 
 /// What is known of a (file, leaf path) so far.
@@ -73,8 +75,19 @@ impl Unread {
         }
     }
 
+    /// Every target that reads `file` has been added: its read leaves are final
+    /// and let go (its unread ones stay, for the warnings).
+    pub fn settle(&mut self, file: &str) {
+        if let Some(leaves) = self.seen.get_mut(file) {
+            leaves.retain(|_, seen| matches!(seen, Seen::Unread(_)));
+            if leaves.is_empty() {
+                self.seen.remove(file);
+            }
+        }
+    }
+
     fn see(&mut self, origin: Arc<str>, leaf: Vec<String>, read: bool, layer: impl FnOnce() -> Option<Layer>) {
-        match self.seen.entry((origin, leaf)) {
+        match self.seen.entry(origin).or_default().entry(leaf) {
             Entry::Occupied(mut e) => match e.get_mut() {
                 Seen::Read => {}
                 seen if read => *seen = Seen::Read,
@@ -102,7 +115,9 @@ impl Unread {
     /// file seen only in [`Leaves`] (for the line to quote).
     pub fn warnings(self, load: impl Fn(&str) -> Option<Layer>) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for ((file, leaf), seen) in self.seen {
+        let leaves =
+            self.seen.into_iter().flat_map(|(file, leaves)| leaves.into_iter().map(move |l| (file.clone(), l)));
+        for (file, (leaf, seen)) in leaves {
             let Seen::Unread(layer) = seen else { continue };
             let Some(layer) = layer.or_else(|| load(&file)) else {
                 out.push(unread_warning(&file, &leaf, None));
@@ -171,5 +186,32 @@ mod tests {
         assert!(warnings[1].message.contains("parameter `b` is set"));
         let e = as_errors(warnings);
         assert!(e.diagnostics.iter().all(|d| d.severity == Severity::Error));
+    }
+
+    #[test]
+    fn settled_files_keep_only_their_unread_leaves_and_stored_leaves_count_alike() {
+        let shared = layer(LayerKind::Parameters, "api/parameters.yaml", "a: 1\nb: 2\nc: 3\n");
+        let own = layer(LayerKind::Parameters, "api/east/parameters.yaml", "d: 4\n");
+        let (east, west) = ([shared.clone(), own], [shared.clone()]);
+        let reads = |names: &'static [&'static str]| move |p: &[String]| names.contains(&p[0].as_str());
+        let want: Vec<String> = unread_parameters([(&east[..], reads(&["a", "d"])), (&west[..], reads(&["b"]))])
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert!(want.len() == 1 && want[0].contains("`c`"), "{want:?}");
+
+        let mut u = Unread::default();
+        u.add(&east, reads(&["a", "d"]));
+        // east is `east`'s only reader: settled, nothing of it is kept.
+        u.settle("api/east/parameters.yaml");
+        assert!(!u.seen.contains_key("api/east/parameters.yaml"));
+        // west given by its stored leaves, as a target from the cache is.
+        u.add_leaves(&Unread::leaves(&west, reads(&["b"])));
+        u.settle("api/parameters.yaml");
+        let kept: Vec<&Vec<String>> = u.seen["api/parameters.yaml"].keys().collect();
+        assert_eq!(kept, [&vec!["c".to_string()]], "only the unread leaf stays");
+        // The warning quotes its line: the layer came with east.
+        let got: Vec<String> = u.warnings(|_| None).iter().map(|d| d.to_string()).collect();
+        assert_eq!(got, want);
     }
 }
