@@ -21,12 +21,14 @@ of several runs with the peak resident memory of the largest process:
 and checks on a sample of environments that strata's objects and kustomize's
 are the same (parsed, compared as JSON). Commands strata does not have yet
 print "not available yet". Figures go to stdout and WORK/results-SIZE.json,
-with the 1-minute load average before and after every series, then the goals
-of the performance issue, met or not. With --readme each size's goal table is
-written into docs/performance.md, unless a series ran while the load average was above
---max-load (figures from a busy machine are not published).
+with the 1-minute load average before and after every series and the CPU that
+other processes used meanwhile (/proc/stat's busy time less the measured
+commands' own, in cores: the load average also counts strata's own threads), then
+the goals of the performance issue, met or not. With --readme each size's goal
+table is written into docs/performance.md, unless other work used more than
+--max-load cores during a series (figures from a busy machine are not published).
 
-Usage: python3 bench/run.py [--sizes small,medium,large,extra-large] [--runs 5] [--work DIR] [--readme [--max-load 0.5]]
+Usage: python3 bench/run.py [--sizes small,medium,large,extra-large] [--runs 5] [--work DIR] [--readme [--max-load 0.25]]
 Needs: cargo (builds strata and yaml_floor in release mode unless --no-build),
 kubectl, git, /usr/bin/time. Python 3.11, standard library only.
 """
@@ -38,6 +40,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 from collections import Counter
@@ -98,8 +101,10 @@ class Result:
         self.unavailable = False
         self.resources = 0
         self.bytes = 0
-        # The 1-minute load average before and after the series: other work on the cores.
+        # The 1-minute load average before and after the series (strata's own threads count in it).
         self.load: list[float] = []
+        # Cores other processes kept busy during the series, on average.
+        self.other: float | None = None
         self.note = ""
 
     @property
@@ -111,7 +116,7 @@ class Result:
                 "cpu_s": statistics.median(self.cpu) if self.cpu else None,
                 "peak_rss_kb": max(self.rss_kb) if self.rss_kb else None, "resources": self.resources,
                 "bytes": self.bytes, "error": self.error, "unavailable": self.unavailable,
-                "rss_kb_runs": self.rss_kb, "load": self.load, "note": self.note}
+                "rss_kb_runs": self.rss_kb, "load": self.load, "other_cores": self.other, "note": self.note}
 
 
 def measure(name: str, cmd: list[str], runs: int, budget: float, *, cwd: Path | None = None,
@@ -120,6 +125,7 @@ def measure(name: str, cmd: list[str], runs: int, budget: float, *, cwd: Path | 
     keeps wall times and peak RSS. A run longer than `budget` seconds ends the series."""
     r = Result(name)
     r.load.append(os.getloadavg()[0])
+    busy0, own0, start = busy_seconds(), children_seconds(), time.perf_counter()
     with tempfile.NamedTemporaryFile(prefix="bench-rss-", delete=False) as f:
         rss_file = f.name
     try:
@@ -157,7 +163,26 @@ def measure(name: str, cmd: list[str], runs: int, budget: float, *, cwd: Path | 
     finally:
         os.unlink(rss_file)
         r.load.append(os.getloadavg()[0])
+        span = time.perf_counter() - start
+        if busy0 is not None and span > 0:
+            r.other = max(0.0, (busy_seconds() - busy0) - (children_seconds() - own0)) / span
     return r
+
+
+def busy_seconds() -> float | None:
+    """CPU seconds every process has used since boot (/proc/stat), or None off Linux."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def children_seconds() -> float:
+    """CPU seconds (user + system) of this script and the commands it has waited for."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def combine(name: str, parts: list[Result]) -> Result:
@@ -171,6 +196,8 @@ def combine(name: str, parts: list[Result]) -> Result:
         r.rss_kb = [max(p.rss_kb) for p in ok if p.rss_kb]
         r.cpu = [statistics.median(p.cpu) for p in ok if p.cpu]
         r.load = [parts[0].load[0], parts[-1].load[-1]]
+        others = [p.other for p in parts if p.other is not None]
+        r.other = max(others) if others else None
         r.note = f"worst {fmt_time(max(r.times))}"
     return r
 
@@ -465,9 +492,9 @@ def goals(res: dict) -> list[tuple[str, bool | None, str]]:
 
 
 def high_load(res: dict, max_load: float) -> list[str]:
-    """The series measured while the load average was above `max_load`."""
-    return [f"{r['name']} (load {max(r['load']):.1f})" for r in res["results"].values()
-            if r.get("load") and max(r["load"]) > max_load]
+    """The series during which other processes kept more than `max_load` cores busy."""
+    return [f"{r['name']} (other work {r['other_cores']:.2f} cores, load {max(r['load']):.1f})"
+            for r in res["results"].values() if r.get("other_cores") is not None and r["other_cores"] > max_load]
 
 
 def readme_table(res: dict) -> str:
@@ -503,7 +530,7 @@ def report(res: dict) -> str:
              ""]
     w = 66
     lines.append(f"{'':<{w}} {'median':>10} {'CPU':>9} {'runs':>4} {'peak RSS':>9} {'resources/s':>12} {'MB/s':>7}"
-                 f" {'load':>9}")
+                 f" {'load (other)':>16}")
     for key in ROWS:
         r = R.get(key)
         if r is None:
@@ -519,11 +546,14 @@ def report(res: dict) -> str:
         rps = fmt_int(r["resources"] / t) if r["resources"] and t else "—"
         mbs = f"{r['bytes'] / 1e6 / t:.1f}" if r["bytes"] and t else "—"
         load = "→".join(f"{x:.1f}" for x in r["load"]) if r.get("load") else "—"
+        if r.get("other_cores") is not None:
+            load += f" ({r['other_cores']:.2f})"
         note = f"  ({r['note']})" if r.get("note") else ""
         lines.append(f"{r['name']:<{w}} {fmt_time(t):>10} {fmt_time(r['cpu_s']):>9} {r['runs']:>4} {rss:>9} {rps:>12} "
-                     f"{mbs:>7} {load:>9}{note}")
+                     f"{mbs:>7} {load:>16}{note}")
     lines.append(f"(median wall time, median CPU time user+sys, peak RSS of the largest process; load: the 1-minute "
-                 f"load average before→after each series, above 0.5 other work shared the cores; whole size "
+                 f"load average before→after each series, which counts strata's own threads, and in parentheses the cores other "
+                 f"processes kept busy meanwhile; whole size "
                  f"{res['load'][0]:.1f} before, {res['load'][1]:.1f} after)")
     lines.append("")
 
@@ -577,8 +607,9 @@ def main() -> int:
                     help="generate repositories without kustomization.yaml patches")
     ap.add_argument("--readme", action="store_true",
                     help="write each size's figures into docs/performance.md (refused when the load was high)")
-    ap.add_argument("--max-load", type=float, default=0.5,
-                    help="--readme refuses figures measured while the 1-minute load average was above this")
+    ap.add_argument("--max-load", type=float, default=0.25,
+                    help="--readme refuses figures of a series during which other processes kept more than this many "
+                         "cores busy")
     a = ap.parse_args()
     for tool in ("kubectl", "git"):
         if not shutil.which(tool):
