@@ -260,7 +260,12 @@ impl Fs {
         if kind == EntryKind::Dir {
             return Err(Diagnostic::error(format!("expected a file, found a directory: `{path}`")).at(path));
         }
-        match self.source.read_file_max(&resolved, self.max_file_bytes).map_err(|e| io_error(path, &e))? {
+        self.read_resolved(path, &resolved)
+    }
+
+    /// The bytes of file `path`, already resolved to `resolved`, within the size limit.
+    fn read_resolved(&self, path: &str, resolved: &str) -> Result<Arc<[u8]>, Diagnostic> {
+        match self.source.read_file_max(resolved, self.max_file_bytes).map_err(|e| io_error(path, &e))? {
             Ok(bytes) => Ok(bytes),
             Err(size) => Err(self.too_large(path, size)),
         }
@@ -290,14 +295,7 @@ impl Fs {
             Some(EntryKind::Dir) => {
                 Err(Diagnostic::error(format!("expected a file, found a directory: `{path}`")).at(path))
             }
-            Some(_) => {
-                let bytes = match self.source.read_file_max(&resolved, self.max_file_bytes) {
-                    Ok(Ok(bytes)) => bytes,
-                    Ok(Err(size)) => return Err(self.too_large(path, size)),
-                    Err(e) => return Err(io_error(path, &e)),
-                };
-                utf8(path, &bytes).map(Some)
-            }
+            Some(_) => utf8(path, &self.read_resolved(path, &resolved)?).map(Some),
         }
     }
 }

@@ -105,7 +105,10 @@ impl Unread {
         let parameters = layers.iter().filter(|l| l.kind == LayerKind::Parameters);
         parameters
             .map(|l| {
-                let paths = counted(&l.data).map(|leaf| (was_read(&leaf), leaf)).map(|(read, leaf)| (leaf, read));
+                let paths = counted(&l.data).map(|leaf| {
+                    let read = was_read(&leaf);
+                    (leaf, read)
+                });
                 (l.origin.to_string(), paths.collect())
             })
             .collect()
