@@ -93,23 +93,31 @@ impl Repo {
     /// Like [`Repo::load`], but when every selector names its component literally
     /// (`frontend`, `frontend/eastus`, `frontend/prod/*`), only those components
     /// are discovered: rendering one target of a large repository does not walk
-    /// all of it. Of the components they depend on (directly or not), only the
-    /// `component.yaml` is read ([`Repo::dependencies`]): ordering objects across
-    /// the selected components needs the whole `dependsOn` graph, not the
-    /// dependencies' targets. Other selectors load everything.
+    /// all of it. A selector naming one target literally (`frontend/prod/eastus`)
+    /// reads only that target's directory, not its siblings'. Of the components
+    /// they depend on (directly or not), only the `component.yaml` is read
+    /// ([`Repo::dependencies`]): ordering objects across the selected components
+    /// needs the whole `dependsOn` graph, not the dependencies' targets. Other
+    /// selectors load everything.
     pub fn load_for(fs: Fs, selectors: &[String]) -> Result<Repo, Error> {
-        let mut wanted = BTreeSet::new();
+        let mut wanted: BTreeMap<String, Walk> = BTreeMap::new();
         for s in selectors {
-            match Selector::parse(s)?.component() {
-                Some(c) => wanted.insert(c.to_string()),
-                None => return Repo::load(fs),
-            };
+            let sel = Selector::parse(s)?;
+            let Some(c) = sel.component() else { return Repo::load(fs) };
+            let walk = wanted.entry(c.to_string()).or_insert_with(|| Walk::Dirs(BTreeSet::new()));
+            match (walk, sel.target_dir()) {
+                (Walk::Dirs(dirs), Some(dir)) => {
+                    dirs.insert(dir.to_string());
+                }
+                (walk, _) => *walk = Walk::All,
+            }
         }
         if wanted.is_empty() {
             return Repo::load(fs);
         }
-        let repo = Repo::load_components(fs.clone(), Some(wanted.clone()))?;
-        if wanted.iter().any(|w| repo.component(w).is_none()) {
+        let names: Vec<String> = wanted.keys().cloned().collect();
+        let repo = Repo::load_components(fs.clone(), Some(wanted))?;
+        if names.iter().any(|w| repo.component(w).is_none()) {
             // A selector for no component: the full repository names what exists.
             return Repo::load(fs);
         }
@@ -118,7 +126,7 @@ impl Repo {
 
     /// Loads the components named in `only` (and, transitively, those they depend
     /// on), or all of them.
-    fn load_components(fs: Fs, only: Option<BTreeSet<String>>) -> Result<Repo, Error> {
+    fn load_components(fs: Fs, only: Option<BTreeMap<String, Walk>>) -> Result<Repo, Error> {
         let config_text = fs.read_optional(REPO_CONFIG)?;
         let config = match &config_text {
             Some(text) => config::parse_config::<RepoConfig>(text, REPO_CONFIG).map_err(Error::many)?,
@@ -129,20 +137,23 @@ impl Repo {
         // The walk asks the kind of every prefix of every `templates` link: from
         // the listings it reads anyway ([`crate::source::Kinds`]), not a `statx` each.
         let walk = fs.with_source(Fs::new(std::sync::Arc::new(crate::source::Kinds::new(fs.source().clone()))));
-        let names: Vec<String> = walk
+        let names = walk
             .read_dir("")?
             .into_iter()
             .filter(|e| e.kind == EntryKind::Dir && !e.name.starts_with('.') && !e.name.starts_with('_'))
-            .map(|e| e.name)
-            .collect();
+            .map(|e| e.name);
         let only_names = only.is_some();
-        let todo: Vec<String> = match &only {
-            None => names,
-            Some(only) => names.into_iter().filter(|n| only.contains(n)).collect(),
+        let todo: Vec<(String, &Walk)> = match &only {
+            None => names.map(|n| (n, &Walk::All)).collect(),
+            Some(only) => names.filter_map(|n| only.get(&n).map(|w| (n, w))).collect(),
         };
         // Components are independent: discovered in parallel, kept in name order.
-        let found: Vec<(Option<Component>, Vec<Diagnostic>)> =
-            todo.into_par_iter().map(|name| load_component(&walk, name)).collect();
+        let load = |(name, how): (String, &Walk)| load_component(&walk, name, how);
+        let found: Vec<(Option<Component>, Vec<Diagnostic>)> = match todo.len() {
+            // One component (one target's render): no worker thread to wake.
+            0 | 1 => todo.into_iter().map(load).collect(),
+            _ => todo.into_par_iter().map(load).collect(),
+        };
         let mut diags = Vec::new();
         let mut components: Vec<Component> = Vec::new();
         for (component, ds) in found {
@@ -225,8 +236,17 @@ fn pick<'r>(repo: &'r Repo, selectors: &[Selector]) -> Vec<&'r Target> {
     repo.targets().filter(|t| selectors.iter().any(|s| s.matches(t))).collect()
 }
 
+/// What discovery walks of a component.
+#[derive(Debug)]
+enum Walk {
+    /// Every directory: all its targets.
+    All,
+    /// Only these target directories (`api/prod/east`), named by literal selectors.
+    Dirs(BTreeSet<String>),
+}
+
 /// One top-level directory: its `component.yaml` and targets (`None` when it has none).
-fn load_component(fs: &Fs, name: String) -> (Option<Component>, Vec<Diagnostic>) {
+fn load_component(fs: &Fs, name: String, how: &Walk) -> (Option<Component>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let config_path = source::join(&name, COMPONENT_CONFIG);
     let config = match fs.read_optional(&config_path) {
@@ -237,10 +257,43 @@ fn load_component(fs: &Fs, name: String) -> (Option<Component>, Vec<Diagnostic>)
         Ok(None) => ComponentConfig::default(),
         Err(d) => return (None, vec![d]),
     };
-    let mut targets = Vec::new();
-    find_targets(fs, &name, &name, &mut targets, &mut diags);
+    let found = match how {
+        Walk::Dirs(dirs) => find_each(fs, &name, dirs),
+        Walk::All => None,
+    };
+    // A literal selector that names no target, or a broken one: the whole
+    // component, so that the messages are those of a full discovery.
+    let targets = found.unwrap_or_else(|| {
+        let mut targets = Vec::new();
+        find_targets(fs, &name, &name, &mut targets, &mut diags);
+        targets
+    });
     let component = (!targets.is_empty()).then_some(Component { name, config, targets });
     (component, diags)
+}
+
+/// The targets in exactly `dirs`, as the full walk ([`find_targets`]) would find
+/// them there, in its order; `None` when one of them is not a target the walk
+/// would reach (a missing directory, one under a link, no `templates` entry) or
+/// does not resolve.
+fn find_each(fs: &Fs, component: &str, dirs: &BTreeSet<String>) -> Option<Vec<Target>> {
+    let mut out = Vec::with_capacity(dirs.len());
+    for dir in dirs {
+        // The walk enters only real directories: every step below the component must be one.
+        let mut prefix = component.to_string();
+        for part in dir.split('/').skip(1) {
+            prefix = source::join(&prefix, part);
+            if !matches!(fs.entry_kind(&prefix), Ok(Some(EntryKind::Dir))) {
+                return None;
+            }
+        }
+        let entries = fs.read_dir(dir).ok()?;
+        let link = entries.iter().find(|e| e.name == TEMPLATES_LINK && e.kind != EntryKind::Dir)?;
+        out.push(resolve_target(fs, component, dir, link.kind).ok()?);
+    }
+    // The walk's order: depth first, entries by name.
+    out.sort_by(|a, b| a.dir.split('/').cmp(b.dir.split('/')));
+    Some(out)
 }
 
 /// Walks a component's directories; a directory with a `templates` link or
@@ -424,6 +477,19 @@ impl Selector {
         }
     }
 
+    /// The one target directory this selector can match, when it names it
+    /// literally (`api/prod/east`, not `api/prod/*`): a path the discovery walk
+    /// would enter, each name neither empty nor hidden.
+    fn target_dir(&self) -> Option<&str> {
+        let SelectorKind::Address(_) = self.kind else { return None };
+        let text = self.text.trim_end_matches('/');
+        let plain = |s: &str| !s.is_empty() && !s.starts_with('.') && !s.contains(['*', '?', '[', ']', '{', '}', '\\']);
+        let mut parts = text.split('/');
+        let first = parts.next()?;
+        let rest: Vec<&str> = parts.collect();
+        (!first.starts_with('_') && plain(first) && !rest.is_empty() && rest.iter().all(|p| plain(p))).then_some(text)
+    }
+
     pub fn matches(&self, t: &Target) -> bool {
         match &self.kind {
             SelectorKind::Address(g) => g.is_match(t.address()),
@@ -549,6 +615,43 @@ mod tests {
         ]);
         let e = Repo::load_for(Fs::new(Arc::new(m)), &sel(&["api/east"])).unwrap_err();
         assert!(e.messages().contains("component `db` depends on unknown component `cache`"), "{}", e.messages());
+    }
+
+    #[test]
+    fn a_literal_target_selector_reads_only_that_target_and_falls_back_to_the_component() {
+        let m = MemorySource::from_entries(&[
+            ("api/v1/d.yaml", ""),
+            ("api/v2/d.yaml", ""),
+            ("api/prod/east/templates", "-> ../../v1"),
+            ("api/prod/east-2/templates", "-> ../../v2"),
+            ("api/prod/east/inner/templates", "-> ../../../v2"),
+            // A broken sibling: not read when one target is named.
+            ("api/prod/west/templates", "-> ../../nowhere"),
+            ("api/lab", "-> prod"),
+            ("api/.hidden/templates", "-> ../v1"),
+        ]);
+        let fs = Fs::new(Arc::new(m));
+        let sel = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let picked = |selectors: &[&str]| {
+            let r = Repo::load_for(fs.clone(), &sel(selectors)).map_err(|e| e.messages())?;
+            let found: Vec<(String, String)> = r.targets().map(|t| (t.address(), t.version.clone())).collect();
+            Ok::<_, String>(found)
+        };
+        let pairs = |p: &[(&str, &str)]| p.iter().map(|(a, v)| (a.to_string(), v.to_string())).collect::<Vec<_>>();
+        assert_eq!(picked(&["api/prod/east"]), Ok(pairs(&[("api/prod/east", "v1")])));
+        // Several, in the walk's order (depth first: `east/inner` before `east-2`), a trailing slash ignored.
+        assert_eq!(
+            picked(&["api/prod/east-2", "api/prod/east/inner/", "api/prod/east"]),
+            Ok(pairs(&[("api/prod/east", "v1"), ("api/prod/east/inner", "v2"), ("api/prod/east-2", "v2")]))
+        );
+        // No target there, a path through a link, a hidden directory, a glob: the whole
+        // component is walked, as before, and its broken target is reported.
+        for selectors in
+            [&["api/prod/north"][..], &["api/lab/east"], &["api/.hidden"], &["api/prod/eas?"], &["api/prod"]]
+        {
+            let e = picked(selectors).unwrap_err();
+            assert!(e.contains("dangling link: `api/prod/west/templates`"), "{selectors:?}: {e}");
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use super::{Repo, mentions};
 use crate::diag::{Diagnostic, Error, Severity};
-use crate::source::{self, Fs, GitRepo, Revision, SourceInfo, WorkTreeSource};
+use crate::source::{self, Fs, GitRepo, Kinds, Revision, SourceInfo, WorkTreeSource};
 
 /// How messages name the work tree when it is one side of a comparison.
 pub const WORK_TREE: &str = "the work tree";
@@ -156,13 +156,17 @@ pub fn on_side(mut e: Error, side: &str) -> Error {
 /// [`open`] for `strata render`: when the selectors name components and no
 /// file the selected targets read mentions `Repo`, the work tree's git status (`Repo.Dirty`, which
 /// nothing would print) is not computed, so that rendering one target of a large
-/// repository does not look at every file in it.
+/// repository does not look at every file in it. Discovery, that look and the
+/// render share one [`Kinds`]: each directory on the way is listed once, each
+/// file read once.
 pub fn open_for_render(root: &Path, rev: Option<&str>, selectors: &[String]) -> Result<Repo, Error> {
     if rev.is_some() || selectors.is_empty() {
         return open(root, rev, selectors);
     }
     check_root(root)?;
-    let repo = Repo::load_for(worktree_fs(root, SourceInfo::default()), selectors)?;
+    let tree = |info| Arc::new(WorkTreeSource::new(root.to_path_buf(), info));
+    let kinds = Arc::new(Kinds::new(tree(SourceInfo::default())));
+    let repo = Repo::load_for(Fs::new(kinds.clone()), selectors)?;
     // What the selected targets read: their directories, versions and parameter
     // files (a selector matching nothing is reported by the caller).
     let targets = repo.select(selectors).unwrap_or_default();
@@ -175,7 +179,7 @@ pub fn open_for_render(root: &Path, rev: Option<&str>, selectors: &[String]) -> 
     } else {
         source::head_info(root)
     };
-    Ok(Repo { fs: repo.fs.with_source(worktree_fs(root, info)), ..repo })
+    Ok(Repo { fs: repo.fs.with_source(Fs::new(Arc::new(kinds.rebased(tree(info))))), ..repo })
 }
 
 /// The work tree at `root`, discovering only what `selectors` need ([`Repo::load_for`]).

@@ -58,6 +58,18 @@ impl Kinds {
         }
     }
 
+    /// The same tree read through `inner` (the one source that knows its
+    /// commit, once it is known), keeping what was already listed and read.
+    pub fn rebased(&self, inner: Arc<dyn Source>) -> Kinds {
+        let files = lock(&self.files);
+        Kinds {
+            inner,
+            known: Mutex::new(lock(&self.known).clone()),
+            listings: Mutex::new(lock(&self.listings).clone()),
+            files: Mutex::new(Files { bytes: files.bytes, by_path: files.by_path.clone() }),
+        }
+    }
+
     /// The kinds of the entries of `dir`, listed once; `None` when it cannot be
     /// listed for a reason other than being missing or no directory.
     fn listing(&self, dir: &str) -> Option<Listing> {
