@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use super::rules::RULES;
@@ -81,10 +82,7 @@ pub fn render(report: &Report, format: Format) -> String {
 pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
         Format::Text => {
-            for f in &report.findings {
-                out.write_all(diagnostic(f).render().as_bytes())?;
-                out.write_all(b"\n")?;
-            }
+            write_each(&report.findings, out, |f| diagnostic(f).render() + "\n")?;
             for n in &report.notes {
                 writeln!(out, "note: {n}")?;
             }
@@ -101,13 +99,25 @@ pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> std::io::R
             serde_json::to_writer_pretty(&mut *out, &sarif_document(report))?;
             out.write_all(b"\n")
         }
-        Format::Github => {
-            for f in &report.findings {
-                out.write_all(github_line(f).as_bytes())?;
-            }
-            Ok(())
+        Format::Github => write_each(&report.findings, out, github_line),
+    }
+}
+
+/// Findings made into text in parallel, a chunk at a time (the output is never held
+/// whole), and written in their order.
+fn write_each(
+    findings: &[Finding],
+    out: &mut dyn Write,
+    text: impl Fn(&Finding) -> String + Sync,
+) -> std::io::Result<()> {
+    const CHUNK: usize = 2048;
+    for chunk in findings.chunks(CHUNK) {
+        let texts: Vec<String> = chunk.par_iter().map(&text).collect();
+        for t in texts {
+            out.write_all(t.as_bytes())?;
         }
     }
+    Ok(())
 }
 
 /// One block per finding ([`diagnostic`]), then a summary line.
