@@ -14,10 +14,10 @@
 //! `GitRepo` (the two sides of a diff) share identical files and directories
 //! instead of reading them twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use gix::ObjectId;
 
@@ -54,8 +54,10 @@ struct Objects {
     shared: gix::ThreadSafeRepository,
     /// Tells this object database's per-thread handles from another's.
     id: usize,
-    trees: Mutex<HashMap<ObjectId, Arc<Listing>>>,
-    blobs: Mutex<HashMap<ObjectId, Arc<[u8]>>>,
+    /// Keyed by object id with gix's hasher (an id is already a hash: its first
+    /// bytes are used as they are); read far more often than written.
+    trees: RwLock<gix::hashtable::HashMap<ObjectId, Arc<Listing>>>,
+    blobs: RwLock<gix::hashtable::HashMap<ObjectId, Arc<[u8]>>>,
 }
 
 /// One directory: entry name → kind and object id, sorted by name.
@@ -106,8 +108,8 @@ impl GitRepo {
                 shared: repo.clone().into_sync(),
                 id: NEXT_OBJECTS_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 repo: Mutex::new(repo),
-                trees: Mutex::new(HashMap::new()),
-                blobs: Mutex::new(HashMap::new()),
+                trees: RwLock::default(),
+                blobs: RwLock::default(),
             }),
             prefix,
             workdir,
@@ -327,7 +329,7 @@ impl Objects {
     }
 
     fn listing(&self, id: ObjectId) -> io::Result<Arc<Listing>> {
-        if let Some(l) = self.trees.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+        if let Some(l) = self.trees.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
             return Ok(l.clone());
         }
         let listing = self.with_local(|repo| -> io::Result<Arc<Listing>> {
@@ -352,19 +354,19 @@ impl Objects {
             }
             Ok(Arc::new(out))
         })?;
-        self.trees.lock().unwrap_or_else(|e| e.into_inner()).insert(id, listing.clone());
+        self.trees.write().unwrap_or_else(|e| e.into_inner()).insert(id, listing.clone());
         Ok(listing)
     }
 
     fn blob(&self, id: ObjectId) -> io::Result<Arc<[u8]>> {
-        if let Some(b) = self.blobs.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+        if let Some(b) = self.blobs.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
             return Ok(b.clone());
         }
         let data: Arc<[u8]> = self.with_local(|repo| -> io::Result<Arc<[u8]>> {
             let mut blob = repo.find_blob(id).map_err(io::Error::other)?;
             Ok(Arc::from(blob.take_data()))
         })?;
-        self.blobs.lock().unwrap_or_else(|e| e.into_inner()).insert(id, data.clone());
+        self.blobs.write().unwrap_or_else(|e| e.into_inner()).insert(id, data.clone());
         Ok(data)
     }
 }

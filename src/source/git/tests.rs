@@ -83,7 +83,7 @@ fn identical_objects_are_read_once() {
     // `app/v1` and `app/v2` are unchanged subtrees: one listing each for both revisions.
     one.read_dir("app/v1").unwrap();
     two.read_dir("app/v1").unwrap();
-    let trees = g.objects.trees.lock().unwrap().len();
+    let trees = g.objects.trees.read().unwrap().len();
     // Per side its own root and `app` (they changed); `app/v1` and `app/v2` once for both.
     assert_eq!(trees, 2 + 2 + 2, "trees cached: {trees}");
 }
