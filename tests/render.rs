@@ -226,3 +226,34 @@ fn an_error_in_a_late_environment_prints_nothing() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("app/e69/parameters.yaml"), "{format}");
     }
 }
+
+/// `strata render COMPONENT/TARGET` reads that target, as `kubectl kustomize OVERLAY` reads
+/// one overlay: a broken sibling does not stop it, and is reported by a render that reads it.
+/// A target named through a link, or one that does not exist, is looked for in the whole
+/// component (the same messages as before).
+#[test]
+fn one_target_renders_beside_a_broken_sibling() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "app/v1/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: \"{{ Values.a }}\"\n",
+    );
+    write("app/prod/east/parameters.yaml", "a: east\n");
+    write("app/prod/east/templates", "../../v1\n");
+    write("app/prod/west/templates", "../../v9\n");
+    let run = |args: &[&str]| support::Strata::in_dir(root).run(args);
+    let one = run(&["render", "app/prod/east"]);
+    assert_eq!(one.status.code(), Some(0), "{}", String::from_utf8_lossy(&one.stderr));
+    assert!(String::from_utf8_lossy(&one.stdout).contains("a: east"));
+    for args in [&["render", "app"][..], &["render", "app/prod/west"], &["render", "app/prod/north"], &["render"]] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("app/prod/west/templates"), "{args:?}");
+    }
+}

@@ -130,8 +130,9 @@ impl Source for Kinds {
     }
 
     fn read_file_max(&self, path: &str, max: u64) -> io::Result<Result<Arc<[u8]>, u64>> {
-        if let Some(bytes) = lock(&self.files).by_path.get(path).filter(|b| b.len() as u64 <= max) {
-            return Ok(Ok(bytes.clone()));
+        if let Some(bytes) = lock(&self.files).by_path.get(path) {
+            let size = bytes.len() as u64;
+            return Ok(if size <= max { Ok(bytes.clone()) } else { Err(size) });
         }
         let read = self.inner.read_file_max(path, max)?;
         if let Ok(bytes) = &read {
@@ -151,5 +152,71 @@ impl Source for Kinds {
 
     fn root_name(&self) -> Option<String> {
         self.inner.root_name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemorySource;
+
+    /// A source that counts listings and file reads, to see what [`Kinds`] spares.
+    struct Counting {
+        inner: MemorySource,
+        listed: Mutex<Vec<String>>,
+        read: Mutex<Vec<String>>,
+    }
+
+    impl Source for Counting {
+        fn entry_kind(&self, path: &str) -> io::Result<Option<EntryKind>> {
+            self.inner.entry_kind(path)
+        }
+        fn read_dir(&self, path: &str) -> io::Result<Vec<DirEntry>> {
+            lock(&self.listed).push(path.to_string());
+            self.inner.read_dir(path)
+        }
+        fn read_link(&self, path: &str) -> io::Result<String> {
+            self.inner.read_link(path)
+        }
+        fn read_file(&self, path: &str) -> io::Result<Arc<[u8]>> {
+            lock(&self.read).push(path.to_string());
+            self.inner.read_file(path)
+        }
+        fn info(&self) -> SourceInfo {
+            self.inner.info()
+        }
+    }
+
+    fn counting(commit: &str) -> Arc<Counting> {
+        let mut inner = MemorySource::from_entries(&[("a/b/c.yaml", "x: 1\n"), ("a/d", "-> b")]);
+        inner.with_info(SourceInfo { commit: Some(commit.to_string()), ..SourceInfo::default() });
+        Arc::new(Counting { inner, listed: Mutex::default(), read: Mutex::default() })
+    }
+
+    #[test]
+    fn kinds_come_from_one_listing_per_directory_and_survive_a_rebase() {
+        let first = counting("one");
+        let kinds = Kinds::new(first.clone());
+        assert_eq!(kinds.entry_kind("a/b").unwrap(), Some(EntryKind::Dir));
+        assert_eq!(kinds.entry_kind("a/d").unwrap(), Some(EntryKind::Link));
+        assert_eq!(kinds.entry_kind("a/x").unwrap(), None);
+        // Below a missing entry or a file, nothing is there: no listing can say otherwise.
+        assert_eq!(kinds.entry_kind("a/x/y").unwrap(), None);
+        assert_eq!(kinds.entry_kind("a/b/c.yaml/z").unwrap(), None);
+        assert_eq!(*lock(&first.listed), ["a", "a/x", "a/b/c.yaml"]);
+        assert_eq!(&*kinds.read_file_max("a/b/c.yaml", 100).unwrap().unwrap(), b"x: 1\n");
+        assert_eq!(kinds.read_file_max("a/b/c.yaml", 2).unwrap(), Err(5), "over the limit: its size");
+        assert_eq!(*lock(&first.read), ["a/b/c.yaml"]);
+
+        // Rebased on the source that knows the commit: what was listed and read is kept.
+        let second = counting("two");
+        let rebased = kinds.rebased(second.clone());
+        assert_eq!(rebased.info().commit.as_deref(), Some("two"));
+        assert_eq!(rebased.entry_kind("a/b").unwrap(), Some(EntryKind::Dir));
+        assert_eq!(&*rebased.read_file_max("a/b/c.yaml", 100).unwrap().unwrap(), b"x: 1\n");
+        assert!(lock(&second.listed).is_empty() && lock(&second.read).is_empty());
+        // What was never asked goes to the new source.
+        assert_eq!(rebased.entry_kind("a/b/c.yaml").unwrap(), Some(EntryKind::File));
+        assert_eq!(*lock(&second.listed), ["a/b"]);
     }
 }
