@@ -150,14 +150,14 @@ pub struct Finding {
     pub column: Option<usize>,
     /// The part of `field` found at `line` (equal to `field` when the key is written there).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub located: Option<String>,
+    pub located: Option<std::sync::Arc<str>>,
     /// `file:line:col` of the values layer that set the field's value, when the template
     /// writes the value as one `{{ Values.… }}` expression.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// The template's text at `line`, for the text format's snippet.
     #[serde(skip)]
-    pub source_line: Option<String>,
+    pub source_line: Option<std::sync::Arc<str>>,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,

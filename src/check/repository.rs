@@ -225,20 +225,23 @@ fn locate_findings(fs: &Fs, report: &mut Report) {
         .into_par_iter()
         .filter_map(|t| fs.read_string(t).ok().map(|text| (t, locate::Template::new(&text))))
         .collect();
-    let spots: Vec<Option<(locate::Located, Option<String>)>> = places
+    // A place's strings are shared by its findings (the same template line in every
+    // environment: thousands of findings, one copy).
+    type Spot = (usize, usize, std::sync::Arc<str>, Option<std::sync::Arc<str>>);
+    let spots: Vec<Option<Spot>> = places
         .par_iter()
         .map(|&(template, doc, kind, field)| {
             let template = texts.get(template)?;
             let at = template.locate(doc, kind, field)?;
-            let source = template.line(at.line).map(String::from);
-            Some((at, source))
+            let source = template.line(at.line).map(std::sync::Arc::from);
+            Some((at.line, at.column, std::sync::Arc::from(at.located), source))
         })
         .collect();
     report.findings.par_iter_mut().zip(of_finding).for_each(|(f, i)| {
-        let Some((at, source)) = &spots[i] else { return };
-        f.line = Some(at.line);
-        f.column = Some(at.column);
-        f.located = Some(at.located.clone());
+        let Some((line, column, located, source)) = &spots[i] else { return };
+        f.line = Some(*line);
+        f.column = Some(*column);
+        f.located = Some(located.clone());
         f.source_line = source.clone();
     });
 }
