@@ -34,7 +34,7 @@ pub fn run(environments: &[CheckEnvironment<'_>], config: &CheckConfig, opts: &C
         .unwrap_or(KubeVersion { major: 1, minor: 36 });
     // Environments are independent: checked in parallel (a validator each: it caches
     // compiled patterns), merged, then sorted.
-    let per_env: Vec<(Vec<Finding>, BTreeSet<String>)> = environments
+    let per_env: Vec<(Vec<Box<Finding>>, BTreeSet<String>)> = environments
         .par_iter()
         .map(|env| {
             let resources: Vec<&Resource> = env.objects.iter().map(|(_, r)| *r).collect();
@@ -61,12 +61,14 @@ pub fn run(environments: &[CheckEnvironment<'_>], config: &CheckConfig, opts: &C
                 kube,
                 previous: env.previous.as_ref(),
             };
-            // Findings are large: a list that grows by doubling copies them again each time,
-            // so room is made for a few per object, and the lists are joined into one made
-            // to size.
+            // Each finding is boxed: lists of them grow, join, sort and merge by moving
+            // pointers, not the findings (a hundred thousand on a large repository: a
+            // second copy of them all was the check's peak).
             let mut findings = Vec::with_capacity(env.objects.len() * 3);
             for (target, r) in &env.objects {
-                findings.extend(object.findings(r).into_iter().filter_map(|f| finish(f, env, target, r, config)));
+                findings.extend(
+                    object.findings(r).into_iter().filter_map(|f| finish(f, env, target, r, config)).map(Box::new),
+                );
             }
             (findings, notes.into_inner())
         })

@@ -182,7 +182,7 @@ fn serialize_display<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) ->
 /// The outcome of a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Box<Finding>>,
     /// How many objects were checked.
     pub objects: usize,
     /// What the run could not check, one line each (a transition rule without `--from`).

@@ -106,13 +106,13 @@ pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> std::io::R
 /// Findings made into text in parallel, a chunk at a time (the output is never held
 /// whole), and written in their order.
 fn write_each(
-    findings: &[Finding],
+    findings: &[Box<Finding>],
     out: &mut dyn Write,
     text: impl Fn(&Finding) -> String + Sync,
 ) -> std::io::Result<()> {
     const CHUNK: usize = 2048;
     for chunk in findings.chunks(CHUNK) {
-        let texts: Vec<String> = chunk.par_iter().map(&text).collect();
+        let texts: Vec<String> = chunk.par_iter().map(|f| text(f)).collect();
         for t in texts {
             out.write_all(t.as_bytes())?;
         }
@@ -135,11 +135,11 @@ struct JsonReport<'r> {
 }
 
 /// The findings as SARIF results, made one at a time while they are written.
-struct SarifResults<'r>(&'r [Finding]);
+struct SarifResults<'r>(&'r [Box<Finding>]);
 
 impl serde::Serialize for SarifResults<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(sarif_result))
+        s.collect_seq(self.0.iter().map(|f| sarif_result(f)))
     }
 }
 
@@ -285,7 +285,7 @@ mod tests {
             message: "unknown field `replica` (did you mean `replicas`?)".into(),
             hint: None,
         };
-        Report { findings: vec![f], objects: 3, notes: Vec::new() }
+        Report { findings: vec![Box::new(f)], objects: 3, notes: Vec::new() }
     }
 
     #[test]

@@ -139,7 +139,7 @@ fn changed_not_removed(diff: &RevisionDiff) -> BTreeSet<ObjectKey> {
 
 /// The findings on the objects in `keys`.
 fn on<'r>(report: &'r CheckReport, keys: &BTreeSet<ObjectKey>) -> Vec<&'r Finding> {
-    report.findings.iter().filter(|f| keys.contains(&(f.target.clone(), f.object.to_string()))).collect()
+    report.findings.iter().filter(|f| keys.contains(&(f.target.clone(), f.object.to_string()))).map(|f| &**f).collect()
 }
 
 /// A finding for the page: `[rule, severity, message, field, template, line]` (arrays,
