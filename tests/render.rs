@@ -195,17 +195,20 @@ fn committed_schemas_are_current() {
     }
 }
 
+/// Writes `text` at `rel` below `root`, making the directories on the way.
+fn write_file(root: &std::path::Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
 /// `strata render` of many environments works in batches (see docs/guide/ci.md, "Bounded
 /// memory"), yet an error in the last batch still leaves stdout empty.
 #[test]
 fn an_error_in_a_late_environment_prints_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    let write = |rel: &str, text: &str| {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    };
+    let write = |rel: &str, text: &str| write_file(root, rel, text);
     write("app/v1/values.yaml", "n: 1\n");
     write(
         "app/v1/cm.yaml",
@@ -235,11 +238,7 @@ fn an_error_in_a_late_environment_prints_nothing() {
 fn one_target_renders_beside_a_broken_sibling() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    let write = |rel: &str, text: &str| {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    };
+    let write = |rel: &str, text: &str| write_file(root, rel, text);
     write(
         "app/v1/cm.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: \"{{ Values.a }}\"\n",
