@@ -4,7 +4,10 @@
 //! every string of a `kustomization.yaml` as a candidate path: on the medium
 //! benchmark, 70,000 `statx` calls for the keys of 1,000 targets) and the
 //! discovery of targets (each `templates` link resolved prefix by prefix:
-//! about ten `statx` a target) read through [`Kinds`].
+//! about ten `statx` a target) read through [`Kinds`], and so does all of
+//! `strata render` with selectors (discovery, the look for `Repo`, the render:
+//! [`Kinds::rebased`] carries what was read over to the source that knows the
+//! commit).
 //!
 //! A kind is answered from its directory's listing, read once (or kept from a
 //! `read_dir` that went through): one listing of a target directory answers
