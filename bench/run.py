@@ -204,7 +204,6 @@ def combine(name: str, parts: list[Result]) -> Result:
         timed = [p for p in parts if p.other is not None and p.span > 0]
         span = sum(p.span for p in timed)
         r.other = sum(p.other * p.span for p in timed) / span if span > 0 else None
-        r.span = span
         r.note = f"worst {fmt_time(max(r.times))}"
     return r
 

@@ -107,7 +107,7 @@ impl Cache {
         let base = recorded(fs, &mut h, |fs| fs.read_optional(REPO_CONFIG).map(drop).map_err(drop))
             .then(|| h.finalize().to_vec());
         let versions = Mutex::new(HashMap::new());
-        let fs = fs.with_source(Fs::new(Arc::new(crate::source::Kinds::new(fs.source().clone()))));
+        let fs = fs.with_kinds();
         let keys = Mutex::new(HashMap::new());
         Cache { opts: opts.clone(), fs, base, versions, keys, wrote: AtomicBool::new(false) }
     }

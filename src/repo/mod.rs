@@ -136,7 +136,7 @@ impl Repo {
         let config_text = config_text.map(|t| std::sync::Arc::from(t.as_str()));
         // The walk asks the kind of every prefix of every `templates` link: from
         // the listings it reads anyway ([`crate::source::Kinds`]), not a `statx` each.
-        let walk = fs.with_source(Fs::new(std::sync::Arc::new(crate::source::Kinds::new(fs.source().clone()))));
+        let walk = fs.with_kinds();
         let names = walk
             .read_dir("")?
             .into_iter()

@@ -156,6 +156,10 @@ impl Source for Kinds {
     fn root_name(&self) -> Option<String> {
         self.inner.root_name()
     }
+
+    fn remembers_kinds(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]
@@ -221,5 +225,13 @@ mod tests {
         // What was never asked goes to the new source.
         assert_eq!(rebased.entry_kind("a/b/c.yaml").unwrap(), Some(EntryKind::File));
         assert_eq!(*lock(&second.listed), ["a/b"]);
+    }
+
+    #[test]
+    fn an_fs_reads_through_one_kinds_however_often_it_is_asked() {
+        let plain = crate::source::Fs::new(counting("one"));
+        let once = plain.with_kinds();
+        assert!(!plain.source().remembers_kinds() && once.source().remembers_kinds());
+        assert!(Arc::ptr_eq(once.with_kinds().source(), once.source()), "not wrapped twice");
     }
 }

@@ -86,6 +86,11 @@ pub trait Source: Send + Sync {
     fn root_name(&self) -> Option<String> {
         None
     }
+    /// Whether this source already remembers entry kinds and listings ([`Kinds`]),
+    /// so that [`Fs::with_kinds`] does not wrap it in a second one.
+    fn remembers_kinds(&self) -> bool {
+        false
+    }
 }
 
 /// Joins two repository-relative paths.
@@ -146,6 +151,15 @@ impl Fs {
     /// `other`'s files read with this file system's limits.
     pub fn with_source(&self, other: Fs) -> Fs {
         Fs { source: other.source, max_file_bytes: self.max_file_bytes }
+    }
+
+    /// The same files read through a [`Kinds`] (each directory listed once), for walks
+    /// of the tree as it is when they start; this one when it already reads through one.
+    pub fn with_kinds(&self) -> Fs {
+        if self.source.remembers_kinds() {
+            return self.clone();
+        }
+        Fs { source: Arc::new(Kinds::new(self.source.clone())), max_file_bytes: self.max_file_bytes }
     }
 
     /// The same files, with reads of files larger than `max` bytes refused.
